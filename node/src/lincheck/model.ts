@@ -1,0 +1,25 @@
+// A sequential specification: what the object would do if operations ran one at a time. The checker asks whether
+// some order of the history's operations, consistent with their real-time order, is accepted by this model.
+// Models are pure and deterministic: step() never mutates its argument and always gives the same answer.
+import type { Operation } from './history.js';
+
+export interface Model<S, I, O> {
+  init(): S;
+  /**
+   * Applies `input` to `state`. `ok` says whether `output` is what the sequential object would have answered.
+   * `output` undefined means the outcome is unknown: it must be ok, and the state shows the effect as if applied.
+   */
+  step(state: S, input: I, output: O | undefined): { ok: boolean; state: S };
+  /**
+   * Splits the history into independent parts (P-compositionality: for a key-value store, one part per key); the
+   * history is linearizable if and only if every part is. Much faster than checking the whole history at once.
+   */
+  partition?(ops: readonly Operation<I, O>[]): Operation<I, O>[][];
+  /** Names a part returned by partition() in reports, e.g. its key. */
+  partitionKey?(ops: readonly Operation<I, O>[]): string;
+  equal(a: S, b: S): boolean;
+  /** Equal states must have equal hashes. Numbers are cheapest; strings are hashed again by the checker. */
+  hash(state: S): string | number;
+  /** One readable line, e.g. `put("k", "v") -> ok` or `get("k") -> ?` for an unknown outcome. */
+  describe(input: I, output: O | undefined): string;
+}
