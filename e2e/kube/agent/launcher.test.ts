@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process';
+import { renderLauncher, shellQuote } from './launcher.js';
+
+describe('launcher', () => {
+  it('quotes arguments so the shell passes them through unchanged', () => {
+    const args = ["it's", '$HOME', 'a b', '`x`', ''];
+    const out = execFileSync('/bin/sh', ['-c', `printf '%s\\n' ${args.map(shellQuote).join(' ')}`], {
+      encoding: 'utf8',
+    });
+    expect(out).toBe(args.join('\n') + '\n');
+  });
+  it('mounts shallow targets before deep ones, remounts read-only ones, then execs', () => {
+    const s = renderLauncher(
+      [
+        { source: '/s/deep', target: '/data/sub', readOnly: true },
+        { source: '/s/top', target: '/data', readOnly: false },
+      ],
+      ['node', 'x.js'],
+      '/repo',
+    );
+    const lines = s.split('\n');
+    expect(lines.indexOf("mount --bind '/s/top' '/data'")).toBeLessThan(
+      lines.indexOf("mount --bind '/s/deep' '/data/sub'"),
+    );
+    expect(s).toContain("mount -o remount,bind,ro '/data/sub'");
+    expect(s.trimEnd().endsWith("exec 'node' 'x.js'")).toBe(true);
+  });
+  it('rejects relative mount paths and empty commands', () => {
+    expect(() => renderLauncher([{ source: '/a', target: 'rel', readOnly: false }], ['x'], '/')).toThrow(
+      /not absolute/,
+    );
+    expect(() => renderLauncher([], [], '/')).toThrow(/empty command/);
+  });
+});
