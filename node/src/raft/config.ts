@@ -30,7 +30,7 @@ export interface RaftConfig {
   readonly random: () => number;
 }
 
-export interface ResolvedRaftConfig extends Required<RaftConfig> {}
+export type ResolvedRaftConfig = Required<RaftConfig>;
 
 export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
   const resolved: ResolvedRaftConfig = {

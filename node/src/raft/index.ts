@@ -1,0 +1,7 @@
+// The Raft consensus core: a pure, deterministic state machine. See raw-node.ts for the host loop.
+export * from './types.js';
+export * from './errors.js';
+export type { RaftConfig } from './config.js';
+export { MemoryStorage } from './memory-storage.js';
+export { RawNode } from './raw-node.js';
+export { encodeConfChange, decodeConfChange } from './conf-change.js';

@@ -1,0 +1,157 @@
+// Leader election (Raft paper §5.2, §5.4.1), pre-vote (thesis §9.6) and check-quorum (thesis §6.2).
+import { MemoryStorage } from './memory-storage.js';
+import { RawNode } from './raw-node.js';
+import { TestCluster, seededRandom } from './testing/test-cluster.js';
+import type { Message } from './types.js';
+
+describe('leader election', () => {
+  test('§5.2: a candidate that gets votes from a majority becomes leader and others follow it', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.campaign('a');
+    expect(c.node('a').status().role).toBe('leader');
+    expect(c.node('b').status().leader).toBe('a');
+    expect(c.node('c').status().leader).toBe('a');
+    expect(c.node('a').status().term).toBe(2);
+  });
+
+  test('§5.2: elections start on their own after the randomized timeout', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.tickAll(25);
+    const leader = c.leader();
+    expect(leader).toBeDefined();
+    const term = c.node(leader!).status().term;
+    for (const id of ['a', 'b', 'c']) expect(c.node(id).status().leader).toBe(leader);
+    // A stable leader keeps its term: heartbeats prevent new elections.
+    c.tickAll(100);
+    expect(c.leader()).toBe(leader);
+    expect(c.node(leader!).status().term).toBe(term);
+  });
+
+  test('§5.2: at most one vote per term, and a candidate without a majority does not win', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.partition(['a'], ['b'], ['c']);
+    c.campaign('a');
+    c.campaign('b');
+    expect(c.node('a').status().role).not.toBe('leader');
+    expect(c.node('b').status().role).not.toBe('leader');
+  });
+
+  test('§5.4.1 election restriction: a member whose log is behind cannot win', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { preVote: false });
+    c.campaign('a');
+    c.partition(['a', 'b'], ['c']);
+    c.propose('a', 'x');
+    expect(c.appliedTexts('b')).toEqual(['x']);
+    c.heal();
+    // c missed 'x'; a and b reject its vote because their logs are more up to date.
+    c.partition(['a'], ['b', 'c']);
+    c.campaign('c');
+    expect(c.node('c').status().role).toBe('candidate');
+    expect(c.node('b').status().vote).not.toBe('c');
+    // In c's term b cannot win (c voted for itself); in the next term c grants b its vote: b's log is newer.
+    c.campaign('b');
+    c.campaign('b');
+    expect(c.node('b').status().role).toBe('leader');
+    expect(c.appliedTexts('c')).toEqual(['x']);
+  });
+
+  test('a single-voter cluster elects itself and commits alone', () => {
+    const c = new TestCluster(['solo']);
+    c.campaign('solo');
+    expect(c.node('solo').status().role).toBe('leader');
+    expect(c.propose('solo', 'v').ok).toBe(true);
+    expect(c.appliedTexts('solo')).toEqual(['v']);
+  });
+
+  test('a candidate sends vote requests only after its own vote is persisted', () => {
+    const node = new RawNode({
+      id: 'a',
+      storage: MemoryStorage.bootstrap(['a', 'b', 'c']),
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      preVote: false,
+      random: seededRandom(1),
+    });
+    node.campaign();
+    const rd = node.ready();
+    expect(rd.hardState).toMatchObject({ vote: 'a', term: 2 });
+    expect(rd.mustSync).toBe(true);
+    expect(rd.messages.filter((m) => m.type === 'vote')).toHaveLength(0);
+    expect(rd.messagesAfterPersist.filter((m) => m.type === 'vote')).toHaveLength(2);
+  });
+});
+
+describe('pre-vote and check-quorum', () => {
+  test('a partitioned member that rejoins does not depose a healthy leader', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.campaign('a');
+    const term = c.node('a').status().term;
+    c.partition(['a', 'b'], ['c']);
+    // c times out again and again but cannot win a pre-vote, so its term stays put.
+    for (let i = 0; i < 100; i++) {
+      c.tick('c');
+      c.tickAll(1);
+    }
+    expect(c.node('c').status().term).toBe(term);
+    c.heal();
+    c.tickAll(30);
+    expect(c.leader()).toBe('a');
+    expect(c.node('a').status().term).toBe(term);
+  });
+
+  test('without pre-vote the same partition would raise the term (the scenario is real)', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { preVote: false });
+    c.campaign('a');
+    const term = c.node('a').status().term;
+    c.partition(['a', 'b'], ['c']);
+    c.tickAll(50);
+    expect(c.node('c').status().term).toBeGreaterThan(term);
+  });
+
+  test('a leader that loses its quorum steps down after an election timeout', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.campaign('a');
+    c.partition(['a'], ['b', 'c']);
+    c.tickAll(25);
+    expect(c.node('a').status().role).not.toBe('leader');
+    // The majority side elected a new leader.
+    expect(['b', 'c']).toContain(c.leader());
+  });
+
+  test('a follower inside the leader lease ignores a disruptive vote request', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.campaign('a');
+    const term = c.node('b').status().term;
+    const vote: Message = {
+      type: 'vote',
+      from: 'c',
+      to: 'b',
+      term: term + 5,
+      logTerm: 99,
+      index: 99,
+      entries: [],
+      commit: 0,
+      reject: false,
+      rejectHint: 0,
+    };
+    c.node('b').step(vote);
+    expect(c.node('b').status().term).toBe(term);
+    expect(c.node('b').status().leader).toBe('a');
+  });
+
+  test('a stale leader learns the new term from a follower and steps down', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: false });
+    c.campaign('a');
+    c.partition(['a'], ['b', 'c']);
+    c.campaign('b');
+    expect(c.node('b').status().role).toBe('leader');
+    expect(c.node('a').status().role).toBe('leader');
+    c.heal();
+    c.tick('a');
+    c.stabilize();
+    expect(c.node('a').status().role).toBe('follower');
+    expect(c.node('a').status().term).toBe(c.node('b').status().term);
+    c.tickAll(1);
+    expect(c.node('a').status().leader).toBe('b');
+  });
+});
