@@ -35,6 +35,12 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest message: used when a heartbeat proves the follower is alive but its acks were lost. */
+  freeFirstOne(): void {
+    const first = this.indexes[0];
+    if (first !== undefined) this.freeLE(first);
+  }
+
   full(): boolean {
     return this.indexes.length >= this.maxMessages || (this.maxBytes > 0 && this.bytes >= this.maxBytes);
   }

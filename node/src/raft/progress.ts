@@ -15,6 +15,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Whether the follower was heard from since the last check-quorum round. */
   recentActive = false;
+  /** Highest commit index sent to the follower in an append; it needs another append when commit moves past it. */
+  sentCommit = 0;
   /** In snapshot state: check-quorum rounds without an answer (the snapshot may have been lost). */
   snapshotRounds = 0;
   /** In probe state: an append was sent and no response has come back yet. */
@@ -44,6 +46,7 @@ export class Progress {
   /** A new term: nothing is known about the follower beyond `match`. */
   restart(match: number, next: number): void {
     this.resetState('probe');
+    this.sentCommit = 0;
     this.match = match;
     this.next = next;
     this.recentActive = false;

@@ -183,6 +183,7 @@ export class Raft {
     for (const e of entries) bytes += entrySize(e);
     this.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed });
     pr.sentEntries(entries.length, prevIndex + entries.length, bytes);
+    pr.sentCommit = Math.max(pr.sentCommit, this.log.committed);
     return true;
   }
 
@@ -603,6 +604,8 @@ export class Raft {
           while (this.maybeSendAppend(m.from, false)) {
             /* send until paused or caught up */
           }
+          // A caught-up follower learns a newer commit index now rather than at the next heartbeat.
+          if (pr.sentCommit < this.log.committed) this.maybeSendAppend(m.from, true);
           if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
             this.send({ type: 'timeoutNow', to: m.from });
           }
@@ -611,6 +614,8 @@ export class Raft {
       case 'heartbeatResp': {
         pr.recentActive = true;
         pr.probeSent = false;
+        // The follower is alive; if its acks were lost the pipeline is stuck full: let one more append through.
+        if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
         if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, true);
         if (!m.context || m.context.byteLength === 0) return;
         const acks = this.readOnly.recvAck(m.from, m.context);

@@ -1,0 +1,129 @@
+// Single-server membership changes (Raft thesis §4.1, §4.2.1 learners): add learner, promote, remove.
+import { MemoryStorage } from './memory-storage.js';
+import { TestCluster } from './testing/test-cluster.js';
+
+function started(ids = ['a', 'b', 'c']): TestCluster {
+  const c = new TestCluster(ids);
+  c.campaign(ids[0]!);
+  c.propose(ids[0]!, 'before');
+  return c;
+}
+
+describe('membership changes', () => {
+  test('a learner added empty catches up through a snapshot and the log, without voting', () => {
+    const c = started();
+    expect(c.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'd', context: 'addr-d' }).ok).toBe(
+      true,
+    );
+    c.addMember('d', new MemoryStorage(), 4);
+    c.stabilize();
+    c.tickAll(3);
+    c.propose('a', 'after');
+    // d starts from the founding snapshot (index 1) and receives everything after it through the log.
+    expect(c.appliedTexts('d')).toEqual(['before', 'after']);
+    expect(c.node('d').status().config).toEqual({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    expect(c.node('d').status().commit).toBe(c.node('a').status().commit);
+    // Quorum is still 2 of the 3 voters: with b and c down, nothing commits even though d acknowledges.
+    c.partition(['a', 'd'], ['b'], ['c']);
+    const r = c.propose('a', 'needs-a-voter');
+    expect(r.ok).toBe(true);
+    expect(c.appliedTexts('a')).not.toContain('needs-a-voter');
+  });
+
+  test('a learner never campaigns and never counts as a vote', () => {
+    const c = started();
+    c.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'd' });
+    c.addMember('d', new MemoryStorage(), 4);
+    c.stabilize();
+    const term = c.node('d').status().term;
+    c.partition(['a', 'b', 'c'], ['d']);
+    for (let i = 0; i < 100; i++) c.tick('d');
+    c.stabilize();
+    expect(c.node('d').status().term).toBe(term);
+    expect(c.node('d').status().role).toBe('follower');
+  });
+
+  test('promote makes a learner a voter; quorum grows with it', () => {
+    const c = started();
+    c.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'd' });
+    c.addMember('d', new MemoryStorage(), 4);
+    c.stabilize();
+    expect(c.node('a').proposeConfChange({ type: 'promote', nodeId: 'd' }).ok).toBe(true);
+    c.stabilize();
+    expect(c.node('a').status().config).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+    // 4 voters need 3: a and d alone cannot commit.
+    c.partition(['a', 'd'], ['b', 'c']);
+    c.propose('a', 'x');
+    expect(c.appliedTexts('a')).not.toContain('x');
+    c.partition(['a', 'b', 'd'], ['c']);
+    c.tickAll(1);
+    expect(c.appliedTexts('a')).toContain('x');
+    expect(c.appliedTexts('d')).toContain('x');
+  });
+
+  test('at most one membership change may be uncommitted', () => {
+    const c = started();
+    expect(c.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'd' }).ok).toBe(true);
+    expect(c.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'e' })).toEqual({
+      ok: false,
+      reason: 'confChangePending',
+    });
+    c.stabilize();
+    expect(c.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'e' }).ok).toBe(true);
+  });
+
+  test('invalid changes are refused with a distinct reason', () => {
+    const c = started();
+    expect(c.node('a').proposeConfChange({ type: 'promote', nodeId: 'b' })).toEqual({
+      ok: false,
+      reason: 'invalidConfChange',
+    });
+    expect(c.node('a').proposeConfChange({ type: 'remove', nodeId: 'zz' })).toEqual({
+      ok: false,
+      reason: 'invalidConfChange',
+    });
+    expect(c.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'c' })).toEqual({
+      ok: false,
+      reason: 'invalidConfChange',
+    });
+    expect(c.node('b').proposeConfChange({ type: 'addLearner', nodeId: 'd' })).toEqual({
+      ok: false,
+      reason: 'notLeader',
+    });
+  });
+
+  test('removing a voter shrinks the quorum; the removed member stops participating', () => {
+    const c = started();
+    expect(c.node('a').proposeConfChange({ type: 'remove', nodeId: 'c' }).ok).toBe(true);
+    c.stabilize();
+    expect(c.node('a').status().config.voters).toEqual(['a', 'b']);
+    c.members.delete('c');
+    c.propose('a', 'two-voters');
+    expect(c.appliedTexts('b')).toContain('two-voters');
+  });
+
+  test('the leader can remove itself: it steps down and the others elect a leader', () => {
+    const c = started();
+    expect(c.node('a').proposeConfChange({ type: 'remove', nodeId: 'a' }).ok).toBe(true);
+    c.stabilize();
+    expect(c.node('a').status().role).toBe('follower');
+    c.members.delete('a');
+    c.tickAll(30);
+    const leader = c.leader();
+    expect(['b', 'c']).toContain(leader);
+    expect(c.node(leader!).status().config.voters).toEqual(['b', 'c']);
+    c.propose(leader!, 'after-removal');
+    expect(c.appliedTexts('b')).toContain('after-removal');
+    expect(c.appliedTexts('c')).toContain('after-removal');
+  });
+
+  test('a member that restarts replays committed configuration changes after its snapshot', () => {
+    const c = started();
+    c.node('a').proposeConfChange({ type: 'addLearner', nodeId: 'd' });
+    c.addMember('d', new MemoryStorage(), 4);
+    c.stabilize();
+    c.restart('b');
+    c.tickAll(2);
+    expect(c.node('b').status().config).toEqual({ voters: ['a', 'b', 'c'], learners: ['d'] });
+  });
+});
