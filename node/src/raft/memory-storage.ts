@@ -115,14 +115,18 @@ export class MemoryStorage {
 
   /** Appends entries, replacing any conflicting suffix. Entries must be contiguous and follow the log. */
   append(entries: readonly Entry[]): void {
-    const keep = entries.filter((e) => e.index > this.compactedIndex);
-    if (keep.length === 0) return;
-    const start = keep[0]!.index;
+    if (entries.length === 0) return;
+    // Skip entries already compacted away; they are covered by the snapshot.
+    const skip = Math.max(0, this.compactedIndex + 1 - entries[0]!.index);
+    if (skip >= entries.length) return;
+    const start = entries[skip]!.index;
     invariant(
       start <= this.lastIndex() + 1,
       () => `append at ${start} leaves a gap after ${this.lastIndex()}`,
     );
-    this.ents = this.ents.slice(0, start - this.compactedIndex - 1).concat(keep);
+    // Truncate a conflicting suffix in place, then push: appending at the end is the hot path and stays O(batch).
+    this.ents.length = start - this.compactedIndex - 1;
+    for (let k = skip; k < entries.length; k++) this.ents.push(entries[k]!);
   }
 }
 
