@@ -1,0 +1,31 @@
+import { bytesEqual, compareBytes, prefixEnd, startsWith, toBytes } from './bytes.js';
+
+const b = (...v: number[]): Uint8Array => Uint8Array.from(v);
+
+describe('bytes', () => {
+  it('orders unsigned bytewise, a proper prefix first', () => {
+    expect(compareBytes(b(1), b(2))).toBeLessThan(0);
+    expect(compareBytes(b(0x7f), b(0x80))).toBeLessThan(0); // unsigned, not signed
+    expect(compareBytes(b(1, 2), b(1))).toBeGreaterThan(0);
+    expect(compareBytes(b(), b())).toBe(0);
+    expect(bytesEqual(b(1, 2), b(1, 2))).toBe(true);
+    expect(bytesEqual(b(1, 2), b(1, 3))).toBe(false);
+  });
+
+  it('encodes strings as UTF-8 and copies byte arrays', () => {
+    expect(toBytes('é')).toEqual(b(0xc3, 0xa9));
+    const source = b(1, 2);
+    const copy = toBytes(source);
+    source[0] = 9;
+    expect(copy).toEqual(b(1, 2));
+  });
+
+  it('computes the end of a prefix scan', () => {
+    expect(prefixEnd(b(1, 2))).toEqual(b(1, 3));
+    expect(prefixEnd(b(1, 0xff))).toEqual(b(2));
+    expect(prefixEnd(b(0xff, 0xff))).toBeUndefined();
+    expect(prefixEnd(b())).toBeUndefined();
+    expect(startsWith(b(1, 2, 3), b(1, 2))).toBe(true);
+    expect(startsWith(b(1), b(1, 2))).toBe(false);
+  });
+});

@@ -1,0 +1,69 @@
+import { KvCodecError } from './binary.js';
+import { decodeCommand, encodeCommand } from './command-codec.js';
+import { b, command, del, interval, key, prefix, put } from './test-helpers.js';
+import type { Command } from './types.js';
+
+const everyShape: readonly Command[] = [
+  command(put('k', 'v'), 0),
+  command(put('k', '', true), Number.MAX_SAFE_INTEGER, { clientId: 'client-é', sequence: 7 }),
+  command(del(key('k'), true), 5),
+  command(del(prefix('')), 5),
+  command(del(interval('a', 'b')), 5),
+  command(del(interval('a')), 5),
+  command({ kind: 'delete', range: { kind: 'key', key: Uint8Array.of(0, 0xff, 0) }, prevKv: false }, 1),
+  command({ kind: 'txn', compare: [], success: [], failure: [] }, 2),
+  command(
+    {
+      kind: 'txn',
+      compare: [
+        { key: b('a'), operator: 'equal', target: { kind: 'value', value: b('x') } },
+        { key: b('b'), operator: 'notEqual', target: { kind: 'modRevision', revision: 3 } },
+        { key: b('c'), operator: 'less', target: { kind: 'createRevision', revision: 4 } },
+        { key: b('d'), operator: 'greater', target: { kind: 'version', version: 5 } },
+        { key: b('e'), operator: 'equal', target: { kind: 'exists', exists: false } },
+      ],
+      success: [
+        put('a', 'y', true),
+        del(prefix('p'), true),
+        { kind: 'range', range: interval('a', 'z'), options: { limit: 10, keysOnly: true, countOnly: false } },
+      ],
+      failure: [{ kind: 'range', range: key('a'), options: { limit: 0, keysOnly: false, countOnly: true } }],
+    },
+    9,
+    { clientId: 'c', sequence: 1 },
+  ),
+];
+
+describe('command codec', () => {
+  it.each(everyShape.map((c, i) => [i, c] as const))('round-trips shape %i exactly and canonically', (_, cmd) => {
+    const bytes = encodeCommand(cmd);
+    const decoded = decodeCommand(bytes);
+    expect(decoded).toStrictEqual(cmd);
+    expect(encodeCommand(decoded)).toEqual(bytes);
+  });
+
+  it('rejects every truncation of a valid command', () => {
+    const last = everyShape[everyShape.length - 1];
+    if (last === undefined) throw new Error('test setup');
+    const bytes = encodeCommand(last);
+    for (let length = 0; length < bytes.length; length++) {
+      expect(() => decodeCommand(bytes.subarray(0, length))).toThrow(KvCodecError);
+    }
+  });
+
+  it('rejects trailing bytes, unknown formats and unknown tags', () => {
+    const bytes = encodeCommand(command(put('k', 'v')));
+    expect(() => decodeCommand(Uint8Array.of(...bytes, 0))).toThrow(/trailing/);
+    expect(() => decodeCommand(Uint8Array.of(2, ...bytes.subarray(1)))).toThrow(/unknown command format 2/);
+    const badOp = bytes.slice();
+    badOp[10] = 9; // format(1) + timestamp(8) + hasSession(1), then the operation tag
+    expect(() => decodeCommand(badOp)).toThrow(/unknown operation kind 9/);
+  });
+
+  it('rejects a count the input cannot hold before allocating for it', () => {
+    const bytes = encodeCommand(command({ kind: 'txn', compare: [], success: [], failure: [] }));
+    const huge = bytes.slice();
+    huge.set([0xff, 0xff, 0xff, 0xff], 11); // the compare count
+    expect(() => decodeCommand(huge)).toThrow(/compare count 4294967295 cannot fit/);
+  });
+});

@@ -1,0 +1,254 @@
+// Binary encoding of a Command, the payload of a normal Raft entry. A leading format byte lets a later version
+// change the layout while still reading entries already in the log. The encoding is canonical (one byte string per
+// command), so re-encoding a decoded command gives identical bytes.
+//
+// Layout (big-endian; bytes = u32 length + data; string = UTF-8 bytes):
+//   u8 format=1 | u64 timestampMs | bool hasSession [string clientId | u64 sequence] | operation
+//   operation: u8 1=put key value bool prevKv | 2=delete range bool prevKv | 3=txn compares ops(success) ops(failure)
+//   range: u8 1=key bytes | 2=prefix bytes | 3=interval bytes start, bool hasEnd [bytes end]
+//   compare: bytes key | u8 operator 1..4 | u8 target 1=value bytes | 2=mod u64 | 3=create u64 | 4=version u64 |
+//            5=exists bool
+//   txn op: u8 1=put | 2=delete | 3=range (range, u64 limit, bool keysOnly, bool countOnly)
+
+import { ByteReader, ByteWriter, KvCodecError } from './binary.js';
+import type {
+  Command,
+  Compare,
+  CompareOperator,
+  CompareTarget,
+  DeleteOp,
+  KeyRange,
+  Operation,
+  PutOp,
+  RangeOp,
+  RangeOptions,
+  SessionRef,
+  TxnOp,
+  TxnRequest,
+} from './types.js';
+
+export const COMMAND_FORMAT = 1;
+
+const OPERATORS: readonly CompareOperator[] = ['equal', 'notEqual', 'less', 'greater'];
+
+export function writeKeyRange(w: ByteWriter, range: KeyRange): void {
+  switch (range.kind) {
+    case 'key':
+      w.u8(1).bytes(range.key);
+      return;
+    case 'prefix':
+      w.u8(2).bytes(range.prefix);
+      return;
+    case 'interval':
+      w.u8(3)
+        .bytes(range.start)
+        .bool(range.end !== undefined);
+      if (range.end !== undefined) w.bytes(range.end);
+      return;
+  }
+}
+
+export function readKeyRange(r: ByteReader): KeyRange {
+  const tag = r.u8('range kind');
+  switch (tag) {
+    case 1:
+      return { kind: 'key', key: r.bytes('key') };
+    case 2:
+      return { kind: 'prefix', prefix: r.bytes('prefix') };
+    case 3: {
+      const start = r.bytes('range start');
+      return r.bool('range has end')
+        ? { kind: 'interval', start, end: r.bytes('range end') }
+        : { kind: 'interval', start };
+    }
+    default:
+      throw new KvCodecError(`unknown range kind ${tag}`);
+  }
+}
+
+function writeRangeOptions(w: ByteWriter, options: RangeOptions): void {
+  w.u64(options.limit).bool(options.keysOnly).bool(options.countOnly);
+}
+
+function readRangeOptions(r: ByteReader): RangeOptions {
+  return { limit: r.u64('range limit'), keysOnly: r.bool('keysOnly'), countOnly: r.bool('countOnly') };
+}
+
+function writeCompare(w: ByteWriter, compare: Compare): void {
+  w.bytes(compare.key).u8(OPERATORS.indexOf(compare.operator) + 1);
+  const t = compare.target;
+  switch (t.kind) {
+    case 'value':
+      w.u8(1).bytes(t.value);
+      return;
+    case 'modRevision':
+      w.u8(2).u64(t.revision);
+      return;
+    case 'createRevision':
+      w.u8(3).u64(t.revision);
+      return;
+    case 'version':
+      w.u8(4).u64(t.version);
+      return;
+    case 'exists':
+      w.u8(5).bool(t.exists);
+      return;
+  }
+}
+
+function readCompare(r: ByteReader): Compare {
+  const key = r.bytes('compare key');
+  const operatorCode = r.u8('compare operator');
+  const operator = OPERATORS[operatorCode - 1];
+  if (operator === undefined) throw new KvCodecError(`unknown compare operator ${operatorCode}`);
+  const tag = r.u8('compare target');
+  let target: CompareTarget;
+  switch (tag) {
+    case 1:
+      target = { kind: 'value', value: r.bytes('compare value') };
+      break;
+    case 2:
+      target = { kind: 'modRevision', revision: r.u64('compare mod revision') };
+      break;
+    case 3:
+      target = { kind: 'createRevision', revision: r.u64('compare create revision') };
+      break;
+    case 4:
+      target = { kind: 'version', version: r.u64('compare version') };
+      break;
+    case 5:
+      target = { kind: 'exists', exists: r.bool('compare exists') };
+      break;
+    default:
+      throw new KvCodecError(`unknown compare target ${tag}`);
+  }
+  return { key, operator, target };
+}
+
+function writePut(w: ByteWriter, op: PutOp): void {
+  w.bytes(op.key).bytes(op.value).bool(op.prevKv);
+}
+
+function readPut(r: ByteReader): PutOp {
+  return { kind: 'put', key: r.bytes('put key'), value: r.bytes('put value'), prevKv: r.bool('put prevKv') };
+}
+
+function writeDelete(w: ByteWriter, op: DeleteOp): void {
+  writeKeyRange(w, op.range);
+  w.bool(op.prevKv);
+}
+
+function readDelete(r: ByteReader): DeleteOp {
+  return { kind: 'delete', range: readKeyRange(r), prevKv: r.bool('delete prevKv') };
+}
+
+function writeTxnOp(w: ByteWriter, op: TxnOp): void {
+  switch (op.kind) {
+    case 'put':
+      w.u8(1);
+      writePut(w, op);
+      return;
+    case 'delete':
+      w.u8(2);
+      writeDelete(w, op);
+      return;
+    case 'range':
+      w.u8(3);
+      writeKeyRange(w, op.range);
+      writeRangeOptions(w, op.options);
+      return;
+  }
+}
+
+function readTxnOp(r: ByteReader): TxnOp {
+  const tag = r.u8('txn op kind');
+  switch (tag) {
+    case 1:
+      return readPut(r);
+    case 2:
+      return readDelete(r);
+    case 3: {
+      const op: RangeOp = { kind: 'range', range: readKeyRange(r), options: readRangeOptions(r) };
+      return op;
+    }
+    default:
+      throw new KvCodecError(`unknown txn op kind ${tag}`);
+  }
+}
+
+// Smallest encodings, used to reject counts the remaining input cannot hold before allocating for them.
+const MIN_COMPARE_BYTES = 4 + 1 + 1 + 1;
+const MIN_TXN_OP_BYTES = 1 + 1 + 4 + 1;
+
+function writeTxn(w: ByteWriter, txn: TxnRequest): void {
+  w.u32(txn.compare.length);
+  for (const compare of txn.compare) writeCompare(w, compare);
+  for (const ops of [txn.success, txn.failure]) {
+    w.u32(ops.length);
+    for (const op of ops) writeTxnOp(w, op);
+  }
+}
+
+function readTxn(r: ByteReader): TxnRequest {
+  const compareCount = r.count('compare count', MIN_COMPARE_BYTES);
+  const compare = Array.from({ length: compareCount }, () => readCompare(r));
+  const successCount = r.count('success count', MIN_TXN_OP_BYTES);
+  const success = Array.from({ length: successCount }, () => readTxnOp(r));
+  const failureCount = r.count('failure count', MIN_TXN_OP_BYTES);
+  const failure = Array.from({ length: failureCount }, () => readTxnOp(r));
+  return { kind: 'txn', compare, success, failure };
+}
+
+function writeOperation(w: ByteWriter, op: Operation): void {
+  switch (op.kind) {
+    case 'put':
+      w.u8(1);
+      writePut(w, op);
+      return;
+    case 'delete':
+      w.u8(2);
+      writeDelete(w, op);
+      return;
+    case 'txn':
+      w.u8(3);
+      writeTxn(w, op);
+      return;
+  }
+}
+
+function readOperation(r: ByteReader): Operation {
+  const tag = r.u8('operation kind');
+  switch (tag) {
+    case 1:
+      return readPut(r);
+    case 2:
+      return readDelete(r);
+    case 3:
+      return readTxn(r);
+    default:
+      throw new KvCodecError(`unknown operation kind ${tag}`);
+  }
+}
+
+export function encodeCommand(command: Command): Uint8Array {
+  const w = new ByteWriter();
+  w.u8(COMMAND_FORMAT)
+    .u64(command.timestampMs)
+    .bool(command.session !== undefined);
+  if (command.session !== undefined) w.string(command.session.clientId).u64(command.session.sequence);
+  writeOperation(w, command.op);
+  return w.finish();
+}
+
+/** Throws KvCodecError on any malformed input: unknown format or tag, truncation, trailing bytes. */
+export function decodeCommand(bytes: Uint8Array): Command {
+  const r = new ByteReader(bytes, 'command');
+  const format = r.u8('format');
+  if (format !== COMMAND_FORMAT) throw new KvCodecError(`unknown command format ${format}`);
+  const timestampMs = r.u64('timestamp');
+  let session: SessionRef | undefined;
+  if (r.bool('has session')) session = { clientId: r.string('client id'), sequence: r.u64('sequence') };
+  const op = readOperation(r);
+  r.end();
+  return session === undefined ? { timestampMs, op } : { timestampMs, session, op };
+}

@@ -1,0 +1,158 @@
+// The key-value state machine's commands, reads and results. Commands are what travels in Raft entries (see
+// command-codec.ts); results are what the apply loop hands back to the waiting client request. Semantics follow
+// etcd v3 (without MVCC history): one store-wide revision, bumped once per command that changes something.
+
+export interface KeyValue {
+  readonly key: Uint8Array;
+  /** Empty when read with keysOnly. */
+  readonly value: Uint8Array;
+  /** Revision of the write that created the key (since its last deletion). */
+  readonly createRevision: number;
+  /** Revision of the last write to the key. */
+  readonly modRevision: number;
+  /** Number of writes since creation; 1 after the first put. */
+  readonly version: number;
+}
+
+/** A set of keys, compared bytewise. */
+export type KeyRange =
+  | { readonly kind: 'key'; readonly key: Uint8Array }
+  /** Every key starting with `prefix`; an empty prefix is every key. */
+  | { readonly kind: 'prefix'; readonly prefix: Uint8Array }
+  /** [start, end); `end` undefined means "to the last key". */
+  | { readonly kind: 'interval'; readonly start: Uint8Array; readonly end?: Uint8Array };
+
+export interface RangeOptions {
+  /** At most this many key-values; 0 = no limit (callers outside the store must bound it, see validate.ts). */
+  readonly limit: number;
+  readonly keysOnly: boolean;
+  readonly countOnly: boolean;
+}
+
+export type CompareOperator = 'equal' | 'notEqual' | 'less' | 'greater';
+
+/** What a Compare looks at, with its operand. A missing key has revisions and version 0 and does not exist. */
+export type CompareTarget =
+  /** Like etcd, any value comparison against a missing key is false. */
+  | { readonly kind: 'value'; readonly value: Uint8Array }
+  | { readonly kind: 'modRevision'; readonly revision: number }
+  | { readonly kind: 'createRevision'; readonly revision: number }
+  | { readonly kind: 'version'; readonly version: number }
+  /** Only 'equal' and 'notEqual'. */
+  | { readonly kind: 'exists'; readonly exists: boolean };
+
+export interface Compare {
+  readonly key: Uint8Array;
+  readonly operator: CompareOperator;
+  readonly target: CompareTarget;
+}
+
+export interface PutOp {
+  readonly kind: 'put';
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly prevKv: boolean;
+}
+
+export interface DeleteOp {
+  readonly kind: 'delete';
+  readonly range: KeyRange;
+  readonly prevKv: boolean;
+}
+
+export interface RangeOp {
+  readonly kind: 'range';
+  readonly range: KeyRange;
+  readonly options: RangeOptions;
+}
+
+/** An op inside a transaction. Ops run in order; a later op sees the effects of earlier ones. */
+export type TxnOp = PutOp | DeleteOp | RangeOp;
+
+export interface TxnRequest {
+  readonly kind: 'txn';
+  readonly compare: readonly Compare[];
+  readonly success: readonly TxnOp[];
+  readonly failure: readonly TxnOp[];
+}
+
+export type Operation = PutOp | DeleteOp | TxnRequest;
+
+/** Identifies a client request for at-most-once application of retries (Raft thesis §6.3). */
+export interface SessionRef {
+  /** Non-empty, unique per client process. */
+  readonly clientId: string;
+  /** ≥ 1, increasing per client; a client's first request has sequence 1. */
+  readonly sequence: number;
+}
+
+/** One replicated command: the payload of a normal Raft entry. */
+export interface Command {
+  /**
+   * Wall-clock milliseconds stamped by the leader when proposing. Replicas never read their own clock: session
+   * expiry is decided from these stamps, so it is identical on every replica.
+   */
+  readonly timestampMs: number;
+  readonly session?: SessionRef;
+  readonly op: Operation;
+}
+
+export interface PutResult {
+  readonly kind: 'put';
+  readonly revision: number;
+  readonly prevKv?: KeyValue;
+}
+
+export interface DeleteResult {
+  readonly kind: 'delete';
+  readonly revision: number;
+  readonly deleted: number;
+  readonly prevKvs: readonly KeyValue[];
+}
+
+export interface RangeResult {
+  readonly kind: 'range';
+  readonly revision: number;
+  readonly kvs: readonly KeyValue[];
+  /** True if the limit cut the result short. */
+  readonly more: boolean;
+  /** Keys in the range regardless of the limit. */
+  readonly count: number;
+}
+
+export type TxnOpResult = PutResult | DeleteResult | RangeResult;
+
+export interface TxnResult {
+  readonly kind: 'txn';
+  readonly revision: number;
+  readonly succeeded: boolean;
+  readonly responses: readonly TxnOpResult[];
+}
+
+/**
+ * A request refused by the session table, not applied:
+ * - sessionUnknown: no session for the client and sequence > 1 (it expired or was evicted; the client must start
+ *   a new session with a new client id, since whether its earlier requests were applied is unknown).
+ * - resultEvicted: sequence ≤ the last applied one but its result is no longer cached.
+ */
+export interface SessionErrorResult {
+  readonly kind: 'sessionError';
+  readonly code: 'sessionUnknown' | 'resultEvicted';
+  readonly message: string;
+}
+
+export type CommandResult = PutResult | DeleteResult | TxnResult | SessionErrorResult;
+
+export interface ApplyOutcome {
+  readonly result: CommandResult;
+  /** True if this was a retry answered from the session table without re-applying. */
+  readonly duplicate: boolean;
+}
+
+/** How the store keeps a key's data (the key itself is the map key). */
+export interface StoredValue {
+  readonly value: Uint8Array;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly version: number;
+}
