@@ -7,7 +7,8 @@ export class Bitset {
   private zobrist = 0;
 
   constructor(readonly size: number) {
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bitset size must be >= 0, got ${size}`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new RangeError(`bitset size must be >= 0, got ${size}`);
     this.words = new Uint32Array(Math.ceil(size / 32));
   }
 
@@ -33,12 +34,37 @@ export class Bitset {
     this.zobrist = (this.zobrist ^ memberHash(bit)) >>> 0;
   }
 
-  /** A frozen copy of the members, for the memo cache. */
-  snapshot(): Uint32Array {
-    return this.words.slice();
+  /**
+   * A copy of words [fromWord, toWord) (all by default), for the memo cache. A plain array: much cheaper to
+   * allocate than a typed one.
+   */
+  snapshot(fromWord = 0, toWord = this.words.length): number[] {
+    const words = this.words;
+    const copy = new Array<number>(toWord - fromWord);
+    for (let i = fromWord; i < toWord; i++) copy[i - fromWord] = words[i]!;
+    return copy;
   }
 
-  equals(words: Uint32Array): boolean {
+  /** True when words [fromWord, fromWord + words.length) equal `words` (a snapshot of that range). */
+  equalsRange(words: readonly number[], fromWord: number): boolean {
+    const mine = this.words;
+    for (let i = 0; i < words.length; i++) {
+      if (mine[fromWord + i] !== words[i]) return false;
+    }
+    return true;
+  }
+
+  /** True when every member of `words` (a snapshot) is also a member of this set. */
+  includes(words: readonly number[]): boolean {
+    const mine = this.words;
+    if (mine.length !== words.length) return false;
+    for (let i = 0; i < mine.length; i++) {
+      if ((words[i]! & ~mine[i]!) !== 0) return false;
+    }
+    return true;
+  }
+
+  equals(words: readonly number[]): boolean {
     const mine = this.words;
     if (mine.length !== words.length) return false;
     for (let i = 0; i < mine.length; i++) {

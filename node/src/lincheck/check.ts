@@ -43,12 +43,19 @@ export function checkLinearizable<S, I, O>(
 ): CheckResult {
   history.forEach(validateOperation);
   const budgetSteps = positive('budgetSteps', options.budgetSteps ?? DEFAULT_BUDGET_STEPS);
-  const shrinkBudgetSteps = positive('shrinkBudgetSteps', options.shrinkBudgetSteps ?? DEFAULT_SHRINK_BUDGET_STEPS);
+  const shrinkBudgetSteps = positive(
+    'shrinkBudgetSteps',
+    options.shrinkBudgetSteps ?? DEFAULT_SHRINK_BUDGET_STEPS,
+  );
   const maxCacheBytes = positive('maxCacheBytes', options.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES);
   const now = options.now ?? (() => performance.now());
   const deadline =
     options.deadlineMs === undefined ? undefined : now() + nonNegative('deadlineMs', options.deadlineMs);
-  const limits: SearchLimits = { budgetSteps, maxCacheBytes, ...(deadline === undefined ? {} : { deadline, now }) };
+  const limits: SearchLimits = {
+    budgetSteps,
+    maxCacheBytes,
+    ...(deadline === undefined ? {} : { deadline, now }),
+  };
 
   const partitions = model.partition ? model.partition(history) : [history.slice()];
   const exhausted: string[] = [];
@@ -57,7 +64,10 @@ export function checkLinearizable<S, I, O>(
     const key = model.partitionKey ? model.partitionKey(part) : `#${index}`;
     const outcome = searchLinearization(model, part, limits);
     if (outcome.kind === 'violation') {
-      const shrunk = shrinkViolation(model, part, outcome.prefix, { ...limits, budgetSteps: shrinkBudgetSteps });
+      const shrunk = shrinkViolation(model, part, outcome.prefix, {
+        ...limits,
+        budgetSteps: shrinkBudgetSteps,
+      });
       return {
         kind: 'violation',
         partitionKey: key,
@@ -67,13 +77,18 @@ export function checkLinearizable<S, I, O>(
       };
     }
     if (outcome.kind === 'exhausted') {
-      exhausted.push(`partition ${JSON.stringify(key)} (${part.length} operations): ${limitText(outcome.limit)}`);
+      exhausted.push(
+        `partition ${JSON.stringify(key)} (${part.length} operations): ${limitText(outcome.limit)}`,
+      );
       // The deadline is global: later partitions would stop at once too.
       if (outcome.limit === 'deadline') break;
     }
   }
   if (exhausted.length > 0) {
-    return { kind: 'unknown', reason: `budget exhausted in ${exhausted.length} partition(s): ${exhausted.join('; ')}` };
+    return {
+      kind: 'unknown',
+      reason: `budget exhausted in ${exhausted.length} partition(s): ${exhausted.join('; ')}`,
+    };
   }
   return { kind: 'linearizable', operations: history.length, partitions: partitions.length };
 }
@@ -93,8 +108,13 @@ function validateOperation(op: Operation<unknown, unknown>, index: number): void
   if (typeof op.call !== 'number' || !Number.isFinite(op.call)) {
     throw new RangeError(`operation #${index}: call must be a finite number, got ${String(op.call)}`);
   }
-  if (op.return !== undefined && (typeof op.return !== 'number' || Number.isNaN(op.return) || op.return < op.call)) {
-    throw new RangeError(`operation #${index}: return (${String(op.return)}) must be a number >= call (${op.call})`);
+  if (
+    op.return !== undefined &&
+    (typeof op.return !== 'number' || Number.isNaN(op.return) || op.return < op.call)
+  ) {
+    throw new RangeError(
+      `operation #${index}: return (${String(op.return)}) must be a number >= call (${op.call})`,
+    );
   }
 }
 

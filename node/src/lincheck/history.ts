@@ -89,7 +89,11 @@ export function parseJsonLines<I, O>(text: string, codec?: HistoryCodec<I, O>): 
   return ops;
 }
 
-function parseLine<I, O>(source: string, line: number, codec: HistoryCodec<I, O> | undefined): Operation<I, O> {
+function parseLine<I, O>(
+  source: string,
+  line: number,
+  codec: HistoryCodec<I, O> | undefined,
+): Operation<I, O> {
   let value: unknown;
   try {
     value = JSON.parse(source);
@@ -114,7 +118,10 @@ function parseLine<I, O>(source: string, line: number, codec: HistoryCodec<I, O>
   const rawReturn = record['return'];
   if (rawReturn !== undefined && rawReturn !== null) {
     if (typeof rawReturn !== 'number' || !Number.isFinite(rawReturn)) {
-      throw new HistoryFormatError(line, `"return" must be a finite number or absent, got ${JSON.stringify(rawReturn)}`);
+      throw new HistoryFormatError(
+        line,
+        `"return" must be a finite number or absent, got ${JSON.stringify(rawReturn)}`,
+      );
     }
     if (rawReturn < call) {
       throw new HistoryFormatError(line, `"return" (${rawReturn}) is before "call" (${call})`);

@@ -35,11 +35,18 @@ export function shrinkViolation<S, I, O>(
     if (outcome.kind === 'exhausted') outOfBudget = true;
     return outcome.kind === 'violation' ? outcome.prefix.map((k) => indices[k]!) : undefined;
   };
+  /** `indices` minus `removing`, except what the model says remaining operations depend on. */
+  const without = (indices: readonly number[], removing: ReadonlySet<number>): number[] => {
+    const remaining = indices.filter((i) => !removing.has(i));
+    if (model.retainWhenShrinking === undefined) return remaining;
+    const retained = new Set(model.retainWhenShrinking(operationsOf([...removing]), operationsOf(remaining)));
+    return indices.filter((i) => !removing.has(i) || retained.has(ops[i]!));
+  };
   // The prefix is a hint (wgl.ts explains why it should fail too); it is adopted only once a check confirms it.
   const cutTo = (indices: number[], hint: readonly number[]): number[] => {
-    if (hint.length === 0 || hint.length >= indices.length) return indices;
     const keep = new Set(hint);
-    const cut = indices.filter((i) => keep.has(i));
+    const cut = without(indices, new Set(indices.filter((i) => !keep.has(i))));
+    if (hint.length === 0 || cut.length >= indices.length) return indices;
     return fails(cut) !== undefined ? cut : indices;
   };
 
@@ -49,10 +56,10 @@ export function shrinkViolation<S, I, O>(
   for (;;) {
     let removedAny = false;
     // From the end backwards: late operations are the likeliest to be irrelevant to a violation already reached.
-    for (let end = current.length; end > 0 && current.length > 1; ) {
+    for (let end = current.length; end > 0 && current.length > 1;) {
       const start = Math.max(0, end - chunk);
-      const candidate = [...current.slice(0, start), ...current.slice(end)];
-      const hint = fails(candidate);
+      const candidate = without(current, new Set(current.slice(start, end)));
+      const hint = candidate.length < current.length ? fails(candidate) : undefined;
       if (hint !== undefined) {
         current = cutTo(candidate, hint);
         removedAny = true;

@@ -9,7 +9,11 @@
 // Unknown outcomes: such an operation returns at +infinity, so it never blocks anything; since step() accepts it
 // everywhere, "never took effect" is the same as "took effect after everything else". The search therefore stops as
 // soon as every operation with a known outcome is linearized, and it tries unknown-outcome candidates only after the
-// known ones at each point (an order heuristic; the search stays exhaustive).
+// known ones at each point (an order heuristic; the search stays exhaustive). Unknown outcomes would otherwise blow
+// up the cache: every subset of them is a different bitset. So the cache keys on the known operations and the
+// state only, and a configuration is pruned when one with the same known set and state and a SUBSET of its
+// unknown-outcome operations was already explored: optional operations left unused can only leave more choices.
+// This also prunes an unknown-outcome operation that does not change the state (a timed-out read, say).
 import { Bitset } from './bitset.js';
 import { hashString, mix32 } from './hash.js';
 import { effectiveReturn, type Operation } from './history.js';
@@ -32,14 +36,19 @@ export type SearchOutcome =
   | { readonly kind: 'exhausted'; readonly steps: number; readonly limit: 'steps' | 'memory' | 'deadline' };
 
 interface CacheEntry<S> {
-  readonly bits: Uint32Array;
+  /** First known return still in the list: it fixes every known bit outside the snapshot (see `windowOf`). */
+  readonly frontier: number;
+  /** The linearized known operations inside the frontier's window, as bitset words. */
+  readonly window: readonly number[];
+  /** Linearized operations with an unknown outcome (all words). */
+  readonly optional: readonly number[];
   readonly state: S;
 }
 
 const END = -1;
 const HEAD = 0;
-/** Rough per-entry cost of the cache besides the bitset words: object, array slot, state reference. */
-const CACHE_ENTRY_OVERHEAD_BYTES = 64;
+/** Rough per-entry cost of the cache besides the bitset words: object, arrays, state reference. */
+const CACHE_ENTRY_OVERHEAD_BYTES = 96;
 /** How often (in steps) the deadline clock is read; reading it every step would dominate small searches. */
 const DEADLINE_CHECK_INTERVAL_STEPS = 1024;
 
@@ -59,15 +68,34 @@ export function searchLinearization<S, I, O>(
     const op = ops[i]!;
     events.push({ time: op.call, isCall: true, op: i }, { time: effectiveReturn(op), isCall: false, op: i });
   }
-  // Equal times: calls first, so touching operations count as concurrent (never a false violation).
-  events.sort((a, b) => a.time - b.time || Number(b.isCall) - Number(a.isCall) || a.op - b.op || 0);
+  // Equal times: calls first, so touching operations count as concurrent (never a false violation); at +infinity,
+  // known outcomes' returns first, so that an unknown outcome's return never blocks a known operation.
+  events.sort(
+    (a, b) =>
+      a.time - b.time ||
+      Number(b.isCall) - Number(a.isCall) ||
+      Number(known[b.op]) - Number(known[a.op]) ||
+      a.op - b.op ||
+      0,
+  );
   const nodes = 2 * n + 1;
+  // The event list, and a second list threading only the known outcomes' returns (its head is the frontier).
   const next = new Int32Array(nodes);
   const prev = new Int32Array(nodes);
+  const nextReturn = new Int32Array(nodes);
+  const prevReturn = new Int32Array(nodes);
   const isCall = new Uint8Array(nodes);
   const opOf = new Int32Array(nodes);
   const match = new Int32Array(nodes);
   const callNodeOf = new Int32Array(n);
+  // Each operation's bit: known outcomes numbered in call order (so that a window of concurrent operations is a
+  // narrow range of words), unknown outcomes separately.
+  const slot = new Int32Array(n);
+  const returnNodeOfSlot: number[] = [];
+  let optionalSlots = 0;
+  let lastReturn = HEAD;
+  prevReturn[HEAD] = END;
+  nextReturn[HEAD] = END;
   for (let node = 0; node < nodes; node++) {
     next[node] = node + 1 < nodes ? node + 1 : END;
     prev[node] = node - 1;
@@ -75,22 +103,62 @@ export function searchLinearization<S, I, O>(
   for (let k = 0; k < events.length; k++) {
     const event = events[k]!;
     const node = k + 1;
+    const op = event.op;
     isCall[node] = event.isCall ? 1 : 0;
-    opOf[node] = event.op;
-    if (event.isCall) callNodeOf[event.op] = node;
-    else {
-      match[node] = callNodeOf[event.op]!;
-      match[callNodeOf[event.op]!] = node;
+    opOf[node] = op;
+    if (event.isCall) {
+      callNodeOf[op] = node;
+      slot[op] = known[op] ? returnNodeOfSlot.push(0) - 1 : optionalSlots++;
+    } else {
+      match[node] = callNodeOf[op]!;
+      match[callNodeOf[op]!] = node;
+      if (known[op]) {
+        returnNodeOfSlot[slot[op]!] = node;
+        nextReturn[lastReturn] = node;
+        prevReturn[node] = lastReturn;
+        nextReturn[node] = END;
+        lastReturn = node;
+      }
+    }
+  }
+
+  // With frontier f (the first known return still in the list), every known operation whose return is before f
+  // has been linearized and none called after f has, so two configurations with the same frontier can differ only
+  // on the operations open at f: slots from the earliest-called one still open to the last one called. Comparing
+  // and copying only those words keeps each step O(concurrency) rather than O(history).
+  const windowFrom = new Int32Array(nodes);
+  const windowTo = new Int32Array(nodes);
+  {
+    let callsBefore = 0;
+    let earliestOpen = 0;
+    for (let node = 1; node < nodes; node++) {
+      const op = opOf[node]!;
+      if (!known[op]) continue;
+      if (isCall[node] === 1) {
+        callsBefore++;
+        continue;
+      }
+      while (earliestOpen < callsBefore && returnNodeOfSlot[earliestOpen]! <= node) earliestOpen++;
+      windowTo[node] = (callsBefore + 31) >>> 5;
+      windowFrom[node] = earliestOpen < callsBefore ? earliestOpen >>> 5 : windowTo[node]!;
     }
   }
 
   const unlink = (node: number): void => {
     next[prev[node]!] = next[node]!;
     if (next[node] !== END) prev[next[node]!] = prev[node]!;
+    if (isCall[node] === 0 && known[opOf[node]!]) {
+      nextReturn[prevReturn[node]!] = nextReturn[node]!;
+      if (nextReturn[node] !== END) prevReturn[nextReturn[node]!] = prevReturn[node]!;
+    }
   };
   const relink = (node: number): void => {
     next[prev[node]!] = node;
     if (next[node] !== END) prev[next[node]!] = node;
+    if (isCall[node] === 0 && known[opOf[node]!]) {
+      nextReturn[prevReturn[node]!] = node;
+      if (nextReturn[node] !== END) prevReturn[nextReturn[node]!] = node;
+    }
   };
   // Lifting removes the call then its return; unlifting must restore them in the reverse order.
   const lift = (callNode: number): void => {
@@ -122,14 +190,50 @@ export function searchLinearization<S, I, O>(
     const h = model.hash(state);
     return typeof h === 'number' ? mix32(h) : hashString(h);
   };
+  const knownBits = new Bitset(returnNodeOfSlot.length);
+  const optionalBits = new Bitset(optionalSlots);
   const cache = new Map<number, CacheEntry<S>[]>();
-  const entryBytes = Math.ceil(n / 32) * 4 + CACHE_ENTRY_OVERHEAD_BYTES;
   let cacheBytes = 0;
-  const bits = new Bitset(n);
+  /** Adds the current configuration to the cache, unless one that dominates it is there already. */
+  const remember = (state: S): 'new' | 'seen' | 'full' => {
+    const frontier = nextReturn[HEAD]!;
+    const from = windowFrom[frontier]!;
+    const key = (knownBits.hash ^ stateHash(state)) >>> 0;
+    let bucket = cache.get(key);
+    if (bucket !== undefined) {
+      for (const entry of bucket) {
+        if (
+          entry.frontier === frontier &&
+          optionalBits.includes(entry.optional) &&
+          knownBits.equalsRange(entry.window, from) &&
+          model.equal(entry.state, state)
+        ) {
+          return 'seen';
+        }
+      }
+    }
+    const window = knownBits.snapshot(from, windowTo[frontier]);
+    const optional = optionalBits.snapshot();
+    cacheBytes += (window.length + optional.length) * 8 + CACHE_ENTRY_OVERHEAD_BYTES;
+    if (cacheBytes > limits.maxCacheBytes) return 'full';
+    if (bucket === undefined) {
+      bucket = [];
+      cache.set(key, bucket);
+    }
+    bucket.push({ frontier, window, optional, state });
+    return 'new';
+  };
+  const mark = (op: number, linearized: boolean): void => {
+    const bits = known[op] ? knownBits : optionalBits;
+    if (linearized) bits.set(slot[op]!);
+    else bits.clear(slot[op]!);
+  };
+
   const stack: { node: number; state: S }[] = [];
   let state = model.init();
   let linearizedKnown = 0;
   let steps = 0;
+  remember(state);
   let candidate = nextCandidate(HEAD, true);
 
   for (;;) {
@@ -149,27 +253,20 @@ export function searchLinearization<S, I, O>(
       const operation = ops[op]!;
       const result = model.step(state, operation.input, operation.output);
       if (result.ok) {
-        bits.set(op);
-        const key = (bits.hash ^ stateHash(result.state)) >>> 0;
-        let bucket = cache.get(key);
-        const seen = bucket?.some((e) => bits.equals(e.bits) && model.equal(e.state, result.state)) ?? false;
-        if (!seen) {
-          cacheBytes += entryBytes;
-          if (cacheBytes > limits.maxCacheBytes) return { kind: 'exhausted', steps, limit: 'memory' };
-          if (bucket === undefined) {
-            bucket = [];
-            cache.set(key, bucket);
-          }
-          bucket.push({ bits: bits.snapshot(), state: result.state });
+        if (known[op] && linearizedKnown + 1 === knownTotal) return { kind: 'linearizable', steps };
+        mark(op, true);
+        lift(candidate);
+        const memo = remember(result.state);
+        if (memo === 'full') return { kind: 'exhausted', steps, limit: 'memory' };
+        if (memo === 'new') {
           stack.push({ node: candidate, state });
           state = result.state;
-          lift(candidate);
           if (known[op]) linearizedKnown++;
-          if (linearizedKnown === knownTotal) return { kind: 'linearizable', steps };
           candidate = nextCandidate(HEAD, true);
           continue;
         }
-        bits.clear(op);
+        unlift(candidate);
+        mark(op, false);
       }
       candidate = nextCandidate(candidate, known[op]!);
     } else {
@@ -181,7 +278,7 @@ export function searchLinearization<S, I, O>(
       }
       const op = opOf[top.node]!;
       state = top.state;
-      bits.clear(op);
+      mark(op, false);
       unlift(top.node);
       if (known[op]) linearizedKnown--;
       candidate = nextCandidate(top.node, known[op]!);

@@ -1,0 +1,90 @@
+// Benchmark of the linearizability checker: generates a linearizable key-value history (several concurrent
+// clients, some unknown outcomes) and prints how long checking it takes, then the same with one read corrupted
+// (checking plus shrinking the counterexample). Prints figures only; nothing here is an assertion on time.
+//
+//   npm run bench:lincheck -- [--operations N] [--keys K] [--clients C] [--unknown-rate R] [--seed S]
+import { parseArgs } from 'node:util';
+import { checkLinearizable } from '../src/lincheck/check.js';
+import { generateKvHistory, type KvOperation } from '../src/lincheck/generate.js';
+import { toJsonLines, parseJsonLines } from '../src/lincheck/history.js';
+import { kvCodec } from '../src/lincheck/kv-codec.js';
+import { kvModel } from '../src/lincheck/kv-model.js';
+import { seededRandom } from '../src/lincheck/random.js';
+
+const { values } = parseArgs({
+  options: {
+    operations: { type: 'string', default: '10000' },
+    keys: { type: 'string', default: '100' },
+    clients: { type: 'string', default: '16' },
+    'unknown-rate': { type: 'string', default: '0.02' },
+    'max-latency': { type: 'string', default: '40' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+const operations = Number(values.operations);
+const keys = Number(values.keys);
+const clients = Number(values.clients);
+const unknownRate = Number(values['unknown-rate']);
+const maxLatency = Number(values['max-latency']);
+const seed = Number(values.seed);
+
+function timed<T>(run: () => T): { result: T; ms: number } {
+  const start = performance.now();
+  const result = run();
+  return { result, ms: performance.now() - start };
+}
+
+function maxConcurrency(history: readonly KvOperation[]): number {
+  const events = history.flatMap((op) => [
+    { time: op.call, delta: 1 },
+    { time: op.output === undefined ? Infinity : (op.return ?? Infinity), delta: -1 },
+  ]);
+  events.sort((a, b) => a.time - b.time || b.delta - a.delta);
+  let open = 0;
+  let max = 0;
+  for (const event of events) max = Math.max(max, (open += event.delta));
+  return max;
+}
+
+const history = generateKvHistory({
+  operations,
+  keys,
+  clients,
+  unknownRate,
+  maxLatency,
+  random: seededRandom(seed),
+});
+const unknown = history.filter((op) => op.output === undefined).length;
+console.log(
+  `history: ${history.length} operations, ${keys} keys, ${clients} clients, ${unknown} unknown outcomes, ` +
+    `max ${maxConcurrency(history)} operations in flight, seed ${seed}`,
+);
+
+const text = toJsonLines(history);
+const parse = timed(() => parseJsonLines(text, kvCodec));
+console.log(`parse JSON Lines (${(text.length / 1024 / 1024).toFixed(1)} MiB): ${parse.ms.toFixed(0)} ms`);
+
+const good = timed(() => checkLinearizable(kvModel, history));
+console.log(`check linearizable history: ${good.result.kind} in ${good.ms.toFixed(0)} ms`);
+
+// Corrupt the last read that returned a value: it now returns a value no one wrote.
+const victim = history.findLastIndex((op) => op.output?.op === 'get');
+const corrupted = history.map((op, i) =>
+  i === victim ? { ...op, output: { op: 'get' as const, value: 'corrupted' } } : op,
+);
+const bad = timed(() => checkLinearizable(kvModel, corrupted));
+const shrunk =
+  bad.result.kind === 'violation' ? `, shrunk to ${bad.result.operations.length} operations` : '';
+console.log(`check corrupted history: ${bad.result.kind}${shrunk} in ${bad.ms.toFixed(0)} ms`);
+
+// A stale read instead: the last read of a key that was overwritten returns the value before.
+const single = generateKvHistory({
+  operations,
+  keys: 1,
+  clients,
+  unknownRate,
+  maxLatency,
+  random: seededRandom(seed),
+});
+const one = timed(() => checkLinearizable(kvModel, single));
+console.log(`check ${single.length} operations on 1 key: ${one.result.kind} in ${one.ms.toFixed(0)} ms`);
