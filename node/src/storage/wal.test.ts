@@ -18,6 +18,7 @@ let clock = 0;
 const options = (overrides: Partial<WalOptions> = {}): WalOptions => ({
   segmentBytes: 1 << 20,
   maxRecordBytes: 1 << 16,
+  maxAppendBytes: 1 << 20,
   maxSegmentFileBytes: 1 << 24,
   now: () => clock++,
   ...overrides,
@@ -248,9 +249,10 @@ describe('SegmentedWal', () => {
   });
 
   it('refuses oversized records and overlapping calls without failing the WAL', async () => {
-    const { wal } = await reopen(options({ maxRecordBytes: 100 }));
+    const { wal } = await reopen(options({ maxRecordBytes: 100, maxAppendBytes: 1000 }));
     await expect(wal.append(ents(1, 1, 1, 84))).rejects.toThrow(/101 bytes exceeds the 100-byte/);
     await expect(wal.append([{ kind: 'entry', entry: entry(-1, 1) }])).rejects.toThrow(RangeError);
+    await expect(wal.append(ents(1, 20, 1, 50))).rejects.toThrow(/an append of 1660 bytes exceeds the 1000-byte maxAppendBytes/);
     const first = wal.append(ents(1, 1, 1));
     await expect(wal.append(ents(2, 2, 1))).rejects.toThrow(StorageUsageError);
     await first;

@@ -24,6 +24,8 @@ export interface WalOptions {
   readonly segmentBytes: number;
   /** Upper bound on one record's payload (one entry's data plus 17 bytes); larger appends are refused. */
   readonly maxRecordBytes: number;
+  /** Upper bound on the encoded size of one append (all its records); larger appends are refused. */
+  readonly maxAppendBytes: number;
   /** Upper bound on one segment file read back at open; a bigger file is refused rather than read into memory. */
   readonly maxSegmentFileBytes: number;
   /** Monotonic milliseconds, for fsync timings. */
@@ -185,6 +187,11 @@ export class SegmentedWal {
       }
       // Encode before touching the disk: a bad value is the caller's error and must not fail the WAL.
       let data = encodeRecords(records);
+      if (data.length > this.options.maxAppendBytes) {
+        throw new StorageUsageError(
+          `an append of ${data.length} bytes exceeds the ${this.options.maxAppendBytes}-byte maxAppendBytes bound`,
+        );
+      }
       try {
         let newSegment = false;
         if (this.writeOffset >= this.options.segmentBytes) {
@@ -278,5 +285,6 @@ function validateOptions(o: WalOptions): void {
   };
   positive(o.segmentBytes, 'segmentBytes');
   positive(o.maxRecordBytes, 'maxRecordBytes');
+  positive(o.maxAppendBytes, 'maxAppendBytes');
   positive(o.maxSegmentFileBytes, 'maxSegmentFileBytes');
 }
