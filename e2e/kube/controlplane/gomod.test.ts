@@ -28,8 +28,18 @@ describe('parseGoMod', () => {
     expect(facts.godebug).toEqual(['default=go1.24']);
     expect(facts.replaces).toEqual([
       { from: 'k8s.io/api', fromVersion: undefined, to: './staging/src/k8s.io/api', toVersion: undefined },
-      { from: 'k8s.io/client-go', fromVersion: undefined, to: './staging/src/k8s.io/client-go', toVersion: undefined },
-      { from: 'github.com/example/forked', fromVersion: 'v1.0.0', to: 'github.com/example/fork', toVersion: 'v1.0.1' },
+      {
+        from: 'k8s.io/client-go',
+        fromVersion: undefined,
+        to: './staging/src/k8s.io/client-go',
+        toVersion: undefined,
+      },
+      {
+        from: 'github.com/example/forked',
+        fromVersion: 'v1.0.0',
+        to: 'github.com/example/fork',
+        toVersion: 'v1.0.1',
+      },
     ]);
   });
 
@@ -40,7 +50,9 @@ describe('parseGoMod', () => {
   });
 
   it('rejects an unterminated block, a missing module or go directive, and a malformed replace', () => {
-    expect(() => parseGoMod('module m\ngo 1.22\nreplace (\n a => b v1\n')).toThrow(/ends inside a "replace \("/);
+    expect(() => parseGoMod('module m\ngo 1.22\nreplace (\n a => b v1\n')).toThrow(
+      /ends inside a "replace \("/,
+    );
     expect(() => parseGoMod('go 1.22\n')).toThrow(/no module directive/);
     expect(() => parseGoMod('module m\n')).toThrow(/no go directive/);
     expect(() => parseGoMod('module m\ngo 1.22\nreplace a b c\n')).toThrow(GoModError);
@@ -69,10 +81,12 @@ describe('wrapperReplaces', () => {
   });
 
   it('refuses local replaces outside staging and go.mods that are not Kubernetes', () => {
-    expect(() => wrapperReplaces(parseGoMod('module m\ngo 1.22\nreplace k8s.io/client-go => ../x\n'), 'v1.33.0')).toThrow(
-      /outside staging/,
+    expect(() =>
+      wrapperReplaces(parseGoMod('module m\ngo 1.22\nreplace k8s.io/client-go => ../x\n'), 'v1.33.0'),
+    ).toThrow(/outside staging/);
+    expect(() => wrapperReplaces(parseGoMod('module m\ngo 1.22\n'), 'v1.33.0')).toThrow(
+      /no k8s.io\/client-go/,
     );
-    expect(() => wrapperReplaces(parseGoMod('module m\ngo 1.22\n'), 'v1.33.0')).toThrow(/no k8s.io\/client-go/);
   });
 });
 
@@ -85,6 +99,11 @@ describe('renderWrapperGoMod', () => {
     expect(back.module).toBe('example.local/wrapper');
     expect(back.goVersion).toBe('1.24.0');
     expect(back.replaces).toHaveLength(3);
-    expect(back.replaces[0]).toEqual({ from: 'k8s.io/api', fromVersion: undefined, to: 'k8s.io/api', toVersion: 'v0.33.13' });
+    expect(back.replaces[0]).toEqual({
+      from: 'k8s.io/api',
+      fromVersion: undefined,
+      to: 'k8s.io/api',
+      toVersion: 'v0.33.13',
+    });
   });
 });
