@@ -1,0 +1,100 @@
+// The replicated key-value state machine: put, get, delete and compare-and-set over string keys. Commands carry a
+// unique request id; the machine remembers applied ids so that a command applied twice is detected (it would mean
+// the log repeated a client's request, which the simulation treats as a bug) and never changes the state twice.
+import type { KvInput, KvOutput } from '../lincheck/kv-model.js';
+
+export type WriteInput = Exclude<KvInput, { op: 'get' }>;
+
+/** One client write as stored in a log entry. */
+export interface KvCommand {
+  /** Unique per client operation in the whole history. */
+  readonly req: string;
+  readonly client: number;
+  readonly input: WriteInput;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeCommand(cmd: KvCommand): Uint8Array {
+  return encoder.encode(JSON.stringify(cmd));
+}
+
+export class CommandFormatError extends Error {
+  override readonly name = 'CommandFormatError';
+}
+
+export function decodeCommand(data: Uint8Array): KvCommand {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(data));
+  } catch (err) {
+    throw new CommandFormatError(`entry is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new CommandFormatError('command is not an object');
+  const { req, client, input } = parsed as Record<string, unknown>;
+  if (typeof req !== 'string' || typeof client !== 'number' || typeof input !== 'object' || input === null) {
+    throw new CommandFormatError('command lacks req, client or input');
+  }
+  const op = (input as Record<string, unknown>)['op'];
+  if (op !== 'put' && op !== 'delete' && op !== 'cas') throw new CommandFormatError(`unknown write op ${String(op)}`);
+  return { req, client, input: input as WriteInput };
+}
+
+export type ApplyResult =
+  | { readonly kind: 'applied'; readonly output: KvOutput }
+  | { readonly kind: 'duplicate' };
+
+interface SnapshotShape {
+  readonly kv: [string, string][];
+  readonly reqs: string[];
+}
+
+export class KvStateMachine {
+  private readonly kv = new Map<string, string>();
+  private readonly appliedRequests = new Set<string>();
+
+  apply(cmd: KvCommand): ApplyResult {
+    if (this.appliedRequests.has(cmd.req)) return { kind: 'duplicate' };
+    this.appliedRequests.add(cmd.req);
+    const input = cmd.input;
+    const current = this.kv.get(input.key) ?? null;
+    switch (input.op) {
+      case 'put':
+        this.kv.set(input.key, input.value);
+        return { kind: 'applied', output: { op: 'put' } };
+      case 'delete':
+        this.kv.delete(input.key);
+        return { kind: 'applied', output: { op: 'delete', deleted: current !== null } };
+      case 'cas': {
+        const succeeded = current === input.expected;
+        if (succeeded) this.kv.set(input.key, input.value);
+        return { kind: 'applied', output: { op: 'cas', succeeded } };
+      }
+    }
+  }
+
+  get(key: string): string | null {
+    return this.kv.get(key) ?? null;
+  }
+
+  /** A canonical encoding: equal states give equal bytes, so snapshots can be compared across members. */
+  snapshot(): Uint8Array {
+    const shape: SnapshotShape = {
+      kv: [...this.kv].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+      reqs: [...this.appliedRequests].sort(),
+    };
+    return encoder.encode(JSON.stringify(shape));
+  }
+
+  /** Replaces the state with a snapshot's; an empty snapshot (a new cluster's) is the empty state. */
+  restore(data: Uint8Array): void {
+    this.kv.clear();
+    this.appliedRequests.clear();
+    if (data.byteLength === 0) return;
+    const shape = JSON.parse(decoder.decode(data)) as SnapshotShape;
+    if (!Array.isArray(shape.kv) || !Array.isArray(shape.reqs)) throw new CommandFormatError('malformed snapshot');
+    for (const [k, v] of shape.kv) this.kv.set(k, v);
+    for (const r of shape.reqs) this.appliedRequests.add(r);
+  }
+}

@@ -1,0 +1,100 @@
+// The simulated network between members: every message gets a delivery time drawn from the seed, and may be
+// dropped, duplicated or delayed far enough to overtake later messages (reordering). Partitions block directed
+// links, so both symmetric splits and one-way (asymmetric) failures are expressible.
+import type { Message, NodeId } from '../raft/index.js';
+import { EventQueue } from './event-queue.js';
+import type { Prng } from './prng.js';
+
+export interface NetworkFaults {
+  /** Probability a message is lost. */
+  readonly dropRate: number;
+  /** Probability a message is delivered twice (the copy gets its own delay). */
+  readonly duplicateRate: number;
+  /** Ordinary one-way latency is uniform in [1, delayMaxMs]. */
+  readonly delayMaxMs: number;
+  /** Probability of a long delay in [delayMaxMs, longDelayMaxMs]: such messages arrive after newer ones. */
+  readonly longDelayRate: number;
+  readonly longDelayMaxMs: number;
+}
+
+/** What happened to a message handed to the network; the host learns only "sent", the trace shows the truth. */
+export type SendOutcome = 'queued' | 'dropped' | 'blocked';
+
+/** Bound on messages in flight; past it new messages are dropped (a real network buffers finitely too). */
+export const MAX_IN_FLIGHT_MESSAGES = 50_000;
+
+export class Network {
+  private readonly inFlight = new EventQueue<Message>();
+  /** Directed links that are cut, as "from>to". */
+  private readonly blocked = new Set<string>();
+
+  constructor(
+    private readonly rng: Prng,
+    public faults: NetworkFaults,
+  ) {}
+
+  send(m: Message, now: number): SendOutcome {
+    if (this.blocked.has(linkKey(m.from, m.to))) return 'blocked';
+    if (this.rng.chance(this.faults.dropRate) || this.inFlight.size >= MAX_IN_FLIGHT_MESSAGES) return 'dropped';
+    this.inFlight.push(now + this.delay(), m);
+    if (this.rng.chance(this.faults.duplicateRate)) this.inFlight.push(now + this.delay(), m);
+    return 'queued';
+  }
+
+  private delay(): number {
+    const f = this.faults;
+    if (this.rng.chance(f.longDelayRate)) return this.rng.int(f.delayMaxMs, Math.max(f.delayMaxMs, f.longDelayMaxMs));
+    return this.rng.int(1, Math.max(1, f.delayMaxMs));
+  }
+
+  /**
+   * The next message due at or before `now`. A partition cuts messages already on the wire too: they are lost when
+   * they would arrive over a cut link (`onBlocked` sees them, for the trace).
+   */
+  deliverDue(now: number, onBlocked: (m: Message) => void): Message | undefined {
+    for (;;) {
+      const m = this.inFlight.popDue(now);
+      if (m === undefined) return undefined;
+      if (!this.blocked.has(linkKey(m.from, m.to))) return m;
+      onBlocked(m);
+    }
+  }
+
+  nextDeliveryTime(): number {
+    return this.inFlight.peekTime();
+  }
+
+  inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  block(from: NodeId, to: NodeId): void {
+    this.blocked.add(linkKey(from, to));
+  }
+
+  isBlocked(from: NodeId, to: NodeId): boolean {
+    return this.blocked.has(linkKey(from, to));
+  }
+
+  /** Cuts every link between the two groups, both ways. */
+  partition(a: readonly NodeId[], b: readonly NodeId[]): void {
+    for (const x of a) {
+      for (const y of b) {
+        this.block(x, y);
+        this.block(y, x);
+      }
+    }
+  }
+
+  heal(): void {
+    this.blocked.clear();
+  }
+
+  blockedLinks(): string[] {
+    return [...this.blocked].sort();
+  }
+}
+
+function linkKey(from: NodeId, to: NodeId): string {
+  return `${from}>${to}`;
+}

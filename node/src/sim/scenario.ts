@@ -1,0 +1,222 @@
+// The fault schedule: every scenario step, the seed decides whether to crash a member (possibly in the middle of a
+// persist), pause one, partition the network (symmetrically or one way), change the membership (add a learner under
+// a fresh id, promote it, remove a member) or transfer leadership. Faults stop at faultsUntilMs; then everything is
+// healed and restarted so the clients can finish. Removed members are wiped for good: ids are never reused.
+import type { ConfState, NodeId } from '../raft/index.js';
+import type { Network } from './network.js';
+import type { Prng } from './prng.js';
+import type { SeedConfig } from './seed-config.js';
+import type { SimNode } from './sim-node.js';
+
+/** What the scenario may do to the cluster. */
+export interface ScenarioHost {
+  readonly nodes: ReadonlyMap<NodeId, SimNode>;
+  readonly network: Network;
+  /** Creates and starts a member with a never-used id and an empty disk. */
+  addNode(): SimNode;
+  crash(node: SimNode, why: string): void;
+  restart(node: SimNode): void;
+  retire(node: SimNode, why: string): void;
+  /** The up member that leads the highest term, if any. */
+  leader(): SimNode | undefined;
+  /** The configuration applied by the most advanced up member (the cluster's current membership). */
+  clusterConf(): ConfState | undefined;
+  trace(text: string): void;
+}
+
+/** A member out of the configuration this long (and older than the grace period) is wiped. */
+const RETIRE_AFTER_MS = 300;
+/** A member added this recently may not be in the configuration yet: its addLearner is still replicating. */
+const ADD_GRACE_MS = 2000;
+
+export class Scenario {
+  private readonly downUntil = new Map<NodeId, number>();
+  private readonly pausedUntil = new Map<NodeId, number>();
+  private partitionUntil = 0;
+  private readonly outOfConfigSince = new Map<NodeId, number>();
+  crashes = 0;
+  partitions = 0;
+  membershipChanges = 0;
+  transfers = 0;
+
+  constructor(
+    private readonly rng: Prng,
+    private readonly cfg: SeedConfig,
+    private readonly host: ScenarioHost,
+  ) {}
+
+  step(now: number): void {
+    const faultsOn = now < this.cfg.faultsUntilMs;
+    this.recover(now, faultsOn);
+    this.retireRemoved(now);
+    if (!faultsOn) return;
+    const f = this.cfg.faults;
+    const rng = this.rng;
+    if (rng.chance(f.crash)) this.crashOne(now, false);
+    if (rng.chance(f.crashDuringPersist)) this.crashOne(now, true);
+    if (rng.chance(f.pause)) this.pauseOne(now);
+    if (rng.chance(f.partition)) this.partition(now);
+    if (rng.chance(f.membership)) this.changeMembership();
+    if (rng.chance(f.transfer)) this.transfer();
+  }
+
+  private recover(now: number, faultsOn: boolean): void {
+    for (const node of this.host.nodes.values()) {
+      if (node.state === 'down') {
+        let until = this.downUntil.get(node.id);
+        if (until === undefined) {
+          // Crashed on its own trap (during a persist): pick its downtime now.
+          until = now + this.rng.int(1, this.cfg.faults.downMaxMs);
+          this.downUntil.set(node.id, until);
+        }
+        if (!faultsOn || now >= until) {
+          this.downUntil.delete(node.id);
+          this.host.restart(node);
+        }
+      } else if (node.state === 'paused') {
+        if (!faultsOn || now >= (this.pausedUntil.get(node.id) ?? 0)) {
+          this.pausedUntil.delete(node.id);
+          this.host.trace(`${node.id} RESUME`);
+          node.resume();
+        }
+      } else if (node.state === 'up' && !faultsOn) {
+        node.crashOnNextPersist = false;
+      }
+    }
+    if (this.partitionUntil > 0 && (!faultsOn || now >= this.partitionUntil)) {
+      this.partitionUntil = 0;
+      this.host.network.heal();
+      this.host.trace('HEAL network');
+    }
+  }
+
+  private live(): SimNode[] {
+    return [...this.host.nodes.values()].filter((n) => n.state === 'up' || n.state === 'paused');
+  }
+
+  private crashOne(now: number, duringPersist: boolean): void {
+    const live = this.live().filter((n) => n.state === 'up');
+    if (live.length === 0) return;
+    const voters = this.host.clusterConf()?.voters.length ?? this.cfg.founders;
+    const down = [...this.host.nodes.values()].filter((n) => n.state === 'down').length;
+    // Mostly keep a majority up so clients make progress; sometimes take the cluster below quorum.
+    if (down >= Math.floor((voters - 1) / 2) && !this.rng.chance(0.1)) return;
+    const node = this.rng.pick(live);
+    this.crashes++;
+    if (duringPersist) {
+      node.crashOnNextPersist = true;
+      this.host.trace(`${node.id} TRAP: crash during its next persist`);
+      return;
+    }
+    this.downUntil.set(node.id, now + this.rng.int(1, this.cfg.faults.downMaxMs));
+    this.host.crash(node, 'scheduled');
+  }
+
+  private pauseOne(now: number): void {
+    const up = this.live().filter((n) => n.state === 'up');
+    if (up.length === 0) return;
+    const node = this.rng.pick(up);
+    this.pausedUntil.set(node.id, now + this.rng.int(1, this.cfg.faults.pauseMaxMs));
+    node.pause();
+    this.host.trace(`${node.id} PAUSE until ${this.pausedUntil.get(node.id)}`);
+  }
+
+  private partition(now: number): void {
+    if (this.partitionUntil > 0) return;
+    const ids = [...this.host.nodes.values()].filter((n) => n.state !== 'gone').map((n) => n.id);
+    if (ids.length < 2) return;
+    this.partitions++;
+    this.partitionUntil = now + this.rng.int(1, this.cfg.faults.partitionMaxMs);
+    const net = this.host.network;
+    if (this.rng.chance(0.6)) {
+      const shuffled = shuffle(this.rng, ids);
+      const cut = this.rng.int(1, shuffled.length - 1);
+      const a = shuffled.slice(0, cut);
+      const b = shuffled.slice(cut);
+      net.partition(a, b);
+      this.host.trace(`PARTITION {${a.join(',')}} | {${b.join(',')}} until ${this.partitionUntil}`);
+    } else {
+      const x = this.rng.pick(ids);
+      const outbound = this.rng.chance(0.5);
+      for (const y of ids) {
+        if (y === x || !this.rng.chance(0.8)) continue;
+        if (outbound) net.block(x, y);
+        else net.block(y, x);
+      }
+      this.host.trace(`PARTITION one-way ${outbound ? 'from' : 'to'} ${x}: ${net.blockedLinks().join(' ')} until ${this.partitionUntil}`);
+    }
+  }
+
+  private changeMembership(): void {
+    const leader = this.host.leader();
+    if (!leader || leader.raw === undefined) return;
+    const conf = leader.raw.confState();
+    const members = conf.voters.length + conf.learners.length;
+    const r = this.rng.float();
+    if (conf.learners.length > 0 && r < 0.5) {
+      const learner = this.rng.pick(conf.learners);
+      const pr = leader.raw.status().progress.get(learner);
+      // Promote only a learner that caught up, or the new voter would stall commits.
+      if (pr === undefined || pr.match + 20 < leader.raw.raft.log.committed) return;
+      this.propose(leader, 'promote', learner);
+      return;
+    }
+    const nonGone = [...this.host.nodes.values()].filter((n) => n.state !== 'gone').length;
+    if (r < 0.8 && members < this.cfg.maxMembers && nonGone <= this.cfg.maxMembers) {
+      const node = this.host.addNode();
+      if (!this.propose(leader, 'addLearner', node.id)) this.host.retire(node, 'its addition was refused');
+      return;
+    }
+    const removable = conf.voters.length > this.cfg.minVoters ? [...conf.voters, ...conf.learners] : [...conf.learners];
+    if (removable.length === 0) return;
+    this.propose(leader, 'remove', this.rng.pick(removable));
+  }
+
+  private propose(leader: SimNode, type: 'addLearner' | 'promote' | 'remove', id: NodeId): boolean {
+    const ok = leader.proposeConfChange(type, id);
+    if (ok) this.membershipChanges++;
+    this.host.trace(`${leader.id} CONF ${type} ${id}: ${ok ? 'proposed' : 'refused'}`);
+    return ok;
+  }
+
+  private transfer(): void {
+    const leader = this.host.leader();
+    if (!leader || leader.raw === undefined) return;
+    const others = leader.raw.confState().voters.filter((id) => id !== leader.id);
+    if (others.length === 0) return;
+    const to = this.rng.pick(others);
+    this.transfers++;
+    this.host.trace(`${leader.id} TRANSFER leadership to ${to}`);
+    leader.transferLeadership(to);
+  }
+
+  /** Wipes members that left the configuration (removed, or never added) once they lingered a little. */
+  private retireRemoved(now: number): void {
+    const conf = this.host.clusterConf();
+    if (conf === undefined) return;
+    for (const node of this.host.nodes.values()) {
+      if (node.state === 'gone') continue;
+      if (conf.voters.includes(node.id) || conf.learners.includes(node.id)) {
+        this.outOfConfigSince.delete(node.id);
+        continue;
+      }
+      const since = this.outOfConfigSince.get(node.id) ?? now;
+      this.outOfConfigSince.set(node.id, since);
+      if (now - node.createdAt > ADD_GRACE_MS && now - since >= RETIRE_AFTER_MS) {
+        this.outOfConfigSince.delete(node.id);
+        this.downUntil.delete(node.id);
+        this.pausedUntil.delete(node.id);
+        this.host.retire(node, 'not in the configuration');
+      }
+    }
+  }
+}
+
+function shuffle<T>(rng: Prng, items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+// Everything one seed runs with, drawn from the seed (swarm testing: each seed picks its own mix of fault rates
+// and core limits, so some seeds are calm and others hostile, and rare combinations get covered).
+import type { ClientSettings } from './client.js';
+import type { NetworkFaults } from './network.js';
+import type { Prng } from './prng.js';
+import type { NodeSettings } from './sim-node.js';
+
+export interface FaultRates {
+  /** Probabilities per scenario step (every scenarioStepMs). */
+  readonly crash: number;
+  readonly crashDuringPersist: number;
+  readonly pause: number;
+  readonly partition: number;
+  readonly membership: number;
+  readonly transfer: number;
+  /** How long a crashed member stays down, in ms: uniform in [1, downMaxMs]. */
+  readonly downMaxMs: number;
+  readonly pauseMaxMs: number;
+  readonly partitionMaxMs: number;
+}
+
+export interface SeedConfig {
+  readonly founders: number;
+  /** Members at most (voters plus learners), counting ones being added. */
+  readonly maxMembers: number;
+  /** Membership changes never take the voters below this. */
+  readonly minVoters: number;
+  readonly durationMs: number;
+  /** Faults stop here; the cluster heals and the clients finish. */
+  readonly faultsUntilMs: number;
+  /** Clients start no new operation after this. */
+  readonly clientsUntilMs: number;
+  readonly scenarioStepMs: number;
+  readonly tickMs: number;
+  readonly clients: number;
+  readonly client: ClientSettings;
+  readonly node: NodeSettings;
+  readonly network: NetworkFaults;
+  readonly faults: FaultRates;
+}
+
+export interface ConfigOverrides {
+  readonly durationMs?: number;
+}
+
+const KEYS = ['a', 'b', 'c', 'd'];
+
+export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): SeedConfig {
+  const durationMs = overrides.durationMs ?? 10_000;
+  const founders = rng.chance(0.7) ? 3 : 5;
+  const hostile = rng.chance(0.3);
+  const electionTicks = rng.int(8, 14);
+  return {
+    founders,
+    maxMembers: founders + rng.int(1, 2),
+    minVoters: founders === 3 ? 3 : rng.int(3, 4),
+    durationMs,
+    faultsUntilMs: Math.floor(durationMs * 0.75),
+    clientsUntilMs: Math.floor(durationMs * 0.9),
+    scenarioStepMs: 10,
+    tickMs: 10,
+    clients: rng.int(2, 5),
+    client: {
+      keys: KEYS.slice(0, rng.int(1, KEYS.length)),
+      timeoutMs: rng.int(300, 1500),
+      retryMs: rng.int(5, 30),
+      readRetryMs: rng.int(50, 200),
+      thinkMaxMs: rng.int(0, 40),
+    },
+    node: {
+      electionTicks,
+      heartbeatTicks: rng.int(1, Math.min(4, electionTicks - 1)),
+      preVote: rng.chance(0.8),
+      checkQuorum: rng.chance(0.8),
+      maxEntriesBytesPerMessage: rng.pick([64, 512, 1024 * 1024]),
+      maxInflightMessages: rng.pick([1, 4, 256]),
+      compactEveryEntries: rng.pick([0, 5, 20, 100]),
+      retainEntries: rng.pick([0, 2, 10]),
+    },
+    network: {
+      dropRate: hostile ? rng.float() * 0.15 : rng.float() * 0.03,
+      duplicateRate: rng.float() * 0.05,
+      delayMaxMs: rng.int(1, 25),
+      longDelayRate: rng.float() * (hostile ? 0.1 : 0.02),
+      longDelayMaxMs: rng.int(50, 600),
+    },
+    faults: {
+      crash: rng.float() * (hostile ? 0.03 : 0.01),
+      crashDuringPersist: rng.float() * (hostile ? 0.02 : 0.006),
+      pause: rng.float() * 0.008,
+      partition: rng.float() * (hostile ? 0.02 : 0.008),
+      membership: rng.float() * 0.04,
+      transfer: rng.float() * 0.015,
+      downMaxMs: rng.int(50, 2500),
+      pauseMaxMs: rng.int(20, 800),
+      partitionMaxMs: rng.int(100, 3000),
+    },
+  };
+}

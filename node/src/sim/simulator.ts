@@ -1,0 +1,438 @@
+// One seed of the deterministic cluster simulation (TigerBeetle VOPR style): the real Raft core runs as several
+// members in one process; the seed drives the network, the disks, the clocks, the faults and the clients. After
+// every step the checkers look at the touched member; at the end the client history must be linearizable.
+// Nothing here reads the wall clock or Math.random: the same seed gives the same run, event for event.
+import { checkLinearizable, type CheckResult } from '../lincheck/check.js';
+import type { Operation } from '../lincheck/history.js';
+import { kvModel, type KvInput, type KvOutput } from '../lincheck/kv-model.js';
+import {
+  MemoryStorage,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type Ready,
+  type Snapshot,
+} from '../raft/index.js';
+import { CommittedLogChecker, type LogView } from './checkers/committed-log.js';
+import { ElectionSafetyChecker } from './checkers/election-safety.js';
+import { LogMatchingChecker } from './checkers/log-matching.js';
+import { MonotonicChecker } from './checkers/monotonic.js';
+import { SimClient, type ClientEnv } from './client.js';
+import { SimDisk } from './disk.js';
+import { Network } from './network.js';
+import { Prng } from './prng.js';
+import { Scenario, type ScenarioHost } from './scenario.js';
+import { drawSeedConfig, type ConfigOverrides, type SeedConfig } from './seed-config.js';
+import { SimNode, type NodeHooks, type WriteOutcome } from './sim-node.js';
+import { describeMessage } from './trace-format.js';
+
+export interface SimOptions extends ConfigOverrides {
+  readonly seed: number;
+  /** Receives one line per event (message, fault, client operation) when set. */
+  readonly trace?: (line: string) => void;
+  /** Default true. */
+  readonly checkLinearizability?: boolean;
+  /** Wall-clock bound on the linearizability check (it is the only unbounded search). Default 20 s. */
+  readonly lincheckDeadlineMs?: number;
+}
+
+export interface SeedStats {
+  readonly simulatedMs: number;
+  readonly operations: number;
+  readonly completed: number;
+  readonly unknown: number;
+  readonly leaders: number;
+  readonly maxCommitted: number;
+  readonly delivered: number;
+  readonly crashes: number;
+  readonly partitions: number;
+  readonly membershipChanges: number;
+  readonly transfers: number;
+  readonly members: number;
+}
+
+export interface SeedResult {
+  readonly seed: number;
+  /** Empty when the seed passed. The first safety violation stops the run. */
+  readonly violations: readonly string[];
+  readonly history: readonly Operation<KvInput, KvOutput>[];
+  readonly lincheck: CheckResult['kind'] | 'skipped';
+  readonly lincheckReason?: string;
+  readonly stats: SeedStats;
+  readonly config: SeedConfig;
+}
+
+/** A member's log as the checkers see it. */
+function logView(node: SimNode): LogView {
+  const log = node.raw!.raft.log;
+  return {
+    firstIndex: () => log.firstIndex(),
+    lastIndex: () => log.lastIndex(),
+    termAt: (i) => log.termOrUndefined(i),
+  };
+}
+
+class StopSimulation extends Error {
+  override readonly name = 'StopSimulation';
+}
+
+export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
+  readonly cfg: SeedConfig;
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly network: Network;
+  private readonly nodeRng: Prng;
+  private readonly scenario: Scenario;
+  private readonly clients: SimClient[] = [];
+  private readonly history: Operation<KvInput, KvOutput>[] = [];
+  private readonly violations: string[] = [];
+  private readonly electionSafety = new ElectionSafetyChecker();
+  private readonly logMatching = new LogMatchingChecker();
+  private readonly committed = new CommittedLogChecker();
+  private readonly monotonic = new MonotonicChecker();
+  /** Canonical state-machine bytes at each snapshot index: every member's snapshot at an index must be equal. */
+  private readonly snapshotBytes = new Map<number, string>();
+  private readonly checkedLeaders = new Set<string>();
+  private readonly snapReports: { from: NodeId; to: NodeId; ok: boolean }[] = [];
+  private lastConf: ConfState | undefined;
+  private nextId: number;
+  private delivered = 0;
+  now = 0;
+
+  constructor(private readonly options: SimOptions) {
+    const root = new Prng(options.seed);
+    this.cfg = drawSeedConfig(root.fork('config'), options);
+    this.network = new Network(root.fork('network'), this.cfg.network);
+    this.nodeRng = root.fork('nodes');
+    this.scenario = new Scenario(root.fork('faults'), this.cfg, this);
+    const clientRng = root.fork('clients');
+    const founders = Array.from({ length: this.cfg.founders }, (_, i) => `n${i + 1}`);
+    this.nextId = founders.length + 1;
+    const boot = MemoryStorage.bootstrap(founders);
+    for (const id of founders) {
+      const disk = new SimDisk({ snapshot: boot.snapshot(), entries: [], hardState: boot.initialState().hardState });
+      this.createNode(id, disk);
+    }
+    for (let i = 1; i <= this.cfg.clients; i++) {
+      this.clients.push(new SimClient(i, clientRng.fork(`client${i}`), this.cfg.client, this, clientRng.int(0, 50)));
+    }
+  }
+
+  // ---- running ----
+
+  run(): SeedResult {
+    const cfg = this.cfg;
+    let nextScenarioAt = cfg.scenarioStepMs;
+    try {
+      for (const node of this.nodes.values()) this.checkNode(node);
+      while (this.now <= cfg.durationMs) {
+        const now = this.now;
+        this.flushSnapshotReports();
+        for (;;) {
+          const m = this.network.deliverDue(now, (lost) => this.traceLine(`drop (partition) ${describeMessage(lost)}`));
+          if (m === undefined) break;
+          this.deliver(m);
+        }
+        for (const node of this.nodes.values()) {
+          while (node.nextTickAt <= now) {
+            node.nextTickAt += node.tickEveryMs;
+            if (node.state !== 'up') continue;
+            node.tick();
+            this.checkNode(node);
+          }
+        }
+        if (now >= nextScenarioAt) {
+          nextScenarioAt += cfg.scenarioStepMs;
+          this.scenario.step(now);
+          this.checkAll();
+        }
+        const issueNew = now < cfg.clientsUntilMs;
+        let clientsActed = false;
+        for (const c of this.clients) {
+          if (c.nextActionAt <= now) {
+            c.act(now, issueNew);
+            clientsActed = true;
+          }
+        }
+        if (clientsActed) this.checkAll();
+        this.now = this.nextTime(nextScenarioAt);
+      }
+    } catch (err) {
+      if (!(err instanceof StopSimulation)) this.violations.push(`t=${this.now}: exception: ${describeError(err)}`);
+    }
+    this.now = Math.min(this.now, cfg.durationMs);
+    for (const c of this.clients) c.giveUp(this.now, 'run ended');
+    return this.finish();
+  }
+
+  private nextTime(nextScenarioAt: number): number {
+    let t = Math.min(nextScenarioAt, this.network.nextDeliveryTime());
+    if (this.snapReports.length > 0) t = this.now + 1;
+    for (const node of this.nodes.values()) if (node.state !== 'gone' && node.nextTickAt < t) t = node.nextTickAt;
+    for (const c of this.clients) if (c.nextActionAt < t) t = c.nextActionAt;
+    return Math.max(this.now + 1, t);
+  }
+
+  private finish(): SeedResult {
+    let lincheck: SeedResult['lincheck'] = 'skipped';
+    let lincheckReason: string | undefined;
+    if (this.violations.length === 0 && this.options.checkLinearizability !== false) {
+      const result = checkLinearizable(kvModel, this.history, { deadlineMs: this.options.lincheckDeadlineMs ?? 20_000 });
+      lincheck = result.kind;
+      if (result.kind === 'violation') this.violations.push(`linearizability: ${result.explanation}`);
+      if (result.kind === 'unknown') lincheckReason = result.reason;
+    }
+    const completed = this.clients.reduce((n, c) => n + c.completed, 0);
+    const unknown = this.clients.reduce((n, c) => n + c.unknown, 0);
+    return {
+      seed: this.options.seed,
+      violations: this.violations,
+      history: this.history,
+      lincheck,
+      ...(lincheckReason === undefined ? {} : { lincheckReason }),
+      config: this.cfg,
+      stats: {
+        simulatedMs: this.now,
+        operations: this.history.length,
+        completed,
+        unknown,
+        leaders: this.electionSafety.termsWithLeader(),
+        maxCommitted: this.committed.maxIndex,
+        delivered: this.delivered,
+        crashes: this.scenario.crashes,
+        partitions: this.scenario.partitions,
+        membershipChanges: this.scenario.membershipChanges,
+        transfers: this.scenario.transfers,
+        members: this.nodes.size,
+      },
+    };
+  }
+
+  private fail(what: string): never {
+    this.violations.push(`t=${this.now}: ${what}`);
+    this.traceLine(`VIOLATION ${what}`);
+    throw new StopSimulation(what);
+  }
+
+  private deliver(m: Message): void {
+    const node = this.nodes.get(m.to);
+    if (node === undefined || node.state === 'down' || node.state === 'gone') {
+      this.traceLine(`lost (${node?.state ?? 'no such member'}) ${describeMessage(m)}`);
+      if (m.type === 'snap') this.snapReports.push({ from: m.from, to: m.to, ok: false });
+      return;
+    }
+    this.delivered++;
+    if (this.options.trace) this.traceLine(`${node.state === 'paused' ? 'buffer' : 'deliver'} ${describeMessage(m)}`);
+    node.receive(m);
+    if (m.type === 'snap') this.snapReports.push({ from: m.from, to: m.to, ok: true });
+    this.checkNode(node);
+  }
+
+  /** Snapshot delivery reports reach the sender's host after the send returned (never inside its Ready loop). */
+  private flushSnapshotReports(): void {
+    if (this.snapReports.length === 0) return;
+    const reports = this.snapReports.splice(0);
+    for (const r of reports) {
+      const node = this.nodes.get(r.from);
+      if (node?.state !== 'up') continue;
+      node.reportSnapshot(r.to, r.ok);
+      this.checkNode(node);
+    }
+  }
+
+  // ---- checks ----
+
+  private checkAll(): void {
+    for (const node of this.nodes.values()) this.checkNode(node);
+  }
+
+  private checkNode(node: SimNode): void {
+    if (node.state !== 'up' && node.state !== 'paused') return;
+    const raft = node.raw!.raft;
+    const problem = this.monotonic.observe(node.id, node.incarnation, raft.term, raft.log.committed);
+    if (problem) this.fail(problem);
+    raft.assertInvariants();
+    if (raft.role !== 'leader') return;
+    const safety = this.electionSafety.observeLeader(raft.term, node.id);
+    if (safety) this.fail(safety);
+    const key = `${node.id}@${raft.term}`;
+    if (this.checkedLeaders.has(key)) return;
+    this.checkedLeaders.add(key);
+    this.traceLine(`${node.id} LEADER of term ${raft.term} (log ${raft.log.firstIndex()}..${raft.log.lastIndex()}, commit ${raft.log.committed})`);
+    const incomplete = this.committed.checkLeader(node.id, raft.term, logView(node));
+    if (incomplete) this.fail(incomplete);
+  }
+
+  // ---- NodeHooks ----
+
+  send(from: SimNode, m: Message): void {
+    const outcome = this.network.send(m, this.now);
+    if (this.options.trace && outcome !== 'queued') this.traceLine(`${outcome} ${describeMessage(m)}`);
+    if (m.type === 'snap' && outcome !== 'queued') this.snapReports.push({ from: from.id, to: m.to, ok: false });
+  }
+
+  onPersist(node: SimNode, rd: Ready): void {
+    const raft = node.raw!.raft;
+    if (rd.snapshot) {
+      const { index, term } = rd.snapshot.metadata;
+      const problem = this.committed.observeSnapshot(node.id, raft.term, index, term);
+      if (problem) this.fail(problem);
+      this.compareSnapshot(node, rd.snapshot);
+    }
+    if (rd.entries.length > 0) {
+      const first = rd.entries[0]!;
+      const problem = this.logMatching.observeAppend(node.id, rd.entries, raft.log.termOrUndefined(first.index - 1));
+      if (problem) this.fail(problem);
+    }
+  }
+
+  onSynced(node: SimNode, hardState: HardState | undefined): void {
+    if (hardState) this.monotonic.observeSynced(node.id, hardState.term);
+  }
+
+  onSnapshotApplied(node: SimNode, snapshot: Snapshot): void {
+    this.traceNode(node, `install snapshot ${snapshot.metadata.index}/t${snapshot.metadata.term}`);
+  }
+
+  onEntryApplied(node: SimNode, entry: Entry): void {
+    const raft = node.raw!.raft;
+    const { violation, isNew } = this.committed.observeApplied(node.id, raft.term, entry);
+    if (violation) this.fail(violation);
+    if (!isNew) return;
+    // A newly committed entry must already be in the log of every leader that could have been told about it.
+    const bound = this.committed.commitTermBound(entry.index);
+    for (const other of this.nodes.values()) {
+      if (other.state !== 'up' && other.state !== 'paused') continue;
+      const r = other.raw!.raft;
+      if (r.role !== 'leader' || r.term < bound) continue;
+      const problem = this.committed.checkLeader(other.id, r.term, logView(other), entry.index);
+      if (problem) this.fail(problem);
+    }
+  }
+
+  onCompacted(node: SimNode, snapshot: Snapshot): void {
+    this.traceNode(node, `compact at ${snapshot.metadata.index}/t${snapshot.metadata.term}`);
+    this.compareSnapshot(node, snapshot);
+  }
+
+  private compareSnapshot(node: SimNode, snapshot: Snapshot): void {
+    const index = snapshot.metadata.index;
+    if (index <= 1) return; // the bootstrap snapshot is empty
+    const d = snapshot.data;
+    const bytes = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
+    const known = this.snapshotBytes.get(index);
+    if (known === undefined) this.snapshotBytes.set(index, bytes);
+    else if (known !== bytes) this.fail(`state machine safety: ${node.id}'s snapshot at ${index} differs from another member's`);
+  }
+
+  onWriteOutcome(req: string, outcome: WriteOutcome): void {
+    this.clientOf(req)?.onWriteOutcome(req, outcome, this.now);
+  }
+
+  onReadServed(readId: string, value: string | null, node: SimNode): void {
+    this.clientOf(readId)?.onReadServed(readId, value, this.now, node.id);
+  }
+
+  violation(node: SimNode, what: string): void {
+    this.fail(`${node.id}: ${what}`);
+  }
+
+  traceNode(node: SimNode, text: string): void {
+    this.traceLine(`${node.id} ${text}`);
+  }
+
+  trace(text: string): void {
+    this.traceLine(text);
+  }
+
+  private clientOf(req: string): SimClient | undefined {
+    const m = /^c(\d+)\./.exec(req);
+    return m ? this.clients[Number(m[1]) - 1] : undefined;
+  }
+
+  // ---- ClientEnv ----
+
+  memberIds(): NodeId[] {
+    const ids: NodeId[] = [];
+    for (const node of this.nodes.values()) if (node.state !== 'gone') ids.push(node.id);
+    return ids;
+  }
+
+  node(id: NodeId): SimNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  record(op: Operation<KvInput, KvOutput>): void {
+    this.history.push(op);
+  }
+
+  traceLine(text: string): void {
+    if (this.options.trace) this.options.trace(`${String(this.now).padStart(6)}ms ${text}`);
+  }
+
+  // ---- ScenarioHost ----
+
+  private createNode(id: NodeId, disk: SimDisk): SimNode {
+    const drift = this.nodeRng.int(-1, 1);
+    const node = new SimNode(id, disk, this.cfg.node, this.cfg.tickMs + drift, this.nodeRng.fork(id), this, this.now);
+    this.nodes.set(id, node);
+    node.start(this.now);
+    return node;
+  }
+
+  addNode(): SimNode {
+    const id = `n${this.nextId++}`;
+    this.traceLine(`${id} CREATE (empty disk)`);
+    return this.createNode(id, new SimDisk());
+  }
+
+  crash(node: SimNode, why: string): void {
+    const { kept, lost } = node.crash();
+    this.traceLine(`${node.id} CRASH (${why}): kept ${kept} unsynced writes, lost ${lost}`);
+  }
+
+  restart(node: SimNode): void {
+    node.start(this.now);
+    const raft = node.raw!.raft;
+    this.traceLine(`${node.id} RESTART term ${raft.term} log ${raft.log.firstIndex()}..${raft.log.lastIndex()} commit ${raft.log.committed}`);
+    const problem = this.monotonic.observeRestart(node.id, raft.term);
+    if (problem) this.fail(problem);
+    this.checkNode(node);
+  }
+
+  retire(node: SimNode, why: string): void {
+    node.retire();
+    this.traceLine(`${node.id} RETIRE (${why}): wiped, its id is never reused`);
+  }
+
+  leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const node of this.nodes.values()) {
+      if (node.state !== 'up') continue;
+      const r = node.raw!.raft;
+      if (r.role === 'leader' && (best === undefined || r.term > best.raw!.raft.term)) best = node;
+    }
+    return best;
+  }
+
+  clusterConf(): ConfState | undefined {
+    let best: SimNode | undefined;
+    for (const node of this.nodes.values()) {
+      if (node.state !== 'up' && node.state !== 'paused') continue;
+      if (best === undefined || node.appliedIndex > best.appliedIndex) best = node;
+    }
+    if (best) this.lastConf = best.raw!.confState();
+    return this.lastConf;
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}\n${(err.stack ?? '').split('\n').slice(1, 6).join('\n')}`;
+  return String(err);
+}
+
+/** Runs one seed. */
+export function runSeed(options: SimOptions): SeedResult {
+  return new Simulation(options).run();
+}
