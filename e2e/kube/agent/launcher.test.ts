@@ -17,7 +17,9 @@ describe('launcher', () => {
       ],
       ['node', 'x.js'],
       '/repo',
+      'web-0',
     );
+    expect(s).toContain("hostname 'web-0'\ncd '/repo'\n");
     const lines = s.split('\n');
     expect(lines.indexOf("mount --bind '/s/top' '/data'")).toBeLessThan(
       lines.indexOf("mount --bind '/s/deep' '/data/sub'"),

@@ -14,7 +14,12 @@ export function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-export function renderLauncher(mounts: readonly BindMount[], argv: readonly string[], cwd: string): string {
+export function renderLauncher(
+  mounts: readonly BindMount[],
+  argv: readonly string[],
+  cwd: string,
+  hostname?: string,
+): string {
   if (argv.length === 0) throw new Error('launcher: empty command');
   const lines = [
     '#!/bin/sh',
@@ -31,6 +36,8 @@ export function renderLauncher(mounts: readonly BindMount[], argv: readonly stri
     lines.push(`mount --bind ${shellQuote(m.source)} ${shellQuote(m.target)}`);
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shellQuote(m.target)}`);
   }
+  // Runs under `unshare --uts`, so this names only the pod.
+  if (hostname !== undefined) lines.push(`hostname ${shellQuote(hostname)}`);
   lines.push(`cd ${shellQuote(cwd)}`);
   lines.push(`exec ${argv.map(shellQuote).join(' ')}`);
   return lines.join('\n') + '\n';
