@@ -36,7 +36,9 @@ describe('ByteWriter / ByteReader', () => {
 
   it('rejects non-boolean bytes, oversized u64, invalid UTF-8, impossible counts and trailing bytes', () => {
     expect(() => new ByteReader(Uint8Array.of(2), 't').bool('flag')).toThrow(/flag is 2, not a boolean/);
-    expect(() => new ByteReader(Uint8Array.of(0, 0x20, 0, 0, 0, 0, 0, 0), 't').u64('n')).toThrow(/exceeds 2\^53/);
+    expect(() => new ByteReader(Uint8Array.of(0, 0x20, 0, 0, 0, 0, 0, 0), 't').u64('n')).toThrow(
+      /exceeds 2\^53/,
+    );
     expect(() => new ByteReader(Uint8Array.of(0, 0, 0, 1, 0xff), 't').string('s')).toThrow(/not valid UTF-8/);
     expect(() => new ByteReader(Uint8Array.of(0xff, 0xff, 0xff, 0xff), 't').count('items', 1)).toThrow(
       /cannot fit/,

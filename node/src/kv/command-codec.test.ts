@@ -25,7 +25,11 @@ const everyShape: readonly Command[] = [
       success: [
         put('a', 'y', true),
         del(prefix('p'), true),
-        { kind: 'range', range: interval('a', 'z'), options: { limit: 10, keysOnly: true, countOnly: false } },
+        {
+          kind: 'range',
+          range: interval('a', 'z'),
+          options: { limit: 10, keysOnly: true, countOnly: false },
+        },
       ],
       failure: [{ kind: 'range', range: key('a'), options: { limit: 0, keysOnly: false, countOnly: true } }],
     },
@@ -35,12 +39,15 @@ const everyShape: readonly Command[] = [
 ];
 
 describe('command codec', () => {
-  it.each(everyShape.map((c, i) => [i, c] as const))('round-trips shape %i exactly and canonically', (_, cmd) => {
-    const bytes = encodeCommand(cmd);
-    const decoded = decodeCommand(bytes);
-    expect(decoded).toStrictEqual(cmd);
-    expect(encodeCommand(decoded)).toEqual(bytes);
-  });
+  it.each(everyShape.map((c, i) => [i, c] as const))(
+    'round-trips shape %i exactly and canonically',
+    (_, cmd) => {
+      const bytes = encodeCommand(cmd);
+      const decoded = decodeCommand(bytes);
+      expect(decoded).toStrictEqual(cmd);
+      expect(encodeCommand(decoded)).toEqual(bytes);
+    },
+  );
 
   it('rejects every truncation of a valid command', () => {
     const last = everyShape[everyShape.length - 1];

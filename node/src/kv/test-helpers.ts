@@ -12,12 +12,18 @@ export const put = (key: string, value: string, prevKv = false): Operation & Txn
   prevKv,
 });
 
-export const del = (range: KeyRange, prevKv = false): Operation & TxnOp => ({ kind: 'delete', range, prevKv });
+export const del = (range: KeyRange, prevKv = false): Operation & TxnOp => ({
+  kind: 'delete',
+  range,
+  prevKv,
+});
 
 export const key = (k: string): KeyRange => ({ kind: 'key', key: b(k) });
 export const prefix = (p: string): KeyRange => ({ kind: 'prefix', prefix: b(p) });
 export const interval = (start: string, end?: string): KeyRange =>
-  end === undefined ? { kind: 'interval', start: b(start) } : { kind: 'interval', start: b(start), end: b(end) };
+  end === undefined
+    ? { kind: 'interval', start: b(start) }
+    : { kind: 'interval', start: b(start), end: b(end) };
 
 export const command = (op: Operation, timestampMs = 0, session?: SessionRef): Command =>
   session === undefined ? { timestampMs, op } : { timestampMs, op, session };

@@ -1,0 +1,137 @@
+// The whole key-value state as one byte string: what the Raft snapshot carries to a lagging or new replica. Equal
+// states give equal bytes (keys in order, sessions in their table order, fixed-width integers), so replicas and
+// tests can compare snapshots directly. A CRC-32 trailer catches corruption and truncation; decoding also checks
+// the invariants a state must satisfy before it may replace a replica's state.
+//
+// Layout: "RSKV" | u8 format=1 | u64 appliedIndex | u64 revision | u64 clockMs |
+//         u32 keys, (bytes key, bytes value, u64 createRevision, u64 modRevision, u64 version)* |
+//         u32 sessions, (string clientId, u64 lastSequence, u64 lastSeenMs, u32 results, (u64 sequence, result)*)* |
+//         u32 crc32 of every preceding byte
+
+import { ByteReader, ByteWriter, KvCodecError } from './binary.js';
+import { compareBytes, describeKey } from './bytes.js';
+import { crc32 } from './crc32.js';
+import { readResult, writeResult } from './result-codec.js';
+import type { Session } from './sessions.js';
+import type { CommandResult, StoredValue } from './types.js';
+
+export const SNAPSHOT_MAGIC = Uint8Array.of(0x52, 0x53, 0x4b, 0x56); // "RSKV"
+export const SNAPSHOT_FORMAT = 1;
+
+export interface KvSnapshotState {
+  readonly appliedIndex: number;
+  readonly revision: number;
+  readonly clockMs: number;
+  /** In ascending key order. */
+  readonly entries: Iterable<readonly [Uint8Array, StoredValue]>;
+  /** In session table order (least recently used first). */
+  readonly sessions: Iterable<Session>;
+}
+
+export interface DecodedKvSnapshot extends KvSnapshotState {
+  readonly entries: readonly (readonly [Uint8Array, StoredValue])[];
+  readonly sessions: readonly Session[];
+}
+
+const MIN_ENTRY_BYTES = 4 + 4 + 8 * 3;
+const MIN_SESSION_BYTES = 4 + 8 + 8 + 4;
+const MIN_CACHED_RESULT_BYTES = 8 + 1;
+
+export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
+  const w = new ByteWriter(64 * 1024);
+  for (const byte of SNAPSHOT_MAGIC) w.u8(byte);
+  w.u8(SNAPSHOT_FORMAT).u64(state.appliedIndex).u64(state.revision).u64(state.clockMs);
+  const entries = [...state.entries];
+  w.u32(entries.length);
+  for (const [key, stored] of entries) {
+    w.bytes(key).bytes(stored.value).u64(stored.createRevision).u64(stored.modRevision).u64(stored.version);
+  }
+  const sessions = [...state.sessions];
+  w.u32(sessions.length);
+  for (const session of sessions) {
+    w.string(session.clientId).u64(session.lastSequence).u64(session.lastSeenMs).u32(session.results.size);
+    for (const [sequence, result] of session.results) {
+      w.u64(sequence);
+      writeResult(w, result);
+    }
+  }
+  const body = w.finish();
+  const out = new Uint8Array(body.length + 4);
+  out.set(body);
+  new DataView(out.buffer).setUint32(body.length, crc32(body));
+  return out;
+}
+
+function checkEntry(
+  key: Uint8Array,
+  stored: StoredValue,
+  previous: Uint8Array | undefined,
+  revision: number,
+): void {
+  if (key.length === 0) throw new KvCodecError('snapshot holds an empty key');
+  if (previous !== undefined && compareBytes(previous, key) >= 0) {
+    throw new KvCodecError('snapshot keys are not in strictly ascending order');
+  }
+  const { createRevision, modRevision, version } = stored;
+  if (createRevision < 1 || createRevision > modRevision || modRevision > revision || version < 1) {
+    throw new KvCodecError(
+      `snapshot key ${describeKey(key)}: inconsistent revisions (create ${createRevision}, mod ${modRevision}, version ${version}, ` +
+        `store ${revision})`,
+    );
+  }
+}
+
+/** Throws KvCodecError if the bytes are corrupt, truncated, of an unknown format or describe an impossible state. */
+export function decodeKvSnapshot(bytes: Uint8Array): DecodedKvSnapshot {
+  if (bytes.length < SNAPSHOT_MAGIC.length + 1 + 4) {
+    throw new KvCodecError(`snapshot is ${bytes.length} bytes, too short to be one`);
+  }
+  for (let i = 0; i < SNAPSHOT_MAGIC.length; i++) {
+    if (bytes[i] !== SNAPSHOT_MAGIC[i]) throw new KvCodecError('not a key-value snapshot (bad magic)');
+  }
+  const bodyEnd = bytes.length - 4;
+  const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bodyEnd);
+  const actual = crc32(bytes, 0, bodyEnd);
+  if (stored !== actual) {
+    throw new KvCodecError(
+      `snapshot checksum mismatch: stored ${stored}, computed ${actual} (corrupt or truncated)`,
+    );
+  }
+  const r = new ByteReader(bytes, 'snapshot', SNAPSHOT_MAGIC.length, bodyEnd);
+  const format = r.u8('format');
+  if (format !== SNAPSHOT_FORMAT) throw new KvCodecError(`unknown snapshot format ${format}`);
+  const appliedIndex = r.u64('applied index');
+  const revision = r.u64('revision');
+  const clockMs = r.u64('clock');
+
+  const entryCount = r.count('key count', MIN_ENTRY_BYTES);
+  const entries: (readonly [Uint8Array, StoredValue])[] = [];
+  let previous: Uint8Array | undefined;
+  for (let i = 0; i < entryCount; i++) {
+    const key = r.bytes('key');
+    const value: StoredValue = {
+      value: r.bytes('value'),
+      createRevision: r.u64('create revision'),
+      modRevision: r.u64('mod revision'),
+      version: r.u64('version'),
+    };
+    checkEntry(key, value, previous, revision);
+    entries.push([key, value]);
+    previous = key;
+  }
+
+  const sessionCount = r.count('session count', MIN_SESSION_BYTES);
+  const sessions: Session[] = [];
+  for (let i = 0; i < sessionCount; i++) {
+    const clientId = r.string('client id');
+    const lastSequence = r.u64('last sequence');
+    const lastSeenMs = r.u64('last seen');
+    if (lastSeenMs > clockMs) throw new KvCodecError(`session '${clientId}' seen after the snapshot's clock`);
+    const resultCount = r.count('cached result count', MIN_CACHED_RESULT_BYTES);
+    const results = new Map<number, CommandResult>();
+    for (let j = 0; j < resultCount; j++) results.set(r.u64('cached sequence'), readResult(r));
+    sessions.push({ clientId, lastSequence, lastSeenMs, results });
+  }
+  r.end();
+  return { appliedIndex, revision, clockMs, entries, sessions };
+}

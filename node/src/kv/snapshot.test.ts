@@ -1,0 +1,156 @@
+import { KvCodecError } from './binary.js';
+import { seededRandom } from './seeded-random.js';
+import { encodeKvSnapshot, decodeKvSnapshot } from './snapshot-codec.js';
+import { KvStateMachine, kvStateMachineOptions } from './state-machine.js';
+import { b, command, del, interval, key, prefix, put } from './test-helpers.js';
+import type { Command } from './types.js';
+
+const sessions = { ttlMs: 10_000, maxSessions: 50, maxResultsPerSession: 2 };
+
+/** A reproducible log mixing every command kind, sessions (with retries) and advancing leader timestamps. */
+function log(seed: number, length: number): Command[] {
+  const rng = seededRandom(seed);
+  const pick = (n: number): number => Math.floor(rng() * n);
+  const keyOf = (): string => `k${pick(40)}`;
+  const commands: Command[] = [];
+  const sequences = new Map<string, number>();
+  for (let i = 0; i < length; i++) {
+    const t = i * 100;
+    const r = rng();
+    const op =
+      r < 0.5
+        ? put(keyOf(), `v${i}`, rng() < 0.3)
+        : r < 0.6
+          ? del(key(keyOf()), true)
+          : r < 0.65
+            ? del(rng() < 0.5 ? prefix(`k${pick(4)}`) : interval(keyOf(), keyOf() + '~'))
+            : {
+                kind: 'txn' as const,
+                compare: [
+                  {
+                    key: b(keyOf()),
+                    operator: 'greater' as const,
+                    target: { kind: 'version' as const, version: 1 },
+                  },
+                ],
+                success: [
+                  put(keyOf(), 's'),
+                  {
+                    kind: 'range' as const,
+                    range: prefix('k1'),
+                    options: { limit: 3, keysOnly: false, countOnly: false },
+                  },
+                ],
+                failure: [del(key(keyOf()))],
+              };
+    if (rng() < 0.4) {
+      const client = `client-${pick(8)}`;
+      const retry = rng() < 0.25 && sequences.has(client);
+      const sequence = retry ? (sequences.get(client) ?? 1) : (sequences.get(client) ?? 0) + 1;
+      sequences.set(client, sequence);
+      commands.push(command(op, t, { clientId: client, sequence }));
+    } else {
+      commands.push(command(op, t));
+    }
+  }
+  return commands;
+}
+
+function run(
+  commands: readonly Command[],
+  seed = 1,
+  machine = new KvStateMachine(kvStateMachineOptions(sessions, seed)),
+  firstIndex = 1,
+): KvStateMachine {
+  commands.forEach((c, i) => machine.apply(firstIndex + i, c));
+  return machine;
+}
+
+describe('KV snapshots', () => {
+  it('round-trips: a restored machine snapshots to the same bytes and answers reads identically', () => {
+    const original = run(log(3, 600));
+    const bytes = original.snapshot();
+    const restored = KvStateMachine.restore(bytes, kvStateMachineOptions(sessions, 99));
+    expect(restored.snapshot()).toEqual(bytes);
+    expect(restored.revision).toBe(original.revision);
+    expect(restored.appliedIndex).toBe(600);
+    expect(restored.clockMs).toBe(original.clockMs);
+    expect(restored.sessionCount).toBe(original.sessionCount);
+    const everything = { limit: 0, keysOnly: false, countOnly: false };
+    expect(restored.range(prefix(''), everything)).toEqual(original.range(prefix(''), everything));
+    expect(original.keyCount).toBeGreaterThan(5);
+  });
+
+  it('carries on identically after a restore, duplicates included', () => {
+    const commands = log(4, 800);
+    const straight = run(commands);
+    const first = run(commands.slice(0, 500));
+    const resumed = KvStateMachine.restore(first.snapshot(), kvStateMachineOptions(sessions, 5));
+    const tail = commands.slice(500);
+    const expected = run(commands.slice(0, 500));
+    const results = tail.map((c, i) => resumed.apply(501 + i, c));
+    const reference = tail.map((c, i) => expected.apply(501 + i, c));
+    expect(results).toEqual(reference);
+    expect(results.some((r) => r.duplicate)).toBe(true);
+    expect(resumed.snapshot()).toEqual(straight.snapshot());
+  });
+
+  it('is deterministic byte for byte, whatever the skip-list coin flips', () => {
+    const commands = log(5, 400);
+    expect(run(commands, 1).snapshot()).toEqual(run(commands, 2).snapshot());
+  });
+
+  it('differs when the state differs', () => {
+    const commands = log(6, 100);
+    const a = run(commands);
+    const c = run(commands);
+    c.apply(101, command(put('k1', 'changed'), 100_000));
+    expect(c.snapshot()).not.toEqual(a.snapshot());
+  });
+
+  it('round-trips an empty store', () => {
+    const empty = new KvStateMachine();
+    expect(KvStateMachine.restore(empty.snapshot()).snapshot()).toEqual(empty.snapshot());
+  });
+
+  it('detects any corrupted byte and any truncation', () => {
+    const bytes = run(log(7, 30)).snapshot();
+    for (let i = 0; i < bytes.length; i++) {
+      const corrupt = bytes.slice();
+      corrupt[i] = (corrupt[i] ?? 0) ^ 0x01;
+      expect(() => KvStateMachine.restore(corrupt)).toThrow(KvCodecError);
+    }
+    for (const length of [0, 3, 10, bytes.length - 1]) {
+      expect(() => KvStateMachine.restore(bytes.subarray(0, length))).toThrow(KvCodecError);
+    }
+    expect(() => KvStateMachine.restore(bytes.subarray(0, bytes.length - 1))).toThrow(/checksum mismatch/);
+  });
+
+  it('rejects a well-formed snapshot of an impossible state', () => {
+    const base = { appliedIndex: 3, revision: 3, clockMs: 100, sessions: [] };
+    const stored = { value: b('v'), createRevision: 1, modRevision: 2, version: 1 };
+    const unordered = encodeKvSnapshot({
+      ...base,
+      entries: [
+        [b('b'), stored],
+        [b('a'), stored],
+      ],
+    });
+    expect(() => decodeKvSnapshot(unordered)).toThrow(/not in strictly ascending order/);
+    const future = encodeKvSnapshot({ ...base, entries: [[b('a'), { ...stored, modRevision: 4 }]] });
+    expect(() => decodeKvSnapshot(future)).toThrow(/inconsistent revisions/);
+    const lateSession = encodeKvSnapshot({
+      ...base,
+      entries: [],
+      sessions: [{ clientId: 'c', lastSequence: 1, lastSeenMs: 101, results: new Map() }],
+    });
+    expect(() => decodeKvSnapshot(lateSession)).toThrow(/seen after the snapshot's clock/);
+  });
+
+  it('rejects bytes that are not a snapshot of this format', () => {
+    const bytes = new KvStateMachine().snapshot();
+    const otherMagic = bytes.slice();
+    otherMagic[0] = 0;
+    expect(() => decodeKvSnapshot(otherMagic)).toThrow(/bad magic/);
+  });
+});

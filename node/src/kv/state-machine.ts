@@ -1,0 +1,329 @@
+// The replicated key-value state machine: the "apply" side of a Raft member. Pure and deterministic: its state is a
+// function of the sequence of (index, command) it was given (or of the snapshot it was restored from), with no
+// clock, randomness or I/O of its own, so every replica that applied the same log holds the same bytes.
+//
+// Semantics follow etcd v3 without history: one store-wide revision, incremented once per command that changes
+// something (a put always does; a delete only if it deleted a key; a transaction if any of its writes did, all of
+// its writes sharing the new revision). Per key: createRevision, modRevision and version (writes since creation).
+
+import { compareBytes, prefixEnd, toBytes, type BytesLike } from './bytes.js';
+import { decodeCommand } from './command-codec.js';
+import { seededRandom } from './seeded-random.js';
+import { DEFAULT_SESSION_CONFIG, SessionTable, type SessionConfig } from './sessions.js';
+import { SkipList } from './skip-list.js';
+import { decodeKvSnapshot, encodeKvSnapshot } from './snapshot-codec.js';
+import type {
+  ApplyOutcome,
+  Command,
+  CommandResult,
+  Compare,
+  DeleteOp,
+  DeleteResult,
+  KeyRange,
+  KeyValue,
+  Operation,
+  PutOp,
+  PutResult,
+  RangeOptions,
+  RangeResult,
+  StoredValue,
+  TxnOpResult,
+  TxnRequest,
+} from './types.js';
+
+export interface KvStateMachineOptions {
+  /** Must be the same on every replica: session expiry and eviction are part of the replicated behaviour. */
+  readonly sessions: SessionConfig;
+  /** Coin flips for the ordered map's balance; they affect speed only, never results or snapshots. */
+  readonly random: () => number;
+}
+
+/** Options with a fresh random source (never shared between instances, so each one is reproducible alone). */
+export function kvStateMachineOptions(
+  sessions: SessionConfig = DEFAULT_SESSION_CONFIG,
+  seed = 0x5eed,
+): KvStateMachineOptions {
+  return { sessions, random: seededRandom(seed) };
+}
+
+/** A broken precondition of the apply loop (e.g. an index applied twice): a bug in the host, not a client error. */
+export class KvInvariantError extends Error {
+  override readonly name = 'KvInvariantError';
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** [start, end) of a KeyRange; undefined bounds are open. */
+function bounds(range: KeyRange): { start: Uint8Array | undefined; end: Uint8Array | undefined } {
+  switch (range.kind) {
+    case 'key':
+      return { start: range.key, end: undefined };
+    case 'prefix':
+      return range.prefix.length === 0
+        ? { start: undefined, end: undefined }
+        : { start: range.prefix, end: prefixEnd(range.prefix) };
+    case 'interval':
+      return { start: range.start.length === 0 ? undefined : range.start, end: range.end };
+  }
+}
+
+function toKeyValue(key: Uint8Array, stored: StoredValue, keysOnly = false): KeyValue {
+  return {
+    key,
+    value: keysOnly ? EMPTY : stored.value,
+    createRevision: stored.createRevision,
+    modRevision: stored.modRevision,
+    version: stored.version,
+  };
+}
+
+/**
+ * Returned KeyValue byte arrays are the store's own (never mutated by the store, since a write replaces the whole
+ * record): callers must not mutate them either.
+ */
+export class KvStateMachine {
+  readonly #map: SkipList<StoredValue>;
+  #sessions: SessionTable;
+  #revision = 0;
+  #appliedIndex = 0;
+  #clockMs = 0;
+
+  constructor(options: KvStateMachineOptions = kvStateMachineOptions()) {
+    this.#map = new SkipList(options.random);
+    this.#sessions = new SessionTable(options.sessions);
+  }
+
+  /** The Raft index of the last applied entry; 0 before any. */
+  get appliedIndex(): number {
+    return this.#appliedIndex;
+  }
+
+  /** The store revision: 0 before the first write. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** The largest leader timestamp applied so far: the store's (monotonic) notion of time. */
+  get clockMs(): number {
+    return this.#clockMs;
+  }
+
+  get keyCount(): number {
+    return this.#map.size;
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  #advance(index: number): void {
+    if (!Number.isSafeInteger(index) || index <= this.#appliedIndex) {
+      throw new KvInvariantError(
+        `apply at index ${index}, but index ${this.#appliedIndex} is already applied`,
+      );
+    }
+    this.#appliedIndex = index;
+  }
+
+  /**
+   * Applies the data of a committed normal entry. Empty data (the leader's no-op) only advances the applied index.
+   * Malformed data throws KvCodecError: every replica decodes the same bytes, so it is a bug upstream, not a
+   * reason to diverge; the host must stop rather than skip it.
+   */
+  applyEntry(index: number, data: Uint8Array): ApplyOutcome | undefined {
+    if (data.length === 0) {
+      this.applyNoop(index);
+      return undefined;
+    }
+    return this.apply(index, decodeCommand(data));
+  }
+
+  /** An entry that carries no command (a no-op or a configuration change) still moves the applied index. */
+  applyNoop(index: number): void {
+    this.#advance(index);
+  }
+
+  apply(index: number, command: Command): ApplyOutcome {
+    this.#advance(index);
+    // Leader clocks may disagree across a leadership change; taking the maximum keeps time monotonic.
+    this.#clockMs = Math.max(this.#clockMs, command.timestampMs);
+    this.#sessions.expire(this.#clockMs);
+    const session = command.session;
+    if (session !== undefined) {
+      const check = this.#sessions.check(session);
+      if (check.kind !== 'apply') return { result: check.result, duplicate: check.kind === 'duplicate' };
+    }
+    const result = this.#execute(command.op);
+    if (session !== undefined) this.#sessions.record(session, result, this.#clockMs);
+    return { result, duplicate: false };
+  }
+
+  #execute(op: Operation): CommandResult {
+    switch (op.kind) {
+      case 'put': {
+        const revision = this.#revision + 1;
+        this.#revision = revision;
+        return { ...this.#put(op, revision), revision };
+      }
+      case 'delete': {
+        const result = this.#delete(op);
+        if (result.deleted > 0) this.#revision++;
+        return { ...result, revision: this.#revision };
+      }
+      case 'txn':
+        return this.#txn(op);
+    }
+  }
+
+  #put(op: PutOp, revision: number): Omit<PutResult, 'revision'> {
+    const key = op.key.slice(); // copies: the store must not pin or share the entry's buffer
+    const previous = this.#map.get(key);
+    this.#map.set(key, {
+      value: op.value.slice(),
+      createRevision: previous?.createRevision ?? revision,
+      modRevision: revision,
+      version: (previous?.version ?? 0) + 1,
+    });
+    return op.prevKv && previous !== undefined
+      ? { kind: 'put', prevKv: toKeyValue(key, previous) }
+      : { kind: 'put' };
+  }
+
+  #delete(op: DeleteOp): Omit<DeleteResult, 'revision'> {
+    const doomed = this.#collect(op.range);
+    for (const [key] of doomed) this.#map.delete(key);
+    return {
+      kind: 'delete',
+      deleted: doomed.length,
+      prevKvs: op.prevKv ? doomed.map(([key, stored]) => toKeyValue(key, stored)) : [],
+    };
+  }
+
+  #collect(range: KeyRange): [Uint8Array, StoredValue][] {
+    if (range.kind === 'key') {
+      const stored = this.#map.get(range.key);
+      return stored === undefined ? [] : [[range.key, stored]];
+    }
+    const { start, end } = bounds(range);
+    return [...this.#map.entries(start, end)];
+  }
+
+  #compare(compare: Compare): boolean {
+    const stored = this.#map.get(compare.key);
+    const target = compare.target;
+    let order: number;
+    switch (target.kind) {
+      case 'value':
+        if (stored === undefined) return false; // etcd: a value comparison on a missing key always fails
+        order = compareBytes(stored.value, target.value);
+        break;
+      case 'modRevision':
+        order = (stored?.modRevision ?? 0) - target.revision;
+        break;
+      case 'createRevision':
+        order = (stored?.createRevision ?? 0) - target.revision;
+        break;
+      case 'version':
+        order = (stored?.version ?? 0) - target.version;
+        break;
+      case 'exists':
+        order = Number(stored !== undefined) - Number(target.exists);
+        break;
+    }
+    switch (compare.operator) {
+      case 'equal':
+        return order === 0;
+      case 'notEqual':
+        return order !== 0;
+      case 'less':
+        return order < 0;
+      case 'greater':
+        return order > 0;
+    }
+  }
+
+  #txn(txn: TxnRequest): CommandResult {
+    const succeeded = txn.compare.every((compare) => this.#compare(compare));
+    const writeRevision = this.#revision + 1;
+    let wrote = false;
+    const partial: Omit<TxnOpResult, 'revision'>[] = [];
+    for (const op of succeeded ? txn.success : txn.failure) {
+      switch (op.kind) {
+        case 'put':
+          partial.push(this.#put(op, writeRevision));
+          wrote = true;
+          break;
+        case 'delete': {
+          const result = this.#delete(op);
+          if (result.deleted > 0) wrote = true;
+          partial.push(result);
+          break;
+        }
+        case 'range': {
+          // A range sees the transaction's earlier writes, like every later op.
+          const { revision: _, ...result } = this.range(op.range, op.options);
+          partial.push(result);
+          break;
+        }
+      }
+    }
+    if (wrote) this.#revision = writeRevision;
+    const revision = this.#revision;
+    const responses = partial.map((result) => ({ ...result, revision }) as TxnOpResult);
+    return { kind: 'txn', revision, succeeded, responses };
+  }
+
+  /** The current value of a key. */
+  get(key: BytesLike): KeyValue | undefined {
+    const bytes = typeof key === 'string' ? toBytes(key) : key;
+    const stored = this.#map.get(bytes);
+    return stored === undefined ? undefined : toKeyValue(bytes.slice(), stored);
+  }
+
+  /**
+   * Keys in `range`, in order. O(log n + keys in range): the count covers the whole range even past the limit.
+   * limit 0 means no limit; the serving layer bounds it (validate.ts, withDefaultRangeLimit).
+   */
+  range(range: KeyRange, options: RangeOptions): RangeResult {
+    const kvs: KeyValue[] = [];
+    let count = 0;
+    for (const [key, stored] of this.#collect(range)) {
+      count++;
+      if (options.countOnly || (options.limit > 0 && kvs.length >= options.limit)) continue;
+      kvs.push(toKeyValue(key, stored, options.keysOnly));
+    }
+    return {
+      kind: 'range',
+      revision: this.#revision,
+      kvs,
+      more: count > kvs.length && !options.countOnly,
+      count,
+    };
+  }
+
+  /** The whole state as deterministic bytes with a checksum (see snapshot-codec.ts). */
+  snapshot(): Uint8Array {
+    return encodeKvSnapshot({
+      appliedIndex: this.#appliedIndex,
+      revision: this.#revision,
+      clockMs: this.#clockMs,
+      entries: this.#map.entries(),
+      sessions: this.#sessions.sessions(),
+    });
+  }
+
+  /** A state machine holding exactly the state a snapshot captured; throws KvCodecError on a bad snapshot. */
+  static restore(
+    bytes: Uint8Array,
+    options: KvStateMachineOptions = kvStateMachineOptions(),
+  ): KvStateMachine {
+    const decoded = decodeKvSnapshot(bytes);
+    const machine = new KvStateMachine(options);
+    for (const [key, stored] of decoded.entries) machine.#map.set(key, stored);
+    machine.#sessions = SessionTable.restore(options.sessions, decoded.sessions);
+    machine.#revision = decoded.revision;
+    machine.#appliedIndex = decoded.appliedIndex;
+    machine.#clockMs = decoded.clockMs;
+    return machine;
+  }
+}
