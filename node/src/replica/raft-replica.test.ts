@@ -1,0 +1,188 @@
+// The replica loop with real timers, the real core and the real KV state machine, three members in one process
+// with in-memory message passing. Waits are on conditions with bounds, never fixed sleeps.
+import pino from 'pino';
+import { encodeCommand } from '../kv/command-codec.js';
+import { KvStateMachine } from '../kv/state-machine.js';
+import type { ApplyOutcome, Command } from '../kv/types.js';
+import { MemoryStorage } from '../raft/memory-storage.js';
+import { RawNode } from '../raft/raw-node.js';
+import type { Message } from '../raft/types.js';
+import { NotLeaderError, ReplicaStoppedError } from './errors.js';
+import { MemberDirectory } from './member-directory.js';
+import { RaftReplica } from './raft-replica.js';
+import { encodeSnapshotEnvelope } from './snapshot-envelope.js';
+import { MemoryPersistence } from './testing/memory-persistence.js';
+
+const logger = pino({ level: 'silent' });
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function put(key: string, value: string): Uint8Array {
+  const command: Command = {
+    timestampMs: 1,
+    op: { kind: 'put', key: enc(key), value: enc(value), prevKv: false },
+  };
+  return encodeCommand(command);
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+type Replica = RaftReplica<ApplyOutcome>;
+
+function cluster(ids: string[], options: { snapshotEntries?: number } = {}) {
+  const replicas = new Map<string, Replica>();
+  const persistence = new Map<string, MemoryPersistence>();
+  const cut = new Set<string>();
+  const members = ids.map((id) => ({ id, name: id, peerAddress: `${id}:2380`, clientAddress: `${id}:2379` }));
+  const bootstrap = encodeSnapshotEnvelope({ members, machine: new KvStateMachine().snapshot() });
+  ids.forEach((id, i) => {
+    const storage = MemoryStorage.bootstrap(ids, bootstrap);
+    const p = new MemoryPersistence();
+    persistence.set(id, p);
+    let seed = i + 1;
+    const replica: Replica = new RaftReplica<ApplyOutcome>({
+      node: new RawNode({
+        id,
+        storage,
+        electionTicks: 10,
+        heartbeatTicks: 1,
+        random: () => (seed = (seed * 16807) % 2147483647) / 2147483647,
+      }),
+      storage,
+      persistence: p,
+      machine: new KvStateMachine(),
+      restoreMachine: (bytes) => KvStateMachine.restore(bytes),
+      directory: new MemberDirectory(members),
+      send: (messages: readonly Message[]) => {
+        for (const m of messages) {
+          if (cut.has(m.from) || cut.has(m.to)) continue;
+          setImmediate(() => replicas.get(m.to)?.deliver(m));
+        }
+      },
+      tickMs: 5,
+      electionTicks: 10,
+      snapshotEntries: options.snapshotEntries ?? 1000,
+      snapshotRetainEntries: 10,
+      requestTimeoutMs: 2000,
+      maxQueuedRequests: 10_000,
+      maxBatchEntries: 256,
+      logger,
+    });
+    replicas.set(id, replica);
+  });
+  const leader = (): Replica | undefined => [...replicas.values()].find((r) => r.status().role === 'leader');
+  return { replicas, persistence, cut, leader };
+}
+
+describe('RaftReplica', () => {
+  const running: Replica[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+  });
+
+  function start(c: ReturnType<typeof cluster>): void {
+    for (const r of c.replicas.values()) {
+      r.start();
+      running.push(r);
+    }
+  }
+
+  test('elects a leader, applies proposals on every member and returns the result to the proposer', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const outcome = await leader.propose(put('k', 'v1'));
+    expect(outcome?.result).toMatchObject({ kind: 'put', revision: 1 });
+    await until('all applied', () =>
+      [...c.replicas.values()].every((r) => (r.stateMachine as KvStateMachine).get('k') !== undefined),
+    );
+  });
+
+  test('concurrent proposals are batched: far fewer fsyncs than writes', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const before = c.persistence.get(leader.id)!.syncs;
+    const results = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => leader.propose(put(`k${i}`, 'v'))),
+    );
+    expect(results.every((r) => r?.result.kind === 'put')).toBe(true);
+    const syncs = c.persistence.get(leader.id)!.syncs - before;
+    expect(syncs).toBeLessThan(100);
+  });
+
+  test('a follower refuses a proposal with the leader it knows', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    await until('followers know the leader', () =>
+      [...c.replicas.values()].every((r) => r.status().leader === leader.id),
+    );
+    const follower = [...c.replicas.values()].find((r) => r !== leader)!;
+    await expect(follower.propose(put('x', 'y'))).rejects.toEqual(new NotLeaderError(leader.id));
+  });
+
+  test('a linearizable read on a follower waits until it applied the latest acknowledged write', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    await until('followers know the leader', () =>
+      [...c.replicas.values()].every((r) => r.status().leader === leader.id),
+    );
+    const follower = [...c.replicas.values()].find((r) => r !== leader)!;
+    for (let i = 0; i < 20; i++) {
+      await leader.propose(put('counter', String(i)));
+      await follower.linearizableBarrier();
+      const kv = (follower.stateMachine as KvStateMachine).get('counter');
+      expect(new TextDecoder().decode(kv!.value)).toBe(String(i));
+    }
+  });
+
+  test('snapshots are taken every N entries and a member cut off catches up from one', async () => {
+    const c = cluster(['a', 'b', 'c'], { snapshotEntries: 50 });
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const lagging = [...c.replicas.values()].find((r) => r !== leader)!;
+    c.cut.add(lagging.id);
+    for (let i = 0; i < 200; i++) await leader.propose(put(`k${i}`, 'v'));
+    expect(c.persistence.get(leader.id)!.snapshots.length).toBeGreaterThan(0);
+    c.cut.delete(lagging.id);
+    await until(
+      'the lagging member caught up',
+      () => (lagging.stateMachine as KvStateMachine).keyCount === 200,
+    );
+    expect(lagging.status().commit).toBeGreaterThanOrEqual(200);
+  });
+
+  test('leadership transfer hands over to the best voter', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    await leader.propose(put('k', 'v'));
+    const next = await leader.transferLeadership();
+    expect(next).not.toBe(leader.id);
+    await until('the new leader leads', () => c.replicas.get(next)!.status().role === 'leader');
+  });
+
+  test('a disk failure stops the replica: pending and new requests fail, onFatal is told', async () => {
+    const c = cluster(['solo']);
+    const replica = c.replicas.get('solo')!;
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    c.persistence.get('solo')!.failNext = new Error('EIO: disk gone');
+    await expect(replica.propose(put('k', 'v'))).rejects.toBeInstanceOf(ReplicaStoppedError);
+    expect(replica.failure?.message).toBe('EIO: disk gone');
+    await expect(replica.propose(put('k', 'v'))).rejects.toBeInstanceOf(ReplicaStoppedError);
+  });
+});

@@ -1,0 +1,504 @@
+// One member of one Raft group: the host loop around the pure core (etcd's raftNode). It owns the only path from
+// inputs (ticks, peer messages, client proposals, reads, admin requests) to the core, and from the core's Ready to
+// disk, network and state machine. Inputs are queued while a Ready is being persisted, then fed in one go: proposals
+// that arrive during an fsync become one batch, one append message per follower and one fsync (group commit).
+import type { Logger } from 'pino';
+import { decodeConfChange } from '../raft/conf-change.js';
+import type { MemoryStorage } from '../raft/memory-storage.js';
+import type { RawNode } from '../raft/raw-node.js';
+import type { ConfChange, ConfState, Message, NodeId, RaftStatus, Ready, Snapshot } from '../raft/types.js';
+import {
+  NotLeaderError,
+  ProposalDroppedError,
+  ProposalRefusedError,
+  ReplicaOverloadedError,
+  ReplicaStoppedError,
+  ReplicaTimeoutError,
+} from './errors.js';
+import type { MemberDirectory } from './member-directory.js';
+import { PendingProposals, type Waiter } from './pending-proposals.js';
+import { ReadWaiters } from './read-waiters.js';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot-envelope.js';
+
+/** Makes a Ready durable: snapshot, entries and hard state in one write and (when `sync`) one fsync. */
+export interface RaftPersistence {
+  persist(ready: Pick<Ready, 'hardState' | 'entries' | 'snapshot'>, sync: boolean): Promise<void>;
+  /** A snapshot this member took itself; afterwards the log up to `compactIndex` may be dropped. */
+  saveSnapshot(snapshot: Snapshot, compactIndex: number): Promise<void>;
+}
+
+/** What the replica needs of a state machine; results of applied commands are handed to the proposer. */
+export interface ReplicatedStateMachine<R> {
+  readonly appliedIndex: number;
+  applyEntry(index: number, data: Uint8Array): R | undefined;
+  applyNoop(index: number): void;
+  snapshot(): Uint8Array;
+}
+
+/** Counters and gauges the replica reports; all optional so tests can pass nothing. */
+export interface ReplicaObserver {
+  onFsync?(durationMs: number): void;
+  onApply?(entries: number, durationMs: number): void;
+  onLeaderChange?(leader: NodeId, term: number): void;
+  onProposals?(count: number, result: 'ok' | 'refused' | 'notLeader'): void;
+  onSnapshot?(bytes: number, durationMs: number): void;
+  onReadIndex?(durationMs: number): void;
+}
+
+export interface ReplicaOptions<R> {
+  readonly node: RawNode;
+  readonly storage: MemoryStorage;
+  readonly persistence: RaftPersistence;
+  readonly machine: ReplicatedStateMachine<R>;
+  readonly restoreMachine: (bytes: Uint8Array) => ReplicatedStateMachine<R>;
+  readonly directory: MemberDirectory;
+  /** Sends messages to peers; must never block or throw for peer trouble. */
+  readonly send: (messages: readonly Message[]) => void;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  /** Take a snapshot after this many entries were applied since the last one. */
+  readonly snapshotEntries: number;
+  /** Entries kept behind a snapshot so slightly lagging followers need no snapshot. */
+  readonly snapshotRetainEntries: number;
+  readonly requestTimeoutMs: number;
+  /** Bound on queued client requests (proposals + reads); past it callers get ReplicaOverloadedError. */
+  readonly maxQueuedRequests: number;
+  /** Bound on entries proposed in one batch. */
+  readonly maxBatchEntries: number;
+  readonly logger: Logger;
+  readonly observer?: ReplicaObserver;
+  /** Called when a committed conf change removed this member: it must stop serving as a member. */
+  readonly onRemoved?: () => void;
+  /** Called once when the loop fails (disk error, invariant): the process must stop; state may be unsafe. */
+  readonly onFatal?: (error: Error) => void;
+}
+
+interface QueuedProposal<R> {
+  readonly data: Uint8Array;
+  readonly waiter: Waiter<R | undefined>;
+}
+
+interface QueuedConfChange {
+  readonly cc: ConfChange;
+  readonly waiter: Waiter<ConfState>;
+}
+
+/** A promise with its settle functions and a deadline; settling twice is harmless. */
+function deferred<T>(timeoutMs: number, onTimeout: () => Error): { promise: Promise<T>; waiter: Waiter<T> } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+  timer.unref();
+  return {
+    promise,
+    waiter: {
+      resolve: (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    },
+  };
+}
+
+export class RaftReplica<R> {
+  private machine: ReplicatedStateMachine<R>;
+  private readonly proposals = new PendingProposals<R | undefined>();
+  private readonly confChanges = new PendingProposals<ConfState>();
+  private readonly reads = new ReadWaiters();
+  private inboxMessages: Message[] = [];
+  private inboxProposals: QueuedProposal<R>[] = [];
+  private inboxConfChanges: QueuedConfChange[] = [];
+  private inboxReads: Waiter<void>[] = [];
+  private inboxTransfers: NodeId[] = [];
+  private inboxTicks = 0;
+  private wake: (() => void) | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+  private fatal: Error | undefined;
+  private lastSnapshotIndex: number;
+  private leader: NodeId = '';
+  private removed = false;
+
+  constructor(private readonly options: ReplicaOptions<R>) {
+    this.machine = options.machine;
+    this.lastSnapshotIndex = options.storage.snapshot().metadata.index;
+  }
+
+  get id(): NodeId {
+    return this.options.node.id;
+  }
+
+  get stateMachine(): ReplicatedStateMachine<R> {
+    return this.machine;
+  }
+
+  get directory(): MemberDirectory {
+    return this.options.directory;
+  }
+
+  get isRemoved(): boolean {
+    return this.removed;
+  }
+
+  get failure(): Error | undefined {
+    return this.fatal;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.ticker = setInterval(() => {
+      this.inboxTicks++;
+      this.poke();
+    }, this.options.tickMs);
+    this.loop = this.run();
+  }
+
+  /** Stops the loop; queued and pending requests fail with ReplicaStoppedError. Bounded by one fsync. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.poke();
+    await this.loop;
+    this.failEverything(new ReplicaStoppedError());
+  }
+
+  status(): RaftStatus {
+    return this.options.node.status();
+  }
+
+  // ---- inputs ----
+
+  /** A message from a peer (transport). Dropped when stopping; bounded by the transport's own limits. */
+  deliver(message: Message): void {
+    if (this.stopped) return;
+    this.inboxMessages.push(message);
+    this.poke();
+  }
+
+  reportUnreachable(id: NodeId): void {
+    if (this.stopped) return;
+    this.options.node.reportUnreachable(id);
+    this.poke();
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    if (this.stopped) return;
+    this.options.node.reportSnapshot(id, ok);
+    this.poke();
+  }
+
+  /** Proposes a command; resolves with the state machine's result once applied here. Leader only. */
+  propose(data: Uint8Array): Promise<R | undefined> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    const leader = this.status().leader;
+    if (leader !== this.id) return Promise.reject(new NotLeaderError(leader));
+    const { promise, waiter } = deferred<R | undefined>(
+      this.options.requestTimeoutMs,
+      () =>
+        new ReplicaTimeoutError(
+          `no result within ${this.options.requestTimeoutMs} ms; the write may still apply`,
+        ),
+    );
+    this.inboxProposals.push({ data, waiter });
+    this.poke();
+    return promise;
+  }
+
+  /** Resolves once this member's state machine reflects every write acknowledged before the call. */
+  linearizableBarrier(): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    if (this.status().leader === '') return Promise.reject(new NotLeaderError(''));
+    const started = Date.now();
+    const { promise, waiter } = deferred<void>(
+      this.options.requestTimeoutMs,
+      () => new ReplicaTimeoutError(`read index not confirmed within ${this.options.requestTimeoutMs} ms`),
+    );
+    this.inboxReads.push({
+      resolve: () => {
+        this.options.observer?.onReadIndex?.(Date.now() - started);
+        waiter.resolve();
+      },
+      reject: (e) => waiter.reject(e),
+    });
+    this.poke();
+    return promise;
+  }
+
+  proposeConfChange(cc: ConfChange): Promise<ConfState> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    const leader = this.status().leader;
+    if (leader !== this.id) return Promise.reject(new NotLeaderError(leader));
+    const { promise, waiter } = deferred<ConfState>(
+      this.options.requestTimeoutMs,
+      () => new ReplicaTimeoutError(`membership change ${cc.type} ${cc.nodeId} not applied in time`),
+    );
+    this.inboxConfChanges.push({ cc, waiter });
+    this.poke();
+    return promise;
+  }
+
+  /**
+   * Hands leadership to `to` (or to the most caught-up voter) and resolves once this member is no longer leader.
+   * Rejects on timeout (the transfer is abandoned after an election timeout).
+   */
+  async transferLeadership(to?: NodeId): Promise<NodeId> {
+    const refusal = this.refusal();
+    if (refusal) throw refusal;
+    const status = this.status();
+    if (status.leader !== this.id) throw new NotLeaderError(status.leader);
+    const target = to ?? bestTransferTarget(status);
+    if (!target) throw new Error('no other voter to transfer leadership to');
+    if (!status.config.voters.includes(target)) throw new Error(`${target} is not a voter`);
+    this.inboxTransfers.push(target);
+    this.poke();
+    const deadline = Date.now() + 2 * this.options.electionTicks * this.options.tickMs;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, this.options.tickMs / 2));
+      const leader = this.status().leader;
+      if (leader !== this.id) return leader;
+    }
+    throw new ReplicaTimeoutError(`leadership transfer to ${target} did not finish in time`);
+  }
+
+  /** Why a new request cannot be taken now, if it cannot. */
+  private refusal(): Error | undefined {
+    if (this.fatal) return new ReplicaStoppedError(`the replica failed: ${this.fatal.message}`);
+    if (this.stopped) return new ReplicaStoppedError();
+    if (this.inboxProposals.length + this.inboxReads.length >= this.options.maxQueuedRequests) {
+      return new ReplicaOverloadedError(`more than ${this.options.maxQueuedRequests} requests queued`);
+    }
+    return undefined;
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  // ---- the loop ----
+
+  private hasInput(): boolean {
+    return (
+      this.inboxTicks > 0 ||
+      this.inboxMessages.length > 0 ||
+      this.inboxProposals.length > 0 ||
+      this.inboxConfChanges.length > 0 ||
+      this.inboxReads.length > 0 ||
+      this.inboxTransfers.length > 0
+    );
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        if (!this.hasInput() && !this.options.node.hasReady()) {
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          continue;
+        }
+        this.feedInputs();
+        if (this.options.node.hasReady()) await this.handleReady();
+      }
+    } catch (err) {
+      this.fatal = err instanceof Error ? err : new Error(String(err));
+      this.options.logger.fatal({ err: this.fatal }, 'replica loop failed; the member must stop');
+      this.stopped = true;
+      if (this.ticker) clearInterval(this.ticker);
+      this.failEverything(new ReplicaStoppedError(`the replica failed: ${this.fatal.message}`));
+      this.options.onFatal?.(this.fatal);
+    }
+  }
+
+  private feedInputs(): void {
+    const node = this.options.node;
+    // Catching up after a stall must not fire many elections at once: time that passed counts, but bounded.
+    const ticks = Math.min(this.inboxTicks, this.options.electionTicks);
+    this.inboxTicks = 0;
+    for (let i = 0; i < ticks; i++) node.tick();
+
+    const messages = this.inboxMessages;
+    this.inboxMessages = [];
+    for (const m of messages) {
+      try {
+        node.step(m);
+      } catch (err) {
+        // A malformed or misaddressed message is the sender's problem, not a reason to stop.
+        this.options.logger.warn({ err, type: m.type, from: m.from }, 'dropped a message the core refused');
+      }
+    }
+
+    for (const to of this.inboxTransfers.splice(0)) node.transferLeadership(to);
+
+    if (this.inboxProposals.length > 0) {
+      const batch = this.inboxProposals.splice(0, this.options.maxBatchEntries);
+      const result = node.proposeBatch(batch.map((p) => p.data));
+      if (result.ok) {
+        const first = result.index - batch.length + 1;
+        batch.forEach((p, i) => this.proposals.add(first + i, result.term, p.waiter));
+        this.options.observer?.onProposals?.(batch.length, 'ok');
+      } else {
+        const error =
+          result.reason === 'notLeader'
+            ? new NotLeaderError(node.status().leader)
+            : new ProposalRefusedError(result.reason);
+        for (const p of batch) p.waiter.reject(error);
+        this.options.observer?.onProposals?.(
+          batch.length,
+          result.reason === 'notLeader' ? 'notLeader' : 'refused',
+        );
+      }
+    }
+
+    // One membership change at a time; the next waits until the core accepts it.
+    const change = this.inboxConfChanges.shift();
+    if (change) {
+      const result = node.proposeConfChange(change.cc);
+      if (result.ok) this.confChanges.add(result.index, result.term, change.waiter);
+      else if (result.reason === 'notLeader') change.waiter.reject(new NotLeaderError(node.status().leader));
+      else change.waiter.reject(new ProposalRefusedError(result.reason));
+    }
+
+    if (this.inboxReads.length > 0) {
+      const waiters = this.inboxReads.splice(0);
+      if (node.status().leader === '') {
+        for (const w of waiters) w.reject(new NotLeaderError(''));
+      } else {
+        node.readIndex(this.reads.register(waiters));
+      }
+    }
+  }
+
+  private async handleReady(): Promise<void> {
+    const { node, persistence, send, logger, observer } = this.options;
+    const rd = node.ready();
+    if (rd.softState && rd.softState.leader !== this.leader) {
+      const previous = this.leader;
+      this.leader = rd.softState.leader;
+      // Read contexts sent to the old leader will never be answered: fail them so clients retry at once.
+      this.reads.rejectAwaitingIndex(new NotLeaderError(this.leader));
+      observer?.onLeaderChange?.(this.leader, node.status().term);
+      logger.info({ previous, leader: this.leader, term: node.status().term }, 'leader changed');
+    }
+    send(rd.messages);
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      const started = performance.now();
+      await persistence.persist(rd, rd.mustSync);
+      if (rd.mustSync) observer?.onFsync?.(performance.now() - started);
+    }
+    send(rd.messagesAfterPersist);
+    if (rd.snapshot) this.installSnapshot(rd.snapshot);
+    const applyStarted = performance.now();
+    const removedSelf = this.applyCommitted(rd);
+    if (rd.committedEntries.length > 0) {
+      observer?.onApply?.(rd.committedEntries.length, performance.now() - applyStarted);
+    }
+    const applied = this.machine.appliedIndex;
+    this.reads.onApplied(applied);
+    for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index, applied);
+    node.advance(rd);
+    // Conf changes take effect in advance(); resolve their waiters only now.
+    this.settleConfChanges(rd);
+    if (removedSelf && !this.removed) {
+      this.removed = true;
+      logger.warn('this member was removed from the configuration');
+      this.options.onRemoved?.();
+    }
+    await this.maybeSnapshot();
+  }
+
+  private installSnapshot(snapshot: Snapshot): void {
+    const envelope = decodeSnapshotEnvelope(snapshot.data);
+    this.machine = this.options.restoreMachine(envelope.machine);
+    for (const m of envelope.members) this.options.directory.set(m);
+    this.lastSnapshotIndex = snapshot.metadata.index;
+    // Our proposals up to the snapshot were either applied inside it or overwritten; we cannot tell which.
+    const unknown = new ReplicaTimeoutError(
+      'a snapshot replaced the log; the outcome of this write is unknown',
+    );
+    this.proposals.dropUpTo(snapshot.metadata.index, (w) => w.reject(unknown));
+    this.options.logger.info({ index: snapshot.metadata.index }, 'installed a snapshot from the leader');
+  }
+
+  /** Applies committed entries in order; returns whether one of them removed this member. */
+  private applyCommitted(rd: Ready): boolean {
+    let removedSelf = false;
+    for (const entry of rd.committedEntries) {
+      if (entry.index <= this.machine.appliedIndex) continue; // covered by an installed snapshot
+      if (entry.type === 'confChange') {
+        this.machine.applyNoop(entry.index);
+        const cc = decodeConfChange(entry.data);
+        this.options.directory.apply(cc);
+        if (cc.type === 'remove' && cc.nodeId === this.id) removedSelf = true;
+        continue;
+      }
+      const result = this.machine.applyEntry(entry.index, entry.data);
+      const waiter = this.proposals.take(entry, (w, term) =>
+        w.reject(new ProposalDroppedError(entry.index, term)),
+      );
+      waiter?.resolve(result);
+    }
+    return removedSelf;
+  }
+
+  private settleConfChanges(rd: Ready): void {
+    for (const entry of rd.committedEntries) {
+      if (entry.type !== 'confChange') continue;
+      const waiter = this.confChanges.take(entry, (w, term) =>
+        w.reject(new ProposalDroppedError(entry.index, term)),
+      );
+      waiter?.resolve(this.options.node.confState());
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.machine.appliedIndex;
+    if (applied - this.lastSnapshotIndex < this.options.snapshotEntries) return;
+    const started = performance.now();
+    const data = encodeSnapshotEnvelope({
+      members: this.options.directory.all(),
+      machine: this.machine.snapshot(),
+    });
+    this.options.node.compact(data, this.options.snapshotRetainEntries);
+    const snapshot = this.options.storage.snapshot();
+    await this.options.persistence.saveSnapshot(snapshot, this.options.storage.firstIndex() - 1);
+    this.lastSnapshotIndex = snapshot.metadata.index;
+    this.options.observer?.onSnapshot?.(data.byteLength, performance.now() - started);
+    this.options.logger.info({ index: snapshot.metadata.index, bytes: data.byteLength }, 'took a snapshot');
+  }
+
+  private failEverything(error: Error): void {
+    for (const p of this.inboxProposals.splice(0)) p.waiter.reject(error);
+    for (const c of this.inboxConfChanges.splice(0)) c.waiter.reject(error);
+    for (const r of this.inboxReads.splice(0)) r.reject(error);
+    this.proposals.rejectAll(error);
+    this.confChanges.rejectAll(error);
+    this.reads.rejectAll(error);
+  }
+}
+
+/** The voter (other than the leader) with the highest match index: the cheapest to hand leadership to. */
+export function bestTransferTarget(status: RaftStatus): NodeId | undefined {
+  let best: NodeId | undefined;
+  let bestMatch = -1;
+  for (const id of status.config.voters) {
+    if (id === status.id) continue;
+    const match = status.progress.get(id)?.match ?? -1;
+    if (match > bestMatch) {
+      best = id;
+      bestMatch = match;
+    }
+  }
+  return best;
+}
