@@ -19,7 +19,7 @@ export class SnapshotCorruptionError extends Error {
   override readonly name = 'SnapshotCorruptionError';
   constructor(
     readonly file: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`snapshot ${file}: ${reason}`);
   }
