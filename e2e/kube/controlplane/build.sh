@@ -46,26 +46,33 @@ new_module() {
   (cd "$1" && go mod init "$2" >/dev/null 2>&1)
 }
 
+# module_commit MODULE@VERSION: the git commit the proxy recorded for a release (empty when it recorded none).
+module_commit() {
+  go mod download -json "$1" | sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{40\}\)",\{0,1\}$/\1/p'
+}
+
 build_etcd() {
-  local dir="$src/etcd"
+  local dir="$src/etcd" commit
   log "etcd $ETCD_VERSION"
+  commit="$(module_commit "go.etcd.io/etcd/server/v3@$ETCD_VERSION")"
+  # The proxy records no commit for etcd's nested-module tags; then etcd keeps its own "Not provided" text.
+  local ldflags="-s -w"
+  [[ -z "$commit" ]] || ldflags+=" -X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:9}"
   new_module "$dir" raftstore.local/kube/etcd
   (cd "$dir" &&
     go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
-    go build -trimpath -o "$bin/etcd" \
-      -ldflags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" \
-      go.etcd.io/etcd/server/v3)
+    go build -trimpath -o "$bin/etcd" -ldflags="$ldflags" go.etcd.io/etcd/server/v3)
 }
 
 build_kubernetes() {
-  local dir="$src/kubernetes" info gomod commit minor
+  local dir="$src/kubernetes" gomod commit minor
   log "kubernetes $K8S_VERSION"
   rm -rf "$dir" && mkdir -p "$dir"
-  info="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION")"
-  gomod="$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p' <<<"$info")"
-  commit="$(sed -n 's/^[[:space:]]*"Hash": "\(.*\)",\{0,1\}$/\1/p' <<<"$info")"
-  [[ -f "$gomod" ]] || { echo "kube build: no go.mod for k8s.io/kubernetes@$K8S_VERSION in $info" >&2; return 1; }
-  [[ "$commit" =~ ^[0-9a-f]{40}$ ]] || { echo "kube build: no git commit in module info: $info" >&2; return 1; }
+  gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  commit="$(module_commit "k8s.io/kubernetes@$K8S_VERSION")"
+  [[ -f "$gomod" ]] || { echo "kube build: no go.mod for k8s.io/kubernetes@$K8S_VERSION" >&2; return 1; }
+  # kubectl version must be truthful: refuse to build a server that cannot name its commit.
+  [[ -n "$commit" ]] || { echo "kube build: the proxy recorded no git commit for k8s.io/kubernetes@$K8S_VERSION" >&2; return 1; }
   (cd "$repo" && node_modules/.bin/tsx "$here/gen-gomod.ts" "$gomod" "$K8S_VERSION" raftstore.local/kube/kubernetes) >"$dir/go.mod"
   minor="${K8S_VERSION#v1.}"
   minor="${minor%%.*}"

@@ -66,7 +66,6 @@ export function commandLines(bin: string, l: Layout): Record<Component, CommandL
         `--listen-peer-urls=http://127.0.0.1:${ETCD_PEER_PORT}`,
         `--initial-advertise-peer-urls=http://127.0.0.1:${ETCD_PEER_PORT}`,
         `--initial-cluster=default=http://127.0.0.1:${ETCD_PEER_PORT}`,
-        '--listen-metrics-urls=',
         // Throwaway test cluster: skip the fsync per commit that makes a busy CI disk the bottleneck.
         '--unsafe-no-fsync=true',
         '--quota-backend-bytes=1073741824',

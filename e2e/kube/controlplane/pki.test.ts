@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODES } from './cluster.js';
-import { apiserverSans, certSpecs, extensionFile, generatePki, subject } from './pki.js';
+import { apiserverSans, certSpecs, ensurePki, extensionFile, generatePki, subject } from './pki.js';
 
 describe('apiserverSans', () => {
   it('covers the bridge, loopback, the kubernetes Service IP and every in-cluster name', () => {
@@ -88,5 +88,27 @@ describe('generatePki (runs openssl)', () => {
       /validityDays/,
     );
     expect(calls).toBe(0);
+  });
+});
+
+describe('ensurePki', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pki-ensure-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generates once, reuses while valid and unchanged, regenerates near expiry or for new nodes', () => {
+    expect(ensurePki({ dir, nodes: NODES, validityDays: 10, minRemainingDays: 1 })).toBe('generated');
+    const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    expect(ensurePki({ dir, nodes: NODES, validityDays: 10, minRemainingDays: 1 })).toBe('reused');
+    expect(readFileSync(join(dir, 'ca.crt'), 'utf8')).toBe(ca);
+    const inNineDays = new Date(Date.now() + 9.5 * 86_400_000);
+    expect(ensurePki({ dir, nodes: NODES, validityDays: 10, minRemainingDays: 1, now: inNineDays })).toBe(
+      'generated',
+    );
+    const fewer = NODES.slice(0, 2);
+    expect(ensurePki({ dir, nodes: fewer, validityDays: 10, minRemainingDays: 1 })).toBe('generated');
+    expect(readFileSync(join(dir, 'ca.crt'), 'utf8')).not.toBe(ca);
   });
 });

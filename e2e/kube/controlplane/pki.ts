@@ -3,8 +3,8 @@
 // Certificates are made with the openssl CLI (Node's crypto can verify X.509 but cannot issue it); keys are
 // ECDSA P-256, which every Kubernetes component accepts and which is fast to generate on a small CI machine.
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BRIDGE_ADDRESS, CLUSTER_DOMAIN, KUBERNETES_SERVICE_IP, type SimulatedNode } from './cluster.js';
 
@@ -180,4 +180,37 @@ export function generatePki(opts: PkiOptions): void {
   const sa = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   writeFileSync(join(dir, 'sa.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   writeFileSync(join(dir, 'sa.pub'), sa.publicKey.export({ type: 'spki', format: 'pem' }));
+}
+
+const MANIFEST = 'manifest.json';
+const DAY_MS = 86_400_000;
+
+/** What the PKI was generated from; a change (new node, new SAN) means it must be generated again. */
+export function pkiManifest(nodes: readonly SimulatedNode[]): string {
+  return JSON.stringify({ version: 1, specs: certSpecs(nodes) }, null, 2) + '\n';
+}
+
+/**
+ * Reuses the PKI in `dir` when it was generated from the same specs and every certificate stays valid for at least
+ * `minRemainingDays`; otherwise generates it afresh. Saves a dozen openssl runs on each warm kube:up.
+ */
+export function ensurePki(
+  opts: PkiOptions & { minRemainingDays: number; now?: Date },
+): 'reused' | 'generated' {
+  const manifestFile = join(opts.dir, MANIFEST);
+  const want = pkiManifest(opts.nodes);
+  const validUntil = (opts.now ?? new Date()).getTime() + opts.minRemainingDays * DAY_MS;
+  const names = ['ca', ...certSpecs(opts.nodes).map((s) => s.name)];
+  const reusable =
+    existsSync(manifestFile) &&
+    readFileSync(manifestFile, 'utf8') === want &&
+    ['sa.key', 'sa.pub', ...names.map((n) => `${n}.key`)].every((f) => existsSync(join(opts.dir, f))) &&
+    names.every((n) => {
+      const file = join(opts.dir, `${n}.crt`);
+      return existsSync(file) && Date.parse(new X509Certificate(readFileSync(file)).validTo) > validUntil;
+    });
+  if (reusable) return 'reused';
+  generatePki(opts);
+  writeFileSync(manifestFile, want);
+  return 'generated';
 }

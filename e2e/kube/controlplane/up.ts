@@ -29,7 +29,7 @@ import { httpProbe, waitFor, type Probe } from './health.js';
 import { KubeApi, httpsRequest, type TlsCredentials } from './kubeapi.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { linkHostpathProvisioner, createBridge } from './network.js';
-import { generatePki } from './pki.js';
+import { ensurePki } from './pki.js';
 import { isRunning, logTail, rssKib, startDaemon, type DaemonSpec } from './processes.js';
 import { teardown } from './teardown.js';
 import { kubernetesVersion } from './versions.js';
@@ -53,9 +53,12 @@ function build(): void {
   if (r.status !== 0) throw new Error(`build.sh exited with ${r.status ?? r.signal}`);
 }
 
-/** Removes the previous run's generated state. Logs of the previous run go too: each run's logs stand alone. */
+/**
+ * Removes the previous run's state so every run starts with an empty cluster. Logs go too (each run's logs stand
+ * alone); the PKI stays and is reused by ensurePki while it is current.
+ */
 function resetState(l: Layout): void {
-  for (const p of [l.pki, l.nodesDir, l.runDir, l.logsDir, l.etcdData, l.pv, l.agent, l.corefile]) {
+  for (const p of [l.nodesDir, l.runDir, l.logsDir, l.etcdData, l.pv, l.agent, l.corefile]) {
     rmSync(p, { recursive: true, force: true });
   }
   for (const name of ['admin', 'kube-controller-manager', 'kube-scheduler', 'coredns']) {
@@ -160,12 +163,17 @@ async function main(): Promise<void> {
   say(`binaries ready in ${bin}`);
 
   resetState(l);
-  generatePki({ dir: l.pki, nodes: NODES, validityDays: CERT_VALIDITY_DAYS });
+  const pkiState = ensurePki({
+    dir: l.pki,
+    nodes: NODES,
+    validityDays: CERT_VALIDITY_DAYS,
+    minRemainingDays: 2,
+  });
   writeKubeconfigs(l);
   writeFileSync(l.corefile, corefile(l.componentKubeconfig('coredns')));
   createBridge();
   linkHostpathProvisioner(l.pv);
-  say(`pki, kubeconfigs and bridge ready in ${l.root}`);
+  say(`pki (${pkiState}), kubeconfigs and bridge ready in ${l.root}`);
 
   const pki = (f: string): string => readFileSync(join(l.pki, f), 'utf8');
   const admin: TlsCredentials = { ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key') };
