@@ -47,7 +47,10 @@ const ids = (entries: readonly Entry[]): string => {
   return `${entries[0]!.index}..${entries[entries.length - 1]!.index}`;
 };
 
-async function withStorage<T>(o: RaftDiskStorageOptions, fn: (s: RaftDiskStorage) => Promise<T>): Promise<T> {
+async function withStorage<T>(
+  o: RaftDiskStorageOptions,
+  fn: (s: RaftDiskStorage) => Promise<T> | T,
+): Promise<T> {
   const s = await RaftDiskStorage.open(dir, o);
   try {
     return await fn(s);
@@ -58,20 +61,20 @@ async function withStorage<T>(o: RaftDiskStorageOptions, fn: (s: RaftDiskStorage
 
 describe('RaftDiskStorage', () => {
   it('creates a fresh directory once and reports it as a new incarnation', async () => {
-    const first = await withStorage(options(), async (s) => {
+    const first = await withStorage(options(), (s) => {
       expect(s.freshlyCreated).toBe(true);
       expect(s.takeRecoveredState()).toEqual({ entries: [] });
       expect(() => s.takeRecoveredState()).toThrow(/already taken/);
       return s.identity;
     });
     expect((await readdir(dir)).sort()).toEqual(['IDENTITY', 'snap', 'wal']);
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       expect(s.freshlyCreated).toBe(false);
       expect(s.identity).toEqual(first);
     });
     // Wiping the directory makes a new incarnation with a new node id.
     await rm(dir, { recursive: true });
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       expect(s.freshlyCreated).toBe(true);
       expect(s.identity.incarnationId).not.toBe(first.incarnationId);
       expect(s.identity.nodeId).not.toBe(first.nodeId);
@@ -91,7 +94,7 @@ describe('RaftDiskStorage', () => {
     expect(fsyncs).toHaveLength(4);
     expect(fsyncs.every((ms) => ms >= 0)).toBe(true);
     expect((await readdir(join(dir, 'wal'))).length).toBeGreaterThan(1);
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       const r = s.takeRecoveredState();
       expect(r.hardState).toEqual(hs(2, 19));
       expect(r.snapshot).toBeUndefined();
@@ -108,7 +111,7 @@ describe('RaftDiskStorage', () => {
       await Promise.all(pending);
     });
     expect(syncs).toBe(20);
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       const r = s.takeRecoveredState();
       expect(ids(r.entries)).toBe('1..20');
       expect(r.hardState?.commit).toBe(19);
@@ -155,7 +158,7 @@ describe('RaftDiskStorage', () => {
         /at or below the snapshot index/,
       );
     });
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       const r = s.takeRecoveredState();
       expect(r.snapshot).toEqual(snap(100, 3));
       expect(ids(r.entries)).toBe('101..102');
@@ -174,7 +177,7 @@ describe('RaftDiskStorage', () => {
       await s.append(hs(3, 100), range(101, 101, 3), snap(100, 3));
     });
     await truncate(lastWal, before); // the WAL write never happened
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       const r = s.takeRecoveredState();
       expect(r.snapshot?.metadata.index).toBe(100);
       expect(r.entries).toEqual([]);
@@ -194,7 +197,7 @@ describe('RaftDiskStorage', () => {
       expect((await readdir(join(dir, 'wal'))).length).toBe(segmentsBefore - removed);
       await expect(s.saveSnapshot(snap(30, 1))).rejects.toThrow(/older than the saved one at 40/);
     });
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       const r = s.takeRecoveredState();
       expect(r.snapshot).toEqual(snap(40, 1));
       expect(ids(r.entries)).toBe('41..60');
@@ -236,7 +239,7 @@ describe('RaftDiskStorage', () => {
       await s.saveSnapshot(snap(40, 1));
     });
     const damaged = await corruptNewestSnapshot();
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       const r = s.takeRecoveredState();
       expect(r.snapshot).toEqual(snap(20, 1));
       expect(ids(r.entries)).toBe('21..50');
@@ -276,7 +279,7 @@ describe('RaftDiskStorage', () => {
       await s.saveSnapshot(snap(10, 1));
     });
     await writeFile(join(dir, 'snap', '0000000000000014-0000000000000001.snap.tmp'), new Uint8Array(5));
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       expect(s.takeRecoveredState().snapshot).toEqual(snap(10, 1));
     });
     expect(await readdir(join(dir, 'snap'))).toEqual(['000000000000000a-0000000000000001.snap']);
@@ -290,7 +293,7 @@ describe('RaftDiskStorage', () => {
     const [file] = await readdir(join(dir, 'wal'));
     const path = join(dir, 'wal', file!);
     await truncate(path, (await stat(path)).size - 3);
-    await withStorage(options(), async (s) => {
+    await withStorage(options(), (s) => {
       expect(s.report.truncatedTail).toMatchObject({ file: path, droppedBytes: 16 + 17 + 32 - 3 });
       expect(ids(s.takeRecoveredState().entries)).toBe('1..2');
     });
@@ -314,15 +317,15 @@ describe('RaftDiskStorage', () => {
     await withStorage(options(), async () => {
       await expect(RaftDiskStorage.open(dir, options())).rejects.toThrow(DirLockedError);
     });
-    await withStorage(options(), async () => undefined);
+    await withStorage(options(), () => undefined);
   });
 
   it('refuses a directory of another member and releases the lock', async () => {
-    await withStorage(options(), async () => undefined);
+    await withStorage(options(), () => undefined);
     const other = options({ identity: { clusterId: 'c1', shardId: 's1', memberName: 'kv-0' } });
     await expect(RaftDiskStorage.open(dir, other)).rejects.toThrow(IdentityError);
     await expect(RaftDiskStorage.open(dir, other)).rejects.toThrow(/shardId is "s0", configured "s1"/);
-    await withStorage(options(), async (s) => expect(s.freshlyCreated).toBe(false));
+    await withStorage(options(), (s) => expect(s.freshlyCreated).toBe(false));
   });
 
   it('refuses calls after close', async () => {
