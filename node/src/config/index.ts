@@ -1,0 +1,9 @@
+// The node's configuration surface, for the host's entry point: parse, print --help, log warnings.
+
+export { ConfigError, describeProblem, type ConfigProblem, type ValueSource } from './config-error.js';
+export { formatHostPort, isWildcardHost, parseHostPort, type HostPort } from './host-port.js';
+export { helpRequested, parseNodeConfig, type Env, type NodeConfig } from './node-config.js';
+export { LOG_LEVELS, type InitialClusterState, type LogLevel } from './options.js';
+export { usage } from './usage.js';
+export type { InitialMember } from './value-parsers.js';
+export { configWarnings } from './warnings.js';

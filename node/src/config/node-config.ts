@@ -1,0 +1,305 @@
+// The datastore node's configuration: flags win over RAFTSTORE_* environment variables, which win over defaults.
+// Parsing is pure (argv and env are passed in) and reports every problem at once through ConfigError. Cross-field
+// rules run only on settings that parsed, so one typo does not cascade into a list of confusing follow-on errors.
+//
+// Unknown RAFTSTORE_* variables are deliberately ignored: Kubernetes injects service-link variables such as
+// RAFTSTORE_PORT or RAFTSTORE_SERVICE_HOST for a Service named "raftstore", and refusing them would break start-up.
+
+import { ConfigError, type ConfigProblem, type ValueSource } from './config-error.js';
+import { splitArgv, type FlagInfo } from './argv.js';
+import { formatHostPort, isWildcardHost, listenAddressesClash, type HostPort } from './host-port.js';
+import {
+  OPTION_KEYS,
+  OPTIONS,
+  type InitialClusterState,
+  type LogLevel,
+  type OptionKey,
+  type OptionSpec,
+  type OptionValue,
+} from './options.js';
+import type { InitialMember } from './value-parsers.js';
+
+export interface NodeConfig {
+  readonly name: string;
+  readonly clusterId: string;
+  readonly shard: number;
+  readonly dataDir: string;
+  readonly clientListen: HostPort;
+  readonly peerListen: HostPort;
+  readonly httpListen: HostPort;
+  /** Always dialable: never a wildcard host nor port 0 (derived from the listen address when that is dialable). */
+  readonly advertiseClient: HostPort;
+  readonly advertisePeer: HostPort;
+  /** Empty only with initialClusterState 'existing' and no --initial-members. */
+  readonly initialMembers: readonly InitialMember[];
+  readonly initialClusterState: InitialClusterState;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly snapshotEntries: number;
+  readonly snapshotRetainEntries: number;
+  readonly maxKeyBytes: number;
+  readonly maxValueBytes: number;
+  readonly maxTxnOps: number;
+  readonly maxRequestBytes: number;
+  readonly maxUncommittedBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+  readonly fsync: boolean;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const FLAGS: ReadonlyMap<string, FlagInfo> = new Map(
+  OPTION_KEYS.map((k) => {
+    const spec: OptionSpec<unknown> = OPTIONS[k];
+    return [spec.flag, { env: spec.env, isBoolean: spec.isBoolean === true }];
+  }),
+);
+
+/** True when argv asks for --help (or -h): the caller prints usage() and exits 0 instead of parsing. */
+export function helpRequested(argv: readonly string[]): boolean {
+  return splitArgv(argv, FLAGS).help;
+}
+
+interface Raw {
+  readonly text: string;
+  readonly source: ValueSource;
+}
+
+/**
+ * Parses and validates the node's configuration.
+ * @throws ConfigError listing every problem found.
+ */
+export function parseNodeConfig(argv: readonly string[], env: Env): NodeConfig {
+  const split = splitArgv(argv, FLAGS);
+  const problems: ConfigProblem[] = [...split.problems];
+
+  const rawOf = (spec: OptionSpec<unknown>): Raw | undefined => {
+    const fromFlag = split.values.get(spec.flag);
+    if (fromFlag !== undefined) return { text: fromFlag, source: 'flag' };
+    // An empty variable counts as unset: Kubernetes renders an absent ConfigMap key or Helm value as "".
+    const fromEnv = env[spec.env];
+    if (fromEnv !== undefined && fromEnv !== '') return { text: fromEnv, source: 'env' };
+    if (spec.defaultValue !== undefined) return { text: spec.defaultValue, source: 'default' };
+    return undefined;
+  };
+
+  const sources = new Map<OptionKey, Raw>();
+  /** The parsed value, or undefined when unset (without default) or invalid (a problem is then recorded). */
+  function get<K extends OptionKey>(key: K): OptionValue<K> | undefined {
+    const spec = OPTIONS[key] as OptionSpec<OptionValue<K>>;
+    const raw = rawOf(spec);
+    if (raw === undefined) {
+      if (spec.required === true) {
+        problems.push({
+          flag: spec.flag,
+          envVar: spec.env,
+          expected: `required: set ${spec.flag} or ${spec.env}`,
+        });
+      }
+      return undefined;
+    }
+    sources.set(key, raw);
+    const parsed = spec.parse(raw.text);
+    if (parsed.ok) return parsed.value;
+    problems.push({
+      flag: spec.flag,
+      envVar: spec.env,
+      value: raw.text,
+      source: raw.source,
+      expected: parsed.expected,
+    });
+    return undefined;
+  }
+
+  /** Records a problem with a setting that parsed but conflicts with another one. */
+  const conflict = (key: OptionKey, expected: string): void => {
+    const spec: OptionSpec<unknown> = OPTIONS[key];
+    const raw = sources.get(key);
+    problems.push({ flag: spec.flag, envVar: spec.env, value: raw?.text, source: raw?.source, expected });
+  };
+
+  const name = get('name');
+  const clusterId = get('clusterId');
+  const shard = get('shard');
+  const dataDir = get('dataDir');
+  const clientListen = get('clientListen');
+  const peerListen = get('peerListen');
+  const httpListen = get('httpListen');
+  const advertiseClientFlag = get('advertiseClient');
+  const advertisePeerFlag = get('advertisePeer');
+  const initialMembers = get('initialMembers');
+  const initialClusterState = get('initialClusterState');
+  const tickMs = get('tickMs');
+  const electionTicks = get('electionTicks');
+  const heartbeatTicks = get('heartbeatTicks');
+  const snapshotEntries = get('snapshotEntries');
+  const snapshotRetainEntries = get('snapshotRetainEntries');
+  const maxKeyBytes = get('maxKeyBytes');
+  const maxValueBytes = get('maxValueBytes');
+  const maxTxnOps = get('maxTxnOps');
+  const maxRequestBytes = get('maxRequestBytes');
+  const maxUncommittedBytes = get('maxUncommittedBytes');
+  const requestTimeoutMs = get('requestTimeoutMs');
+  const shutdownGraceMs = get('shutdownGraceMs');
+  const logLevel = get('logLevel');
+  const fsync = get('fsync');
+
+  // Raft needs several heartbeats per election timeout, or followers start elections against a live leader.
+  if (heartbeatTicks !== undefined && electionTicks !== undefined && heartbeatTicks >= electionTicks) {
+    conflict('heartbeatTicks', `fewer ticks than --election-ticks (${electionTicks})`);
+  }
+
+  // A request carries a key and a value plus its envelope; a limit that cannot fit both makes the maximum
+  // value unwritable.
+  if (maxRequestBytes !== undefined && maxKeyBytes !== undefined && maxValueBytes !== undefined) {
+    if (maxRequestBytes <= maxKeyBytes + maxValueBytes) {
+      conflict(
+        'maxRequestBytes',
+        `more than --max-key-bytes + --max-value-bytes (${maxKeyBytes} + ${maxValueBytes} = ${maxKeyBytes + maxValueBytes})`,
+      );
+    }
+  }
+  // Otherwise a single largest request could never be proposed, however empty the log tail.
+  if (
+    maxUncommittedBytes !== undefined &&
+    maxRequestBytes !== undefined &&
+    maxUncommittedBytes < maxRequestBytes
+  ) {
+    conflict('maxUncommittedBytes', `at least --max-request-bytes (${maxRequestBytes})`);
+  }
+
+  const listens: [OptionKey, HostPort | undefined][] = [
+    ['clientListen', clientListen],
+    ['peerListen', peerListen],
+    ['httpListen', httpListen],
+  ];
+  for (let i = 0; i < listens.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const [keyA, a] = listens[j] ?? ['clientListen', undefined];
+      const [keyB, b] = listens[i] ?? ['clientListen', undefined];
+      if (a !== undefined && b !== undefined && listenAddressesClash(a, b)) {
+        conflict(keyB, `a port other than ${OPTIONS[keyA].flag}'s (${formatHostPort(a)})`);
+      }
+    }
+  }
+
+  const advertiseClient = advertised('advertiseClient', advertiseClientFlag, 'clientListen', clientListen);
+  const advertisePeer = advertised('advertisePeer', advertisePeerFlag, 'peerListen', peerListen);
+
+  function advertised(
+    key: 'advertiseClient' | 'advertisePeer',
+    given: HostPort | undefined,
+    listenKey: 'clientListen' | 'peerListen',
+    listen: HostPort | undefined,
+  ): HostPort | undefined {
+    const spec: OptionSpec<unknown> = OPTIONS[key];
+    if (given !== undefined) {
+      if (isWildcardHost(given.host) || given.port === 0) {
+        conflict(key, 'an address others can dial: not 0.0.0.0 or :: and not port 0');
+        return undefined;
+      }
+      return given;
+    }
+    if (sources.has(key) || listen === undefined) return undefined; // invalid, already reported
+    if (isWildcardHost(listen.host) || listen.port === 0) {
+      const listenFlag = OPTIONS[listenKey].flag;
+      problems.push({
+        flag: spec.flag,
+        envVar: spec.env,
+        expected:
+          `required because ${listenFlag} is ${formatHostPort(listen)}, which other members cannot dial: ` +
+          `set ${spec.flag} or ${spec.env} to this member's reachable host:port (in Kubernetes, its stable DNS name)`,
+      });
+      return undefined;
+    }
+    return listen;
+  }
+
+  if (initialClusterState === 'new' && initialMembers === undefined && !sources.has('initialMembers')) {
+    problems.push({
+      flag: OPTIONS.initialMembers.flag,
+      envVar: OPTIONS.initialMembers.env,
+      expected: `required with --initial-cluster-state=new: the founding members as name=host:port,...`,
+    });
+  }
+  if (initialMembers !== undefined && name !== undefined) {
+    const self = initialMembers.find((m) => m.name === name);
+    if (self === undefined && initialClusterState === 'new') {
+      conflict(
+        'initialMembers',
+        `a list that includes this member (--name ${name}) when founding a new cluster`,
+      );
+    }
+    if (self !== undefined && advertisePeer !== undefined && !sameAddress(self.peerAddress, advertisePeer)) {
+      conflict(
+        'initialMembers',
+        `${name}'s entry to match --advertise-peer (${formatHostPort(advertisePeer)}), not ${formatHostPort(self.peerAddress)}`,
+      );
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  // Every field is defined here: each undefined above recorded a problem. The checks make that visible to tsc.
+  if (
+    name === undefined ||
+    clusterId === undefined ||
+    shard === undefined ||
+    dataDir === undefined ||
+    clientListen === undefined ||
+    peerListen === undefined ||
+    httpListen === undefined ||
+    advertiseClient === undefined ||
+    advertisePeer === undefined ||
+    initialClusterState === undefined ||
+    tickMs === undefined ||
+    electionTicks === undefined ||
+    heartbeatTicks === undefined ||
+    snapshotEntries === undefined ||
+    snapshotRetainEntries === undefined ||
+    maxKeyBytes === undefined ||
+    maxValueBytes === undefined ||
+    maxTxnOps === undefined ||
+    maxRequestBytes === undefined ||
+    maxUncommittedBytes === undefined ||
+    requestTimeoutMs === undefined ||
+    shutdownGraceMs === undefined ||
+    logLevel === undefined ||
+    fsync === undefined
+  ) {
+    throw new Error('parseNodeConfig: a setting is missing without a recorded problem (bug)');
+  }
+  return {
+    name,
+    clusterId,
+    shard,
+    dataDir,
+    clientListen,
+    peerListen,
+    httpListen,
+    advertiseClient,
+    advertisePeer,
+    initialMembers: initialMembers ?? [],
+    initialClusterState,
+    tickMs,
+    electionTicks,
+    heartbeatTicks,
+    snapshotEntries,
+    snapshotRetainEntries,
+    maxKeyBytes,
+    maxValueBytes,
+    maxTxnOps,
+    maxRequestBytes,
+    maxUncommittedBytes,
+    requestTimeoutMs,
+    shutdownGraceMs,
+    logLevel,
+    fsync,
+  };
+}
+
+function sameAddress(a: HostPort, b: HostPort): boolean {
+  return a.host === b.host && a.port === b.port;
+}
