@@ -62,17 +62,23 @@ export function checkLinearizable<S, I, O>(
   for (let index = 0; index < partitions.length; index++) {
     const part = partitions[index]!;
     const key = model.partitionKey ? model.partitionKey(part) : `#${index}`;
-    const outcome = searchLinearization(model, part, limits);
+    const canonical = model.canonicalize ? model.canonicalize(part) : part;
+    if (canonical.length !== part.length) {
+      throw new RangeError(`model.canonicalize returned ${canonical.length} operations for ${part.length}`);
+    }
+    const outcome = searchLinearization(model, canonical, limits);
     if (outcome.kind === 'violation') {
-      const shrunk = shrinkViolation(model, part, outcome.prefix, {
+      const shrunk = shrinkViolation(model, canonical, outcome.prefix, {
         ...limits,
         budgetSteps: shrinkBudgetSteps,
       });
+      // Report the operations as recorded, not their canonical rewrites.
+      const operations = shrunk.indices.map((i) => part[i]!);
       return {
         kind: 'violation',
         partitionKey: key,
-        operations: shrunk.operations,
-        explanation: explain(model, key, part.length, shrunk.operations, shrunk.complete),
+        operations,
+        explanation: explain(model, key, part.length, operations, shrunk.complete),
         partitionOperations: part.length,
       };
     }

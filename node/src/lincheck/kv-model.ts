@@ -69,6 +69,38 @@ function partition(ops: readonly Operation<KvInput, KvOutput>[]): Operation<KvIn
   return [...byKey.values()];
 }
 
+/**
+ * Every comparison the model makes is against a value some operation observes (a read's result, a cas's
+ * expectation) or against absence; two values nobody observes behave identically. Merging them all into one
+ * value keeps the verdict and lets the search merge states, and makes timed-out writes of unobserved values
+ * interchangeable (wgl.ts linearizes interchangeable ones in call order only).
+ */
+function canonicalize(ops: readonly Operation<KvInput, KvOutput>[]): Operation<KvInput, KvOutput>[] {
+  const observed = new Set<string>();
+  for (const op of ops) {
+    if (op.output?.op === 'get' && op.output.value !== null)
+      observed.add(`${op.input.key}\0${op.output.value}`);
+    if (op.input.op === 'cas' && op.input.expected !== null)
+      observed.add(`${op.input.key}\0${op.input.expected}`);
+  }
+  const unobserved = new Map<string, string>();
+  /** A value for `key` distinct from every observed one. */
+  const placeholder = (key: string): string => {
+    let value = unobserved.get(key);
+    if (value === undefined) {
+      value = '<unobserved>';
+      while (observed.has(`${key}\0${value}`)) value += '\0';
+      unobserved.set(key, value);
+    }
+    return value;
+  };
+  return ops.map((op) => {
+    const input = op.input;
+    if ((input.op !== 'put' && input.op !== 'cas') || observed.has(`${input.key}\0${input.value}`)) return op;
+    return { ...op, input: { ...input, value: placeholder(input.key) } };
+  });
+}
+
 /** Writes (put, cas) whose value a remaining read returned or a remaining successful cas expected. */
 function retainWhenShrinking(
   removing: readonly Operation<KvInput, KvOutput>[],
@@ -149,6 +181,7 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
   partition,
   partitionKey: (ops) => ops[0]?.input.key ?? '',
   retainWhenShrinking,
+  canonicalize,
   equal,
   hash,
   describe,

@@ -15,6 +15,12 @@ export interface Model<S, I, O> {
    * history is linearizable if and only if every part is. Much faster than checking the whole history at once.
    */
   partition?(ops: readonly Operation<I, O>[]): Operation<I, O>[][];
+  /**
+   * Rewrites one partition into one with the same verdict that the search handles faster, index for index (the
+   * i-th result replaces the i-th operation; reports still show the originals). For a key-value store: values
+   * that no operation ever observes are indistinguishable, so they can all become one value, which merges states.
+   */
+  canonicalize?(ops: readonly Operation<I, O>[]): Operation<I, O>[];
   /** Names a part returned by partition() in reports, e.g. its key. */
   partitionKey?(ops: readonly Operation<I, O>[]): string;
   /**

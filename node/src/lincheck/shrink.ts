@@ -6,9 +6,9 @@ import type { Operation } from './history.js';
 import type { Model } from './model.js';
 import { searchLinearization, type SearchLimits } from './wgl.js';
 
-export interface ShrinkResult<I, O> {
-  /** Sorted by call time. */
-  readonly operations: Operation<I, O>[];
+export interface ShrinkResult {
+  /** Indices into the operations given, in call order. */
+  readonly indices: number[];
   /** False when the budget or deadline ran out before every single-operation removal had been tried. */
   readonly complete: boolean;
 }
@@ -22,7 +22,7 @@ export function shrinkViolation<S, I, O>(
   ops: readonly Operation<I, O>[],
   prefix: readonly number[],
   limits: SearchLimits,
-): ShrinkResult<I, O> {
+): ShrinkResult {
   let remaining = limits.budgetSteps;
   let outOfBudget = false;
   // Work on indices into `ops` kept in call order, so duplicate operation objects cannot confuse the bookkeeping.
@@ -67,9 +67,9 @@ export function shrinkViolation<S, I, O>(
       } else {
         end = start;
       }
-      if (outOfBudget) return { operations: operationsOf(current), complete: false };
+      if (outOfBudget) return { indices: current, complete: false };
     }
-    if (chunk === 1 && !removedAny) return { operations: operationsOf(current), complete: true };
+    if (chunk === 1 && !removedAny) return { indices: current, complete: true };
     if (!removedAny || chunk > current.length) chunk = Math.max(1, Math.floor(chunk / 2));
   }
 }

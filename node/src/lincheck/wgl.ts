@@ -13,7 +13,9 @@
 // up the cache: every subset of them is a different bitset. So the cache keys on the known operations and the
 // state only, and a configuration is pruned when one with the same known set and state and a SUBSET of its
 // unknown-outcome operations was already explored: optional operations left unused can only leave more choices.
-// This also prunes an unknown-outcome operation that does not change the state (a timed-out read, say).
+// This also prunes an unknown-outcome operation that does not change the state (a timed-out read, say). Finally,
+// unknown-outcome operations with identical inputs (compared as JSON) are interchangeable, so they are only ever
+// linearized in call order: the earliest one still pending stands for all of them.
 import { Bitset } from './bitset.js';
 import { hashString, mix32 } from './hash.js';
 import { effectiveReturn, type Operation } from './history.js';
@@ -93,6 +95,10 @@ export function searchLinearization<S, I, O>(
   const slot = new Int32Array(n);
   const returnNodeOfSlot: number[] = [];
   let optionalSlots = 0;
+  // Interchangeable unknown-outcome operations: class id per op, and how many of each class are linearized.
+  const classOf = new Int32Array(n).fill(-1);
+  const classMembers: number[][] = [];
+  const classIds = new Map<string, number>();
   let lastReturn = HEAD;
   prevReturn[HEAD] = END;
   nextReturn[HEAD] = END;
@@ -109,6 +115,16 @@ export function searchLinearization<S, I, O>(
     if (event.isCall) {
       callNodeOf[op] = node;
       slot[op] = known[op] ? returnNodeOfSlot.push(0) - 1 : optionalSlots++;
+      if (!known[op]) {
+        const text = JSON.stringify(ops[op]!.input);
+        let id = classIds.get(text);
+        if (id === undefined) {
+          id = classMembers.push([]) - 1;
+          classIds.set(text, id);
+        }
+        classOf[op] = id;
+        classMembers[id]!.push(op); // in call order, as nodes are visited in time order
+      }
     } else {
       match[node] = callNodeOf[op]!;
       match[callNodeOf[op]!] = node;
@@ -170,12 +186,20 @@ export function searchLinearization<S, I, O>(
     relink(callNode);
   };
 
+  const linearizedOfClass = new Int32Array(classMembers.length);
+  /** Whether `op` is the earliest pending member of its class of interchangeable operations. */
+  const isClassHead = (op: number): boolean => {
+    const id = classOf[op]!;
+    return classMembers[id]![linearizedOfClass[id]!] === op;
+  };
+
   let furthest = 0;
   /** The next call node after `from` whose outcome is known (or unknown), or END at the first return. */
   const scan = (from: number, wantKnown: boolean): number => {
     let node = next[from]!;
     while (node !== END && isCall[node] === 1) {
-      if (known[opOf[node]!] === wantKnown) return node;
+      const op = opOf[node]!;
+      if (known[op] === wantKnown && (wantKnown || isClassHead(op))) return node;
       node = next[node]!;
     }
     if (node > furthest) furthest = node;
@@ -224,6 +248,7 @@ export function searchLinearization<S, I, O>(
     return 'new';
   };
   const mark = (op: number, linearized: boolean): void => {
+    if (!known[op]) linearizedOfClass[classOf[op]!]! += linearized ? 1 : -1;
     const bits = known[op] ? knownBits : optionalBits;
     if (linearized) bits.set(slot[op]!);
     else bits.clear(slot[op]!);
