@@ -1,0 +1,86 @@
+// Forwards a write (or an admin request) received by a follower to the leader, so any member behind a Kubernetes
+// Service can serve any request. One long-lived channel per leader address; a forwarded request is marked so the
+// receiver never forwards it again (no loops during leader changes).
+import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { ClusterClient } from '../api/generated/raftstore/v1/cluster.js';
+import { KVClient } from '../api/generated/raftstore/v1/kv.js';
+
+export const FORWARDED_HEADER = 'x-raftstore-forwarded';
+
+/** gRPC channel options for member-to-member client calls: bounded sizes and keepalive. */
+export function memberChannelOptions(maxMessageBytes: number): Record<string, number> {
+  return {
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.keepalive_time_ms': 10_000,
+    'grpc.keepalive_timeout_ms': 5_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 2_000,
+  };
+}
+
+type Invoke<Res> = (
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+export class LeaderForwarder {
+  private readonly kv = new Map<string, KVClient>();
+  private readonly cluster = new Map<string, ClusterClient>();
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  kvClient(address: string): KVClient {
+    let client = this.kv.get(address);
+    if (!client) {
+      client = new KVClient(
+        address,
+        credentials.createInsecure(),
+        memberChannelOptions(this.maxMessageBytes),
+      );
+      this.kv.set(address, client);
+    }
+    return client;
+  }
+
+  clusterClient(address: string): ClusterClient {
+    let client = this.cluster.get(address);
+    if (!client) {
+      client = new ClusterClient(
+        address,
+        credentials.createInsecure(),
+        memberChannelOptions(this.maxMessageBytes),
+      );
+      this.cluster.set(address, client);
+    }
+    return client;
+  }
+
+  /** Makes one call (through `invoke`) with a deadline and the forwarded mark. */
+  call<Res>(invoke: Invoke<Res>): Promise<Res> {
+    const metadata = new Metadata();
+    metadata.set(FORWARDED_HEADER, '1');
+    return new Promise<Res>((resolve, reject) => {
+      invoke(metadata, { deadline: Date.now() + this.timeoutMs }, (error, response) => {
+        if (error) reject(error);
+        else resolve(response);
+      });
+    });
+  }
+
+  close(): void {
+    for (const c of this.kv.values()) c.close();
+    for (const c of this.cluster.values()) c.close();
+    this.kv.clear();
+    this.cluster.clear();
+  }
+}
+
+export function isForwarded(metadata: Metadata): boolean {
+  return metadata.get(FORWARDED_HEADER).length > 0;
+}
