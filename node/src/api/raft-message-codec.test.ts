@@ -79,6 +79,13 @@ describe('raft message codec', () => {
     expect(decoded.context).toEqual(new Uint8Array(0));
   });
 
+  it('decodes into plain arrays that do not alias the received buffer', () => {
+    const encoded = encodeMessage(fullMessage('app'));
+    const decoded = decodeMessage(encoded);
+    encoded.fill(0);
+    expect(decoded).toStrictEqual(fullMessage('app'));
+  });
+
   it('round-trips through the generated objects without bytes too', () => {
     const message = fullMessage('snap');
     expect(messageFromProto(messageToProto(message))).toStrictEqual(message);

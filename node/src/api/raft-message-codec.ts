@@ -82,12 +82,21 @@ export function entryToProto(entry: Entry): ProtoEntry {
   return { term: entry.term, index: entry.index, type: ENTRY_TYPE_TO_PROTO[entry.type], data: entry.data };
 }
 
+/**
+ * A plain Uint8Array that owns its memory. Decoded bytes are views into the received buffer (a Node Buffer under
+ * grpc-js): keeping such a view alive in the log would pin the whole batch it arrived in, and a Buffer is not
+ * structurally equal to the Uint8Array that was sent.
+ */
+function own(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 export function entryFromProto(entry: ProtoEntry): Entry {
   const type = ENTRY_TYPE_FROM_PROTO.get(entry.type);
   if (type === undefined) {
     throw new RaftMessageCodecError(`entry ${entry.index}: unknown entry type ${entry.type}`);
   }
-  return { term: entry.term, index: entry.index, type, data: entry.data };
+  return { term: entry.term, index: entry.index, type, data: own(entry.data) };
 }
 
 function confStateToProto(confState: ConfState): ProtoConfState {
@@ -115,7 +124,7 @@ export function snapshotFromProto(snapshot: ProtoSnapshot): Snapshot {
       term: metadata.term,
       confState: { voters: [...confState.voters], learners: [...confState.learners] },
     },
-    data: snapshot.data,
+    data: own(snapshot.data),
   };
 }
 
@@ -159,7 +168,7 @@ export function messageFromProto(proto: RaftMessage): Message {
   };
   const withSnapshot =
     proto.snapshot === undefined ? base : { ...base, snapshot: snapshotFromProto(proto.snapshot) };
-  return proto.context === undefined ? withSnapshot : { ...withSnapshot, context: proto.context };
+  return proto.context === undefined ? withSnapshot : { ...withSnapshot, context: own(proto.context) };
 }
 
 /** Protobuf bytes of one message (e.g. for the log of a capture tool or a test harness). */

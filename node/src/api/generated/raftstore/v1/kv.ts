@@ -56,6 +56,11 @@ export interface Interval {
   end: Uint8Array;
 }
 
+/**
+ * Limits (configurable per cluster, defaults): key <= 4 KiB, value <= 1 MiB, each of a transaction's compare,
+ * success and failure lists <= 128 entries, range limit <= 10000. A request over a limit fails with
+ * INVALID_ARGUMENT naming the limit.
+ */
 export interface PutRequest {
   shardId: number;
   header: RequestHeader | undefined;
@@ -130,8 +135,9 @@ export interface RangeResponse {
 }
 
 /**
- * A condition on one key, evaluated atomically with the rest of the transaction. A missing key has value empty,
- * all revisions 0 and version 0, so e.g. `create_revision = 0` means "does not exist".
+ * A condition on one key, evaluated atomically with the rest of the transaction. A missing key has all revisions
+ * 0 and version 0 (so `create_revision = 0` means "does not exist"); as in etcd, any comparison of the value of a
+ * missing key is false, whatever the operator.
  */
 export interface Compare {
   key: Uint8Array;

@@ -1480,7 +1480,10 @@ export const RaftService = {
     responseSerialize: (value: StreamSummary): Buffer => Buffer.from(StreamSummary.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamSummary => StreamSummary.decode(value),
   },
-  /** A snapshot too large for one gRPC message: first a header chunk, then data chunks in order. */
+  /**
+   * A snapshot too large for one gRPC message: first a header chunk, then data chunks in order, each at most 1 MiB
+   * so that every message stays well under gRPC's default 4 MiB limit.
+   */
   sendSnapshot: {
     path: "/raftstore.v1.Raft/SendSnapshot" as const,
     requestStream: true as const,
@@ -1496,7 +1499,10 @@ export const RaftService = {
 export interface RaftServer extends UntypedServiceImplementation {
   /** Batches of Raft messages from one member to another. The server acknowledges only when the stream ends. */
   stream: handleClientStreamingCall<RaftBatch, StreamSummary>;
-  /** A snapshot too large for one gRPC message: first a header chunk, then data chunks in order. */
+  /**
+   * A snapshot too large for one gRPC message: first a header chunk, then data chunks in order, each at most 1 MiB
+   * so that every message stays well under gRPC's default 4 MiB limit.
+   */
   sendSnapshot: handleClientStreamingCall<SnapshotChunk, SendSnapshotResponse>;
 }
 
@@ -1516,7 +1522,10 @@ export interface RaftClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StreamSummary) => void,
   ): ClientWritableStream<RaftBatch>;
-  /** A snapshot too large for one gRPC message: first a header chunk, then data chunks in order. */
+  /**
+   * A snapshot too large for one gRPC message: first a header chunk, then data chunks in order, each at most 1 MiB
+   * so that every message stays well under gRPC's default 4 MiB limit.
+   */
   sendSnapshot(
     callback: (error: ServiceError | null, response: SendSnapshotResponse) => void,
   ): ClientWritableStream<SnapshotChunk>;
