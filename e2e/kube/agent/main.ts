@@ -172,7 +172,20 @@ async function main(): Promise<void> {
   log.info({ nodes: cfg.nodes.map((n) => n.name), faults: `127.0.0.1:${faults.port}` }, 'node agent running');
 }
 
-main().catch((err: unknown) => {
-  log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'node agent failed to start');
+main().catch(async (err: unknown) => {
+  log.fatal(
+    { err: err instanceof Error ? err.message : String(err) },
+    'node agent failed to start; removing what it set up',
+  );
+  // Best effort, bounded: leave no namespaces or rules behind a failed start either.
+  const limit = setTimeout(() => process.exit(1), 20_000);
+  await destroyAllOwned().catch(() => undefined);
+  await removeAllRules().catch(() => undefined);
+  try {
+    await removeHostIPs(parseArgs(process.argv.slice(2), process.env));
+  } catch {
+    // Bad arguments: nothing was set up.
+  }
+  clearTimeout(limit);
   process.exit(1);
 });

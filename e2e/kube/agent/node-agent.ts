@@ -1,11 +1,13 @@
 // Everything one simulated node does: its registration/heartbeats and a pod worker per pod bound to it.
 import type { Logger } from './informer.js';
-import { Informer } from './informer.js';
+import { Informer, sleep } from './informer.js';
 import type { KubeHttp } from './kube-http.js';
 import type { Pod } from './kube-types.js';
 import { NodeRegistration } from './node-registration.js';
 import type { SimulatedNode } from './node-status.js';
 import { PodWorker, type NodeContext } from './pod-worker.js';
+
+const REGISTER_TIMEOUT_MS = 60_000;
 
 export class NodeAgent {
   readonly registration: NodeRegistration;
@@ -27,8 +29,22 @@ export class NodeAgent {
     );
   }
 
+  /** Registers the node (retrying while the API server is not ready yet, up to a bound), then watches its pods. */
   async start(): Promise<void> {
-    await this.registration.register();
+    const deadline = this.ctx.nowMs() + REGISTER_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await this.registration.register();
+        break;
+      } catch (err) {
+        if (this.ctx.nowMs() > deadline) throw err;
+        this.log.warn(
+          { node: this.node.name, err: err instanceof Error ? err.message : String(err) },
+          'node registration failed; retrying',
+        );
+        await sleep(2_000);
+      }
+    }
     this.informer.start();
   }
 
@@ -36,7 +52,7 @@ export class NodeAgent {
     const uid = pod.metadata.uid ?? '';
     const existing = this.workers.get(key);
     if (kind === 'delete') {
-      existing?.update(undefined);
+      if (existing?.uid === uid) existing.update(undefined);
       return;
     }
     if (existing !== undefined && existing.uid !== uid) {

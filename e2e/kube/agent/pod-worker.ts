@@ -353,7 +353,7 @@ export class PodWorker {
     if (r.proc !== undefined) {
       const exit = r.proc.exitInfo;
       if (exit === undefined) {
-        await this.probe(pod, r);
+        this.probe(pod, r);
         return;
       }
       this.handleExit(pod, r, exit.exitCode, exit.signal, r.proc.startedAtMs, exit.finishedAtMs);
@@ -527,7 +527,8 @@ export class PodWorker {
     if (created !== undefined) this.ctx.createdMountPoints.add(created);
   }
 
-  private async probe(pod: Pod, r: ContainerRecord): Promise<void> {
+  /** Starts the due probes without blocking the reconcile pass; their results land in a later pass. */
+  private probe(pod: Pod, r: ContainerRecord): void {
     if (r.probing || r.proc === undefined || this.podIP === undefined) return;
     const now = this.ctx.nowMs();
     const startupDone = r.probes.startup === undefined || r.probes.startup.state.result === 'success';
@@ -539,42 +540,48 @@ export class PodWorker {
     });
     if (due.length === 0) return;
     r.probing = true;
-    const proc = r.proc;
-    try {
-      const target = { podIP: this.podIP, ports: r.spec.ports ?? [], pid: proc.pid, env: r.env };
-      const results = await Promise.all(
-        due.map(
-          async (k) =>
-            [
-              k,
-              await runAction(r.probes[k]?.spec ?? {}, target, r.probes[k]?.timing.timeoutMs ?? 1000),
-            ] as const,
-        ),
-      );
-      if (r.proc !== proc) return;
-      const at = this.ctx.nowMs();
-      for (const [k, res] of results) {
-        const slot = r.probes[k];
-        if (slot === undefined) continue;
-        slot.state = recordProbe(slot.state, slot.timing, res.ok, at);
-        if (probeDemandsRestart(slot.state) && r.killReason === undefined) {
-          r.killReason = `Container ${r.spec.name} failed ${k} probe, will be restarted: ${res.message}`;
-          this.ctx.log.info(
-            { pod: this.key, container: r.spec.name, probe: k, msg: res.message },
-            'probe failed; killing container',
-          );
-          const grace = (pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
-          void proc.stop(grace);
-        }
-      }
-      r.status.started = r.probes.startup === undefined || r.probes.startup.state.result === 'success';
-      r.status.ready =
-        r.status.started &&
-        (r.probes.readiness === undefined || r.probes.readiness.state.result === 'success') &&
-        r.killReason === undefined;
-    } finally {
+    void this.runProbes(pod, r, r.proc, due).finally(() => {
       r.probing = false;
+      this.kick();
+    });
+  }
+
+  private async runProbes(
+    pod: Pod,
+    r: ContainerRecord,
+    proc: ContainerProcess,
+    due: readonly ProbeKind[],
+  ): Promise<void> {
+    const target = { podIP: this.podIP ?? '', ports: r.spec.ports ?? [], pid: proc.pid, env: r.env };
+    const results = await Promise.all(
+      due.map(
+        async (k) =>
+          [
+            k,
+            await runAction(r.probes[k]?.spec ?? {}, target, r.probes[k]?.timing.timeoutMs ?? 1000),
+          ] as const,
+      ),
+    );
+    if (r.proc !== proc || proc.hasExited) return;
+    const at = this.ctx.nowMs();
+    for (const [k, res] of results) {
+      const slot = r.probes[k];
+      if (slot === undefined) continue;
+      slot.state = recordProbe(slot.state, slot.timing, res.ok, at);
+      if (probeDemandsRestart(slot.state) && r.killReason === undefined) {
+        r.killReason = `Container ${r.spec.name} failed ${k} probe, will be restarted: ${res.message}`;
+        this.ctx.log.info(
+          { pod: this.key, container: r.spec.name, probe: k, msg: res.message },
+          'probe failed; killing container',
+        );
+        void proc.stop((pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000);
+      }
     }
+    r.status.started = r.probes.startup === undefined || r.probes.startup.state.result === 'success';
+    r.status.ready =
+      r.status.started &&
+      (r.probes.readiness === undefined || r.probes.readiness.state.result === 'success') &&
+      r.killReason === undefined;
   }
 
   private observedStatus(pod: Pod, initialized: boolean): PodStatus {
