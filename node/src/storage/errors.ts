@@ -60,3 +60,13 @@ export class StorageUsageError extends Error {
 export class StorageFailedError extends Error {
   override readonly name = 'StorageFailedError';
 }
+
+/**
+ * Normalises a thrown value to an Error, keeping its message. Errors from Node's fs are not always `instanceof
+ * Error` in this realm (e.g. under a VM context), so the message is read structurally.
+ */
+export function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  const message = (err as { message?: unknown } | null)?.message;
+  return new Error(typeof message === 'string' ? message : String(err), { cause: err });
+}

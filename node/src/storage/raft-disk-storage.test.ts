@@ -6,6 +6,7 @@ import {
   DirLockedError,
   IdentityError,
   SnapshotCorruptionError,
+  StorageFailedError,
   StorageUsageError,
   WalCorruptionError,
 } from './errors.js';
@@ -326,6 +327,27 @@ describe('RaftDiskStorage', () => {
     await expect(RaftDiskStorage.open(dir, other)).rejects.toThrow(IdentityError);
     await expect(RaftDiskStorage.open(dir, other)).rejects.toThrow(/shardId is "s0", configured "s1"/);
     await withStorage(options(), (s) => expect(s.freshlyCreated).toBe(false));
+  });
+
+  it('stays failed after an I/O error and recovers what was durable on reopen', async () => {
+    await withStorage(options({ segmentBytes: 100 }), async (s) => {
+      await s.append(hs(1, 1), [entry(1, 1, 100)], undefined);
+      // The next append must start segment 1; a stray file already holding that name makes creating it fail.
+      const [current] = await readdir(join(dir, 'wal'));
+      expect(current).toBe('0000000000000000-0000000000000001.wal');
+      await writeFile(join(dir, 'wal', '0000000000000001-0000000000000002.wal'), new Uint8Array());
+      await expect(s.append(hs(1, 2), [entry(2, 1)], undefined)).rejects.toThrow(/EEXIST/);
+      // Even a call that would not touch the WAL is refused: the storage no longer knows what is on disk.
+      await expect(s.saveSnapshot(snap(1, 1))).rejects.toThrow(StorageFailedError);
+      await expect(s.append(undefined, [entry(2, 1)], undefined)).rejects.toThrow(
+        /an earlier write failed: EEXIST/,
+      );
+    });
+    await withStorage(options({ segmentBytes: 100 }), (s) => {
+      const r = s.takeRecoveredState();
+      expect(ids(r.entries)).toBe('1..1');
+      expect(r.hardState).toEqual(hs(1, 1));
+    });
   });
 
   it('refuses calls after close', async () => {

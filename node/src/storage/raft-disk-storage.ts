@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import {
+  asError,
   RecoveryGapError,
   SnapshotCorruptionError,
   StorageFailedError,
@@ -343,7 +344,7 @@ export class RaftDiskStorage {
       return await step();
     } catch (err) {
       if (!(err instanceof StorageUsageError) && !(err instanceof RangeError)) {
-        this.failure = err instanceof Error ? err : new Error(String(err));
+        this.failure = asError(err);
       }
       throw err;
     }

@@ -12,7 +12,7 @@ import { open, readFile, readdir, stat, truncate, unlink } from 'node:fs/promise
 import { join } from 'node:path';
 import type { HardState } from '../raft/types.js';
 import { DecodeError } from './binary.js';
-import { StorageFailedError, StorageUsageError, WalCorruptionError } from './errors.js';
+import { asError, StorageFailedError, StorageUsageError, WalCorruptionError } from './errors.js';
 import { fsyncDir, writeFully } from './fs-durable.js';
 import { LogReplay, ReplayRuleError, type ReplayedLog } from './log-replay.js';
 import { parseSegmentName, removableSegmentCount, segmentName, type SegmentName } from './segment-name.js';
@@ -207,7 +207,7 @@ export class SegmentedWal {
         if (newSegment) await fsyncDir(this.dir);
         this.writeOffset += data.length;
       } catch (err) {
-        this.failure = err instanceof Error ? err : new Error(String(err));
+        this.failure = asError(err);
         throw err;
       }
       for (const r of records) {
@@ -231,7 +231,7 @@ export class SegmentedWal {
         for (const s of this.segments.slice(0, n)) await unlink(join(this.dir, s.fileName));
         await fsyncDir(this.dir);
       } catch (err) {
-        this.failure = err instanceof Error ? err : new Error(String(err));
+        this.failure = asError(err);
         throw err;
       }
       this.segments.splice(0, n);
