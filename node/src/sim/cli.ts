@@ -28,10 +28,18 @@ class UsageError extends Error {
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const opts: CliOptions = { seeds: 100, start: 0, jobs: Math.min(2, availableParallelism()), out: '.sim-out', quiet: false, worker: false };
+  const opts: CliOptions = {
+    seeds: 100,
+    start: 0,
+    jobs: Math.min(2, availableParallelism()),
+    out: '.sim-out',
+    quiet: false,
+    worker: false,
+  };
   const int = (name: string, v: string | undefined): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} needs a non-negative integer, got ${v}`);
+    if (v === undefined || !Number.isSafeInteger(n) || n < 0)
+      throw new UsageError(`${name} needs a non-negative integer, got ${v}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -94,12 +102,28 @@ function writeHistory(r: SeedResult, out: string): string {
 
 /** Messages a worker sends to its parent. */
 type WorkerMessage =
-  | { kind: 'result'; seed: number; violations: string[]; lincheck: string; lincheckReason?: string; summary: string }
-  | { kind: 'done' };
+  | {
+      kind: 'result';
+      seed: number;
+      violations: string[];
+      lincheck: string;
+      lincheckReason?: string;
+      summary: string;
+    }
+  | { kind: 'done'; cpuMs: number };
 
-function runRange(start: number, count: number, step: number, offset: number, opts: CliOptions, report: (r: SeedResult) => void): void {
+function runRange(
+  start: number,
+  count: number,
+  step: number,
+  offset: number,
+  opts: CliOptions,
+  report: (r: SeedResult) => void,
+): void {
   for (let i = offset; i < count; i += step) {
-    report(runSeed({ seed: start + i, ...(opts.durationMs === undefined ? {} : { durationMs: opts.durationMs }) }));
+    report(
+      runSeed({ seed: start + i, ...(opts.durationMs === undefined ? {} : { durationMs: opts.durationMs }) }),
+    );
   }
 }
 
@@ -108,7 +132,14 @@ async function runMany(opts: CliOptions): Promise<number> {
   const failures: { seed: number; violations: string[] }[] = [];
   const unknown: { seed: number; reason: string }[] = [];
   let done = 0;
-  const onResult = (seed: number, violations: string[], lincheck: string, reason: string | undefined, summary: string): void => {
+  let cpuMs = 0;
+  const onResult = (
+    seed: number,
+    violations: string[],
+    lincheck: string,
+    reason: string | undefined,
+    summary: string,
+  ): void => {
     done++;
     if (!opts.quiet && violations.length > 0) console.log(summary);
     if (violations.length > 0) failures.push({ seed, violations });
@@ -116,24 +147,40 @@ async function runMany(opts: CliOptions): Promise<number> {
   };
   const jobs = Math.min(opts.jobs, Math.max(1, opts.seeds));
   if (jobs === 1) {
+    const cpu0 = process.cpuUsage();
     runRange(opts.start, opts.seeds, 1, 0, opts, (r) => {
       if (r.violations.length > 0) writeHistory(r, opts.out);
       onResult(r.seed, [...r.violations], r.lincheck, r.lincheckReason, summarize(r));
     });
+    const cpu = process.cpuUsage(cpu0);
+    cpuMs = (cpu.user + cpu.system) / 1000;
   } else {
     // Workers run seeds start+k, start+k+jobs, ... in this same program; results come back over IPC.
     const self = fileURLToPath(import.meta.url);
     await Promise.all(
       Array.from({ length: jobs }, (_, k) => {
-        const args = ['--worker', '--seeds', String(opts.seeds), '--start', String(opts.start), '--jobs', String(jobs), '--out', opts.out];
+        const args = [
+          '--worker',
+          '--seeds',
+          String(opts.seeds),
+          '--start',
+          String(opts.start),
+          '--jobs',
+          String(jobs),
+          '--out',
+          opts.out,
+        ];
         if (opts.durationMs !== undefined) args.push('--duration-ms', String(opts.durationMs));
         const child = fork(self, args, { env: { ...process.env, SIM_WORKER_OFFSET: String(k) } });
         return new Promise<void>((resolve, reject) => {
           child.on('message', (m: WorkerMessage) => {
             if (m.kind === 'result') onResult(m.seed, m.violations, m.lincheck, m.lincheckReason, m.summary);
+            else cpuMs += m.cpuMs;
           });
           child.on('error', reject);
-          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${k} exited with ${code}`))));
+          child.on('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`worker ${k} exited with ${code}`)),
+          );
         });
       }),
     );
@@ -142,16 +189,22 @@ async function runMany(opts: CliOptions): Promise<number> {
   failures.sort((a, b) => a.seed - b.seed);
   for (const f of failures) {
     console.log(`FAIL seed ${f.seed}: ${f.violations[0]!.split('\n')[0]}`);
-    console.log(`  replay: ${replayCommand(f.seed, opts)}   history: ${join(opts.out, `seed-${f.seed}.jsonl`)}`);
+    console.log(
+      `  replay: ${replayCommand(f.seed, opts)}   history: ${join(opts.out, `seed-${f.seed}.jsonl`)}`,
+    );
   }
   for (const u of unknown) console.log(`lincheck unknown for seed ${u.seed}: ${u.reason}`);
   console.log(`seeds: ${done}, violations: ${failures.length}`);
-  console.log(`(${seconds.toFixed(1)} s on ${jobs} process${jobs === 1 ? '' : 'es'}; lincheck unknown: ${unknown.length})`);
+  console.log(
+    `(${seconds.toFixed(1)} s wall, ${(cpuMs / 1000).toFixed(1)} s CPU in the simulation, ${jobs} process${jobs === 1 ? '' : 'es'}; ` +
+      `lincheck unknown: ${unknown.length})`,
+  );
   return failures.length === 0 ? 0 : 1;
 }
 
 function runWorker(opts: CliOptions): void {
   const offset = Number(process.env['SIM_WORKER_OFFSET'] ?? '0');
+  const cpu0 = process.cpuUsage();
   runRange(opts.start, opts.seeds, opts.jobs, offset, opts, (r) => {
     if (r.violations.length > 0) writeHistory(r, opts.out);
     const m: WorkerMessage = {
@@ -164,6 +217,9 @@ function runWorker(opts: CliOptions): void {
     };
     process.send!(m);
   });
+  const cpu = process.cpuUsage(cpu0);
+  const done: WorkerMessage = { kind: 'done', cpuMs: (cpu.user + cpu.system) / 1000 };
+  process.send!(done);
 }
 
 function replayOne(seed: number, opts: CliOptions): number {

@@ -7,7 +7,6 @@
 import type { NodeId } from '../raft/index.js';
 import type { Operation } from '../lincheck/history.js';
 import type { KvInput, KvOutput } from '../lincheck/kv-model.js';
-import type { WriteInput } from './kv-state-machine.js';
 import type { Prng } from './prng.js';
 import type { SimNode, SubmitResult, WriteOutcome } from './sim-node.js';
 
@@ -95,7 +94,9 @@ export class SimClient {
     if (r < 0.4) input = { op: 'get', key };
     else if (r < 0.7) input = { op: 'put', key, value: req };
     else if (r < 0.9) {
-      const expected = this.rng.chance(0.85) ? (this.lastSeen.get(key) ?? null) : `c${this.id}.${this.rng.int(1, this.seq)}`;
+      const expected = this.rng.chance(0.85)
+        ? (this.lastSeen.get(key) ?? null)
+        : `c${this.id}.${this.rng.int(1, this.seq)}`;
       input = { op: 'cas', key, expected, value: req };
     } else input = { op: 'delete', key };
     this.op = { req, input, call: now, deadline: now + s.timeoutMs, proposedOn: undefined, attempts: 0 };
@@ -130,7 +131,7 @@ export class SimClient {
         return;
       }
     } else {
-      res = node.submitWrite({ req: op.req, client: this.id, input: input as WriteInput });
+      res = node.submitWrite({ req: op.req, client: this.id, input: input });
       if (this.op !== op) return; // answered synchronously (e.g. a single-voter cluster)
       if (res.kind === 'proposed') {
         op.proposedOn = targetId;
@@ -160,7 +161,8 @@ export class SimClient {
     switch (outcome.kind) {
       case 'ok':
         if (op.input.op === 'put' || op.input.op === 'cas') {
-          if (outcome.output.op !== 'cas' || outcome.output.succeeded) this.lastSeen.set(op.input.key, op.input.value);
+          if (outcome.output.op !== 'cas' || outcome.output.succeeded)
+            this.lastSeen.set(op.input.key, op.input.value);
         } else if (op.input.op === 'delete') this.lastSeen.set(op.input.key, null);
         this.finish(now, outcome.output);
         return;

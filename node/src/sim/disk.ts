@@ -105,7 +105,9 @@ export class SimDisk {
         const at = r.entry.index - base - 1;
         if (at < 0) return; // covered by the snapshot already
         if (at > this.entries.length) {
-          throw new DiskError(`entry ${r.entry.index} written after a gap (durable log ends at ${base + this.entries.length})`);
+          throw new DiskError(
+            `entry ${r.entry.index} written after a gap (durable log ends at ${base + this.entries.length})`,
+          );
         }
         // An entry overwrites the conflicting suffix, as the WAL's replay does.
         if (at < this.entries.length) this.entries.length = at;

@@ -24,7 +24,21 @@ export class CommandFormatError extends Error {
   override readonly name = 'CommandFormatError';
 }
 
+/**
+ * Entries travel between members by reference in the simulation, so every member applies the same Uint8Array:
+ * decoding each payload once saves most of the JSON work. Keyed weakly, so compacted entries are collected.
+ */
+const decoded = new WeakMap<Uint8Array, KvCommand>();
+
 export function decodeCommand(data: Uint8Array): KvCommand {
+  const cached = decoded.get(data);
+  if (cached !== undefined) return cached;
+  const cmd = parseCommand(data);
+  decoded.set(data, cmd);
+  return cmd;
+}
+
+function parseCommand(data: Uint8Array): KvCommand {
   let parsed: unknown;
   try {
     parsed = JSON.parse(decoder.decode(data));
@@ -37,13 +51,13 @@ export function decodeCommand(data: Uint8Array): KvCommand {
     throw new CommandFormatError('command lacks req, client or input');
   }
   const op = (input as Record<string, unknown>)['op'];
-  if (op !== 'put' && op !== 'delete' && op !== 'cas') throw new CommandFormatError(`unknown write op ${String(op)}`);
+  if (op !== 'put' && op !== 'delete' && op !== 'cas')
+    throw new CommandFormatError(`unknown write op ${String(op)}`);
   return { req, client, input: input as WriteInput };
 }
 
 export type ApplyResult =
-  | { readonly kind: 'applied'; readonly output: KvOutput }
-  | { readonly kind: 'duplicate' };
+  { readonly kind: 'applied'; readonly output: KvOutput } | { readonly kind: 'duplicate' };
 
 interface SnapshotShape {
   readonly kv: [string, string][];
@@ -78,12 +92,13 @@ export class KvStateMachine {
     return this.kv.get(key) ?? null;
   }
 
-  /** A canonical encoding: equal states give equal bytes, so snapshots can be compared across members. */
+  /**
+   * Equal states give equal bytes, so snapshots can be compared across members: every member applies the same
+   * commands in the same order, and a restored member inserts in the order the snapshot lists, so the insertion
+   * order of both collections is the same everywhere (no sorting needed).
+   */
   snapshot(): Uint8Array {
-    const shape: SnapshotShape = {
-      kv: [...this.kv].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
-      reqs: [...this.appliedRequests].sort(),
-    };
+    const shape: SnapshotShape = { kv: [...this.kv], reqs: [...this.appliedRequests] };
     return encoder.encode(JSON.stringify(shape));
   }
 
@@ -93,7 +108,8 @@ export class KvStateMachine {
     this.appliedRequests.clear();
     if (data.byteLength === 0) return;
     const shape = JSON.parse(decoder.decode(data)) as SnapshotShape;
-    if (!Array.isArray(shape.kv) || !Array.isArray(shape.reqs)) throw new CommandFormatError('malformed snapshot');
+    if (!Array.isArray(shape.kv) || !Array.isArray(shape.reqs))
+      throw new CommandFormatError('malformed snapshot');
     for (const [k, v] of shape.kv) this.kv.set(k, v);
     for (const r of shape.reqs) this.appliedRequests.add(r);
   }

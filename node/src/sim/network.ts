@@ -20,11 +20,15 @@ export interface NetworkFaults {
 /** What happened to a message handed to the network; the host learns only "sent", the trace shows the truth. */
 export type SendOutcome = 'queued' | 'dropped' | 'blocked';
 
-/** Bound on messages in flight; past it new messages are dropped (a real network buffers finitely too). */
-export const MAX_IN_FLIGHT_MESSAGES = 50_000;
+/**
+ * Bound on messages in flight on one directed link; past it new messages are dropped, as a full socket buffer
+ * would. It also caps the work a retransmission storm can make the simulation do.
+ */
+export const MAX_IN_FLIGHT_PER_LINK = 512;
 
 export class Network {
   private readonly inFlight = new EventQueue<Message>();
+  private readonly perLink = new Map<string, number>();
   /** Directed links that are cut, as "from>to". */
   private readonly blocked = new Set<string>();
 
@@ -34,16 +38,24 @@ export class Network {
   ) {}
 
   send(m: Message, now: number): SendOutcome {
-    if (this.blocked.has(linkKey(m.from, m.to))) return 'blocked';
-    if (this.rng.chance(this.faults.dropRate) || this.inFlight.size >= MAX_IN_FLIGHT_MESSAGES) return 'dropped';
+    const link = linkKey(m.from, m.to);
+    if (this.blocked.has(link)) return 'blocked';
+    const queued = this.perLink.get(link) ?? 0;
+    if (this.rng.chance(this.faults.dropRate) || queued >= MAX_IN_FLIGHT_PER_LINK) return 'dropped';
     this.inFlight.push(now + this.delay(), m);
-    if (this.rng.chance(this.faults.duplicateRate)) this.inFlight.push(now + this.delay(), m);
+    let copies = 1;
+    if (this.rng.chance(this.faults.duplicateRate)) {
+      this.inFlight.push(now + this.delay(), m);
+      copies++;
+    }
+    this.perLink.set(link, queued + copies);
     return 'queued';
   }
 
   private delay(): number {
     const f = this.faults;
-    if (this.rng.chance(f.longDelayRate)) return this.rng.int(f.delayMaxMs, Math.max(f.delayMaxMs, f.longDelayMaxMs));
+    if (this.rng.chance(f.longDelayRate))
+      return this.rng.int(f.delayMaxMs, Math.max(f.delayMaxMs, f.longDelayMaxMs));
     return this.rng.int(1, Math.max(1, f.delayMaxMs));
   }
 
@@ -55,7 +67,9 @@ export class Network {
     for (;;) {
       const m = this.inFlight.popDue(now);
       if (m === undefined) return undefined;
-      if (!this.blocked.has(linkKey(m.from, m.to))) return m;
+      const link = linkKey(m.from, m.to);
+      this.perLink.set(link, this.perLink.get(link)! - 1);
+      if (!this.blocked.has(link)) return m;
       onBlocked(m);
     }
   }

@@ -26,7 +26,8 @@ export class Prng {
   private d: number;
 
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
     // Fold the high bits in so seeds above 2^32 still differ.
     const mix = { s: (seed >>> 0) ^ Math.floor(seed / 0x1_0000_0000) };
     this.a = splitmix32(mix);
@@ -55,7 +56,8 @@ export class Prng {
 
   /** An integer in [lo, hi] (both inclusive). */
   int(lo: number, hi: number): number {
-    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) throw new RangeError(`bad range [${lo}, ${hi}]`);
+    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi))
+      throw new RangeError(`bad range [${lo}, ${hi}]`);
     return lo + Math.floor(this.float() * (hi - lo + 1));
   }
 
@@ -71,6 +73,8 @@ export class Prng {
 
   /** An independent stream named `label`, drawn from this one. */
   fork(label: string): Prng {
-    return new Prng(((this.nextUint32() ^ hashLabel(label)) >>> 0) * 0x200000 + (this.nextUint32() & 0x1fffff));
+    return new Prng(
+      ((this.nextUint32() ^ hashLabel(label)) >>> 0) * 0x200000 + (this.nextUint32() & 0x1fffff),
+    );
   }
 }

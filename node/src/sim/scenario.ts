@@ -143,7 +143,9 @@ export class Scenario {
         if (outbound) net.block(x, y);
         else net.block(y, x);
       }
-      this.host.trace(`PARTITION one-way ${outbound ? 'from' : 'to'} ${x}: ${net.blockedLinks().join(' ')} until ${this.partitionUntil}`);
+      this.host.trace(
+        `PARTITION one-way ${outbound ? 'from' : 'to'} ${x}: ${net.blockedLinks().join(' ')} until ${this.partitionUntil}`,
+      );
     }
   }
 
@@ -167,7 +169,8 @@ export class Scenario {
       if (!this.propose(leader, 'addLearner', node.id)) this.host.retire(node, 'its addition was refused');
       return;
     }
-    const removable = conf.voters.length > this.cfg.minVoters ? [...conf.voters, ...conf.learners] : [...conf.learners];
+    const removable =
+      conf.voters.length > this.cfg.minVoters ? [...conf.voters, ...conf.learners] : [...conf.learners];
     if (removable.length === 0) return;
     this.propose(leader, 'remove', this.rng.pick(removable));
   }

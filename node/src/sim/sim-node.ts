@@ -13,7 +13,7 @@ import {
   type Snapshot,
 } from '../raft/index.js';
 import type { KvOutput } from '../lincheck/kv-model.js';
-import { SimDisk } from './disk.js';
+import type { SimDisk } from './disk.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvCommand } from './kv-state-machine.js';
 import type { Prng } from './prng.js';
 
@@ -31,6 +31,16 @@ export interface NodeSettings {
   readonly compactEveryEntries: number;
   /** Log entries kept behind a snapshot, so slightly lagging followers need no snapshot. */
   readonly retainEntries: number;
+}
+
+/**
+ * Deliberate host bugs, off in every real run. The tests switch them on to show that the checkers catch what they
+ * exist to catch: a host that acknowledges before its fsync loses committed entries; a host that serves reads from
+ * its local state without ReadIndex returns stale values.
+ */
+export interface HostBugs {
+  readonly skipFsync?: boolean;
+  readonly localReads?: boolean;
 }
 
 /** The outcome of a client write on the member that proposed it. */
@@ -106,6 +116,7 @@ export class SimNode {
     private readonly rng: Prng,
     private readonly hooks: NodeHooks,
     now: number,
+    private readonly bugs: HostBugs = {},
   ) {
     this.createdAt = now;
   }
@@ -208,12 +219,14 @@ export class SimNode {
 
   submitWrite(cmd: KvCommand): SubmitResult {
     if (this.state !== 'up') return { kind: 'unavailable', reason: this.state };
-    if (this.pendingWrites.size >= MAX_PENDING_WRITES) return { kind: 'unavailable', reason: 'too many pending' };
+    if (this.pendingWrites.size >= MAX_PENDING_WRITES)
+      return { kind: 'unavailable', reason: 'too many pending' };
     const raw = this.raw!;
     const res = raw.propose(encodeCommand(cmd));
     if (!res.ok) {
       const leader = raw.raft.lead;
-      if (res.reason === 'notLeader' && leader !== '' && leader !== this.id) return { kind: 'redirect', leader };
+      if (res.reason === 'notLeader' && leader !== '' && leader !== this.id)
+        return { kind: 'redirect', leader };
       return { kind: 'unavailable', reason: res.reason };
     }
     this.pendingWrites.set(res.index, { req: cmd.req, term: res.term });
@@ -225,7 +238,12 @@ export class SimNode {
   submitRead(readId: string, key: string): SubmitResult {
     if (this.state !== 'up') return { kind: 'unavailable', reason: this.state };
     // A ReadState may never come (its messages were lost): the oldest waiting read is forgotten first.
-    if (this.pendingReads.size >= MAX_PENDING_READS) this.pendingReads.delete(this.pendingReads.keys().next().value!);
+    if (this.bugs.localReads) {
+      this.hooks.onReadServed(readId, this.sm.get(key), this);
+      return { kind: 'submitted' };
+    }
+    if (this.pendingReads.size >= MAX_PENDING_READS)
+      this.pendingReads.delete(this.pendingReads.keys().next().value!);
     this.pendingReads.set(readId, key);
     this.raw!.readIndex(encoder.encode(readId));
     this.processReady();
@@ -270,7 +288,7 @@ export class SimNode {
       this.hooks.traceNode(this, `CRASH during persist: kept ${kept} unsynced writes, lost ${lost}`);
       return;
     }
-    if (rd.mustSync) {
+    if (rd.mustSync && !this.bugs.skipFsync) {
       this.disk.sync();
       this.hooks.onSynced(this, this.disk.durableHardState());
     }
@@ -306,7 +324,10 @@ export class SimNode {
 
   private applyEntry(entry: Entry): void {
     if (entry.index !== this.appliedIndex + 1) {
-      this.hooks.violation(this, `applied entry ${entry.index} after ${this.appliedIndex}: entries must apply in order`);
+      this.hooks.violation(
+        this,
+        `applied entry ${entry.index} after ${this.appliedIndex}: entries must apply in order`,
+      );
     }
     this.appliedIndex = entry.index;
     this.hooks.onEntryApplied(this, entry);
@@ -328,7 +349,10 @@ export class SimNode {
     } else if (applied?.req === pending.req) {
       this.hooks.onWriteOutcome(pending.req, { kind: 'ok', output: applied.output });
     } else {
-      this.hooks.violation(this, `entry ${entry.index}@${entry.term} is not the proposal ${pending.req} made there`);
+      this.hooks.violation(
+        this,
+        `entry ${entry.index}@${entry.term} is not the proposal ${pending.req} made there`,
+      );
       this.hooks.onWriteOutcome(pending.req, { kind: 'lost' });
     }
   }

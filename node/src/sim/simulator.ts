@@ -25,7 +25,7 @@ import { Network } from './network.js';
 import { Prng } from './prng.js';
 import { Scenario, type ScenarioHost } from './scenario.js';
 import { drawSeedConfig, type ConfigOverrides, type SeedConfig } from './seed-config.js';
-import { SimNode, type NodeHooks, type WriteOutcome } from './sim-node.js';
+import { SimNode, type HostBugs, type NodeHooks, type WriteOutcome } from './sim-node.js';
 import { describeMessage } from './trace-format.js';
 
 export interface SimOptions extends ConfigOverrides {
@@ -36,6 +36,8 @@ export interface SimOptions extends ConfigOverrides {
   readonly checkLinearizability?: boolean;
   /** Wall-clock bound on the linearizability check (it is the only unbounded search). Default 20 s. */
   readonly lincheckDeadlineMs?: number;
+  /** Deliberately broken host behaviour, for the tests that show the checkers are sharp. */
+  readonly hostBugs?: HostBugs;
 }
 
 export interface SeedStats {
@@ -111,11 +113,17 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     this.nextId = founders.length + 1;
     const boot = MemoryStorage.bootstrap(founders);
     for (const id of founders) {
-      const disk = new SimDisk({ snapshot: boot.snapshot(), entries: [], hardState: boot.initialState().hardState });
+      const disk = new SimDisk({
+        snapshot: boot.snapshot(),
+        entries: [],
+        hardState: boot.initialState().hardState,
+      });
       this.createNode(id, disk);
     }
     for (let i = 1; i <= this.cfg.clients; i++) {
-      this.clients.push(new SimClient(i, clientRng.fork(`client${i}`), this.cfg.client, this, clientRng.int(0, 50)));
+      this.clients.push(
+        new SimClient(i, clientRng.fork(`client${i}`), this.cfg.client, this, clientRng.int(0, 50)),
+      );
     }
   }
 
@@ -130,7 +138,9 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
         const now = this.now;
         this.flushSnapshotReports();
         for (;;) {
-          const m = this.network.deliverDue(now, (lost) => this.traceLine(`drop (partition) ${describeMessage(lost)}`));
+          const m = this.network.deliverDue(now, (lost) =>
+            this.traceLine(`drop (partition) ${describeMessage(lost)}`),
+          );
           if (m === undefined) break;
           this.deliver(m);
         }
@@ -159,7 +169,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
         this.now = this.nextTime(nextScenarioAt);
       }
     } catch (err) {
-      if (!(err instanceof StopSimulation)) this.violations.push(`t=${this.now}: exception: ${describeError(err)}`);
+      if (!(err instanceof StopSimulation))
+        this.violations.push(`t=${this.now}: exception: ${describeError(err)}`);
     }
     this.now = Math.min(this.now, cfg.durationMs);
     for (const c of this.clients) c.giveUp(this.now, 'run ended');
@@ -169,7 +180,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   private nextTime(nextScenarioAt: number): number {
     let t = Math.min(nextScenarioAt, this.network.nextDeliveryTime());
     if (this.snapReports.length > 0) t = this.now + 1;
-    for (const node of this.nodes.values()) if (node.state !== 'gone' && node.nextTickAt < t) t = node.nextTickAt;
+    for (const node of this.nodes.values())
+      if (node.state !== 'gone' && node.nextTickAt < t) t = node.nextTickAt;
     for (const c of this.clients) if (c.nextActionAt < t) t = c.nextActionAt;
     return Math.max(this.now + 1, t);
   }
@@ -178,7 +190,9 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     let lincheck: SeedResult['lincheck'] = 'skipped';
     let lincheckReason: string | undefined;
     if (this.violations.length === 0 && this.options.checkLinearizability !== false) {
-      const result = checkLinearizable(kvModel, this.history, { deadlineMs: this.options.lincheckDeadlineMs ?? 20_000 });
+      const result = checkLinearizable(kvModel, this.history, {
+        deadlineMs: this.options.lincheckDeadlineMs ?? 20_000,
+      });
       lincheck = result.kind;
       if (result.kind === 'violation') this.violations.push(`linearizability: ${result.explanation}`);
       if (result.kind === 'unknown') lincheckReason = result.reason;
@@ -223,7 +237,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
       return;
     }
     this.delivered++;
-    if (this.options.trace) this.traceLine(`${node.state === 'paused' ? 'buffer' : 'deliver'} ${describeMessage(m)}`);
+    if (this.options.trace)
+      this.traceLine(`${node.state === 'paused' ? 'buffer' : 'deliver'} ${describeMessage(m)}`);
     node.receive(m);
     if (m.type === 'snap') this.snapReports.push({ from: m.from, to: m.to, ok: true });
     this.checkNode(node);
@@ -259,7 +274,9 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     const key = `${node.id}@${raft.term}`;
     if (this.checkedLeaders.has(key)) return;
     this.checkedLeaders.add(key);
-    this.traceLine(`${node.id} LEADER of term ${raft.term} (log ${raft.log.firstIndex()}..${raft.log.lastIndex()}, commit ${raft.log.committed})`);
+    this.traceLine(
+      `${node.id} LEADER of term ${raft.term} (log ${raft.log.firstIndex()}..${raft.log.lastIndex()}, commit ${raft.log.committed})`,
+    );
     const incomplete = this.committed.checkLeader(node.id, raft.term, logView(node));
     if (incomplete) this.fail(incomplete);
   }
@@ -269,7 +286,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   send(from: SimNode, m: Message): void {
     const outcome = this.network.send(m, this.now);
     if (this.options.trace && outcome !== 'queued') this.traceLine(`${outcome} ${describeMessage(m)}`);
-    if (m.type === 'snap' && outcome !== 'queued') this.snapReports.push({ from: from.id, to: m.to, ok: false });
+    if (m.type === 'snap' && outcome !== 'queued')
+      this.snapReports.push({ from: from.id, to: m.to, ok: false });
   }
 
   onPersist(node: SimNode, rd: Ready): void {
@@ -282,7 +300,11 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     }
     if (rd.entries.length > 0) {
       const first = rd.entries[0]!;
-      const problem = this.logMatching.observeAppend(node.id, rd.entries, raft.log.termOrUndefined(first.index - 1));
+      const problem = this.logMatching.observeAppend(
+        node.id,
+        rd.entries,
+        raft.log.termOrUndefined(first.index - 1),
+      );
       if (problem) this.fail(problem);
     }
   }
@@ -323,7 +345,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     const bytes = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
     const known = this.snapshotBytes.get(index);
     if (known === undefined) this.snapshotBytes.set(index, bytes);
-    else if (known !== bytes) this.fail(`state machine safety: ${node.id}'s snapshot at ${index} differs from another member's`);
+    else if (known !== bytes)
+      this.fail(`state machine safety: ${node.id}'s snapshot at ${index} differs from another member's`);
   }
 
   onWriteOutcome(req: string, outcome: WriteOutcome): void {
@@ -375,7 +398,16 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
 
   private createNode(id: NodeId, disk: SimDisk): SimNode {
     const drift = this.nodeRng.int(-1, 1);
-    const node = new SimNode(id, disk, this.cfg.node, this.cfg.tickMs + drift, this.nodeRng.fork(id), this, this.now);
+    const node = new SimNode(
+      id,
+      disk,
+      this.cfg.node,
+      this.cfg.tickMs + drift,
+      this.nodeRng.fork(id),
+      this,
+      this.now,
+      this.options.hostBugs,
+    );
     this.nodes.set(id, node);
     node.start(this.now);
     return node;
@@ -395,7 +427,9 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   restart(node: SimNode): void {
     node.start(this.now);
     const raft = node.raw!.raft;
-    this.traceLine(`${node.id} RESTART term ${raft.term} log ${raft.log.firstIndex()}..${raft.log.lastIndex()} commit ${raft.log.committed}`);
+    this.traceLine(
+      `${node.id} RESTART term ${raft.term} log ${raft.log.firstIndex()}..${raft.log.lastIndex()} commit ${raft.log.committed}`,
+    );
     const problem = this.monotonic.observeRestart(node.id, raft.term);
     if (problem) this.fail(problem);
     this.checkNode(node);
@@ -428,7 +462,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}\n${(err.stack ?? '').split('\n').slice(1, 6).join('\n')}`;
+  if (err instanceof Error)
+    return `${err.name}: ${err.message}\n${(err.stack ?? '').split('\n').slice(1, 6).join('\n')}`;
   return String(err);
 }
 

@@ -96,7 +96,8 @@ export class CommittedLogChecker {
       if (committedTerm === undefined || this.bound[i]! > term) continue;
       const held = log.termAt(i);
       if (held === committedTerm) continue;
-      const what = held === undefined ? `lacks it (log ends at ${log.lastIndex()})` : `holds ${i}@${held} instead`;
+      const what =
+        held === undefined ? `lacks it (log ends at ${log.lastIndex()})` : `holds ${i}@${held} instead`;
       return (
         `leader completeness: entry ${i}@${committedTerm} was applied by ${this.by[i]}, but ${leader}, leader of ` +
         `term ${term}, ${what}`

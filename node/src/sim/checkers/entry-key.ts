@@ -4,7 +4,10 @@ import type { Entry } from '../../raft/index.js';
 
 export function entryKey(entry: Pick<Entry, 'type' | 'data'>): string {
   const d = entry.data;
-  return (entry.type === 'normal' ? 'n:' : 'c:') + Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
+  return (
+    (entry.type === 'normal' ? 'n:' : 'c:') +
+    Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1')
+  );
 }
 
 /** A short human-readable form for violation messages. */

@@ -25,7 +25,8 @@ export class MonotonicChecker {
   /** The member restarted with this term. */
   observeRestart(id: NodeId, term: number): string | undefined {
     const durable = this.durableTerm.get(id) ?? 0;
-    if (term < durable) return `term went back on restart of ${id}: synced ${durable}, restarted with ${term}`;
+    if (term < durable)
+      return `term went back on restart of ${id}: synced ${durable}, restarted with ${term}`;
     return undefined;
   }
 }
