@@ -153,7 +153,8 @@ export function resolveTransportOptions(options: PeerTransportOptions): Resolved
     throw new TransportConfigError(`backoff.maxMs ${backoff.maxMs} < backoff.initialMs ${backoff.initialMs}`);
   }
   if (!(backoff.multiplier >= 1)) throw new TransportConfigError(`backoff.multiplier must be >= 1`);
-  if (!(backoff.jitter >= 0 && backoff.jitter < 1)) throw new TransportConfigError(`backoff.jitter must be in [0, 1)`);
+  if (!(backoff.jitter >= 0 && backoff.jitter < 1))
+    throw new TransportConfigError(`backoff.jitter must be in [0, 1)`);
   if (limits.maxBatchBytes + FRAMING_BYTES_MAX > limits.maxMessageBytes) {
     throw new TransportConfigError(
       `limits.maxBatchBytes ${limits.maxBatchBytes} + ${FRAMING_BYTES_MAX} framing exceeds maxMessageBytes ${limits.maxMessageBytes}`,
