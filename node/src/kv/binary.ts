@@ -7,6 +7,9 @@ export class KvCodecError extends Error {
 }
 
 const TWO_32 = 0x1_0000_0000;
+// Shared: constructing an encoder or decoder per string costs more than encoding a short string.
+const UTF8_ENCODER = new TextEncoder();
+const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
 
 export class ByteWriter {
   #buffer: Uint8Array;
@@ -71,7 +74,7 @@ export class ByteWriter {
   }
 
   string(value: string): this {
-    return this.bytes(new TextEncoder().encode(value));
+    return this.bytes(UTF8_ENCODER.encode(value));
   }
 
   get length(): number {
@@ -155,7 +158,7 @@ export class ByteReader {
 
   string(field: string): string {
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes(field));
+      return UTF8_DECODER.decode(this.bytes(field));
     } catch (cause) {
       if (cause instanceof KvCodecError) throw cause;
       throw new KvCodecError(`${this.#what}: ${field} is not valid UTF-8`, { cause });

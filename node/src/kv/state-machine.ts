@@ -199,13 +199,20 @@ export class KvStateMachine {
     };
   }
 
-  #collect(range: KeyRange): [Uint8Array, StoredValue][] {
+  /** Entries in `range`, lazily: a read past its limit only counts, it does not build the rest. */
+  *#scan(range: KeyRange): Generator<[Uint8Array, StoredValue]> {
     if (range.kind === 'key') {
       const stored = this.#map.get(range.key);
-      return stored === undefined ? [] : [[range.key, stored]];
+      if (stored !== undefined) yield [range.key, stored];
+      return;
     }
     const { start, end } = bounds(range);
-    return [...this.#map.entries(start, end)];
+    yield* this.#map.entries(start, end);
+  }
+
+  /** Entries in `range`, materialised so the map can be modified afterwards (deletes). */
+  #collect(range: KeyRange): [Uint8Array, StoredValue][] {
+    return [...this.#scan(range)];
   }
 
   #compare(compare: Compare): boolean {
@@ -287,7 +294,7 @@ export class KvStateMachine {
   range(range: KeyRange, options: RangeOptions): RangeResult {
     const kvs: KeyValue[] = [];
     let count = 0;
-    for (const [key, stored] of this.#collect(range)) {
+    for (const [key, stored] of this.#scan(range)) {
       count++;
       if (options.countOnly || (options.limit > 0 && kvs.length >= options.limit)) continue;
       kvs.push(toKeyValue(key, stored, options.keysOnly));

@@ -6,6 +6,8 @@ import { compareBytes } from './bytes.js';
 import type { KvLimits } from './limits.js';
 import type { Command, Compare, KeyRange, RangeOptions, SessionRef, TxnOp, TxnRequest } from './types.js';
 
+const UTF8 = new TextEncoder();
+
 function isCount(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;
 }
@@ -134,7 +136,7 @@ function validateTxn(txn: TxnRequest, limits: KvLimits): string | undefined {
 }
 
 function validateSession(session: SessionRef, limits: KvLimits): string | undefined {
-  const idBytes = new TextEncoder().encode(session.clientId).length;
+  const idBytes = UTF8.encode(session.clientId).length;
   if (idBytes === 0) return 'client id is empty';
   if (idBytes > limits.maxClientIdBytes) {
     return `client id is ${idBytes} bytes, over the ${limits.maxClientIdBytes}-byte limit (maxClientIdBytes)`;
