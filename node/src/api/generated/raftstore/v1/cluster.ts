@@ -74,7 +74,7 @@ export interface Member {
   name: string;
   /** Raft id; unique per incarnation (a wiped member rejoins with a new id). */
   id: string;
-  /** host:port of the member's gRPC endpoint. */
+  /** host:port of the member's peer (Raft) endpoint. */
   address: string;
   role: MemberRole;
   /** Replication progress as seen by the leader; 0 when answered by a non-leader. */
@@ -83,9 +83,14 @@ export interface Member {
   lag: number;
   /** Milliseconds since the leader last heard from this member. */
   lastContactMs: number;
-  incarnation: number;
+  /** Random id of the member's data directory (32 hex digits); a wiped member comes back with a new one. */
+  incarnation: string;
   /** Software version of the member's binary. */
   version: string;
+  /** host:port of the member's client (KV/Cluster) endpoint; followers forward requests to the leader's. */
+  clientAddress: string;
+  /** Whether the answering leader currently hears from this member (replication is progressing). */
+  healthy: boolean;
 }
 
 export interface MemberListRequest {
@@ -101,8 +106,11 @@ export interface AddLearnerRequest {
   shardId: number;
   name: string;
   id: string;
+  /** Peer (Raft) endpoint host:port. */
   address: string;
-  incarnation: number;
+  incarnation: string;
+  /** Client endpoint host:port. */
+  clientAddress: string;
 }
 
 export interface AddLearnerResponse {
@@ -165,8 +173,12 @@ export interface StatusResponse {
   member: string;
   id: string;
   version: string;
-  incarnation: number;
+  incarnation: string;
   role: MemberRole;
+  /** The answering member's last log index and the leader's commit as this member knows it. */
+  lastIndex: number;
+  /** Whether this member is in the configuration at all (false once removed, or before being added). */
+  isMember: boolean;
 }
 
 export interface SnapshotRequest {
@@ -192,8 +204,10 @@ function createBaseMember(): Member {
     matchIndex: 0,
     lag: 0,
     lastContactMs: 0,
-    incarnation: 0,
+    incarnation: "",
     version: "",
+    clientAddress: "",
+    healthy: false,
   };
 }
 
@@ -220,11 +234,17 @@ export const Member: MessageFns<Member> = {
     if (message.lastContactMs !== 0) {
       writer.uint32(56).uint64(message.lastContactMs);
     }
-    if (message.incarnation !== 0) {
-      writer.uint32(64).uint64(message.incarnation);
+    if (message.incarnation !== "") {
+      writer.uint32(66).string(message.incarnation);
     }
     if (message.version !== "") {
       writer.uint32(74).string(message.version);
+    }
+    if (message.clientAddress !== "") {
+      writer.uint32(82).string(message.clientAddress);
+    }
+    if (message.healthy !== false) {
+      writer.uint32(88).bool(message.healthy);
     }
     return writer;
   },
@@ -299,11 +319,11 @@ export const Member: MessageFns<Member> = {
             continue;
           }
           case 8: {
-            if (tag !== 64) {
+            if (tag !== 66) {
               break;
             }
 
-            message.incarnation = longToNumber(reader.uint64());
+            message.incarnation = reader.string();
             continue;
           }
           case 9: {
@@ -312,6 +332,22 @@ export const Member: MessageFns<Member> = {
             }
 
             message.version = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.clientAddress = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.healthy = reader.bool();
             continue;
           }
         }
@@ -343,8 +379,14 @@ export const Member: MessageFns<Member> = {
         : isSet(object.last_contact_ms)
         ? globalThis.Number(object.last_contact_ms)
         : 0,
-      incarnation: isSet(object.incarnation) ? globalThis.Number(object.incarnation) : 0,
+      incarnation: isSet(object.incarnation) ? globalThis.String(object.incarnation) : "",
       version: isSet(object.version) ? globalThis.String(object.version) : "",
+      clientAddress: isSet(object.clientAddress)
+        ? globalThis.String(object.clientAddress)
+        : isSet(object.client_address)
+        ? globalThis.String(object.client_address)
+        : "",
+      healthy: isSet(object.healthy) ? globalThis.Boolean(object.healthy) : false,
     };
   },
 
@@ -371,11 +413,17 @@ export const Member: MessageFns<Member> = {
     if (message.lastContactMs !== 0) {
       obj.lastContactMs = Math.round(message.lastContactMs);
     }
-    if (message.incarnation !== 0) {
-      obj.incarnation = Math.round(message.incarnation);
+    if (message.incarnation !== "") {
+      obj.incarnation = message.incarnation;
     }
     if (message.version !== "") {
       obj.version = message.version;
+    }
+    if (message.clientAddress !== "") {
+      obj.clientAddress = message.clientAddress;
+    }
+    if (message.healthy !== false) {
+      obj.healthy = message.healthy;
     }
     return obj;
   },
@@ -392,8 +440,10 @@ export const Member: MessageFns<Member> = {
     message.matchIndex = object.matchIndex ?? 0;
     message.lag = object.lag ?? 0;
     message.lastContactMs = object.lastContactMs ?? 0;
-    message.incarnation = object.incarnation ?? 0;
+    message.incarnation = object.incarnation ?? "";
     message.version = object.version ?? "";
+    message.clientAddress = object.clientAddress ?? "";
+    message.healthy = object.healthy ?? false;
     return message;
   },
 };
@@ -559,7 +609,7 @@ export const MemberListResponse: MessageFns<MemberListResponse> = {
 };
 
 function createBaseAddLearnerRequest(): AddLearnerRequest {
-  return { shardId: 0, name: "", id: "", address: "", incarnation: 0 };
+  return { shardId: 0, name: "", id: "", address: "", incarnation: "", clientAddress: "" };
 }
 
 export const AddLearnerRequest: MessageFns<AddLearnerRequest> = {
@@ -576,8 +626,11 @@ export const AddLearnerRequest: MessageFns<AddLearnerRequest> = {
     if (message.address !== "") {
       writer.uint32(34).string(message.address);
     }
-    if (message.incarnation !== 0) {
-      writer.uint32(40).uint64(message.incarnation);
+    if (message.incarnation !== "") {
+      writer.uint32(42).string(message.incarnation);
+    }
+    if (message.clientAddress !== "") {
+      writer.uint32(50).string(message.clientAddress);
     }
     return writer;
   },
@@ -628,11 +681,19 @@ export const AddLearnerRequest: MessageFns<AddLearnerRequest> = {
             continue;
           }
           case 5: {
-            if (tag !== 40) {
+            if (tag !== 42) {
               break;
             }
 
-            message.incarnation = longToNumber(reader.uint64());
+            message.incarnation = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.clientAddress = reader.string();
             continue;
           }
         }
@@ -657,7 +718,12 @@ export const AddLearnerRequest: MessageFns<AddLearnerRequest> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       address: isSet(object.address) ? globalThis.String(object.address) : "",
-      incarnation: isSet(object.incarnation) ? globalThis.Number(object.incarnation) : 0,
+      incarnation: isSet(object.incarnation) ? globalThis.String(object.incarnation) : "",
+      clientAddress: isSet(object.clientAddress)
+        ? globalThis.String(object.clientAddress)
+        : isSet(object.client_address)
+        ? globalThis.String(object.client_address)
+        : "",
     };
   },
 
@@ -675,8 +741,11 @@ export const AddLearnerRequest: MessageFns<AddLearnerRequest> = {
     if (message.address !== "") {
       obj.address = message.address;
     }
-    if (message.incarnation !== 0) {
-      obj.incarnation = Math.round(message.incarnation);
+    if (message.incarnation !== "") {
+      obj.incarnation = message.incarnation;
+    }
+    if (message.clientAddress !== "") {
+      obj.clientAddress = message.clientAddress;
     }
     return obj;
   },
@@ -690,7 +759,8 @@ export const AddLearnerRequest: MessageFns<AddLearnerRequest> = {
     message.name = object.name ?? "";
     message.id = object.id ?? "";
     message.address = object.address ?? "";
-    message.incarnation = object.incarnation ?? 0;
+    message.incarnation = object.incarnation ?? "";
+    message.clientAddress = object.clientAddress ?? "";
     return message;
   },
 };
@@ -1400,8 +1470,10 @@ function createBaseStatusResponse(): StatusResponse {
     member: "",
     id: "",
     version: "",
-    incarnation: 0,
+    incarnation: "",
     role: 0,
+    lastIndex: 0,
+    isMember: false,
   };
 }
 
@@ -1440,11 +1512,17 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     if (message.version !== "") {
       writer.uint32(90).string(message.version);
     }
-    if (message.incarnation !== 0) {
-      writer.uint32(96).uint64(message.incarnation);
+    if (message.incarnation !== "") {
+      writer.uint32(98).string(message.incarnation);
     }
     if (message.role !== 0) {
       writer.uint32(104).int32(message.role);
+    }
+    if (message.lastIndex !== 0) {
+      writer.uint32(112).uint64(message.lastIndex);
+    }
+    if (message.isMember !== false) {
+      writer.uint32(120).bool(message.isMember);
     }
     return writer;
   },
@@ -1551,11 +1629,11 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             continue;
           }
           case 12: {
-            if (tag !== 96) {
+            if (tag !== 98) {
               break;
             }
 
-            message.incarnation = longToNumber(reader.uint64());
+            message.incarnation = reader.string();
             continue;
           }
           case 13: {
@@ -1564,6 +1642,22 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             }
 
             message.role = reader.int32() as any;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.lastIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.isMember = reader.bool();
             continue;
           }
         }
@@ -1595,8 +1689,18 @@ export const StatusResponse: MessageFns<StatusResponse> = {
       member: isSet(object.member) ? globalThis.String(object.member) : "",
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       version: isSet(object.version) ? globalThis.String(object.version) : "",
-      incarnation: isSet(object.incarnation) ? globalThis.Number(object.incarnation) : 0,
+      incarnation: isSet(object.incarnation) ? globalThis.String(object.incarnation) : "",
       role: isSet(object.role) ? memberRoleFromJSON(object.role) : 0,
+      lastIndex: isSet(object.lastIndex)
+        ? globalThis.Number(object.lastIndex)
+        : isSet(object.last_index)
+        ? globalThis.Number(object.last_index)
+        : 0,
+      isMember: isSet(object.isMember)
+        ? globalThis.Boolean(object.isMember)
+        : isSet(object.is_member)
+        ? globalThis.Boolean(object.is_member)
+        : false,
     };
   },
 
@@ -1635,11 +1739,17 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     if (message.version !== "") {
       obj.version = message.version;
     }
-    if (message.incarnation !== 0) {
-      obj.incarnation = Math.round(message.incarnation);
+    if (message.incarnation !== "") {
+      obj.incarnation = message.incarnation;
     }
     if (message.role !== 0) {
       obj.role = memberRoleToJSON(message.role);
+    }
+    if (message.lastIndex !== 0) {
+      obj.lastIndex = Math.round(message.lastIndex);
+    }
+    if (message.isMember !== false) {
+      obj.isMember = message.isMember;
     }
     return obj;
   },
@@ -1662,8 +1772,10 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     message.member = object.member ?? "";
     message.id = object.id ?? "";
     message.version = object.version ?? "";
-    message.incarnation = object.incarnation ?? 0;
+    message.incarnation = object.incarnation ?? "";
     message.role = object.role ?? 0;
+    message.lastIndex = object.lastIndex ?? 0;
+    message.isMember = object.isMember ?? false;
     return message;
   },
 };

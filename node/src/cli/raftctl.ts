@@ -1,0 +1,331 @@
+#!/usr/bin/env node
+// raftctl: the command-line client (like etcdctl). Exit status 0 on success, 1 on failure with the reason on stderr.
+import { readFile } from 'node:fs/promises';
+import { Metadata } from '@grpc/grpc-js';
+import {
+  MemberRole,
+  type AddLearnerResponse,
+  type Member,
+  type MemberListResponse,
+  type PromoteResponse,
+  type RemoveMemberResponse,
+  type SnapshotResponse,
+  type StatusResponse,
+  type TransferLeadershipResponse,
+} from '../api/generated/raftstore/v1/cluster.js';
+import type {
+  DeleteResponse,
+  GetResponse,
+  KeyRange,
+  KeyValue,
+  PutResponse,
+  RangeResponse,
+  TxnResponse,
+} from '../api/generated/raftstore/v1/kv.js';
+import { describeError, FailoverClient, unary } from './failover-client.js';
+import {
+  parseRaftctlArgs,
+  USAGE,
+  UsageError,
+  type GlobalOptions,
+  type RaftctlCommand,
+} from './raftctl-args.js';
+import { renderTable } from './table.js';
+import { parseTxnSpec } from './txn-spec.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+const ROLE: Record<number, string> = {
+  [MemberRole.MEMBER_ROLE_LEADER]: 'leader',
+  [MemberRole.MEMBER_ROLE_FOLLOWER]: 'follower',
+  [MemberRole.MEMBER_ROLE_LEARNER]: 'learner',
+};
+
+function printKvs(options: GlobalOptions, kvs: readonly KeyValue[]): void {
+  if (options.output === 'json') {
+    console.log(
+      JSON.stringify(
+        kvs.map((kv) => ({
+          key: dec(kv.key),
+          value: dec(kv.value),
+          createRevision: kv.createRevision,
+          modRevision: kv.modRevision,
+          version: kv.version,
+        })),
+      ),
+    );
+    return;
+  }
+  for (const kv of kvs) console.log(`${dec(kv.key)}\n${dec(kv.value)}`);
+}
+
+function printMembers(options: GlobalOptions, members: readonly Member[]): void {
+  if (options.output === 'json') {
+    console.log(JSON.stringify(members.map((m) => ({ ...m, role: ROLE[m.role] ?? 'unknown' }))));
+    return;
+  }
+  console.log(
+    renderTable(
+      ['NAME', 'ID', 'ADDRESS', 'ROLE', 'MATCH', 'LAG', 'LAST CONTACT'],
+      members.map((m) => [
+        m.name,
+        m.id,
+        m.address,
+        ROLE[m.role] ?? 'unknown',
+        String(m.matchIndex),
+        String(m.lag),
+        `${m.lastContactMs}ms`,
+      ]),
+    ),
+  );
+}
+
+function printStatus(
+  options: GlobalOptions,
+  rows: { endpoint: string; status?: StatusResponse; error?: string }[],
+): void {
+  if (options.output === 'json') {
+    console.log(JSON.stringify(rows.map((r) => ({ endpoint: r.endpoint, ...r.status, error: r.error }))));
+    return;
+  }
+  console.log(
+    renderTable(
+      [
+        'ENDPOINT',
+        'MEMBER',
+        'ID',
+        'ROLE',
+        'LEADER',
+        'TERM',
+        'COMMIT',
+        'APPLIED',
+        'VOTERS',
+        'LEARNERS',
+        'ERROR',
+      ],
+      rows.map(({ endpoint, status: s, error }) =>
+        s
+          ? [
+              endpoint,
+              s.member,
+              s.id,
+              ROLE[s.role] ?? 'unknown',
+              s.leader,
+              String(s.term),
+              String(s.commit),
+              String(s.applied),
+              String(s.voters.length),
+              String(s.learners.length),
+              '',
+            ]
+          : [endpoint, '', '', '', '', '', '', '', '', '', error ?? ''],
+      ),
+    ),
+  );
+}
+
+async function execute(
+  options: GlobalOptions,
+  command: RaftctlCommand,
+  client: FailoverClient,
+): Promise<void> {
+  const shardId = options.shard;
+  switch (command.kind) {
+    case 'help':
+      console.log(USAGE);
+      return;
+    case 'put': {
+      const header = client.nextHeader();
+      await client.kv((c, deadline) =>
+        unary<PutResponse>((cb) =>
+          c.put(
+            { shardId, header, key: enc(command.key), value: enc(command.value), prevKv: false },
+            new Metadata(),
+            { deadline },
+            cb,
+          ),
+        ),
+      );
+      console.log('OK');
+      return;
+    }
+    case 'get': {
+      const res = await client.kv((c, deadline) =>
+        unary<GetResponse>((cb) =>
+          c.get(
+            { shardId, header: undefined, key: enc(command.key), serializable: command.serializable },
+            new Metadata(),
+            { deadline },
+            cb,
+          ),
+        ),
+      );
+      if (!res.kv) throw new Error(`key "${command.key}" not found`);
+      printKvs(options, [res.kv]);
+      return;
+    }
+    case 'del': {
+      const header = client.nextHeader();
+      const range: KeyRange = command.prefix
+        ? { kind: { $case: 'prefix', prefix: enc(command.key) } }
+        : { kind: { $case: 'key', key: enc(command.key) } };
+      const res = await client.kv((c, deadline) =>
+        unary<DeleteResponse>((cb) =>
+          c.delete({ shardId, header, range, prevKv: false }, new Metadata(), { deadline }, cb),
+        ),
+      );
+      console.log(String(res.deleted));
+      return;
+    }
+    case 'range': {
+      const range: KeyRange = command.prefix
+        ? { kind: { $case: 'prefix', prefix: enc(command.start) } }
+        : {
+            kind: { $case: 'interval', interval: { start: enc(command.start), end: enc(command.end ?? '') } },
+          };
+      const res = await client.kv((c, deadline) =>
+        unary<RangeResponse>((cb) =>
+          c.range(
+            {
+              shardId,
+              header: undefined,
+              range,
+              limit: command.limit,
+              keysOnly: command.keysOnly,
+              countOnly: false,
+              serializable: command.serializable,
+            },
+            new Metadata(),
+            { deadline },
+            cb,
+          ),
+        ),
+      );
+      printKvs(options, res.kvs);
+      return;
+    }
+    case 'txn': {
+      const text = command.file === '-' ? await readStdin() : await readFile(command.file, 'utf8');
+      const spec = parseTxnSpec(text, shardId);
+      const header = client.nextHeader();
+      const res = await client.kv((c, deadline) =>
+        unary<TxnResponse>((cb) => c.txn({ ...spec, header }, new Metadata(), { deadline }, cb)),
+      );
+      console.log(res.succeeded ? 'SUCCESS' : 'FAILURE');
+      for (const r of res.responses) {
+        if (r.response?.$case === 'range') printKvs(options, r.response.range.kvs);
+      }
+      return;
+    }
+    case 'memberList': {
+      const res = await client.cluster((c, deadline) =>
+        unary<MemberListResponse>((cb) => c.memberList({ shardId }, new Metadata(), { deadline }, cb)),
+      );
+      printMembers(options, res.members);
+      return;
+    }
+    case 'memberAdd': {
+      const res = await client.cluster((c, deadline) =>
+        unary<AddLearnerResponse>((cb) =>
+          c.addLearner(
+            {
+              shardId,
+              name: command.name,
+              id: command.id,
+              address: command.peerUrl,
+              clientAddress: command.clientUrl,
+              incarnation: '',
+            },
+            new Metadata(),
+            { deadline },
+            cb,
+          ),
+        ),
+      );
+      printMembers(options, res.members);
+      return;
+    }
+    case 'memberPromote': {
+      const res = await client.cluster((c, deadline) =>
+        unary<PromoteResponse>((cb) =>
+          c.promote({ shardId, id: command.id }, new Metadata(), { deadline }, cb),
+        ),
+      );
+      printMembers(options, res.members);
+      return;
+    }
+    case 'memberRemove': {
+      const res = await client.cluster((c, deadline) =>
+        unary<RemoveMemberResponse>((cb) =>
+          c.removeMember({ shardId, id: command.id }, new Metadata(), { deadline }, cb),
+        ),
+      );
+      printMembers(options, res.members);
+      return;
+    }
+    case 'transferLeader': {
+      const res = await client.cluster((c, deadline) =>
+        unary<TransferLeadershipResponse>((cb) =>
+          c.transferLeadership({ shardId, toMember: command.to }, new Metadata(), { deadline }, cb),
+        ),
+      );
+      console.log(`leader is now ${res.leader}`);
+      return;
+    }
+    case 'status': {
+      const rows = await Promise.all(
+        options.endpoints.map(async (endpoint, i) => {
+          try {
+            return {
+              endpoint,
+              status: await client.clusterAt(i, (c, deadline) =>
+                unary<StatusResponse>((cb) => c.status({ shardId }, new Metadata(), { deadline }, cb)),
+              ),
+            };
+          } catch (err) {
+            return { endpoint, error: describeError(err) };
+          }
+        }),
+      );
+      printStatus(options, rows);
+      if (rows.every((r) => r.error !== undefined)) throw new Error('no endpoint answered');
+      return;
+    }
+    case 'snapshot': {
+      const res = await client.cluster((c, deadline) =>
+        unary<SnapshotResponse>((cb) => c.snapshot({ shardId }, new Metadata(), { deadline }, cb)),
+      );
+      console.log(`snapshot at index ${res.index} (term ${res.term}), ${res.sizeBytes} bytes`);
+      return;
+    }
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseRaftctlArgs>;
+  try {
+    parsed = parseRaftctlArgs(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`raftctl: ${(err as Error).message}`);
+    return 1;
+  }
+  const client = new FailoverClient(parsed.options.endpoints, parsed.options.timeoutMs);
+  try {
+    await execute(parsed.options, parsed.command, client);
+    return 0;
+  } catch (err) {
+    console.error(`raftctl: ${err instanceof UsageError ? err.message : describeError(err)}`);
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
+process.exitCode = await main();
