@@ -5,10 +5,11 @@ describe('agent config', () => {
     const c = parseArgs(['--state-dir', '/tmp/k'], {});
     expect(c.agentDir).toBe('/tmp/k/agent');
     expect(c.nodes.map((n) => `${n.name} ${n.podCIDR} ${n.hostIP}`)).toEqual([
-      'node-1 10.244.1.0/24 10.244.0.11',
-      'node-2 10.244.2.0/24 10.244.0.12',
-      'node-3 10.244.3.0/24 10.244.0.13',
+      'node-1 10.244.1.0/24 10.244.0.1',
+      'node-2 10.244.2.0/24 10.244.0.1',
+      'node-3 10.244.3.0/24 10.244.0.1',
     ]);
+    expect(c.nodes.map((n) => n.kubeletPort)).toEqual([10250, 10260, 10270]);
     expect(c.backoff.initialMs).toBe(10_000);
     expect(c.imagesFile.endsWith('/e2e/kube/images.json')).toBe(true);
   });

@@ -32,11 +32,6 @@ export interface AgentConfig {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Node n's hostIP: a /32 we add to the bridge, so pods on different nodes report different hostIPs. */
-export function nodeHostIP(index: number): string {
-  return `10.244.0.${11 + index}`;
-}
-
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): AgentConfig {
   const opts = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -90,7 +85,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Agen
     nodes: NODES.slice(0, nodeCount).map((n, i) => ({
       name: n.name,
       podCIDR: n.podCidr,
-      hostIP: nodeHostIP(i),
+      // All simulated nodes live on the bridge address: it is the InternalIP the API server reaches their kubelet
+      // endpoints on (the node certificates carry it as a SAN); each node has its own port.
+      hostIP: BRIDGE_ADDRESS,
       capacity: { cpu: '4', memory: '8Gi', pods: '110', 'ephemeral-storage': '20Gi' },
       kubeletPort: 10250 + i * 10,
       zone: `zone-${String.fromCharCode(97 + i)}`,

@@ -7,12 +7,13 @@
 // Layout: node-registration (Node, Lease, status) · pod-worker (lifecycle) · sandbox (netns/veth/DNS files) ·
 // volumes · probes · pod-status · service-proxy · faults · images.
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:https';
 import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { kubernetesServiceEnv, parseArgs, type AgentConfig } from './config.js';
-import { run } from './exec.js';
 import { startFaultServer } from './faults.js';
+import { startKubeletServer } from './kubelet-server.js';
 import { loadImageTable } from './images.js';
 import { IpAllocator } from './ip-alloc.js';
 import { KubeHttp } from './kube-http.js';
@@ -32,12 +33,6 @@ async function hostNetworkSetup(cfg: AgentConfig): Promise<void> {
   await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
   await writeFile('/proc/sys/net/ipv4/conf/all/send_redirects', '0');
   await writeFile(`/proc/sys/net/ipv4/conf/${cfg.bridge}/send_redirects`, '0');
-  for (const n of cfg.nodes) await run(['ip', 'addr', 'replace', `${n.hostIP}/32`, 'dev', cfg.bridge]);
-}
-
-async function removeHostIPs(cfg: AgentConfig): Promise<void> {
-  for (const n of cfg.nodes)
-    await run(['ip', 'addr', 'del', `${n.hostIP}/32`, 'dev', cfg.bridge], { allowFailure: true });
 }
 
 /** Leftovers of a crashed agent: namespaces (and the processes in them), veths, /etc/netns files, nat chains. */
@@ -91,6 +86,7 @@ async function main(): Promise<void> {
   };
   const agents: NodeAgent[] = [];
   const clients: KubeHttp[] = [adminApi];
+  const kubeletServers: Server[] = [];
   for (const n of cfg.nodes) {
     const api = await kubeClient(
       path.join(cfg.stateDir, 'nodes', `${n.name}.kubeconfig`),
@@ -125,6 +121,19 @@ async function main(): Promise<void> {
     );
   }
 
+  for (const a of agents) {
+    const kc = path.join(cfg.stateDir, 'nodes', `${a.node.name}.kubeconfig`);
+    if (!existsSync(kc)) continue;
+    try {
+      const part = log.child({ node: a.node.name, part: 'kubelet-server' });
+      kubeletServers.push(await startKubeletServer(kc, a.node.hostIP, a.node.kubeletPort, a, part));
+    } catch (err) {
+      // Optional (kubectl logs): the agent works without it.
+      const msg = err instanceof Error ? err.message : String(err);
+      log.warn({ node: a.node.name, err: msg }, 'kubelet log endpoint not started');
+    }
+  }
+
   let shuttingDown = false;
   const faults = await startFaultServer(
     {
@@ -147,6 +156,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS);
     faults.server.close();
+    for (const s of kubeletServers) s.close();
     await Promise.all(
       agents.map((a) =>
         a
@@ -156,7 +166,6 @@ async function main(): Promise<void> {
     );
     await destroyAllOwned();
     await proxy.stop().catch((e: unknown) => log.error({ err: String(e) }, 'removing service rules failed'));
-    await removeHostIPs(cfg);
     await removeMountPoints(createdMountPoints);
     await rm(addrFile, { force: true });
     for (const c of clients) c.close();
@@ -181,11 +190,6 @@ main().catch(async (err: unknown) => {
   const limit = setTimeout(() => process.exit(1), 20_000);
   await destroyAllOwned().catch(() => undefined);
   await removeAllRules().catch(() => undefined);
-  try {
-    await removeHostIPs(parseArgs(process.argv.slice(2), process.env));
-  } catch {
-    // Bad arguments: nothing was set up.
-  }
   clearTimeout(limit);
   process.exit(1);
 });

@@ -73,6 +73,15 @@ export class NodeAgent {
     existing.update(pod);
   }
 
+  logPath(
+    namespace: string,
+    pod: string,
+    container: string | undefined,
+    previous: boolean,
+  ): string | undefined {
+    return this.workers.get(`${namespace}/${pod}`)?.logPath(container, previous);
+  }
+
   pods(): PodWorker[] {
     return [...this.workers.values()];
   }

@@ -22,7 +22,7 @@ describe('node status', () => {
       status: 'True',
       reason: 'KubeletReady',
     });
-    expect(s.addresses?.[0]).toEqual({ type: 'InternalIP', address: '10.244.0.12' });
+    expect(s.addresses).toEqual([{ type: 'InternalIP', address: '10.244.0.12' }]);
     expect(s.daemonEndpoints?.kubeletEndpoint.Port).toBe(10252);
     expect(s.allocatable?.pods).toBe('110');
   });

@@ -4,7 +4,7 @@ import type { Condition, Node, NodeStatus } from './kube-types.js';
 export interface SimulatedNode {
   name: string;
   podCIDR: string;
-  /** Distinct per node (a secondary address on the bridge) so pods' hostIP tells the nodes apart. */
+  /** InternalIP: where the API server reaches this node's kubelet endpoint (with kubeletPort). */
   hostIP: string;
   capacity: Record<string, string>;
   kubeletPort: number;
@@ -81,10 +81,8 @@ export function nodeStatus(
       ),
       cond(p, 'Ready', 'True', 'KubeletReady', 'raftstore node agent is posting ready status', nowIso),
     ],
-    addresses: [
-      { type: 'InternalIP', address: n.hostIP },
-      { type: 'Hostname', address: n.name },
-    ],
+    // No Hostname address: the API server prefers it for kubelet connections and node-N does not resolve here.
+    addresses: [{ type: 'InternalIP', address: n.hostIP }],
     daemonEndpoints: { kubeletEndpoint: { Port: n.kubeletPort } },
     nodeInfo: {
       machineID: n.name,

@@ -136,6 +136,24 @@ export class PodWorker {
     return out;
   }
 
+  /** The container's log file: of its current (or last) run, or of the run before with previous. */
+  logPath(container: string | undefined, previous: boolean): string | undefined {
+    const pod = this.pod;
+    if (pod === undefined) return undefined;
+    const name = container ?? pod.spec.containers[0]?.name;
+    const r = name === undefined ? undefined : this.records.get(name);
+    if (r === undefined || name === undefined) return undefined;
+    const n = previous ? r.status.restartCount - 1 : r.status.restartCount;
+    if (n < 0) return undefined;
+    return path.join(
+      this.ctx.agentDir,
+      'logs',
+      `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${this.uid}`,
+      name,
+      `${n}.log`,
+    );
+  }
+
   update(pod: Pod | undefined): void {
     if (pod !== undefined && pod.metadata.uid !== this.uid) return;
     // Our own status writes can overtake the watch; never step back to an older version of the object.
