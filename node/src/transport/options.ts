@@ -25,6 +25,8 @@ export interface TransportMetrics {
   messagesDropped?(peer: NodeId, messages: number, reason: DropReason): void;
   snapshotSent?(peer: NodeId, ok: boolean, bytes: number, chunks: number): void;
   streamReconnect?(peer: NodeId): void;
+  /** The peer's stream became connected (the peer answered it) or stopped being so. */
+  connectionChanged?(peer: NodeId, connected: boolean): void;
 }
 
 export interface TransportLimits {
