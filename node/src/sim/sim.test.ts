@@ -3,7 +3,7 @@
 // checkers are sharp (a simulation whose checkers never fire proves nothing).
 import { runSeed, type SeedResult } from './simulator.js';
 
-const CI_SEEDS = 150;
+const CI_SEEDS = 100;
 const CI_DURATION_MS = 3000;
 
 function firstLine(r: SeedResult): string {
