@@ -180,13 +180,25 @@ describe('GET /status', () => {
     expect(JSON.parse(r.body)).toEqual({ member: 'node-0', term: 3 });
   });
 
-  it('answers 500 with a JSON error when the value cannot be serialised or the callback throws', async () => {
+  it('answers 500 with a JSON error when the value cannot be serialised', async () => {
     const port = await startServer({ status: () => ({ index: 1n }) });
     const r = await request(port, '/status');
     expect(r.status).toBe(500);
     const body = JSON.parse(r.body) as { error?: unknown };
     expect(Object.keys(body)).toEqual(['error']);
     expect(body.error).toMatch(/^status unavailable: .*BigInt/);
+  });
+
+  it('answers 500 with a JSON error when the callback throws', async () => {
+    const port = await startServer({
+      status: () => {
+        throw new Error('not started');
+      },
+    });
+    expect(await request(port, '/status')).toMatchObject({
+      status: 500,
+      body: '{"error":"status unavailable: not started"}',
+    });
   });
 });
 
