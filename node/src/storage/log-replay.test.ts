@@ -49,9 +49,18 @@ describe('LogReplay', () => {
     expect(r.result().firstIndex).toBe(57);
   });
 
+  it('restarts the log at an overwrite below the first entry of a compacted WAL', () => {
+    // Segment named 57 after compaction; a later append overwrote from 55 (older segments held 55..56).
+    const r = replay([e(57, 4), e(58, 4), e(55, 5, 1), e(56, 5, 1)]);
+    expect(r.result().firstIndex).toBe(55);
+    expect(summary(r.result().entries)).toEqual(['55@5#1', '56@5#1']);
+  });
+
   it('rejects holes, overwrites below the first index, decreasing terms and older markers', () => {
     expect(() => replay([e(1, 1), e(3, 1)])).toThrow(/entry 3 leaves a hole after the last entry 1/);
-    expect(() => replay([e(5, 1), e(4, 1)])).toThrow(/overwrites below the first retained index 5/);
+    expect(() => replay([{ kind: 'snapshot', index: 4, term: 1 }, e(5, 1), e(4, 2)])).toThrow(
+      /entry 4 overwrites the snapshot at index 4/,
+    );
     expect(() => replay([e(1, 2), e(2, 1)])).toThrow(/term 1, lower than term 2/);
     expect(() =>
       replay([
@@ -84,6 +93,7 @@ describe('reconcile', () => {
   it('keeps the entries after a snapshot that matches the log', () => {
     const r = reconcile(log.result(), { index: 6, term: 2 });
     expect(summary(r.entries)).toEqual(['7@2#0']);
+    expect(r.needsSnapshotMarker).toBe(false);
     expect(r.hardState).toEqual({ term: 2, vote: 'a', commit: 6 });
   });
 
@@ -96,12 +106,21 @@ describe('reconcile', () => {
   });
 
   it('drops a diverging log in favour of the snapshot', () => {
-    expect(reconcile(log.result(), { index: 6, term: 3 }).entries).toEqual([]);
+    expect(reconcile(log.result(), { index: 6, term: 3 })).toMatchObject({
+      entries: [],
+      needsSnapshotMarker: true,
+    });
   });
 
   it('returns nothing when the snapshot is at or past the end of the log', () => {
-    expect(reconcile(log.result(), { index: 7, term: 2 }).entries).toEqual([]);
-    expect(reconcile(log.result(), { index: 20, term: 5 }).entries).toEqual([]);
+    expect(reconcile(log.result(), { index: 7, term: 2 })).toMatchObject({
+      entries: [],
+      needsSnapshotMarker: false,
+    });
+    expect(reconcile(log.result(), { index: 20, term: 5 })).toMatchObject({
+      entries: [],
+      needsSnapshotMarker: true,
+    });
   });
 
   it('refuses a hole between the snapshot and the first WAL entry', () => {
@@ -112,10 +131,17 @@ describe('reconcile', () => {
   it('refuses an older snapshot after the log was replaced by a newer one', () => {
     const replaced = replay([{ kind: 'snapshot', index: 10, term: 3 }]);
     expect(() => reconcile(replaced.result(), { index: 8, term: 3 })).toThrow(/entries 9..10 are missing/);
-    expect(reconcile(replaced.result(), { index: 10, term: 3 }).entries).toEqual([]);
+    expect(reconcile(replaced.result(), { index: 10, term: 3 })).toMatchObject({
+      entries: [],
+      needsSnapshotMarker: false,
+    });
   });
 
   it('accepts an empty WAL with any snapshot', () => {
-    expect(reconcile(new LogReplay().result(), { index: 0, term: 0 })).toEqual({ entries: [] });
+    expect(reconcile(new LogReplay().result(), { index: 0, term: 0 })).toEqual({
+      entries: [],
+      needsSnapshotMarker: false,
+    });
+    expect(reconcile(new LogReplay().result(), { index: 9, term: 2 }).needsSnapshotMarker).toBe(true);
   });
 });

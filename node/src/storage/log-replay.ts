@@ -1,7 +1,7 @@
 // Rebuilds the log from WAL records in write order. Pure and synchronous: the WAL reads files, this applies rules.
 // The rules mirror what the Raft core did when it produced the records:
 // - an entry at index i replaces every entry >= i (a new leader overwriting an uncommitted suffix), and must not
-//   leave a hole (i <= last + 1);
+//   leave a hole (i <= last + 1); it may lie below the first entry read when compaction removed older segments;
 // - a snapshot marker replaces the whole log: the next entry is snapshot index + 1;
 // - the last hard state wins.
 
@@ -77,12 +77,19 @@ export class LogReplay {
       throw new ReplayRuleError(at, `entry ${entry.index} leaves a hole after the last entry ${next - 1}`);
     }
     if (entry.index < this.firstIndex) {
-      // Overwriting below the oldest entry we hold means rewriting what was compacted or replaced by a snapshot:
-      // committed data. The core never does that, so the records cannot be trusted.
-      throw new ReplayRuleError(
-        at,
-        `entry ${entry.index} overwrites below the first retained index ${this.firstIndex}`,
-      );
+      if (this.marker && entry.index <= this.marker.index) {
+        // Rewriting what a snapshot replaced means rewriting committed data: the core never does that.
+        throw new ReplayRuleError(
+          at,
+          `entry ${entry.index} overwrites the snapshot at index ${this.marker.index}`,
+        );
+      }
+      // The first retained segment started above an entry that a later append overwrote (compaction deleted the
+      // segment holding the older entries). Everything >= entry.index is replaced, so the log restarts here; a
+      // snapshot must cover what lies below, which reconcile() checks.
+      this.firstIndex = entry.index;
+      this.entries = [entry];
+      return;
     }
     if (entry.index < next) this.entries.length = entry.index - this.firstIndex;
     const previous = this.entries[this.entries.length - 1];

@@ -178,12 +178,20 @@ describe('RaftDiskStorage', () => {
       await s.append(hs(3, 100), range(101, 101, 3), snap(100, 3));
     });
     await truncate(lastWal, before); // the WAL write never happened
-    await withStorage(options(), (s) => {
+    await withStorage(options(), async (s) => {
       const r = s.takeRecoveredState();
       expect(r.snapshot?.metadata.index).toBe(100);
       expect(r.entries).toEqual([]);
       // The commit index is raised to the snapshot: a snapshot holds only committed entries.
       expect(r.hardState).toEqual(hs(1, 100));
+      expect(s.lastIndex).toBe(100);
+      // The log continues after the snapshot, not after the old WAL's index 10.
+      await s.append(hs(3, 101), [entry(101, 3)], undefined);
+    });
+    await withStorage(options(), (s) => {
+      const r = s.takeRecoveredState();
+      expect(r.snapshot?.metadata.index).toBe(100);
+      expect(ids(r.entries)).toBe('101..101');
     });
   });
 

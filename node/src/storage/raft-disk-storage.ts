@@ -164,6 +164,12 @@ export class RaftDiskStorage {
       }
       chosen ??= { log: reconcileOrExplain(opened.log, undefined, skipped) };
 
+      if (chosen.snapshot && chosen.log.needsSnapshotMarker) {
+        // The WAL does not continue from the snapshot (a crash between saving a leader's snapshot and its WAL
+        // record, or a diverged suffix): record that the log restarts after it, so the next entry is not a hole.
+        const { index, term } = chosen.snapshot.metadata;
+        await opened.wal.append([{ kind: 'snapshot', index, term }]);
+      }
       const quarantined: { file: string; reason: string }[] = [];
       for (const s of skipped) {
         await snapshots.quarantine(s.name);

@@ -17,6 +17,11 @@ export interface ReconciledLog {
   readonly hardState?: HardState;
   /** The entries after the snapshot index, contiguous. */
   readonly entries: readonly Entry[];
+  /**
+   * True when the WAL does not already continue from the snapshot (it ends before it, or diverges from it): a
+   * snapshot marker must be appended before new entries, or the next entry would look like a hole on replay.
+   */
+  readonly needsSnapshotMarker: boolean;
 }
 
 /**
@@ -28,24 +33,23 @@ export function reconcile(log: ReplayedLog, snapshot: SnapshotPoint): Reconciled
     log.hardState && log.hardState.commit < snapshot.index
       ? { ...log.hardState, commit: snapshot.index }
       : log.hardState;
-  const withHardState = (entries: readonly Entry[]): ReconciledLog =>
-    hardState ? { hardState, entries } : { entries };
+  const result = (entries: readonly Entry[], needsSnapshotMarker: boolean): ReconciledLog =>
+    hardState ? { hardState, entries, needsSnapshotMarker } : { entries, needsSnapshotMarker };
 
-  if (log.firstIndex === undefined) return withHardState([]);
+  if (log.firstIndex === undefined) return result([], snapshot.index > 0);
   if (log.firstIndex > snapshot.index + 1) {
     throw new RecoveryGapError(
       `the WAL starts at index ${log.firstIndex} but the snapshot ends at index ${snapshot.index}: ` +
         `entries ${snapshot.index + 1}..${log.firstIndex - 1} are missing`,
     );
   }
-  const lastIndex = log.firstIndex + log.entries.length - 1;
-  if (snapshot.index >= lastIndex) return withHardState([]);
-  if (snapshot.index < log.firstIndex) return withHardState(log.entries);
+  // The WAL continues right after the snapshot (e.g. after compaction, or after the snapshot's own marker).
+  if (snapshot.index === log.firstIndex - 1) return result(log.entries, false);
   const atSnapshot = log.entries[snapshot.index - log.firstIndex];
   if (atSnapshot?.term !== snapshot.term) {
-    // The log diverged from the snapshot (e.g. a crash after a leader's snapshot was saved but before its WAL
-    // marker): the snapshot is committed state, the diverging suffix was not.
-    return withHardState([]);
+    // The log ends before the snapshot, or diverged from it (e.g. a crash after a leader's snapshot was saved but
+    // before its WAL marker): the snapshot is committed state, the diverging suffix was not.
+    return result([], true);
   }
-  return withHardState(log.entries.slice(snapshot.index - log.firstIndex + 1));
+  return result(log.entries.slice(snapshot.index - log.firstIndex + 1), false);
 }
