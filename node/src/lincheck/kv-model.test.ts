@@ -259,3 +259,12 @@ describe('kvCodec', () => {
     expect(kvCodec.input({ op: 'get', key: 'k', extra: 1 })).toEqual({ op: 'get', key: 'k' });
   });
 });
+
+describe('kvModel.isReadOnly', () => {
+  test('only get is read-only: a put may leave the state as it was but is still a write', () => {
+    expect(kvModel.isReadOnly!({ op: 'get', key: 'k' })).toBe(true);
+    expect(kvModel.isReadOnly!({ op: 'put', key: 'k', value: 'a' })).toBe(false);
+    expect(kvModel.isReadOnly!({ op: 'delete', key: 'k' })).toBe(false);
+    expect(kvModel.isReadOnly!({ op: 'cas', key: 'k', expected: 'a', value: 'a' })).toBe(false);
+  });
+});

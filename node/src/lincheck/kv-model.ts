@@ -178,6 +178,7 @@ function describe(input: KvInput, output: KvOutput | undefined): string {
 export const kvModel: Model<KvState, KvInput, KvOutput> = {
   init: () => EMPTY,
   step,
+  isReadOnly: (input) => input.op === 'get',
   partition,
   partitionKey: (ops) => ops[0]?.input.key ?? '',
   retainWhenShrinking,

@@ -11,6 +11,12 @@ export interface Model<S, I, O> {
    */
   step(state: S, input: I, output: O | undefined): { ok: boolean; state: S };
   /**
+   * True when step() never changes any state for this input (a read). Optional; lets the search commit to such an
+   * operation as soon as it fits instead of also trying the alternatives. Must not be true for a write, even one
+   * that may leave the state as it was.
+   */
+  isReadOnly?(input: I): boolean;
+  /**
    * Splits the history into independent parts (P-compositionality: for a key-value store, one part per key); the
    * history is linearizable if and only if every part is. Much faster than checking the whole history at once.
    */

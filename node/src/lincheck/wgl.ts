@@ -16,6 +16,13 @@
 // This also prunes an unknown-outcome operation that does not change the state (a timed-out read, say). Finally,
 // unknown-outcome operations with identical inputs (compared as JSON) are interchangeable, so they are only ever
 // linearized in call order: the earliest one still pending stands for all of them.
+//
+// Reads commit: when a known-outcome candidate that never changes any state (Model.isReadOnly) is accepted,
+// linearizing it at once loses nothing (any solution can be rearranged to take it now: it changes nothing where it
+// was, and everything that must precede it is already linearized), so if that branch fails, or was already
+// explored, the whole configuration fails and its other candidates are not tried. It is not enough that the step
+// left this state unchanged: a write of the value already there changes the state elsewhere in the order. Unknown
+// outcomes are excluded: a read-only one is "seen" against the in-progress configuration itself.
 import { Bitset } from './bitset.js';
 import { hashString, mix32 } from './hash.js';
 import { effectiveReturn, type Operation } from './history.js';
@@ -61,6 +68,9 @@ export function searchLinearization<S, I, O>(
 ): SearchOutcome {
   const n = ops.length;
   const known = ops.map((op) => op.output !== undefined);
+  const readOnly = Uint8Array.from(ops, (op, i) =>
+    known[i] && model.isReadOnly?.(op.input) === true ? 1 : 0,
+  );
   const knownTotal = known.filter(Boolean).length;
   if (knownTotal === 0) return { kind: 'linearizable', steps: 0 };
 
@@ -254,7 +264,8 @@ export function searchLinearization<S, I, O>(
     else bits.clear(slot[op]!);
   };
 
-  const stack: { node: number; state: S }[] = [];
+  /** `forced`: the step left the state unchanged, so the configuration below it has no other option worth trying. */
+  const stack: { node: number; state: S; forced: boolean }[] = [];
   let state = model.init();
   let linearizedKnown = 0;
   let steps = 0;
@@ -281,10 +292,11 @@ export function searchLinearization<S, I, O>(
         if (known[op] && linearizedKnown + 1 === knownTotal) return { kind: 'linearizable', steps };
         mark(op, true);
         lift(candidate);
+        const forced = readOnly[op] === 1;
         const memo = remember(result.state);
         if (memo === 'full') return { kind: 'exhausted', steps, limit: 'memory' };
         if (memo === 'new') {
-          stack.push({ node: candidate, state });
+          stack.push({ node: candidate, state, forced });
           state = result.state;
           if (known[op]) linearizedKnown++;
           candidate = nextCandidate(HEAD, true);
@@ -292,6 +304,10 @@ export function searchLinearization<S, I, O>(
         }
         unlift(candidate);
         mark(op, false);
+        if (forced) {
+          candidate = END;
+          continue;
+        }
       }
       candidate = nextCandidate(candidate, known[op]!);
     } else {
@@ -306,7 +322,7 @@ export function searchLinearization<S, I, O>(
       mark(op, false);
       unlift(top.node);
       if (known[op]) linearizedKnown--;
-      candidate = nextCandidate(top.node, known[op]!);
+      candidate = top.forced ? END : nextCandidate(top.node, known[op]!);
     }
   }
 }
