@@ -32,6 +32,10 @@ fi
 
 command -v go >/dev/null || { echo "kube build: go is not on PATH" >&2; exit 1; }
 mkdir -p "$bin" "$src"
+# One build per cache directory at a time: a second kube:up waits for the first one's build (bounded) instead of
+# racing it in the same module directories.
+exec 9>"$out/.build.lock"
+flock -w 3600 9 || { echo "kube build: another build of $out held the lock for an hour" >&2; exit 1; }
 rm -f "$stamp"
 
 # Static binaries, no VCS stamping (the module cache has none), paths trimmed, symbols stripped.
