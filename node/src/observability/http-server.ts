@@ -34,7 +34,7 @@ export interface HttpServerOptions {
   readonly live: () => boolean;
   readonly readiness: () => Readiness | Promise<Readiness>;
   readonly metrics: MetricsSource;
-  /** Any JSON-serialisable value describing the member, served at /status. */
+  /** Any JSON-serialisable value (or a promise of one) describing the member, served at /status. */
   readonly status: () => unknown;
   /** Bound on each callback; a probe that hangs would otherwise hold a connection until the kubelet gives up. */
   readonly callbackTimeoutMs?: number;

@@ -68,9 +68,13 @@ describe('NodeMetrics', () => {
 
   it('publishes Raft status, counting leader changes and elections as transitions', async () => {
     const m = new NodeMetrics({ processMetrics: false });
+    m.setRaftStatus(raftStatus({ term: 1, role: 'preCandidate' }));
     m.setRaftStatus(raftStatus({ term: 2, role: 'candidate' }));
     m.setRaftStatus(raftStatus({ term: 2, role: 'candidate' }));
     expect(await sample(m, 'raftstore_elections_total')).toBe(1);
+    // The election timed out; the candidate campaigns again in the next term.
+    m.setRaftStatus(raftStatus({ term: 3, role: 'candidate' }));
+    expect(await sample(m, 'raftstore_elections_total')).toBe(2);
     expect(await sample(m, 'raftstore_has_leader')).toBe(0);
 
     m.setRaftStatus(raftStatus({ term: 2, role: 'follower', leader: 'b', commit: 10, applied: 8 }));
@@ -81,12 +85,12 @@ describe('NodeMetrics', () => {
     expect(await sample(m, 'raftstore_commit_index')).toBe(11);
     expect(await sample(m, 'raftstore_applied_index')).toBe(11);
 
-    m.setRaftStatus(raftStatus({ term: 3, role: 'candidate' }));
-    m.setRaftStatus(raftStatus({ term: 3, role: 'leader', leader: 'a' }));
-    expect(await sample(m, 'raftstore_elections_total')).toBe(2);
+    m.setRaftStatus(raftStatus({ term: 4, role: 'candidate' }));
+    m.setRaftStatus(raftStatus({ term: 4, role: 'leader', leader: 'a' }));
+    expect(await sample(m, 'raftstore_elections_total')).toBe(3);
     expect(await sample(m, 'raftstore_leader_changes_total')).toBe(2);
     expect(await sample(m, 'raftstore_is_leader')).toBe(1);
-    expect(await sample(m, 'raftstore_term')).toBe(3);
+    expect(await sample(m, 'raftstore_term')).toBe(4);
   });
 
   it('publishes peer lag only while leader, without the leader itself, and drops it afterwards', async () => {

@@ -69,6 +69,7 @@ export class NodeMetrics {
   /** What the last setRaftStatus saw, to count transitions rather than states. */
   private lastLeader: NodeId = NO_NODE;
   private lastRole: Role | undefined;
+  private lastTerm = 0;
 
   constructor(options: NodeMetricsOptions = {}) {
     this.nowMs = options.nowMs ?? (() => performance.now());
@@ -115,7 +116,7 @@ export class NodeMetrics {
     });
     this.elections = new Counter({
       name: name('elections_total'),
-      help: 'Elections this member started (became candidate); pre-votes that failed are not counted.',
+      help: 'Elections this member started (one per candidate term); pre-votes that failed are not counted.',
       registers,
     });
     this.walFsync = new Histogram({
@@ -209,9 +210,13 @@ export class NodeMetrics {
     this.commitIndex.set(status.commit);
     this.appliedIndex.set(status.applied);
     if (status.leader !== NO_NODE && status.leader !== this.lastLeader) this.leaderChanges.inc();
-    if (status.role === 'candidate' && this.lastRole !== 'candidate') this.elections.inc();
+    // A candidate whose election times out campaigns again in the next term without changing role: count terms.
+    if (status.role === 'candidate' && (this.lastRole !== 'candidate' || status.term > this.lastTerm)) {
+      this.elections.inc();
+    }
     this.lastLeader = status.leader;
     this.lastRole = status.role;
+    this.lastTerm = status.term;
 
     // Reset then refill, so removed peers and a lost leadership leave no stale series behind.
     this.peerLag.reset();
