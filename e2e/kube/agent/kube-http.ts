@@ -37,6 +37,7 @@ export type ContentType =
 
 const REQUEST_TIMEOUT_MS = 15_000;
 const WATCH_TIMEOUT_SECONDS = 240;
+const WATCH_IDLE_TIMEOUT_MS = 300_000;
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export class KubeHttp {
@@ -62,6 +63,15 @@ export class KubeHttp {
     this.agent.destroy();
   }
 
+  /** Bearer-token kubeconfigs put their Authorization header into the options KubeConfig fills in. */
+  private authHeaders(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const h = this.tls.headers;
+    if (h !== undefined && !Array.isArray(h))
+      for (const [k, v] of Object.entries(h)) if (typeof v === 'string') out[k] = v;
+    return out;
+  }
+
   async request<T>(
     method: string,
     path: string,
@@ -81,6 +91,7 @@ export class KubeHttp {
           path,
           timeout: REQUEST_TIMEOUT_MS,
           headers: {
+            ...this.authHeaders(),
             accept: 'application/json',
             'user-agent': this.userAgent,
             ...(payload === undefined
@@ -161,7 +172,7 @@ export class KubeHttp {
           port: this.server.port,
           method: 'GET',
           path: full,
-          headers: { accept: 'application/json', 'user-agent': this.userAgent },
+          headers: { ...this.authHeaders(), accept: 'application/json', 'user-agent': this.userAgent },
         },
         (res) => {
           if (res.statusCode !== 200) {
@@ -207,6 +218,8 @@ export class KubeHttp {
             }
           });
           res.on('end', () => resolve());
+          // A connection cut without a clean end must still end this watch, or the informer would wait forever.
+          res.on('close', () => resolve());
           res.on('error', reject);
         },
       );
@@ -216,6 +229,10 @@ export class KubeHttp {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       req.on('error', (e) => (signal.aborted ? resolve() : reject(e)));
+      // The server sends bookmarks about once a minute; silence for this long means the connection is dead.
+      req.setTimeout(WATCH_IDLE_TIMEOUT_MS, () =>
+        req.destroy(new Error(`watch ${path}: no data for ${WATCH_IDLE_TIMEOUT_MS} ms`)),
+      );
       req.on('close', () => signal.removeEventListener('abort', onAbort));
       req.end();
     });

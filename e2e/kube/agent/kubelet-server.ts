@@ -80,11 +80,7 @@ function credentials(kubeconfigFile: string): {
   };
 }
 
-async function serveLog(
-  res: ServerResponse,
-  file: string,
-  req: LogRequest,
-): Promise<void> {
+async function serveLog(res: ServerResponse, file: string, req: LogRequest): Promise<void> {
   let start = 0;
   const size = (await stat(file)).size;
   if (req.tailLines !== undefined) {
