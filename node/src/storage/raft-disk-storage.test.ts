@@ -82,6 +82,14 @@ describe('RaftDiskStorage', () => {
     });
   });
 
+  it('creates missing parent directories of the data directory', async () => {
+    const nested = join(dir, 'a', 'b', 'data');
+    const s = await RaftDiskStorage.open(nested, options());
+    expect(s.freshlyCreated).toBe(true);
+    await s.close();
+    expect((await readdir(nested)).sort()).toEqual(['IDENTITY', 'snap', 'wal']);
+  });
+
   it('persists Readys with one fsync each and recovers them, including overwrites', async () => {
     const fsyncs: number[] = [];
     await withStorage(options({ onFsync: (ms) => fsyncs.push(ms) }), async (s) => {

@@ -18,7 +18,7 @@
 // the storage failed: every later call rejects with StorageFailedError and the node must restart and recover.
 
 import { mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import {
@@ -113,7 +113,13 @@ export class RaftDiskStorage {
     if (!Number.isSafeInteger(maxQueuedCalls) || maxQueuedCalls < 1) {
       throw new StorageUsageError(`maxQueuedCalls must be a positive integer, got ${maxQueuedCalls}`);
     }
-    await mkdir(dir, { recursive: true });
+    const madeDir = await mkdir(dir, { recursive: true });
+    // A new data directory must itself survive a crash, or the identity written into it could vanish.
+    // Every directory mkdir created has an entry in its parent to fsync, from `dir` up to the first one created.
+    for (let d = resolve(dir); madeDir !== undefined && dirname(d) !== d; d = dirname(d)) {
+      await fsyncDir(dirname(d));
+      if (d === resolve(madeDir)) break;
+    }
     const lock = await acquireDirLock(dir, options.isAlive ? { isAlive: options.isAlive } : {});
     let wal: SegmentedWal | undefined;
     try {
@@ -139,8 +145,9 @@ export class RaftDiskStorage {
           segmentBytes,
           maxRecordBytes,
           maxAppendBytes,
-          // A segment ends with at most one append past segmentBytes (plus its hard-state prelude).
-          maxSegmentFileBytes: segmentBytes + maxAppendBytes + maxRecordBytes,
+          // A segment ends with at most one append past segmentBytes (plus its hard-state prelude). The floor keeps
+          // segments written under a larger segmentBytes readable after the setting is lowered.
+          maxSegmentFileBytes: Math.max(1024 * MiB, segmentBytes + maxAppendBytes + maxRecordBytes),
           now: options.now ?? (() => performance.now()),
           ...(options.onFsync ? { onFsync: options.onFsync } : {}),
         },
