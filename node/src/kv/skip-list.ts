@@ -24,6 +24,7 @@ export class SkipList<V> {
     this.#random = random;
     this.#head = {
       key: new Uint8Array(0),
+      // The head is a sentinel before every key; its value is never read, so no V is needed to build it.
       value: undefined as unknown as V,
       next: new Array<undefined>(MAX_LEVEL),
     };

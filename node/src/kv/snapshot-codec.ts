@@ -103,6 +103,10 @@ export function decodeKvSnapshot(bytes: Uint8Array): DecodedKvSnapshot {
   const appliedIndex = r.u64('applied index');
   const revision = r.u64('revision');
   const clockMs = r.u64('clock');
+  // Each applied entry raises the revision by at most one.
+  if (revision > appliedIndex) {
+    throw new KvCodecError(`snapshot revision ${revision} is beyond its applied index ${appliedIndex}`);
+  }
 
   const entryCount = r.count('key count', MIN_ENTRY_BYTES);
   const entries: (readonly [Uint8Array, StoredValue])[] = [];

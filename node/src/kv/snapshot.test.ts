@@ -145,6 +145,8 @@ describe('KV snapshots', () => {
       sessions: [{ clientId: 'c', lastSequence: 1, lastSeenMs: 101, results: new Map() }],
     });
     expect(() => decodeKvSnapshot(lateSession)).toThrow(/seen after the snapshot's clock/);
+    const ahead = encodeKvSnapshot({ ...base, appliedIndex: 2, entries: [] });
+    expect(() => decodeKvSnapshot(ahead)).toThrow(/revision 3 is beyond its applied index 2/);
   });
 
   it('rejects bytes that are not a snapshot of this format', () => {
