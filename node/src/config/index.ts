@@ -4,6 +4,7 @@ export { ConfigError, describeProblem, type ConfigProblem, type ValueSource } fr
 export { formatHostPort, isWildcardHost, parseHostPort, type HostPort } from './host-port.js';
 export { helpRequested, parseNodeConfig, type Env, type NodeConfig } from './node-config.js';
 export { LOG_LEVELS, type InitialClusterState, type LogLevel } from './options.js';
+export { kvLimitsFromConfig } from './kv-limits.js';
 export { usage } from './usage.js';
 export type { InitialMember } from './value-parsers.js';
 export { configWarnings } from './warnings.js';

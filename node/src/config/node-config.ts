@@ -171,20 +171,19 @@ export function parseNodeConfig(argv: readonly string[], env: Env): NodeConfig {
     conflict('maxUncommittedBytes', `at least --max-request-bytes (${maxRequestBytes})`);
   }
 
-  const listens: [OptionKey, HostPort | undefined][] = [
+  // Each listen address is checked against those before it, so a clash is reported once, on the later flag.
+  const listens: readonly (readonly [OptionKey, HostPort | undefined])[] = [
     ['clientListen', clientListen],
     ['peerListen', peerListen],
     ['httpListen', httpListen],
   ];
-  for (let i = 0; i < listens.length; i++) {
-    for (let j = 0; j < i; j++) {
-      const [keyA, a] = listens[j] ?? ['clientListen', undefined];
-      const [keyB, b] = listens[i] ?? ['clientListen', undefined];
+  listens.forEach(([keyB, b], i) => {
+    for (const [keyA, a] of listens.slice(0, i)) {
       if (a !== undefined && b !== undefined && listenAddressesClash(a, b)) {
         conflict(keyB, `a port other than ${OPTIONS[keyA].flag}'s (${formatHostPort(a)})`);
       }
     }
-  }
+  });
 
   const advertiseClient = advertised('advertiseClient', advertiseClientFlag, 'clientListen', clientListen);
   const advertisePeer = advertised('advertisePeer', advertisePeerFlag, 'peerListen', peerListen);
