@@ -7,6 +7,8 @@ import { acquireDirLock, LOCK_FILE, processIsAlive } from './dir-lock.js';
 import { DirLockedError } from './errors.js';
 
 const fixture = fileURLToPath(new URL('./lock-holder.fixture.ts', import.meta.url));
+/** The repository root, where `--import tsx` resolves from node_modules whatever directory jest started in. */
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 let dir: string;
 beforeEach(async () => {
@@ -19,6 +21,7 @@ afterEach(async () => {
 /** Starts a process holding the lock; resolves once it reports it holds it. Bounded by jest's test timeout. */
 function startHolder(): Promise<{ child: ChildProcess; pid: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir], {
+    cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

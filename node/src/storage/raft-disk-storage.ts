@@ -279,6 +279,9 @@ export class RaftDiskStorage {
   /**
    * Deletes WAL segments whose entries are all at or below `index`. `index` may not pass the newest durable
    * snapshot, or recovery could not rebuild the state. Resolves to the number of segments deleted.
+   * Compacting to the newest snapshot's index means a damaged newest snapshot file cannot fall back to an older one
+   * (open() then fails with SnapshotCorruptionError); compacting to the oldest retained snapshot keeps that possible
+   * at the cost of a longer WAL.
    */
   compact(index: number): Promise<number> {
     return this.enqueue('compact', async () => {
