@@ -92,7 +92,8 @@ export class ClientCall<Req, Res> {
     if (this.outcomeValue !== undefined || this.ended) return;
     this.written += 1;
     const accepted = this.stream.write(message, (error: Error | null | undefined) => {
-      if (error === null || error === undefined) this.onContact();
+      // Before the peer answered, grpc-js accepts writes into its own buffer: that is not contact with the peer.
+      if ((error === null || error === undefined) && this.answered) this.onContact();
     });
     if (!accepted) this.writableValue = false;
   }

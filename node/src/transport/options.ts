@@ -23,6 +23,7 @@ export type DropReason =
 export interface TransportMetrics {
   batchSent?(peer: NodeId, messages: number, bytes: number): void;
   messagesDropped?(peer: NodeId, messages: number, reason: DropReason): void;
+  snapshotStarted?(peer: NodeId, bytes: number): void;
   snapshotSent?(peer: NodeId, ok: boolean, bytes: number, chunks: number): void;
   streamReconnect?(peer: NodeId): void;
   /** The peer's stream became connected (the peer answered it) or stopped being so. */

@@ -3,7 +3,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { ALL_MESSAGE_TYPES, LOCAL_MESSAGE_TYPES } from '../api/raft-message-codec.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { TransportUsageError } from './errors.js';
-import type { PeerTransportOptions } from './options.js';
+import type { DropReason, PeerTransportOptions } from './options.js';
 import { PeerTransport } from './peer-transport.js';
 import { deadAddress, message, Recorder, startServer, type TestServer } from './test-harness.js';
 
@@ -16,6 +16,7 @@ interface Harness {
   readonly snapshotStatus: Recorder<{ peer: NodeId; ok: boolean }>;
   readonly batches: Recorder<{ peer: NodeId; messages: number; bytes: number }>;
   readonly connections: Recorder<{ peer: NodeId; connected: boolean }>;
+  readonly dropped: Recorder<{ peer: NodeId; count: number; reason: DropReason }>;
   readonly addresses: Map<NodeId, string>;
 }
 
@@ -27,6 +28,7 @@ function harness(overrides: Partial<PeerTransportOptions> = {}): Harness {
   const snapshotStatus = new Recorder<{ peer: NodeId; ok: boolean }>();
   const batches = new Recorder<{ peer: NodeId; messages: number; bytes: number }>();
   const connections = new Recorder<{ peer: NodeId; connected: boolean }>();
+  const dropped = new Recorder<{ peer: NodeId; count: number; reason: DropReason }>();
   const addresses = new Map<NodeId, string>();
   const transport = new PeerTransport({
     shardId: 1,
@@ -40,11 +42,12 @@ function harness(overrides: Partial<PeerTransportOptions> = {}): Harness {
     metrics: {
       batchSent: (peer, messages, bytes) => batches.push({ peer, messages, bytes }),
       connectionChanged: (peer, connected) => connections.push({ peer, connected }),
+      messagesDropped: (peer, count, reason) => dropped.push({ peer, count, reason }),
     },
     ...overrides,
   });
   open.push(transport);
-  return { transport, unreachable, snapshotStatus, batches, connections, addresses };
+  return { transport, unreachable, snapshotStatus, batches, connections, dropped, addresses };
 }
 
 async function server(member: NodeId, port?: number, maxSnapshotBytes?: number): Promise<TestServer> {
@@ -300,7 +303,7 @@ describe('PeerTransport', () => {
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     try {
       const h = harness({ timeouts: { closeMs: 300, endTimeoutMs: 1000 } });
-      h.addresses.set('gone', `127.0.0.1:${port}`).set('silent', `127.0.0.1:${port}`);
+      h.addresses.set('silent', `127.0.0.1:${port}`); // 'gone' has no address: its message stays queued
       h.addresses.set('dead', await deadAddress());
       h.transport.send([
         message('app', 'a', 'gone', 1),
@@ -308,8 +311,13 @@ describe('PeerTransport', () => {
         message('app', 'a', 'dead', 1),
       ]);
       h.transport.send([snap('silent', randomBytes(100_000))]);
-      expect(h.transport.peerStats('gone')?.queuedMessages).toBeGreaterThanOrEqual(0);
+      expect(h.transport.peerStats('gone')?.queuedMessages).toBe(1);
       h.transport.removePeer('gone');
+      await h.dropped.waitFor(
+        (d) => d.some((x) => x.peer === 'gone' && x.reason === 'removed'),
+        2000,
+        'drop',
+      );
       expect(h.transport.peerStats('gone')).toBeUndefined();
       expect(h.transport.peerIds().sort()).toEqual(['dead', 'silent']);
       const startedMs = performance.now();
@@ -324,5 +332,89 @@ describe('PeerTransport', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  });
+
+  it('rotates the stream after streamMaxAgeMs without losing or reordering messages', async () => {
+    const h = harness({ timeouts: { streamMaxAgeMs: 150, endTimeoutMs: 1000, closeMs: 2000 } });
+    const b = await server('b');
+    h.addresses.set('b', b.address);
+    let sent = 0;
+    // Keep sending until three streams have been answered: two rotations happened under traffic.
+    while (h.connections.items.filter((x) => x.connected).length < 3) {
+      h.transport.send([message('app', 'a', 'b', sent), message('heartbeat', 'a', 'b', sent + 1)]);
+      sent += 2;
+      await b.delivered.waitFor((d) => d.length >= sent, 2000, `message ${sent}`);
+      if (sent > 100_000) throw new Error('no rotation after 100000 messages');
+    }
+    expect(messagesOf(b).map((m) => m.index)).toEqual(Array.from({ length: sent }, (_, i) => i));
+    expect(h.unreachable.items).toEqual([]);
+    expect(h.transport.peerStats('b')?.lastSendError).toBeUndefined();
+  });
+
+  it('close() flushes what is queued to reachable peers before ending their streams', async () => {
+    const h = harness();
+    const b = await server('b');
+    h.addresses.set('b', b.address);
+    const sent = Array.from({ length: 300 }, (_, i) => message('app', 'a', 'b', i));
+    h.transport.send(sent);
+    await h.transport.close();
+    expect(messagesOf(b)).toEqual(sent);
+  });
+
+  it('drops a single message larger than maxMessageBytes and reports it; a lone large one goes alone', async () => {
+    const h = harness({
+      limits: { maxMessageBytes: 64 * 1024, maxBatchBytes: 16 * 1024, snapshotChunkBytes: 16 * 1024 },
+    });
+    const b = await server('b');
+    h.addresses.set('b', b.address);
+    const withData = (index: number, bytes: number): Message => ({
+      ...message('app', 'a', 'b', index),
+      entries: [{ term: 3, index: index + 1, type: 'normal', data: new Uint8Array(bytes) }],
+    });
+    h.transport.send([withData(1, 100 * 1024), withData(2, 40 * 1024), message('heartbeat', 'a', 'b', 3)]);
+    await b.delivered.waitFor((d) => d.length === 2, 3000, 'the two sendable messages');
+    expect(messagesOf(b).map((m) => m.index)).toEqual([2, 3]);
+    expect(h.dropped.items).toEqual([{ peer: 'b', count: 1, reason: 'tooLarge' }]);
+    expect(h.unreachable.items).toEqual(['b']);
+    expect(h.batches.items.map((x) => x.messages)).toEqual([1, 1]); // 40 KiB alone, then the heartbeat
+  });
+
+  it('keeps one snapshot waiting per peer: a newer one supersedes it, reported failed after send() returns', async () => {
+    const sockets: Socket[] = [];
+    const silent: NetServer = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    try {
+      const started = new Recorder<NodeId>();
+      const h = harness({ metrics: { snapshotStarted: (peer) => started.push(peer) } });
+      h.addresses.set('b', `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`);
+      h.transport.send([snap('b', randomBytes(10))]);
+      await started.waitFor((s) => s.length === 1, 1000, 'the first snapshot to start');
+      expect(h.transport.peerStats('b')?.snapshotInFlight).toBe(true);
+      h.transport.send([snap('b', randomBytes(10))]);
+      h.transport.send([snap('b', randomBytes(10))]);
+      expect(h.snapshotStatus.items).toEqual([]); // not re-entrant
+      await h.snapshotStatus.waitFor((s) => s.length === 1, 1000, 'the superseded snapshot');
+      expect(h.snapshotStatus.items).toEqual([{ peer: 'b', ok: false }]);
+      expect(started.items).toEqual(['b']); // the stuck one is still the only one sending
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('reports a peer without an address unreachable and keeps its messages, bounded', async () => {
+    const h = harness({ limits: { maxQueuedMessages: 3 } });
+    h.transport.send([1, 2, 3, 4].map((i) => message('app', 'a', 'nowhere', i)));
+    await h.unreachable.waitFor(
+      (ids) => ids.length >= 2,
+      3000,
+      'two reports: the overflow and the failed connect',
+    );
+    expect(h.unreachable.items.every((id) => id === 'nowhere')).toBe(true);
+    const stats = h.transport.peerStats('nowhere');
+    expect(stats?.queuedMessages).toBe(3);
+    expect(stats?.lastSendError).toBe('no address known for peer');
+    expect(stats?.connected).toBe(false);
   });
 });

@@ -54,7 +54,8 @@ export class SnapshotSender {
     }
     if (this.pending !== undefined) {
       this.ctx.metrics.messagesDropped?.(this.ctx.peer, 1, 'superseded');
-      this.ctx.onSnapshotStatus(this.ctx.peer, false);
+      // Reported after send() returns: the host is inside its Ready handling and must not be re-entered.
+      queueMicrotask(() => this.ctx.onSnapshotStatus(this.ctx.peer, false));
     }
     this.pending = message;
     this.wake.notify();
@@ -87,6 +88,7 @@ export class SnapshotSender {
     const snapshot = message.snapshot;
     const peer = this.ctx.peer;
     if (snapshot === undefined) return false; // send() refuses these; kept total for the type checker
+    this.ctx.metrics.snapshotStarted?.(peer, snapshot.data.length);
     const client = this.ctx.channel.connect();
     if (client === undefined) {
       this.ctx.logger.warn({ peer }, 'cannot send snapshot: no address known for peer');

@@ -101,6 +101,8 @@ export class StreamWorker {
       const client = this.ctx.channel.connect();
       if (client === undefined) {
         this.lastSendError = 'no address known for peer';
+        if (this.mode === 'draining') break;
+        if (this.queue.length > 0) this.ctx.onUnreachable(this.ctx.peer);
         if (!(await this.backOff())) break;
         continue;
       }
