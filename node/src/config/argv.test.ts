@@ -29,7 +29,11 @@ describe('splitArgv', () => {
   it('reports a value-taking flag with no value', () => {
     const r = splitArgv(['--name', '--fsync'], flags);
     expect(r.problems).toEqual([
-      { flag: '--name', envVar: 'RAFTSTORE_NAME', expected: 'a value: --name=VALUE or --name VALUE' },
+      {
+        flag: '--name',
+        envVar: 'RAFTSTORE_NAME',
+        expected: 'missing value: use --name=VALUE or --name VALUE',
+      },
     ]);
     expect(splitArgv(['--name'], flags).problems).toHaveLength(1);
   });
@@ -37,8 +41,8 @@ describe('splitArgv', () => {
   it('reports unknown flags with the nearest known one', () => {
     const r = splitArgv(['--nmae=a', '--zzzzzzzz=1'], flags);
     expect(r.problems.map((p) => p.expected)).toEqual([
-      'a known flag (see --help); did you mean --name (RAFTSTORE_NAME)?',
-      'a known flag (see --help)',
+      'unknown flag (see --help); did you mean --name (RAFTSTORE_NAME)?',
+      'unknown flag (see --help)',
     ]);
   });
 
@@ -74,7 +78,11 @@ describe('splitArgv', () => {
     );
     expect(r.values.size).toBe(0);
     expect(r.problems).toEqual([
-      { flag: 'command line', envVar: '', expected: `at most ${MAX_ARGS} arguments, got ${MAX_ARGS + 1}` },
+      {
+        flag: 'command line',
+        envVar: '',
+        expected: `too many arguments (${MAX_ARGS + 1}; at most ${MAX_ARGS})`,
+      },
     ]);
   });
 });

@@ -31,7 +31,11 @@ export function splitArgv(argv: readonly string[], flags: ReadonlyMap<string, Fl
       values,
       help,
       problems: [
-        { flag: 'command line', envVar: '', expected: `at most ${MAX_ARGS} arguments, got ${argv.length}` },
+        {
+          flag: 'command line',
+          envVar: '',
+          expected: `too many arguments (${argv.length}; at most ${MAX_ARGS})`,
+        },
       ],
     };
   }
@@ -45,7 +49,7 @@ export function splitArgv(argv: readonly string[], flags: ReadonlyMap<string, Fl
       problems.push({
         flag: arg,
         envVar: '',
-        expected: 'a flag starting with --; values go after --flag= or --flag',
+        expected: 'unexpected argument: flags start with --, and values follow --flag= or --flag',
       });
       continue;
     }
@@ -55,7 +59,7 @@ export function splitArgv(argv: readonly string[], flags: ReadonlyMap<string, Fl
     if (info === undefined) {
       const near = nearestFlag(flag, [...flags.keys()]);
       const hint = near === undefined ? '' : `; did you mean ${near} (${flags.get(near)?.env ?? ''})?`;
-      problems.push({ flag, envVar: '', expected: `a known flag (see --help)${hint}` });
+      problems.push({ flag, envVar: '', expected: `unknown flag (see --help)${hint}` });
       continue;
     }
     let value: string;
@@ -69,7 +73,11 @@ export function splitArgv(argv: readonly string[], flags: ReadonlyMap<string, Fl
       } else if (info.isBoolean) {
         value = 'true';
       } else {
-        problems.push({ flag, envVar: info.env, expected: `a value: ${flag}=VALUE or ${flag} VALUE` });
+        problems.push({
+          flag,
+          envVar: info.env,
+          expected: `missing value: use ${flag}=VALUE or ${flag} VALUE`,
+        });
         continue;
       }
     }

@@ -13,7 +13,10 @@ export interface ConfigProblem {
   /** The offending raw value, when there is one (a missing required setting has none). */
   readonly value?: string;
   readonly source?: ValueSource;
-  /** What was expected instead, as a phrase a user can act on. */
+  /**
+   * What was expected instead, as a phrase a user can act on. Without a value it is shown on its own, so it is then
+   * a whole statement ("required: set --name or RAFTSTORE_NAME").
+   */
   readonly expected: string;
 }
 

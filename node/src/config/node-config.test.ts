@@ -225,8 +225,8 @@ describe('single-setting rules', () => {
 
   it('reports unknown flags, positional arguments and repeated flags', () => {
     expect(messagesOf([...BASE, '--sahrd=1', 'extra', '--shard=1', '--shard=2'])).toEqual([
-      '--sahrd: a known flag (see --help); did you mean --shard (RAFTSTORE_SHARD)?',
-      'extra: a flag starting with --; values go after --flag= or --flag',
+      '--sahrd: unknown flag (see --help); did you mean --shard (RAFTSTORE_SHARD)?',
+      'extra: unexpected argument: flags start with --, and values follow --flag= or --flag',
       '--shard (RAFTSTORE_SHARD): got "2" from --shard; expected the flag at most once (it was already given as "1")',
     ]);
   });
