@@ -119,6 +119,7 @@ export class RaftReplica<R> {
   private inboxReads: Waiter<void>[] = [];
   private inboxTransfers: NodeId[] = [];
   private inboxTicks = 0;
+  private snapshotRequests: Waiter<Snapshot>[] = [];
   private wake: (() => void) | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
@@ -249,6 +250,19 @@ export class RaftReplica<R> {
     return promise;
   }
 
+  /** Takes a snapshot now (admin request); resolves with it once it is durable. */
+  requestSnapshot(): Promise<Snapshot> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    const { promise, waiter } = deferred<Snapshot>(
+      this.options.requestTimeoutMs,
+      () => new ReplicaTimeoutError('the snapshot did not complete in time'),
+    );
+    this.snapshotRequests.push(waiter);
+    this.poke();
+    return promise;
+  }
+
   /**
    * Hands leadership to `to` (or to the most caught-up voter) and resolves once this member is no longer leader.
    * Rejects on timeout (the transfer is abandoned after an election timeout).
@@ -297,7 +311,8 @@ export class RaftReplica<R> {
       this.inboxProposals.length > 0 ||
       this.inboxConfChanges.length > 0 ||
       this.inboxReads.length > 0 ||
-      this.inboxTransfers.length > 0
+      this.inboxTransfers.length > 0 ||
+      this.snapshotRequests.length > 0
     );
   }
 
@@ -310,6 +325,7 @@ export class RaftReplica<R> {
         }
         this.feedInputs();
         if (this.options.node.hasReady()) await this.handleReady();
+        if (this.snapshotRequests.length > 0) await this.snapshotOnRequest();
       }
     } catch (err) {
       this.fatal = err instanceof Error ? err : new Error(String(err));
@@ -462,9 +478,23 @@ export class RaftReplica<R> {
     }
   }
 
+  private async snapshotOnRequest(): Promise<void> {
+    const waiters = this.snapshotRequests.splice(0);
+    try {
+      if (this.machine.appliedIndex > this.lastSnapshotIndex) await this.takeSnapshot();
+      for (const w of waiters) w.resolve(this.options.storage.snapshot());
+    } catch (err) {
+      for (const w of waiters) w.reject(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
   private async maybeSnapshot(): Promise<void> {
-    const applied = this.machine.appliedIndex;
-    if (applied - this.lastSnapshotIndex < this.options.snapshotEntries) return;
+    if (this.machine.appliedIndex - this.lastSnapshotIndex >= this.options.snapshotEntries)
+      await this.takeSnapshot();
+  }
+
+  private async takeSnapshot(): Promise<void> {
     const started = performance.now();
     const data = encodeSnapshotEnvelope({
       members: this.options.directory.all(),
@@ -482,6 +512,7 @@ export class RaftReplica<R> {
     for (const p of this.inboxProposals.splice(0)) p.waiter.reject(error);
     for (const c of this.inboxConfChanges.splice(0)) c.waiter.reject(error);
     for (const r of this.inboxReads.splice(0)) r.reject(error);
+    for (const w of this.snapshotRequests.splice(0)) w.reject(error);
     this.proposals.rejectAll(error);
     this.confChanges.rejectAll(error);
     this.reads.rejectAll(error);

@@ -53,7 +53,3 @@ export function isServiceError(err: unknown): err is ServiceError {
     typeof (err as Partial<ServiceError>).details === 'string'
   );
 }
-
-export function statusName(code: status): string {
-  return status[code] ?? String(code);
-}

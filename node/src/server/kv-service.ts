@@ -91,7 +91,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
           'forwarded to a member that is no longer the leader; retry',
         );
       }
-      const address = replica.directory.get(leader)?.clientAddress;
+      const address = replica.directory.get(leader)?.peerAddress;
       if (!address)
         throw new StatusError(status.UNAVAILABLE, `the address of leader ${leader} is not known yet`);
       return forward(address);

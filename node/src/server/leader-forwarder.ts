@@ -1,4 +1,5 @@
-// Forwards a write (or an admin request) received by a follower to the leader, so any member behind a Kubernetes
+// Forwards a write (or an admin request) received by a follower to the leader's peer endpoint (which serves KV and
+// Cluster too: founding members know each other only by peer address), so any member behind a Kubernetes
 // Service can serve any request. One long-lived channel per leader address; a forwarded request is marked so the
 // receiver never forwards it again (no loops during leader changes).
 import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';

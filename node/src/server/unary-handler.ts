@@ -1,11 +1,11 @@
 // Adapts an async request handler to grpc-js's callback style, with one place for error mapping, metrics and the
 // in-flight bound (past it, requests fail fast with RESOURCE_EXHAUSTED instead of queueing without limit).
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { statusName, statusOf } from './grpc-errors.js';
+import { statusOf } from './grpc-errors.js';
 
+/** Metrics hook: called when a request starts; the returned function is called once with its final status. */
 export interface RpcObserver {
-  onRequest?(service: string, method: string, code: string, seconds: number): void;
-  onInFlight?(service: string, delta: number): void;
+  startRequest?(service: string, method: string): (code: status) => void;
 }
 
 export interface InFlightLimit {
@@ -21,29 +21,23 @@ export function unaryHandler<Req, Res>(
   handle: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
-    const started = performance.now();
-    const finish = (code: status): void => {
-      observer?.onRequest?.(service, method, statusName(code), (performance.now() - started) / 1000);
-    };
+    const end = observer?.startRequest?.(service, method);
     if (limit.current >= limit.max) {
-      finish(status.RESOURCE_EXHAUSTED);
+      end?.(status.RESOURCE_EXHAUSTED);
       callback({ code: status.RESOURCE_EXHAUSTED, details: `more than ${limit.max} requests in flight` });
       return;
     }
     limit.current++;
-    observer?.onInFlight?.(service, 1);
     handle(call.request, call).then(
       (response) => {
         limit.current--;
-        observer?.onInFlight?.(service, -1);
-        finish(status.OK);
+        end?.(status.OK);
         callback(null, response);
       },
       (err: unknown) => {
         limit.current--;
-        observer?.onInFlight?.(service, -1);
         const { code, details } = statusOf(err);
-        finish(code);
+        end?.(code);
         callback({ code, details });
       },
     );

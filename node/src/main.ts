@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// The datastore node's entry point: one member of one shard per process (one pod).
+// Exit codes: 0 after a clean shutdown, 1 on a fatal error, 2 on invalid configuration.
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './config/config-error.js';
+import { helpRequested, parseNodeConfig } from './config/node-config.js';
+import { usage } from './config/usage.js';
+import { NodeProcess } from './process/node-process.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return process.env['RAFTSTORE_VERSION'] ?? pkg.version ?? 'unknown';
+  } catch {
+    return process.env['RAFTSTORE_VERSION'] ?? 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (helpRequested(argv)) {
+    console.log(usage());
+    return;
+  }
+  let config;
+  try {
+    config = parseNodeConfig(argv, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+  let proc: NodeProcess | undefined;
+  const fail = (error: Error): void => {
+    console.error(`raftstore node: fatal: ${error.message}`);
+    // Give the logger a moment, then stop: continuing after a disk or invariant failure could lose data.
+    setTimeout(() => process.exit(1), 100).unref();
+    void proc?.shutdown('fatal error').finally(() => process.exit(1));
+  };
+  proc = await NodeProcess.start({ config, version: version(), onFatal: fail });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      console.error(`raftstore node: second ${signal}, exiting at once`);
+      process.exit(1);
+    }
+    const hardStop = setTimeout(() => {
+      console.error('raftstore node: shutdown grace period exceeded, exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 1000);
+    hardStop.unref();
+    proc!.shutdown(signal).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`raftstore node: shutdown failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((err: unknown) => {
+  console.error(`raftstore node: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,419 @@
+// One datastore member as a process: storage, Raft replica, peer transport, gRPC servers and the HTTP probe server,
+// wired together. Start order: decide how to start, open storage, rebuild the in-memory log, start serving.
+// Stop order (SIGTERM): hand leadership away, stop taking requests, drain, sync, close.
+import { credentials, Metadata, Server, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClusterClient, ClusterService, type StatusResponse } from '../api/generated/raftstore/v1/cluster.js';
+import { KVService } from '../api/generated/raftstore/v1/kv.js';
+import { RaftService } from '../api/generated/raftstore/v1/raft.js';
+import type { NodeConfig } from '../config/node-config.js';
+import { DEFAULT_KV_LIMITS, type KvLimits } from '../kv/limits.js';
+import { KvStateMachine } from '../kv/state-machine.js';
+import type { ApplyOutcome } from '../kv/types.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { NodeMetrics } from '../observability/node-metrics.js';
+import { ObservabilityHttpServer, type ReadinessCheck } from '../observability/http-server.js';
+import { appliedCaughtUpCheck, hasLeaderCheck, readinessOf } from '../observability/readiness.js';
+import { raftStatusToJson } from '../observability/status-json.js';
+import { MemoryStorage } from '../raft/memory-storage.js';
+import { RawNode } from '../raft/raw-node.js';
+import type { RaftStatus } from '../raft/types.js';
+import { MemberDirectory, type MemberInfo } from '../replica/member-directory.js';
+import { RaftReplica } from '../replica/raft-replica.js';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from '../replica/snapshot-envelope.js';
+import { createClusterService } from '../server/cluster-service.js';
+import { createKvService } from '../server/kv-service.js';
+import { LeaderForwarder } from '../server/leader-forwarder.js';
+import type { RpcObserver } from '../server/unary-handler.js';
+import { RaftDiskStorage } from '../storage/raft-disk-storage.js';
+import { createRaftService } from '../transport/raft-service.js';
+import { PeerTransport } from '../transport/peer-transport.js';
+import { DiskPersistence } from './disk-persistence.js';
+import { decideStartMode, startModeReason, type StartMode } from './start-mode.js';
+
+const HEALTH_SERVICE = 'raftstore.v1.KV';
+/** A member whose applied index trails commit by more than this is not ready for traffic. */
+const READY_MAX_APPLY_LAG = 1000;
+/** Learners this close to the leader may be promoted. */
+const MAX_PROMOTE_LAG = 1000;
+
+function hostPort(hp: { host: string; port: number }): string {
+  return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}
+
+/** etcd's learner-aware readiness, but a learner that is caught up may serve (it forwards and uses ReadIndex). */
+function memberOfConfigurationCheck(status: RaftStatus): ReadinessCheck {
+  const member = status.config.voters.includes(status.id) || status.config.learners.includes(status.id);
+  return member
+    ? { name: 'member', ok: true, message: `${status.id} is in the configuration` }
+    : { name: 'member', ok: false, message: `${status.id} is not (or no longer) in the configuration` };
+}
+
+function bindServer(server: Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    );
+  });
+}
+
+function shutdownServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Asks the founding peers whether a cluster already exists (a wiped founder must not found it again). */
+async function peersReportExistingCluster(config: NodeConfig, logger: Logger): Promise<boolean> {
+  const others = config.initialMembers.filter((m) => m.name !== config.name);
+  const answers = await Promise.all(
+    others.map(
+      (m) =>
+        new Promise<StatusResponse | undefined>((resolve) => {
+          const client = new ClusterClient(hostPort(m.peerAddress), credentials.createInsecure());
+          client.status(
+            { shardId: config.shard },
+            new Metadata(),
+            { deadline: Date.now() + 1500 },
+            (err: ServiceError | null, res: StatusResponse) => {
+              client.close();
+              resolve(err ? undefined : res);
+            },
+          );
+        }),
+    ),
+  );
+  const existing = answers.find((a) => a !== undefined && a.commit > 1);
+  if (existing)
+    logger.warn({ peer: existing.member, commit: existing.commit }, 'a founding peer already has a cluster');
+  return existing !== undefined;
+}
+
+export interface NodeProcessOptions {
+  readonly config: NodeConfig;
+  readonly version: string;
+  /** Called when the member cannot go on (disk failure, invariant): the caller exits non-zero. */
+  readonly onFatal: (error: Error) => void;
+}
+
+export class NodeProcess {
+  private metricsTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly logger: Logger,
+    readonly mode: StartMode,
+    private readonly storage: RaftDiskStorage,
+    readonly replica: RaftReplica<ApplyOutcome>,
+    private readonly transport: PeerTransport,
+    private readonly clientServer: Server,
+    private readonly peerServer: Server,
+    private readonly health: HealthImplementation,
+    private readonly http: ObservabilityHttpServer,
+    private readonly forwarder: LeaderForwarder,
+    readonly metrics: NodeMetrics,
+    readonly ports: { client: number; peer: number; http: number },
+  ) {}
+
+  static async start(options: NodeProcessOptions): Promise<NodeProcess> {
+    const { config } = options;
+    const logger = createLogger({
+      level: config.logLevel,
+      cluster: config.clusterId,
+      shard: config.shard,
+      member: config.name,
+    });
+    const metrics = new NodeMetrics();
+    await mkdir(config.dataDir, { recursive: true });
+
+    const freshDirectory = !existsSync(join(config.dataDir, 'IDENTITY'));
+    const facts = {
+      freshDirectory,
+      initialClusterState: config.initialClusterState,
+      peersReportExistingCluster:
+        freshDirectory && config.initialClusterState === 'new'
+          ? await peersReportExistingCluster(config, logger)
+          : false,
+    };
+    const mode = decideStartMode(facts);
+    logger.info({ mode }, startModeReason(mode, facts));
+
+    const storage = await RaftDiskStorage.open(config.dataDir, {
+      identity: {
+        clusterId: config.clusterId,
+        shardId: String(config.shard),
+        memberName: config.name,
+        // Founders are known to each other by name; every later incarnation gets a unique id.
+        ...(mode === 'bootstrap' ? { nodeId: config.name } : {}),
+      },
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      onFsync: (ms, bytes) => {
+        metrics.observeFsync(ms);
+        metrics.observeWalAppend(bytes);
+      },
+    });
+    const identity = storage.identity;
+    if (storage.report.truncatedTail)
+      logger.warn({ tail: storage.report.truncatedTail }, 'cut a torn WAL tail');
+
+    const initialMembers: MemberInfo[] = config.initialMembers.map((m) => ({
+      id: m.name,
+      name: m.name,
+      peerAddress: hostPort(m.peerAddress),
+      clientAddress: m.name === config.name ? hostPort(config.advertiseClient) : '',
+    }));
+    const directory = new MemberDirectory(initialMembers);
+    directory.set({
+      id: identity.nodeId,
+      name: config.name,
+      peerAddress: hostPort(config.advertisePeer),
+      clientAddress: hostPort(config.advertiseClient),
+    });
+
+    // Rebuild the in-memory log and the state machine.
+    let memory: MemoryStorage;
+    let machine = new KvStateMachine();
+    if (mode === 'bootstrap') {
+      const envelope = encodeSnapshotEnvelope({ members: initialMembers, machine: machine.snapshot() });
+      memory = MemoryStorage.bootstrap(
+        initialMembers.map((m) => m.id),
+        envelope,
+      );
+      await storage.append(memory.initialState().hardState, [], memory.snapshot());
+    } else {
+      memory = new MemoryStorage();
+      const recovered = storage.takeRecoveredState();
+      if (recovered.snapshot) {
+        memory.applySnapshot(recovered.snapshot);
+        const envelope = decodeSnapshotEnvelope(recovered.snapshot.data);
+        machine = KvStateMachine.restore(envelope.machine);
+        for (const m of envelope.members) if (m.id !== identity.nodeId) directory.set(m);
+      }
+      memory.append(recovered.entries);
+      if (recovered.hardState) memory.setHardState(recovered.hardState);
+    }
+    const applied = memory.snapshot().metadata.index;
+
+    const node = new RawNode({
+      id: identity.nodeId,
+      storage: memory,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      applied,
+      maxEntriesBytesPerMessage: 1024 * 1024,
+      maxInflightMessages: 256,
+      maxUncommittedEntriesBytes: config.maxUncommittedBytes,
+      preVote: true,
+      checkQuorum: true,
+      random: Math.random,
+    });
+
+    // The transport and the replica refer to each other through these late-bound callbacks.
+    let replicaRef: RaftReplica<ApplyOutcome> | undefined;
+    const transport = new PeerTransport({
+      shardId: config.shard,
+      selfId: identity.nodeId,
+      resolve: (id) => directory.get(id)?.peerAddress,
+      onUnreachable: (id) => replicaRef?.reportUnreachable(id),
+      onSnapshotStatus: (id, ok) => replicaRef?.reportSnapshot(id, ok),
+      logger: logger.child({ component: 'transport' }),
+      limits: { maxMessageBytes: config.maxRequestBytes + 1024 * 1024 },
+    });
+
+    let fatal: ((e: Error) => void) | undefined;
+    const replica = new RaftReplica<ApplyOutcome>({
+      node,
+      storage: memory,
+      persistence: new DiskPersistence(storage),
+      machine,
+      restoreMachine: (bytes) => KvStateMachine.restore(bytes),
+      directory,
+      send: (messages) => transport.send(messages),
+      tickMs: config.tickMs,
+      electionTicks: config.electionTicks,
+      snapshotEntries: config.snapshotEntries,
+      snapshotRetainEntries: config.snapshotRetainEntries,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxQueuedRequests: 50_000,
+      maxBatchEntries: 4096,
+      logger: logger.child({ component: 'replica' }),
+      observer: {
+        ...metrics.replicaObserver(),
+        onLeaderChange: (leader, term) => logger.info({ leader, term }, 'leadership changed'),
+      },
+      onRemoved: () =>
+        logger.warn('removed from the configuration; this member no longer takes part in the cluster'),
+      onFatal: (e) => fatal?.(e),
+    });
+    replicaRef = replica;
+
+    const limits: KvLimits = {
+      ...DEFAULT_KV_LIMITS,
+      maxKeyBytes: config.maxKeyBytes,
+      maxValueBytes: config.maxValueBytes,
+      maxTxnOps: config.maxTxnOps,
+    };
+    const forwarder = new LeaderForwarder(config.requestTimeoutMs, config.maxRequestBytes + 1024 * 1024);
+    const rpcObserver: RpcObserver = {
+      startRequest: (service, method) => metrics.startGrpcRequest(service, method),
+    };
+    const kv = createKvService({
+      shardId: config.shard,
+      memberName: config.name,
+      replica,
+      limits,
+      forwarder,
+      now: Date.now,
+      maxInFlight: 20_000,
+      observer: rpcObserver,
+    });
+    const cluster = createClusterService({
+      shardId: config.shard,
+      memberName: config.name,
+      incarnation: identity.incarnationId,
+      version: options.version,
+      replica,
+      forwarder,
+      lastContactMs: (id) => {
+        const at = transport.peerStats(id)?.lastContactMs;
+        return at === undefined ? undefined : Math.max(0, Date.now() - at);
+      },
+      maxPromoteLagEntries: MAX_PROMOTE_LAG,
+      maxInFlight: 1000,
+      observer: rpcObserver,
+    });
+    const serverOptions = {
+      'grpc.max_receive_message_length': config.maxRequestBytes,
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    };
+    const clientServer = new Server(serverOptions);
+    clientServer.addService(KVService, kv);
+    clientServer.addService(ClusterService, cluster);
+    const health = new HealthImplementation({ '': 'NOT_SERVING', [HEALTH_SERVICE]: 'NOT_SERVING' });
+    health.addToServer(clientServer);
+
+    const peerServer = new Server({
+      ...serverOptions,
+      'grpc.max_receive_message_length': Math.max(config.maxRequestBytes, 8 * 1024 * 1024),
+    });
+    peerServer.addService(
+      RaftService,
+      createRaftService({
+        localMember: (shardId) => (shardId === config.shard ? identity.nodeId : undefined),
+        deliver: (_shardId, message) => replica.deliver(message),
+        maxSnapshotBytes: 4 * 1024 * 1024 * 1024,
+        logger: logger.child({ component: 'raft-service' }),
+      }),
+    );
+    peerServer.addService(KVService, kv);
+    peerServer.addService(ClusterService, cluster);
+
+    const clientPort = await bindServer(clientServer, hostPort(config.clientListen));
+    const peerPort = await bindServer(peerServer, hostPort(config.peerListen));
+
+    const http = new ObservabilityHttpServer({
+      host: config.httpListen.host,
+      port: config.httpListen.port,
+      live: () => replica.failure === undefined,
+      readiness: () => {
+        const st = replica.status();
+        return readinessOf([
+          memberOfConfigurationCheck(st),
+          hasLeaderCheck(st),
+          appliedCaughtUpCheck({ ...st, applied: replica.stateMachine.appliedIndex }, READY_MAX_APPLY_LAG),
+        ]);
+      },
+      metrics,
+      status: () => ({
+        member: config.name,
+        id: identity.nodeId,
+        incarnation: identity.incarnationId,
+        version: options.version,
+        mode,
+        raft: raftStatusToJson(replica.status()),
+        members: directory.all(),
+      }),
+      logger,
+    });
+    const httpAddress = await http.start();
+
+    const proc = new NodeProcess(
+      config,
+      logger,
+      mode,
+      storage,
+      replica,
+      transport,
+      clientServer,
+      peerServer,
+      health,
+      http,
+      forwarder,
+      metrics,
+      { client: clientPort, peer: peerPort, http: httpAddress.port },
+    );
+    fatal = (e) => options.onFatal(e);
+    replica.start();
+    health.setStatus('', 'SERVING');
+    health.setStatus(HEALTH_SERVICE, 'SERVING');
+    proc.metricsTimer = setInterval(() => metrics.setRaftStatus(replica.status()), 1000);
+    proc.metricsTimer.unref();
+    logger.info(
+      { id: identity.nodeId, clientPort, peerPort, httpPort: httpAddress.port, mode },
+      'member started',
+    );
+    return proc;
+  }
+
+  /**
+   * Graceful stop within the configured grace period: a leader first hands leadership to the most caught-up
+   * voter (so clients see a ~one-round-trip pause instead of an election timeout), then requests drain.
+   */
+  shutdown(reason: string): Promise<void> {
+    this.stopping ??= this.doShutdown(reason);
+    return this.stopping;
+  }
+
+  private async doShutdown(reason: string): Promise<void> {
+    const started = Date.now();
+    const grace = this.config.shutdownGraceMs;
+    this.logger.info({ reason }, 'shutting down');
+    const st = this.replica.status();
+    if (st.role === 'leader' && st.config.voters.length > 1 && !this.replica.failure) {
+      try {
+        const next = await this.replica.transferLeadership();
+        this.logger.info({ next, ms: Date.now() - started }, 'handed leadership over before stopping');
+      } catch (err) {
+        this.logger.warn({ err }, 'could not hand leadership over; the others will elect a leader');
+      }
+    }
+    this.health.setStatus('', 'NOT_SERVING');
+    this.health.setStatus(HEALTH_SERVICE, 'NOT_SERVING');
+    const remaining = (): number => Math.max(100, grace - (Date.now() - started));
+    await shutdownServer(this.clientServer, remaining() / 2);
+    await this.replica.stop();
+    await shutdownServer(this.peerServer, Math.min(1000, remaining()));
+    await this.transport.close();
+    this.forwarder.close();
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    await this.storage.close();
+    await this.http.close();
+    this.logger.info({ ms: Date.now() - started }, 'stopped');
+  }
+}
