@@ -87,10 +87,7 @@ describe('member identity', () => {
     await rm(join(dir, IDENTITY_FILE));
     await loadOrCreateIdentity(dir, me, { ...opts, dataPresent: false });
     const stored = JSON.parse(await readFile(join(dir, IDENTITY_FILE), 'utf8')) as Record<string, unknown>;
-    await writeFile(
-      join(dir, IDENTITY_FILE),
-      JSON.stringify({ ...stored, incarnationId: 'xyz' }),
-    );
+    await writeFile(join(dir, IDENTITY_FILE), JSON.stringify({ ...stored, incarnationId: 'xyz' }));
     await expect(loadOrCreateIdentity(dir, me, opts)).rejects.toThrow(/incarnationId is not 32 hex digits/);
   });
 

@@ -75,10 +75,18 @@ interface Counts {
   overwrites: number;
   leaderSnapshots: number;
   compactions: number;
+  rollovers: number;
 }
 
 async function runSeed(seed: number, steps: number): Promise<Counts> {
-  const counts: Counts = { restarts: 0, crashes: 0, overwrites: 0, leaderSnapshots: 0, compactions: 0 };
+  const counts: Counts = {
+    restarts: 0,
+    crashes: 0,
+    overwrites: 0,
+    leaderSnapshots: 0,
+    compactions: 0,
+    rollovers: 0,
+  };
   const rnd = prng(seed);
   const dir = await mkdtemp(join(tmpdir(), `disk-model-${seed}-`));
   const options: RaftDiskStorageOptions = {
@@ -103,6 +111,23 @@ async function runSeed(seed: number, steps: number): Promise<Counts> {
     type: rnd.chance(0.1) ? 'confChange' : 'normal',
     data: Uint8Array.from({ length: rnd.int(0, 120) }, () => rnd.int(0, 255)),
   });
+
+  /**
+   * Where the last append's bytes went. An append that started a new segment wrote it from offset 0, led by the
+   * hard state it carries forward.
+   */
+  const describeAppend = async (
+    before: Model,
+    records: Rec[],
+    file: string,
+    offset: number,
+  ): Promise<{ before: Model; records: Rec[]; file: string; offset: number }> => {
+    const now = await lastSegment();
+    if (now === file) return { before, records, file, offset };
+    counts.rollovers++;
+    const prelude: Rec[] = before.hs ? [{ kind: 'hardState', hs: before.hs }] : [];
+    return { before, records: [...prelude, ...records], file: now, offset: 0 };
+  };
 
   const restart = async (step: number, what: string): Promise<void> => {
     storage = await RaftDiskStorage.open(dir, options);
@@ -149,7 +174,7 @@ async function runSeed(seed: number, steps: number): Promise<Counts> {
           undefined,
         );
         records.forEach((r) => applyRec(model, r));
-        lastAppend = (await lastSegment()) === file ? { before, records, file, offset } : undefined;
+        lastAppend = await describeAppend(before, records, file, offset);
       } else if (roll < 62) {
         // A snapshot from the leader, ahead of our log, with the entries after it.
         const index = Math.max(model.last, snapIndex) + rnd.int(1, 5);
@@ -174,7 +199,7 @@ async function runSeed(seed: number, steps: number): Promise<Counts> {
         model.snap = snap; // durable before the WAL write
         const before = clone(model);
         records.forEach((r) => applyRec(model, r));
-        lastAppend = (await lastSegment()) === file ? { before, records, file, offset } : undefined;
+        lastAppend = await describeAppend(before, records, file, offset);
       } else if (roll < 77) {
         // A local snapshot of applied state, then maybe compaction behind it.
         if (model.last <= snapIndex || !model.log.has(model.last)) continue;
@@ -233,6 +258,7 @@ describe('RaftDiskStorage against a model', () => {
         overwrites: expect.any(Number) as number,
         leaderSnapshots: expect.any(Number) as number,
         compactions: expect.any(Number) as number,
+        rollovers: expect.any(Number) as number,
       });
       for (const [what, n] of Object.entries(counts)) {
         if (n === 0) throw new Error(`seed ${seed}: no ${what} happened in 150 steps`);

@@ -252,7 +252,9 @@ describe('SegmentedWal', () => {
     const { wal } = await reopen(options({ maxRecordBytes: 100, maxAppendBytes: 1000 }));
     await expect(wal.append(ents(1, 1, 1, 84))).rejects.toThrow(/101 bytes exceeds the 100-byte/);
     await expect(wal.append([{ kind: 'entry', entry: entry(-1, 1) }])).rejects.toThrow(RangeError);
-    await expect(wal.append(ents(1, 20, 1, 50))).rejects.toThrow(/an append of 1660 bytes exceeds the 1000-byte maxAppendBytes/);
+    await expect(wal.append(ents(1, 20, 1, 50))).rejects.toThrow(
+      /an append of 1660 bytes exceeds the 1000-byte maxAppendBytes/,
+    );
     const first = wal.append(ents(1, 1, 1));
     await expect(wal.append(ents(2, 2, 1))).rejects.toThrow(StorageUsageError);
     await first;
