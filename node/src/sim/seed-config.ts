@@ -53,7 +53,8 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
   return {
     founders,
     maxMembers: founders + rng.int(1, 2),
-    minVoters: founders === 3 ? 3 : rng.int(3, 4),
+    // Some seeds may shrink to one or two voters: rare configurations take other code paths (single-voter fast paths).
+    minVoters: rng.chance(0.15) ? rng.int(1, 2) : founders === 3 ? 3 : rng.int(3, 4),
     durationMs,
     faultsUntilMs: Math.floor(durationMs * 0.75),
     clientsUntilMs: Math.floor(durationMs * 0.9),
@@ -76,6 +77,7 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
       maxInflightMessages: rng.pick([1, 4, 32, 256]),
       compactEveryEntries: rng.pick([0, 8, 30, 150]),
       retainEntries: rng.pick([0, 2, 10]),
+      batchInputs: rng.chance(0.3),
     },
     network: {
       dropRate: hostile ? rng.float() * 0.15 : rng.float() * 0.03,

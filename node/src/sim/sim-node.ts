@@ -31,6 +31,11 @@ export interface NodeSettings {
   readonly compactEveryEntries: number;
   /** Log entries kept behind a snapshot, so slightly lagging followers need no snapshot. */
   readonly retainEntries: number;
+  /**
+   * Batch inputs like etcd's node loop: ticks, messages and client requests of one simulated ms are all stepped
+   * before the host collects a Ready (the simulation calls flush()). Otherwise a Ready is handled after each input.
+   */
+  readonly batchInputs: boolean;
 }
 
 /**
@@ -105,6 +110,8 @@ export class SimNode {
   /** Reads whose ReadState arrived, waiting until applied ≥ index. */
   private readyReads: { index: number; readId: string; key: string }[] = [];
   private snapshotIndex = 0;
+  /** Batched mode: inputs were stepped and their Ready is not handled yet. */
+  private dirty = false;
   /** Wall-clock the member was created, in simulated ms (the scenario uses it to retire failed additions). */
   readonly createdAt: number;
 
@@ -152,6 +159,7 @@ export class SimNode {
     });
     this.storage = storage;
     this.state = 'up';
+    this.dirty = false;
     this.incarnation++;
     this.nextTickAt = now + this.rng.int(0, this.tickEveryMs);
     this.processReady();
@@ -195,14 +203,14 @@ export class SimNode {
     for (const m of inbox) {
       if (this.state !== 'up') return; // crashed while catching up
       this.raw!.step(m);
-      this.processReady();
+      this.afterInput();
     }
   }
 
   tick(): void {
     if (this.state !== 'up') return;
     this.raw!.tick();
-    this.processReady();
+    this.afterInput();
   }
 
   receive(m: Message): 'stepped' | 'buffered' | 'lost' {
@@ -213,7 +221,7 @@ export class SimNode {
     }
     if (this.state !== 'up') return 'lost';
     this.raw!.step(m);
-    this.processReady();
+    this.afterInput();
     return 'stepped';
   }
 
@@ -230,7 +238,7 @@ export class SimNode {
       return { kind: 'unavailable', reason: res.reason };
     }
     this.pendingWrites.set(res.index, { req: cmd.req, term: res.term });
-    this.processReady();
+    this.afterInput();
     return { kind: 'proposed', index: res.index, term: res.term };
   }
 
@@ -246,7 +254,7 @@ export class SimNode {
       this.pendingReads.delete(this.pendingReads.keys().next().value!);
     this.pendingReads.set(readId, key);
     this.raw!.readIndex(encoder.encode(readId));
-    this.processReady();
+    this.afterInput();
     return { kind: 'submitted' };
   }
 
@@ -254,19 +262,31 @@ export class SimNode {
   transferLeadership(transferee: NodeId): void {
     if (this.state !== 'up') return;
     this.raw!.transferLeadership(transferee);
-    this.processReady();
+    this.afterInput();
   }
 
   proposeConfChange(type: 'addLearner' | 'promote' | 'remove', nodeId: NodeId): boolean {
     if (this.state !== 'up') return false;
     const res = this.raw!.proposeConfChange({ type, nodeId });
-    this.processReady();
+    this.afterInput();
     return res.ok;
   }
 
   reportSnapshot(to: NodeId, ok: boolean): void {
     if (this.state !== 'up') return;
     this.raw!.reportSnapshot(to, ok);
+    this.afterInput();
+  }
+
+  private afterInput(): void {
+    if (this.settings.batchInputs) this.dirty = true;
+    else this.processReady();
+  }
+
+  /** Batched mode: handles the Ready of everything stepped since the last flush. */
+  flush(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
     this.processReady();
   }
 

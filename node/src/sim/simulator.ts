@@ -166,6 +166,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
           }
         }
         if (clientsActed) this.checkAll();
+        if (cfg.node.batchInputs) this.flushAll();
         this.now = this.nextTime(nextScenarioAt);
       }
     } catch (err) {
@@ -252,6 +253,14 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
       const node = this.nodes.get(r.from);
       if (node?.state !== 'up') continue;
       node.reportSnapshot(r.to, r.ok);
+      this.checkNode(node);
+    }
+  }
+
+  /** Batched mode: every member handles the Ready of this ms's inputs; that may produce more within the same ms. */
+  private flushAll(): void {
+    for (const node of this.nodes.values()) {
+      node.flush();
       this.checkNode(node);
     }
   }
