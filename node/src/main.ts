@@ -35,14 +35,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  let proc: NodeProcess | undefined;
   const fail = (error: Error): void => {
     console.error(`raftstore node: fatal: ${error.message}`);
-    // Give the logger a moment, then stop: continuing after a disk or invariant failure could lose data.
-    setTimeout(() => process.exit(1), 100).unref();
-    void proc?.shutdown('fatal error').finally(() => process.exit(1));
+    // Stop at once: continuing after a disk or invariant failure could lose data. The WAL is the recovery point.
+    process.exit(1);
   };
-  proc = await NodeProcess.start({ config, version: version(), onFatal: fail });
+  const proc = await NodeProcess.start({ config, version: version(), onFatal: fail });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++signals > 1) {
@@ -54,7 +52,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceMs + 1000);
     hardStop.unref();
-    proc!.shutdown(signal).then(
+    proc.shutdown(signal).then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(`raftstore node: shutdown failed: ${String(err)}`);

@@ -221,18 +221,17 @@ export class NodeProcess {
     });
 
     // The transport and the replica refer to each other through these late-bound callbacks.
-    let replicaRef: RaftReplica<ApplyOutcome> | undefined;
+    const late: { replica?: RaftReplica<ApplyOutcome>; fatal?: (e: Error) => void } = {};
     const transport = new PeerTransport({
       shardId: config.shard,
       selfId: identity.nodeId,
       resolve: (id) => directory.get(id)?.peerAddress,
-      onUnreachable: (id) => replicaRef?.reportUnreachable(id),
-      onSnapshotStatus: (id, ok) => replicaRef?.reportSnapshot(id, ok),
+      onUnreachable: (id) => late.replica?.reportUnreachable(id),
+      onSnapshotStatus: (id, ok) => late.replica?.reportSnapshot(id, ok),
       logger: logger.child({ component: 'transport' }),
       limits: { maxMessageBytes: config.maxRequestBytes + 1024 * 1024 },
     });
 
-    let fatal: ((e: Error) => void) | undefined;
     const replica = new RaftReplica<ApplyOutcome>({
       node,
       storage: memory,
@@ -255,9 +254,9 @@ export class NodeProcess {
       },
       onRemoved: () =>
         logger.warn('removed from the configuration; this member no longer takes part in the cluster'),
-      onFatal: (e) => fatal?.(e),
+      onFatal: (e) => late.fatal?.(e),
     });
-    replicaRef = replica;
+    late.replica = replica;
 
     const limits: KvLimits = {
       ...DEFAULT_KV_LIMITS,
@@ -368,7 +367,7 @@ export class NodeProcess {
       metrics,
       { client: clientPort, peer: peerPort, http: httpAddress.port },
     );
-    fatal = (e) => options.onFatal(e);
+    late.fatal = (e) => options.onFatal(e);
     replica.start();
     health.setStatus('', 'SERVING');
     health.setStatus(HEALTH_SERVICE, 'SERVING');
