@@ -10,7 +10,7 @@ import {
 } from '../api/generated/raftstore/v1/raft.js';
 import { messageToProto } from '../api/raft-message-codec.js';
 import type { Message } from '../raft/types.js';
-import { message, startServer, type TestServer } from './test-harness.js';
+import { message, Recorder, startServer, type TestServer } from './test-harness.js';
 
 interface Result<T> {
   readonly error: ServiceError | null;
@@ -168,6 +168,55 @@ describe('createRaftService', () => {
       expect(delivered?.type).toBe('snap');
       expect(delivered?.snapshot?.metadata).toEqual(snapMessage().snapshot?.metadata);
       expect(Buffer.from(delivered?.snapshot?.data ?? []).equals(data)).toBe(true);
+    });
+
+    it('refuses a snapshot beyond maxConcurrentSnapshots with RESOURCE_EXHAUSTED, then frees the slot', async () => {
+      const receiving = new Recorder<string>();
+      const limited = await startServer({
+        member: 'b',
+        maxConcurrentSnapshots: 1,
+        metrics: { snapshotReceiving: (_shard, from) => receiving.push(from) },
+      });
+      const other = new RaftClient(limited.address, credentials.createInsecure());
+      try {
+        let finishFirst: (value: Result<SendSnapshotResponse>) => void = () => {};
+        const firstDone = new Promise<Result<SendSnapshotResponse>>((resolve) => (finishFirst = resolve));
+        const first = other.sendSnapshot({ deadline: Date.now() + 5000 }, (error, response) =>
+          finishFirst({ error, response }),
+        );
+        first.write(header(data));
+        await receiving.waitFor((r) => r.length === 1, 3000, 'the first snapshot to be accepted');
+        const second = await sendChunks(other, [header(data), dataChunk(data)]);
+        expect(second.error?.code).toBe(status.RESOURCE_EXHAUSTED);
+        first.write(dataChunk(data));
+        first.end();
+        expect((await firstDone).error).toBeNull();
+        const third = await sendChunks(other, [header(data), dataChunk(data)]);
+        expect(third.error).toBeNull();
+        expect(limited.delivered.items).toHaveLength(2);
+      } finally {
+        other.close();
+        limited.stop();
+      }
+    });
+
+    it('fails a snapshot stream that outlives snapshotTimeoutMs with DEADLINE_EXCEEDED', async () => {
+      const slow = await startServer({ member: 'b', snapshotTimeoutMs: 100 });
+      const other = new RaftClient(slow.address, credentials.createInsecure());
+      try {
+        const result = await new Promise<Result<SendSnapshotResponse>>((resolve) => {
+          const call = other.sendSnapshot({ deadline: Date.now() + 5000 }, (error, response) =>
+            resolve({ error, response }),
+          );
+          call.write(header(data)); // and then nothing: a stalled sender
+        });
+        expect(result.error?.code).toBe(status.DEADLINE_EXCEEDED);
+        expect(result.error?.details).toContain('within 100 ms');
+        expect(slow.delivered.items).toEqual([]);
+      } finally {
+        other.close();
+        slow.stop();
+      }
     });
 
     it('refuses a truncated stream', async () => {

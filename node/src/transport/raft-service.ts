@@ -24,6 +24,8 @@ import { SnapshotAssembler } from './snapshot-assembler.js';
 export interface RaftServiceMetrics {
   batchReceived?(shardId: number, from: NodeId, messages: number): void;
   streamRejected?(code: status): void;
+  /** A snapshot header was accepted: `bytes` are now reserved until the stream ends. */
+  snapshotReceiving?(shardId: number, from: NodeId, bytes: number): void;
   snapshotReceived?(shardId: number, from: NodeId, ok: boolean, bytes: number, chunks: number): void;
 }
 
@@ -39,11 +41,17 @@ export interface RaftServiceOptions {
   readonly maxSnapshotBytes: number;
   /** Server-side bound on one SendSnapshot call, whatever deadline the sender chose. Default 30 minutes. */
   readonly snapshotTimeoutMs?: number;
+  /**
+   * Snapshots received at once (each holds a buffer of its announced size, up to maxSnapshotBytes); more are
+   * refused with RESOURCE_EXHAUSTED and the sender's core retries later. Default 2.
+   */
+  readonly maxConcurrentSnapshots?: number;
   readonly logger?: TransportLogger;
   readonly metrics?: RaftServiceMetrics;
 }
 
 const DEFAULT_SNAPSHOT_TIMEOUT_MS = 30 * 60 * 1000;
+const DEFAULT_MAX_CONCURRENT_SNAPSHOTS = 2;
 const SILENT_LOGGER: TransportLogger = { warn: () => {}, info: () => {}, debug: () => {} };
 
 function rejected(code: status, details: string): PeerRejectedError {
@@ -134,6 +142,13 @@ export function createRaftService(options: RaftServiceOptions): RaftServer {
   if (!Number.isSafeInteger(snapshotTimeoutMs) || snapshotTimeoutMs <= 0) {
     throw new TransportConfigError(`snapshotTimeoutMs must be a positive integer, got ${snapshotTimeoutMs}`);
   }
+  const maxConcurrentSnapshots = options.maxConcurrentSnapshots ?? DEFAULT_MAX_CONCURRENT_SNAPSHOTS;
+  if (!Number.isSafeInteger(maxConcurrentSnapshots) || maxConcurrentSnapshots <= 0) {
+    throw new TransportConfigError(
+      `maxConcurrentSnapshots must be a positive integer, got ${maxConcurrentSnapshots}`,
+    );
+  }
+  let snapshotsReceiving = 0;
   const logger = options.logger ?? SILENT_LOGGER;
   const metrics = options.metrics ?? {};
 
@@ -199,6 +214,7 @@ export function createRaftService(options: RaftServiceOptions): RaftServer {
       let assembler: SnapshotAssembler | undefined;
       let message: Message | undefined;
       let shardId = 0;
+      let holdsSlot = false;
       const fields = (): Readonly<Record<string, unknown>> => ({
         shard: shardId,
         from: message?.from,
@@ -208,6 +224,8 @@ export function createRaftService(options: RaftServiceOptions): RaftServer {
       const end = (): void => {
         finished = true;
         clearTimeout(timer);
+        if (holdsSlot) snapshotsReceiving -= 1;
+        holdsSlot = false;
         assembler = undefined; // let the buffer go at once, even if grpc-js keeps the call object a while
       };
       const fail = (error: unknown): void => {
@@ -235,11 +253,20 @@ export function createRaftService(options: RaftServiceOptions): RaftServer {
               throw rejected(status.INVALID_ARGUMENT, 'first snapshot chunk is not a header');
             shardId = part.header.shardId;
             message = checkSnapshotHeader(options, part.header);
+            if (snapshotsReceiving >= maxConcurrentSnapshots) {
+              throw rejected(
+                status.RESOURCE_EXHAUSTED,
+                `already receiving ${snapshotsReceiving} snapshots (maxConcurrentSnapshots); retry later`,
+              );
+            }
             assembler = new SnapshotAssembler(
               part.header.sizeBytes,
               part.header.sha256,
               options.maxSnapshotBytes,
             );
+            snapshotsReceiving += 1;
+            holdsSlot = true;
+            metrics.snapshotReceiving?.(shardId, message.from, part.header.sizeBytes);
           } else if (part?.$case === 'data') {
             assembler.append(part.data);
           } else {
