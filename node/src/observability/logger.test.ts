@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { createLogger } from './logger.js';
 
 /** A destination that keeps every line pino writes, parsed. pino writes one whole JSON line per write call. */
@@ -68,4 +70,21 @@ describe('createLogger', () => {
     expect(lines[0]).toMatchObject({ level: 'error', msg: 'append failed', err: { message: 'disk full' } });
     expect(JSON.stringify(lines[0])).toContain('logger.test.ts');
   });
+
+  it('writes to stdout by default, and a line logged right before exit is not lost', () => {
+    const fixture = fileURLToPath(new URL('./logger-stdout.fixture.ts', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fixture], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(child.status).toBe(3);
+    const lines = child.stdout.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 'fatal',
+      member: 'm',
+      code: 7,
+      msg: 'about to exit',
+    });
+  }, 30_000); // starting Node with tsx takes seconds on a loaded machine
 });

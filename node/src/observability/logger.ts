@@ -14,7 +14,7 @@ export interface LoggerOptions {
   readonly member: string;
   /**
    * Where lines go; stdout when omitted. Tests pass a capturing stream. The stdout default writes synchronously so
-   * the line explaining a fatal error is not lost when the process exits right after it.
+   * no line sits in a buffer when the process dies; the line explaining a crash is the one that matters most.
    */
   readonly destination?: DestinationStream;
 }
