@@ -205,8 +205,8 @@ describe('node agent smoke', () => {
     const r = await cmd(HELM, ['install', 'smoke', CHART, '-n', NS, '--wait', '--timeout', '120s'], {
       timeoutMs: 150_000,
     });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    // Helm may warn on stderr (e.g. about kubeconfig permissions); only the exit code decides, stderr explains.
+    expect(`exit ${r.code}: ${r.stderr}`).toMatch(/^exit 0: /);
     const [p] = await readyPods('app.kubernetes.io/instance=smoke', 1);
     expect((await httpGet(`http://${p?.status.podIP}:8080/file?path=/etc/greeting/message`)).body).toBe(
       'hello from helm',

@@ -16,6 +16,11 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits, or the API server rejects them. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
 export class NodeRegistration {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -84,7 +89,7 @@ export class NodeRegistration {
 
   private async renewLease(): Promise<void> {
     const p = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.node.name}`;
-    const now = iso(this.nowMs());
+    const now = microTime(this.nowMs());
     let lease: Lease | undefined;
     try {
       lease = await this.api.get<Lease>(p);

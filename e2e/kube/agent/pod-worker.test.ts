@@ -85,7 +85,7 @@ maybe('pod worker (root)', () => {
             env: [{ name: 'PORT', value: '8080' }],
             ports: [{ name: 'http', containerPort: 8080 }],
             readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
-            volumeMounts: [{ name: 'scratch', mountPath: path.join(dir, 'mnt') }],
+            volumeMounts: [{ name: 'scratch', mountPath: path.join(dir, 'mnt', 'a', 'b') }],
           },
         ],
         volumes: [{ name: 'scratch', emptyDir: {} }],
@@ -188,6 +188,12 @@ maybe('pod worker (root)', () => {
         reason: 'Completed',
       });
       expect((await listOwnedSandboxes()).netns).not.toContain(netns);
+      // Every mount-point level the worker created is remembered for removal at shutdown.
+      expect([...ctx.createdMountPoints].sort()).toEqual([
+        path.join(dir, 'mnt'),
+        path.join(dir, 'mnt', 'a'),
+        path.join(dir, 'mnt', 'a', 'b'),
+      ]);
     } finally {
       clearInterval(feed);
       await w.shutdown(1000);

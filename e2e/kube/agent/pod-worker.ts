@@ -542,7 +542,12 @@ export class PodWorker {
     // The launcher bind-mounts in a private mount namespace, but the mount point directory itself lives on the
     // host's filesystem; remember the top-most one we create so shutdown can remove it again.
     const created = await mkdir(target, { recursive: true });
-    if (created !== undefined) this.ctx.createdMountPoints.add(created);
+    if (created === undefined) return;
+    // Every level from the first new directory down to the target, so deepest-first rmdir removes them all.
+    for (let d = path.resolve(target); d.length >= created.length; d = path.dirname(d)) {
+      this.ctx.createdMountPoints.add(d);
+      if (d === created || d === '/') break;
+    }
   }
 
   /** Starts the due probes without blocking the reconcile pass; their results land in a later pass. */

@@ -58,6 +58,9 @@ export async function createSandbox(net: NetworkSettings, s: SandboxSpec): Promi
   await run(['ip', 'netns', 'add', n.netns]);
   await run(['ip', 'link', 'add', n.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.netns]);
   await run(['ip', 'link', 'set', n.hostVeth, 'master', net.bridge, 'up']);
+  // Hairpin, as the kubelet's hairpin-veth mode: with bridge netfilter on, a pod reaching itself through a Service
+  // is DNATed back to its own port and the bridge would drop the frame instead of sending it back out.
+  await run(['ip', 'link', 'set', n.hostVeth, 'type', 'bridge_slave', 'hairpin', 'on']);
   await run(['ip', '-n', n.netns, '-batch', '-'], {
     input: [
       'link set lo up',
