@@ -145,6 +145,16 @@ describe('KV snapshots', () => {
       sessions: [{ clientId: 'c', lastSequence: 1, lastSeenMs: 101, results: new Map() }],
     });
     expect(() => decodeKvSnapshot(lateSession)).toThrow(/seen after the snapshot's clock/);
+    const unorderedSessions = encodeKvSnapshot({
+      ...base,
+      entries: [],
+      sessions: [
+        { clientId: 'late', lastSequence: 1, lastSeenMs: 50, results: new Map() },
+        { clientId: 'early', lastSequence: 1, lastSeenMs: 10, results: new Map() },
+      ],
+    });
+    expect(() => KvStateMachine.restore(unorderedSessions)).toThrow(KvCodecError);
+    expect(() => KvStateMachine.restore(unorderedSessions)).toThrow(/snapshot: sessions out of order/);
     const ahead = encodeKvSnapshot({ ...base, appliedIndex: 2, entries: [] });
     expect(() => decodeKvSnapshot(ahead)).toThrow(/revision 3 is beyond its applied index 2/);
   });

@@ -6,10 +6,11 @@
 // something (a put always does; a delete only if it deleted a key; a transaction if any of its writes did, all of
 // its writes sharing the new revision). Per key: createRevision, modRevision and version (writes since creation).
 
+import { KvCodecError } from './binary.js';
 import { compareBytes, prefixEnd, toBytes, type BytesLike } from './bytes.js';
 import { decodeCommand } from './command-codec.js';
 import { seededRandom } from './seeded-random.js';
-import { DEFAULT_SESSION_CONFIG, SessionTable, type SessionConfig } from './sessions.js';
+import { DEFAULT_SESSION_CONFIG, SessionError, SessionTable, type SessionConfig } from './sessions.js';
 import { SkipList } from './skip-list.js';
 import { decodeKvSnapshot, encodeKvSnapshot } from './snapshot-codec.js';
 import type {
@@ -327,7 +328,13 @@ export class KvStateMachine {
     const decoded = decodeKvSnapshot(bytes);
     const machine = new KvStateMachine(options);
     for (const [key, stored] of decoded.entries) machine.#map.set(key, stored);
-    machine.#sessions = SessionTable.restore(options.sessions, decoded.sessions);
+    try {
+      machine.#sessions = SessionTable.restore(options.sessions, decoded.sessions);
+    } catch (cause) {
+      // An impossible session table is a bad snapshot like any other: one error type for callers to handle.
+      if (cause instanceof SessionError) throw new KvCodecError(`snapshot: ${cause.message}`, { cause });
+      throw cause;
+    }
     machine.#revision = decoded.revision;
     machine.#appliedIndex = decoded.appliedIndex;
     machine.#clockMs = decoded.clockMs;
