@@ -75,6 +75,7 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
       checkQuorum: rng.chance(0.8),
       maxEntriesBytesPerMessage: rng.pick([256, 2048, 1024 * 1024]),
       maxInflightMessages: rng.pick([1, 4, 32, 256]),
+      maxUncommittedEntriesBytes: rng.pick([0, 0, 300, 4096]),
       compactEveryEntries: rng.pick([0, 8, 30, 150]),
       retainEntries: rng.pick([0, 2, 10]),
       batchInputs: rng.chance(0.3),

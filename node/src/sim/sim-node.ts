@@ -27,6 +27,8 @@ export interface NodeSettings {
   readonly checkQuorum: boolean;
   readonly maxEntriesBytesPerMessage: number;
   readonly maxInflightMessages: number;
+  /** Backpressure on the leader's uncommitted tail (0 = off). */
+  readonly maxUncommittedEntriesBytes: number;
   /** Take a state-machine snapshot when this many entries were applied since the last one (0 = never). */
   readonly compactEveryEntries: number;
   /** Log entries kept behind a snapshot, so slightly lagging followers need no snapshot. */
@@ -155,6 +157,7 @@ export class SimNode {
       checkQuorum: s.checkQuorum,
       maxEntriesBytesPerMessage: s.maxEntriesBytesPerMessage,
       maxInflightMessages: s.maxInflightMessages,
+      maxUncommittedEntriesBytes: s.maxUncommittedEntriesBytes,
       random: () => this.rng.float(),
     });
     this.storage = storage;
@@ -270,6 +273,12 @@ export class SimNode {
     const res = this.raw!.proposeConfChange({ type, nodeId });
     this.afterInput();
     return res.ok;
+  }
+
+  reportUnreachable(to: NodeId): void {
+    if (this.state !== 'up') return;
+    this.raw!.reportUnreachable(to);
+    this.afterInput();
   }
 
   reportSnapshot(to: NodeId, ok: boolean): void {

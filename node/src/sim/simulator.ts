@@ -96,7 +96,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   /** Canonical state-machine bytes at each snapshot index: every member's snapshot at an index must be equal. */
   private readonly snapshotBytes = new Map<number, string>();
   private readonly checkedLeaders = new Set<string>();
-  private readonly snapReports: { from: NodeId; to: NodeId; ok: boolean }[] = [];
+  /** Transport feedback for the sender's host: snapshot sent or not, peer unreachable (a cut link). */
+  private readonly snapReports: { from: NodeId; to: NodeId; ok: boolean | 'unreachable' }[] = [];
   private lastConf: ConfState | undefined;
   private nextId: number;
   private delivered = 0;
@@ -252,7 +253,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     for (const r of reports) {
       const node = this.nodes.get(r.from);
       if (node?.state !== 'up') continue;
-      node.reportSnapshot(r.to, r.ok);
+      if (r.ok === 'unreachable') node.reportUnreachable(r.to);
+      else node.reportSnapshot(r.to, r.ok);
       this.checkNode(node);
     }
   }
@@ -297,6 +299,9 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     if (this.options.trace && outcome !== 'queued') this.traceLine(`${outcome} ${describeMessage(m)}`);
     if (m.type === 'snap' && outcome !== 'queued')
       this.snapReports.push({ from: from.id, to: m.to, ok: false });
+    // A cut link fails the connection, and the transport tells the core (it stops pipelining to that peer).
+    if (outcome === 'blocked' && m.type === 'app')
+      this.snapReports.push({ from: from.id, to: m.to, ok: 'unreachable' });
   }
 
   onPersist(node: SimNode, rd: Ready): void {
