@@ -1,7 +1,7 @@
 // The worker that drains one peer's queue onto one long-lived `Stream` call, in batches. It is a loop over a single
 // Wakeup (see wakeup.ts): every await re-checks the mode, so stop() ends it promptly from any state.
 //
-// Life of a stream: open (re-resolving the address) → write batches while the stream accepts them (write() false →
+// Life of a stream: open when there is something to send (re-resolving the address) → write batches while the stream accepts them (write() false →
 // wait for 'drain') → after streamMaxAgeMs, end it gracefully and open the next (the call's deadline is that age
 // plus endTimeoutMs, so no deadline ever cuts a healthy stream). If the call fails, whatever it carried may be lost:
 // report the peer unreachable, keep the queue (bounded), back off and reconnect.
@@ -97,7 +97,9 @@ export class StreamWorker {
 
   private async run(): Promise<void> {
     while (this.mode !== 'stopped') {
-      if (this.mode === 'draining' && this.queue.length === 0) break;
+      // Streams open lazily: an idle peer costs no call, and a down idle peer is not reported over and over.
+      await this.wake.until(() => this.queue.length > 0 || this.mode !== 'running');
+      if (this.isStopped() || this.queue.length === 0) break;
       const client = this.ctx.channel.connect();
       if (client === undefined) {
         this.lastSendError = 'no address known for peer';
@@ -137,7 +139,7 @@ export class StreamWorker {
         'peer stream broken; reconnecting with backoff',
       );
       this.ctx.metrics.streamReconnect?.(this.ctx.peer);
-      this.ctx.onUnreachable(this.ctx.peer);
+      if (call.written > 0 || this.queue.length > 0) this.ctx.onUnreachable(this.ctx.peer);
       // A stream that stayed up longer than the longest backoff was healthy: start the next wait from the bottom.
       if (Date.now() - openedAt > this.ctx.options.backoff.maxMs) this.backoff.reset();
       if (this.mode === 'draining') break; // closing: do not wait to reconnect to a broken peer
