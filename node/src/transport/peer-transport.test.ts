@@ -120,7 +120,7 @@ describe('PeerTransport', () => {
     expect(batches.length).toBeLessThan(count / 10);
     expect(batches.length).toBeGreaterThan(1); // the byte bound did split them
     for (const x of batches) expect(x.bytes).toBeLessThanOrEqual(16 * 1024);
-  });
+  }, 30_000); // generous: other work shares these 2 cores
 
   it('never lets a dead or silent peer delay a live one; the dead queues stay bounded and onUnreachable fires', async () => {
     // A silent peer accepts TCP but never speaks HTTP/2: calls to it hang until the transport gives up.
@@ -181,7 +181,7 @@ describe('PeerTransport', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
-  });
+  }, 30_000); // generous: other work shares these 2 cores
 
   it('reconnects with backoff after the peer comes back on the same port and delivers new messages', async () => {
     const h = harness();
@@ -209,7 +209,7 @@ describe('PeerTransport', () => {
     );
     expect(h.connections.items.map((x) => x.connected)).toEqual([true, false, true]);
     expect(h.transport.peerStats('b')?.connected).toBe(true);
-  });
+  }, 30_000); // generous: other work shares these 2 cores
 
   it('re-resolves the address on reconnect', async () => {
     const h = harness();
@@ -242,7 +242,7 @@ describe('PeerTransport', () => {
     expect(delivered?.snapshot?.metadata.index).toBe(100);
     expect(Buffer.from(delivered?.snapshot?.data ?? []).equals(data)).toBe(true);
     expect(messagesOf(b).some((m) => m.type === 'heartbeat')).toBe(true);
-  });
+  }, 30_000); // generous: other work shares these 2 cores
 
   it('reports a snapshot the peer refuses (over its size bound, or for another member) as failed', async () => {
     const h = harness();
@@ -349,7 +349,7 @@ describe('PeerTransport', () => {
     expect(messagesOf(b).map((m) => m.index)).toEqual(Array.from({ length: sent }, (_, i) => i));
     expect(h.unreachable.items).toEqual([]);
     expect(h.transport.peerStats('b')?.lastSendError).toBeUndefined();
-  });
+  }, 30_000); // generous: other work shares these 2 cores
 
   it('close() flushes what is queued to reachable peers before ending their streams', async () => {
     const h = harness();
