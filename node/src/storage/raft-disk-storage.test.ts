@@ -113,6 +113,18 @@ describe('RaftDiskStorage', () => {
     });
   });
 
+  it('skips the fsync for a Ready that need not sync, and syncs it on close', async () => {
+    let syncs = 0;
+    await withStorage(options({ onFsync: () => syncs++ }), async (s) => {
+      await s.append(hs(1, 0), range(1, 2, 1), undefined);
+      expect(syncs).toBe(1);
+      await s.append(hs(1, 2), [], undefined, { sync: false });
+      expect(syncs).toBe(1);
+    });
+    expect(syncs).toBe(2);
+    await withStorage(options(), (s) => expect(s.takeRecoveredState().hardState).toEqual(hs(1, 2)));
+  });
+
   it('serialises calls made without waiting, in order', async () => {
     let syncs = 0;
     await withStorage(options({ onFsync: () => syncs++ }), async (s) => {

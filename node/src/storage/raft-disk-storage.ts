@@ -240,11 +240,14 @@ export class RaftDiskStorage {
    * Makes a Ready durable: `snapshot` (a snapshot received from the leader, which replaces the log), then `entries`
    * (an entry at index i replaces every entry >= i), then `hardState` — one WAL write and one fdatasync. Resolves
    * once durable; only then may the node send the messages that promise it.
+   * `options.sync: false` (for a Ready whose mustSync is false) skips the fdatasync: the write is made durable by
+   * the next synced append, a segment change or close(). Never use it for a Ready whose messages promise durability.
    */
   append(
     hardState: HardState | undefined,
     entries: readonly Entry[],
     snapshot: Snapshot | undefined,
+    options: { readonly sync?: boolean } = {},
   ): Promise<void> {
     return this.enqueue('append', async () => {
       this.checkAppend(entries, snapshot);
@@ -256,7 +259,7 @@ export class RaftDiskStorage {
       }
       for (const entry of entries) records.push({ kind: 'entry', entry });
       if (hardState) records.push({ kind: 'hardState', hardState });
-      await this.io(() => this.wal.append(records));
+      await this.io(() => this.wal.append(records, options.sync ?? true));
     });
   }
 

@@ -87,6 +87,27 @@ describe('SegmentedWal', () => {
     expect(syncs).toEqual([64 * (16 + 17 + 256), 16 + 16 + 2]);
   });
 
+  it('skips the fdatasync for an unsynced append and makes it durable at the next sync point', async () => {
+    const syncs: number[] = [];
+    const { wal } = await reopen(options({ segmentBytes: 200, onFsync: (_ms, bytes) => syncs.push(bytes) }));
+    await wal.append([hs(1, 0)], false);
+    expect(syncs).toEqual([]);
+    // The next synced append covers both writes.
+    await wal.append(ents(1, 1, 1), true);
+    expect(syncs).toEqual([16 + 16 + 2 + 16 + 17 + 8]);
+    await wal.append(ents(2, 2, 1, 100), false);
+    expect(syncs).toHaveLength(1);
+    // Starting a new segment syncs the sealed one first, then the new one.
+    await wal.append(ents(3, 3, 1), false);
+    expect(syncs).toEqual([16 + 16 + 2 + 16 + 17 + 8, 16 + 17 + 100, 16 + 16 + 2 + 16 + 17 + 8]);
+    await wal.append(ents(4, 4, 1), false);
+    await wal.close();
+    expect(syncs).toHaveLength(4);
+    const r = await reopen();
+    expect(ids(r.log.entries)).toEqual(['1@1', '2@1', '3@1', '4@1']);
+    await r.wal.close();
+  });
+
   it('recovers the last complete record when the file is cut at any byte of the last record', async () => {
     const { wal } = await reopen();
     await wal.append([...ents(1, 2, 1, 40), hs(1, 1)]);

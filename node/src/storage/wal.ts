@@ -50,6 +50,8 @@ export interface WalOpenResult {
 
 export class SegmentedWal {
   private busy = false;
+  /** Bytes written since the last fdatasync. */
+  private unsyncedBytes = 0;
   private failure: Error | undefined;
   private closed = false;
 
@@ -173,9 +175,11 @@ export class SegmentedWal {
 
   /**
    * Makes `records` durable: one write and one fdatasync (plus one directory fsync when a new segment starts).
-   * Records must already obey the log rules; RaftDiskStorage checks them.
+   * With `sync` false (a Ready whose mustSync is false: only the commit index moved) the fdatasync is skipped; the
+   * next synced append, a segment change or close() makes the data durable. Records must already obey the log
+   * rules; RaftDiskStorage checks them.
    */
-  async append(records: readonly WalRecord[]): Promise<void> {
+  async append(records: readonly WalRecord[], sync = true): Promise<void> {
     this.enter();
     try {
       if (records.length === 0) return;
@@ -201,11 +205,11 @@ export class SegmentedWal {
             data = concat(encodeRecords([{ kind: 'hardState', hardState: this.hardState }]), data);
         }
         await writeFully(this.handle, data, this.writeOffset);
-        const started = this.options.now();
-        await this.handle.datasync();
-        this.options.onFsync?.(this.options.now() - started, data.length);
-        if (newSegment) await fsyncDir(this.dir);
         this.writeOffset += data.length;
+        this.unsyncedBytes += data.length;
+        // A new segment is always synced: its directory entry must be durable with its first records.
+        if (sync || newSegment) await this.sync();
+        if (newSegment) await fsyncDir(this.dir);
       } catch (err) {
         this.failure = asError(err);
         throw err;
@@ -241,10 +245,22 @@ export class SegmentedWal {
     }
   }
 
+  /** Closes the WAL, first making any unsynced appends durable. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.handle.close();
+    try {
+      if (this.unsyncedBytes > 0 && !this.failure) await this.sync();
+    } finally {
+      await this.handle.close();
+    }
+  }
+
+  private async sync(): Promise<void> {
+    const started = this.options.now();
+    await this.handle.datasync();
+    this.options.onFsync?.(this.options.now() - started, this.unsyncedBytes);
+    this.unsyncedBytes = 0;
   }
 
   private enter(): void {
@@ -254,8 +270,12 @@ export class SegmentedWal {
     this.busy = true;
   }
 
-  /** Seals the current segment (already fsynced by the previous append) and opens the next one. */
+  /**
+   * Seals the current segment and opens the next one. The sealed segment is synced first, which is what lets open()
+   * treat any damage in a sealed segment as corruption rather than a torn tail.
+   */
   private async startSegment(records: readonly WalRecord[]): Promise<void> {
+    if (this.unsyncedBytes > 0) await this.sync();
     let firstIndex = this.lastIndexValue + 1;
     for (const r of records) {
       if (r.kind === 'entry') firstIndex = Math.min(firstIndex, r.entry.index);
