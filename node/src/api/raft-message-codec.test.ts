@@ -139,6 +139,23 @@ describe('raft message codec', () => {
     expect(() => decodeMessage(encoded.subarray(0, encoded.length - 3))).toThrow(/malformed RaftMessage/);
   });
 
+  it('throws only RaftMessageCodecError on random or mutated bytes', () => {
+    let state = 12345;
+    const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) % 256;
+    const valid = encodeMessage(fullMessage('app'));
+    for (let i = 0; i < 3000; i++) {
+      const input =
+        i % 2 === 0
+          ? Uint8Array.from({ length: next() % 64 }, next)
+          : valid.map((byte, j) => (j === next() % valid.length ? next() : byte));
+      try {
+        decodeMessage(input);
+      } catch (error) {
+        expect(error).toBeInstanceOf(RaftMessageCodecError);
+      }
+    }
+  });
+
   it('decodes what the generated encoder wrote (wire compatibility with other protobuf implementations)', () => {
     const encoded = RaftMessage.encode(messageToProto(fullMessage('vote'))).finish();
     expect(decodeMessage(encoded).type).toBe('vote');
