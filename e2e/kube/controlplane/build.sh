@@ -95,25 +95,27 @@ build_kubernetes() {
 }
 
 build_coredns() {
-  local dir="$src/coredns"
+  local dir="$src/coredns" ldflags="-s -w" commit
   log "coredns $COREDNS_VERSION"
+  commit="$(module_commit "github.com/coredns/coredns@$COREDNS_VERSION")"
+  [[ -z "$commit" ]] || ldflags+=" -X github.com/coredns/coredns/coremain.GitCommit=${commit:0:7}"
   new_module "$dir" raftstore.local/kube/coredns
   (cd "$dir" &&
     go get "github.com/coredns/coredns@$COREDNS_VERSION" &&
-    go build -trimpath -o "$bin/coredns" \
-      -ldflags="-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" \
-      github.com/coredns/coredns)
+    go build -trimpath -o "$bin/coredns" -ldflags="$ldflags" github.com/coredns/coredns)
 }
 
 build_helm() {
-  local dir="$src/helm"
+  local dir="$src/helm" commit
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
   log "helm $HELM_VERSION"
+  commit="$(module_commit "helm.sh/helm/v3@$HELM_VERSION")"
+  [[ -z "$commit" ]] || ldflags+=" -X helm.sh/helm/v3/internal/version.gitCommit=$commit"
+  ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
   new_module "$dir" raftstore.local/kube/helm
   (cd "$dir" &&
     go get "helm.sh/helm/v3@$HELM_VERSION" &&
-    go build -trimpath -o "$bin/helm" \
-      -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
-      helm.sh/helm/v3/cmd/helm)
+    go build -trimpath -o "$bin/helm" -ldflags="$ldflags" helm.sh/helm/v3/cmd/helm)
 }
 
 build_kubeconform() {

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   if (left.length > 0) throw new Error(`processes still running from ${cache}: ${left.join(', ')}`);
   const parts = [
     `stopped: ${report.stopped.join(', ') || 'nothing was running'}`,
-    report.strays.length > 0 ? `stray pids killed: ${report.strays.join(', ')}` : '',
+    report.strays.length > 0 ? `stray processes killed: ${report.strays.join('; ')}` : '',
     report.namespaces.length > 0 ? `pod netns removed: ${report.namespaces.join(', ')}` : '',
     report.iptablesCommands > 0 ? `iptables commands run: ${report.iptablesCommands}` : '',
     report.unmounted.length > 0 ? `unmounted: ${report.unmounted.join(', ')}` : '',

@@ -61,7 +61,8 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
   }
 }
 
-function cmdline(pid: number): string | undefined {
+/** The process's command line, NULs as spaces; undefined once it is gone. */
+export function cmdline(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
   } catch {

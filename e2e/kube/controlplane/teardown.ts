@@ -4,7 +4,7 @@ import { COMPONENTS, type Layout } from './cluster.js';
 import { AGENT_ENTRY, agentDaemon, componentDaemons } from './daemons.js';
 import { sweepAgentChains, sweepPodNamespaces, unmountUnder } from './leftovers.js';
 import { removeBridge, unlinkHostpathProvisioner } from './network.js';
-import { pidsWithCmdline, pidsWithExeUnder, stopDaemon, stopPid } from './processes.js';
+import { cmdline, pidsWithCmdline, pidsWithExeUnder, stopDaemon, stopPid } from './processes.js';
 
 /** The agent must kill pods and delete their namespaces on SIGTERM; that can take a while with many pods. */
 export const AGENT_GRACE_MS = 30_000;
@@ -12,7 +12,8 @@ export const COMPONENT_GRACE_MS = 10_000;
 
 export interface TeardownReport {
   stopped: string[];
-  strays: number[];
+  /** Processes found without a (valid) pid file: `<pid> <command line>`. */
+  strays: string[];
   namespaces: string[];
   iptablesCommands: number;
   unmounted: string[];
@@ -45,8 +46,8 @@ export async function teardown(opts: {
   if (await stopDaemon(agent, AGENT_GRACE_MS)) report.stopped.push('agent');
   // An agent whose pid file was lost (crash during start) is found by its command line and state dir.
   for (const pid of pidsWithCmdline(['--import tsx', AGENT_ENTRY, `--state-dir ${l.root}`])) {
+    report.strays.push(`${pid} ${(cmdline(pid) ?? '').slice(0, 120)}`);
     await stopPid(pid, AGENT_ENTRY, AGENT_GRACE_MS);
-    report.strays.push(pid);
   }
   report.namespaces = sweepPodNamespaces();
 
@@ -56,8 +57,8 @@ export async function teardown(opts: {
   }
   // Control-plane binaries of any version still running from the cache: pid files lost, or a different K8S_VERSION.
   for (const pid of pidsWithExeUnder(opts.cacheRoot)) {
+    report.strays.push(`${pid} ${(cmdline(pid) ?? '').slice(0, 120)}`);
     await stopPid(pid, '', COMPONENT_GRACE_MS);
-    report.strays.push(pid);
   }
 
   report.iptablesCommands = sweepAgentChains();

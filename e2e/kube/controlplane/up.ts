@@ -150,13 +150,13 @@ async function main(): Promise<void> {
 
   const leftovers = await teardown({ repo, bin, cacheRoot: cache, layout: l });
   const swept = [
-    ...leftovers.stopped,
-    ...leftovers.strays.map(String),
-    ...leftovers.namespaces,
-    ...leftovers.unmounted,
+    ...leftovers.stopped.map((d) => `daemon ${d}`),
+    ...leftovers.strays.map((p) => `stray pid ${p}`),
+    ...leftovers.namespaces.map((n) => `netns ${n}`),
+    ...leftovers.unmounted.map((m) => `mount ${m}`),
+    ...(leftovers.bridgeRemoved ? ['bridge rsk0'] : []),
   ];
-  if (swept.length > 0 || leftovers.bridgeRemoved)
-    say(`cleaned up a previous run: ${swept.join(' ') || 'bridge'}`);
+  if (swept.length > 0) say(`cleaned up a previous run:\n  ${swept.join('\n  ')}`);
 
   build();
   const buildDone = performance.now();
