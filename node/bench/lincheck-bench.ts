@@ -3,6 +3,8 @@
 // (checking plus shrinking the counterexample). Prints figures only; nothing here is an assertion on time.
 //
 //   npm run bench:lincheck -- [--operations N] [--keys K] [--clients C] [--unknown-rate R] [--seed S]
+//                             [--write PREFIX]   (also writes PREFIX-good.jsonl and PREFIX-corrupted.jsonl)
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkLinearizable } from '../src/lincheck/check.js';
 import { generateKvHistory, type KvOperation } from '../src/lincheck/generate.js';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     'unknown-rate': { type: 'string', default: '0.02' },
     'max-latency': { type: 'string', default: '40' },
     seed: { type: 'string', default: '1' },
+    write: { type: 'string' },
   },
 });
 const operations = Number(values.operations);
@@ -77,12 +80,17 @@ const victim = history.findLastIndex((op) => op.output?.op === 'get');
 const corrupted = history.map((op, i) =>
   i === victim ? { ...op, output: { op: 'get' as const, value: 'corrupted' } } : op,
 );
+if (values.write !== undefined) {
+  writeFileSync(`${values.write}-good.jsonl`, text);
+  writeFileSync(`${values.write}-corrupted.jsonl`, toJsonLines(corrupted));
+  console.log(`wrote ${values.write}-good.jsonl and ${values.write}-corrupted.jsonl`);
+}
 const bad = timed(() => checkLinearizable(kvModel, corrupted));
 const shrunk =
   bad.result.kind === 'violation' ? `, shrunk to ${bad.result.operations.length} operations` : '';
 console.log(`check corrupted history: ${bad.result.kind}${shrunk} in ${bad.ms.toFixed(0)} ms`);
 
-// A stale read instead: the last read of a key that was overwritten returns the value before.
+// The same load on one key: no partitioning to help, so this is the search's worst case here.
 const single = generateKvHistory({
   operations,
   keys: 1,

@@ -68,7 +68,7 @@ export function checkLinearizable<S, I, O>(
     }
     const outcome = searchLinearization(model, canonical, limits);
     if (outcome.kind === 'violation') {
-      const shrunk = shrinkViolation(model, canonical, outcome.prefix, {
+      const shrunk = shrinkViolation(model, part, outcome, {
         ...limits,
         budgetSteps: shrinkBudgetSteps,
       });
@@ -148,9 +148,11 @@ function explain<S, I, O>(
   ops: readonly Operation<I, O>[],
   complete: boolean,
 ): string {
+  const others = partitionSize - ops.length;
   const header =
-    `partition ${JSON.stringify(key)}: no order of these ${ops.length} operations (of ${partitionSize} in the ` +
-    `partition) agrees with both the model and real time` +
+    `partition ${JSON.stringify(key)}: no order of these ${ops.length} operations agrees with both the model and ` +
+    `real time, even if the other ${others} operations of the partition had unknown outcomes (took effect at any ` +
+    `time after their call, or never)` +
     (complete ? '' : ' (shrinking stopped at its budget; a smaller set may exist)');
   return [header + ':', ...ops.map((op) => '  ' + describeOperation(model, op))].join('\n');
 }

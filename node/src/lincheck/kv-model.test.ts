@@ -177,42 +177,6 @@ describe('kvModel.canonicalize', () => {
   });
 });
 
-describe('kvModel.retainWhenShrinking', () => {
-  test('keeps writes whose value a remaining read returned or a remaining successful cas expected', () => {
-    const putA: Operation<KvInput, KvOutput> = {
-      client: 1,
-      input: { op: 'put', key: 'k', value: 'a' },
-      call: 0,
-    };
-    const putB: Operation<KvInput, KvOutput> = {
-      client: 1,
-      input: { op: 'put', key: 'k', value: 'b' },
-      call: 0,
-    };
-    const putC: Operation<KvInput, KvOutput> = {
-      client: 1,
-      input: { op: 'put', key: 'k', value: 'c' },
-      call: 0,
-    };
-    const readA: Operation<KvInput, KvOutput> = {
-      client: 2,
-      input: { op: 'get', key: 'k' },
-      call: 1,
-      output: { op: 'get', value: 'a' },
-      return: 2,
-    };
-    const casB: Operation<KvInput, KvOutput> = {
-      client: 3,
-      input: { op: 'cas', key: 'k', expected: 'b', value: 'z' },
-      call: 1,
-      output: { op: 'cas', succeeded: true },
-      return: 2,
-    };
-    expect(kvModel.retainWhenShrinking!([putA, putB, putC], [readA, casB])).toEqual([putA, putB]);
-    expect(kvModel.retainWhenShrinking!([putA, putB, putC], [])).toEqual([]);
-  });
-});
-
 describe('kvModel.describe', () => {
   test.each<[KvInput, KvOutput | undefined, string]>([
     [{ op: 'put', key: 'k', value: 'a' }, { op: 'put' }, 'put("k", "a") -> ok'],

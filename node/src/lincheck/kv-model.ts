@@ -101,29 +101,6 @@ function canonicalize(ops: readonly Operation<KvInput, KvOutput>[]): Operation<K
   });
 }
 
-/** Writes (put, cas) whose value a remaining read returned or a remaining successful cas expected. */
-function retainWhenShrinking(
-  removing: readonly Operation<KvInput, KvOutput>[],
-  remaining: readonly Operation<KvInput, KvOutput>[],
-): Operation<KvInput, KvOutput>[] {
-  const read = new Set<string>();
-  for (const op of remaining) {
-    if (op.output?.op === 'get' && op.output.value !== null) read.add(`${op.input.key}\0${op.output.value}`);
-    if (
-      op.output?.op === 'cas' &&
-      op.output.succeeded &&
-      op.input.op === 'cas' &&
-      op.input.expected !== null
-    ) {
-      read.add(`${op.input.key}\0${op.input.expected}`);
-    }
-  }
-  return removing.filter(
-    (op) =>
-      (op.input.op === 'put' || op.input.op === 'cas') && read.has(`${op.input.key}\0${op.input.value}`),
-  );
-}
-
 function equal(a: KvState, b: KvState): boolean {
   if (a === b) return true;
   if (a.size !== b.size) return false;
@@ -181,7 +158,6 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
   isReadOnly: (input) => input.op === 'get',
   partition,
   partitionKey: (ops) => ops[0]?.input.key ?? '',
-  retainWhenShrinking,
   canonicalize,
   equal,
   hash,

@@ -29,15 +29,6 @@ export interface Model<S, I, O> {
   canonicalize?(ops: readonly Operation<I, O>[]): Operation<I, O>[];
   /** Names a part returned by partition() in reports, e.g. its key. */
   partitionKey?(ops: readonly Operation<I, O>[]): string;
-  /**
-   * Shrinking hint: of the operations about to be removed from a counterexample, those that must stay because
-   * operations that remain depend on them (e.g. the write whose value a remaining read returned). Without it a
-   * stale read shrinks to the read alone, which reads as "never written" and hides the real problem.
-   */
-  retainWhenShrinking?(
-    removing: readonly Operation<I, O>[],
-    remaining: readonly Operation<I, O>[],
-  ): Operation<I, O>[];
   equal(a: S, b: S): boolean;
   /** Equal states must have equal hashes. Numbers are cheapest; strings are hashed again by the checker. */
   hash(state: S): string | number;

@@ -40,8 +40,16 @@ export interface SearchLimits {
 
 export type SearchOutcome =
   | { readonly kind: 'linearizable'; readonly steps: number }
-  /** `prefix`: indices of the operations called before the furthest point the search reached (see shrink.ts). */
-  | { readonly kind: 'violation'; readonly steps: number; readonly prefix: number[] }
+  /**
+   * `prefix`: indices of the operations called before the furthest point the search reached; `blocker`: the
+   * operation whose return is that point, the one no order could fit in (hints for shrink.ts).
+   */
+  | {
+      readonly kind: 'violation';
+      readonly steps: number;
+      readonly prefix: number[];
+      readonly blocker: number;
+    }
   | { readonly kind: 'exhausted'; readonly steps: number; readonly limit: 'steps' | 'memory' | 'deadline' };
 
 interface CacheEntry<S> {
@@ -315,7 +323,7 @@ export function searchLinearization<S, I, O>(
       if (top === undefined) {
         const prefix: number[] = [];
         for (let i = 0; i < n; i++) if (callNodeOf[i]! < furthest) prefix.push(i);
-        return { kind: 'violation', steps, prefix };
+        return { kind: 'violation', steps, prefix, blocker: opOf[furthest]! };
       }
       const op = opOf[top.node]!;
       state = top.state;
