@@ -88,7 +88,8 @@ function summarize(r: SeedResult): string {
   return (
     `seed ${r.seed}: ${r.violations.length === 0 ? 'ok' : 'VIOLATION'} ops ${s.operations} (ok ${s.completed}, unknown ${s.unknown}) ` +
     `leaders ${s.leaders} commit ${s.maxCommitted} crashes ${s.crashes} partitions ${s.partitions} ` +
-    `membership ${s.membershipChanges} transfers ${s.transfers} members ${s.members} lincheck ${r.lincheck}`
+    `membership ${s.membershipChanges} transfers ${s.transfers} members ${s.members} lincheck ${r.lincheck}` +
+    (r.stalled ? ' STALLED' : '')
   );
 }
 
@@ -106,6 +107,7 @@ type WorkerMessage =
       kind: 'result';
       seed: number;
       violations: string[];
+      stalled: boolean;
       lincheck: string;
       lincheckReason?: string;
       summary: string;
@@ -131,16 +133,19 @@ async function runMany(opts: CliOptions): Promise<number> {
   const began = performance.now();
   const failures: { seed: number; violations: string[] }[] = [];
   const unknown: { seed: number; reason: string }[] = [];
+  const stalls: number[] = [];
   let done = 0;
   let cpuMs = 0;
   const onResult = (
     seed: number,
     violations: string[],
+    stalled: boolean,
     lincheck: string,
     reason: string | undefined,
     summary: string,
   ): void => {
     done++;
+    if (stalled) stalls.push(seed);
     if (!opts.quiet && violations.length > 0) console.log(summary);
     if (violations.length > 0) failures.push({ seed, violations });
     if (lincheck === 'unknown') unknown.push({ seed, reason: reason ?? '' });
@@ -150,7 +155,7 @@ async function runMany(opts: CliOptions): Promise<number> {
     const cpu0 = process.cpuUsage();
     runRange(opts.start, opts.seeds, 1, 0, opts, (r) => {
       if (r.violations.length > 0) writeHistory(r, opts.out);
-      onResult(r.seed, [...r.violations], r.lincheck, r.lincheckReason, summarize(r));
+      onResult(r.seed, [...r.violations], r.stalled, r.lincheck, r.lincheckReason, summarize(r));
     });
     const cpu = process.cpuUsage(cpu0);
     cpuMs = (cpu.user + cpu.system) / 1000;
@@ -174,8 +179,9 @@ async function runMany(opts: CliOptions): Promise<number> {
         const child = fork(self, args, { env: { ...process.env, SIM_WORKER_OFFSET: String(k) } });
         return new Promise<void>((resolve, reject) => {
           child.on('message', (m: WorkerMessage) => {
-            if (m.kind === 'result') onResult(m.seed, m.violations, m.lincheck, m.lincheckReason, m.summary);
-            else cpuMs += m.cpuMs;
+            if (m.kind === 'result') {
+              onResult(m.seed, m.violations, m.stalled, m.lincheck, m.lincheckReason, m.summary);
+            } else cpuMs += m.cpuMs;
           });
           child.on('error', reject);
           child.on('exit', (code) =>
@@ -194,10 +200,16 @@ async function runMany(opts: CliOptions): Promise<number> {
     );
   }
   for (const u of unknown) console.log(`lincheck unknown for seed ${u.seed}: ${u.reason}`);
+  stalls.sort((a, b) => a - b);
+  if (stalls.length > 0) {
+    console.log(
+      `liveness: no client answered after healing in ${stalls.length} seed(s): ${stalls.slice(0, 20).join(', ')}`,
+    );
+  }
   console.log(`seeds: ${done}, violations: ${failures.length}`);
   console.log(
     `(${seconds.toFixed(1)} s wall, ${(cpuMs / 1000).toFixed(1)} s CPU in the simulation, ${jobs} process${jobs === 1 ? '' : 'es'}; ` +
-      `lincheck unknown: ${unknown.length})`,
+      `lincheck unknown: ${unknown.length}; stalled: ${stalls.length})`,
   );
   return failures.length === 0 ? 0 : 1;
 }
@@ -211,6 +223,7 @@ function runWorker(opts: CliOptions): void {
       kind: 'result',
       seed: r.seed,
       violations: [...r.violations],
+      stalled: r.stalled,
       lincheck: r.lincheck,
       ...(r.lincheckReason === undefined ? {} : { lincheckReason: r.lincheckReason }),
       summary: summarize(r),

@@ -49,6 +49,8 @@ export class SimClient {
   nextActionAt: number;
   completed = 0;
   unknown = 0;
+  /** Simulated time of the last answered operation (liveness: the healed cluster must serve again). */
+  lastCompletionAt = -1;
 
   constructor(
     readonly id: number,
@@ -192,6 +194,7 @@ export class SimClient {
     this.env.record({ client: this.id, input: op.input, call: op.call, output, return: now });
     this.env.trace(`client ${this.id} return ${op.req} ${describeOutput(output)} (${now - op.call}ms)`);
     this.completed++;
+    this.lastCompletionAt = now;
     this.op = undefined;
     this.nextActionAt = now + this.rng.int(0, this.settings.thinkMaxMs);
   }

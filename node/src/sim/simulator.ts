@@ -55,8 +55,16 @@ export interface SeedStats {
   readonly members: number;
 }
 
+/** Time after the faults stop within which the healed cluster must answer a client again. */
+export const RECOVERY_MS = 1500;
+
 export interface SeedResult {
   readonly seed: number;
+  /**
+   * Liveness, reported apart from safety: no client got an answer between faultsUntilMs + RECOVERY_MS and the end
+   * although every fault was healed. Raft promises progress only under such calm, so this points at a stuck core.
+   */
+  readonly stalled: boolean;
   /** Empty when the seed passed. The first safety violation stops the run. */
   readonly violations: readonly string[];
   readonly history: readonly Operation<KvInput, KvOutput>[];
@@ -200,9 +208,16 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
       if (result.kind === 'unknown') lincheckReason = result.reason;
     }
     const completed = this.clients.reduce((n, c) => n + c.completed, 0);
+    const recoveredBy = this.cfg.faultsUntilMs + RECOVERY_MS;
+    const stalled =
+      this.violations.length === 0 &&
+      this.now >= this.cfg.clientsUntilMs &&
+      recoveredBy < this.cfg.clientsUntilMs &&
+      this.clients.every((c) => c.lastCompletionAt < recoveredBy);
     const unknown = this.clients.reduce((n, c) => n + c.unknown, 0);
     return {
       seed: this.options.seed,
+      stalled,
       violations: this.violations,
       history: this.history,
       lincheck,
