@@ -88,6 +88,8 @@ describe('node agent smoke', () => {
       };
       expect(who).toMatchObject({ hostname: p.metadata.name, pod: p.metadata.name });
     }
+    // kubectl logs goes through the API server to the agent's kubelet log endpoint.
+    expect(await kubectl(['logs', '-n', NS, 'web-0'])).toContain('e2e-httpd listening on :8080 as web-0');
     const [w0] = web;
     if (w0?.status.podIP === undefined) throw new Error('web-0 has no IP');
     // Pod-to-pod by the headless Service's per-pod DNS name (CoreDNS via the kube-dns ClusterIP).

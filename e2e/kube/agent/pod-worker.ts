@@ -718,7 +718,8 @@ export class PodWorker {
         );
       }),
     );
-    if (pod !== undefined) {
+    // A worker that never ran anything (e.g. it saw the pod only after deletion began) has no status to report.
+    if (pod !== undefined && this.records.size > 0) {
       for (const r of this.records.values()) {
         if (r.status.state.terminated === undefined) {
           r.status.state = {

@@ -11,6 +11,7 @@ import {
   createSandbox,
   destroySandbox,
   listOwnedSandboxes,
+  podMac,
   sandboxNames,
   type NetworkSettings,
 } from './sandbox.js';
@@ -24,6 +25,13 @@ const net: NetworkSettings = {
 const uid = `test-${process.pid}-${Date.now()}`;
 const isRoot = process.getuid?.() === 0;
 const maybe = isRoot ? describe : describe.skip;
+
+describe('podMac', () => {
+  it('derives a locally administered MAC from the pod IP', () => {
+    expect(podMac('10.244.2.15')).toBe('0a:58:0a:f4:02:0f');
+    expect(() => podMac('10.244.2')).toThrow(/invalid pod IP/);
+  });
+});
 
 maybe('sandbox (root)', () => {
   let dir = '';

@@ -56,7 +56,23 @@ export async function createSandbox(net: NetworkSettings, s: SandboxSpec): Promi
   );
   await writeFile(`${etc}/hostname`, `${s.hostname ?? s.podName}\n`);
   await run(['ip', 'netns', 'add', n.netns]);
-  await run(['ip', 'link', 'add', n.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.netns]);
+  // The pod's MAC derives from its IP: a pod recreated with the same IP (a StatefulSet pod) then matches the host's
+  // neighbour entry, which would otherwise point at the old veth for a while and time out connections.
+  await run([
+    'ip',
+    'link',
+    'add',
+    n.hostVeth,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'address',
+    podMac(s.podIP),
+    'netns',
+    n.netns,
+  ]);
   await run(['ip', 'link', 'set', n.hostVeth, 'master', net.bridge, 'up']);
   // Hairpin, as the kubelet's hairpin-veth mode: with bridge netfilter on, a pod reaching itself through a Service
   // is DNATed back to its own port and the bridge would drop the frame instead of sending it back out.
@@ -71,7 +87,16 @@ export async function createSandbox(net: NetworkSettings, s: SandboxSpec): Promi
       '',
     ].join('\n'),
   });
+  await run(['ip', 'neigh', 'del', s.podIP, 'dev', net.bridge], { allowFailure: true });
   return n;
+}
+
+/** 0a:58 (locally administered, as OVN-Kubernetes does) followed by the four bytes of the IPv4 address. */
+export function podMac(ip: string): string {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new Error(`invalid pod IP ${ip}`);
+  return ['0a', '58', ...parts.map((p) => p.toString(16).padStart(2, '0'))].join(':');
 }
 
 /** Kills whatever still runs in the namespace, then removes it (which removes the veth pair) and its /etc files. */
