@@ -11,6 +11,7 @@ import { ClusterClient, ClusterService, type StatusResponse } from '../api/gener
 import { KVService } from '../api/generated/raftstore/v1/kv.js';
 import { RaftService } from '../api/generated/raftstore/v1/raft.js';
 import type { NodeConfig } from '../config/node-config.js';
+import { configWarnings } from '../config/warnings.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from '../kv/limits.js';
 import { KvStateMachine } from '../kv/state-machine.js';
 import type { ApplyOutcome } from '../kv/types.js';
@@ -38,6 +39,13 @@ import { decideStartMode, startModeReason, type StartMode } from './start-mode.j
 const HEALTH_SERVICE = 'raftstore.v1.KV';
 /** A member whose applied index trails commit by more than this is not ready for traffic. */
 const READY_MAX_APPLY_LAG = 1000;
+/**
+ * Peer gRPC message bound. A Raft append carries at most 1 MiB beyond its first entry, and that entry is at most
+ * --max-request-bytes, so this always fits; otherwise an oversized append would be dropped and re-sent forever.
+ */
+function peerMaxMessageBytes(config: NodeConfig): number {
+  return Math.max(16 * 1024 * 1024, config.maxRequestBytes + 2 * 1024 * 1024);
+}
 /** Learners this close to the leader may be promoted. */
 const MAX_PROMOTE_LAG = 1000;
 
@@ -149,6 +157,7 @@ export class NodeProcess {
     };
     const mode = decideStartMode(facts);
     logger.info({ mode }, startModeReason(mode, facts));
+    for (const warning of configWarnings(config)) logger.warn(warning);
 
     const storage = await RaftDiskStorage.open(config.dataDir, {
       identity: {
@@ -229,13 +238,14 @@ export class NodeProcess {
       onUnreachable: (id) => late.replica?.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => late.replica?.reportSnapshot(id, ok),
       logger: logger.child({ component: 'transport' }),
-      limits: { maxMessageBytes: config.maxRequestBytes + 1024 * 1024 },
+      // One append carries at most one entry (≤ max request) plus 1 MiB of further entries: always below this.
+      limits: { maxMessageBytes: peerMaxMessageBytes(config) },
     });
 
     const replica = new RaftReplica<ApplyOutcome>({
       node,
       storage: memory,
-      persistence: new DiskPersistence(storage),
+      persistence: new DiskPersistence(storage, config.fsync),
       machine,
       restoreMachine: (bytes) => KvStateMachine.restore(bytes),
       directory,
@@ -309,7 +319,7 @@ export class NodeProcess {
 
     const peerServer = new Server({
       ...serverOptions,
-      'grpc.max_receive_message_length': Math.max(config.maxRequestBytes, 8 * 1024 * 1024),
+      'grpc.max_receive_message_length': peerMaxMessageBytes(config),
     });
     peerServer.addService(
       RaftService,

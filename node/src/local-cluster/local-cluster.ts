@@ -1,0 +1,208 @@
+// Runs a cluster of real datastore processes on loopback: for `npm run cluster:local`, the chaos harness, the
+// benchmark and multi-process tests. Each member is a separate OS process with its own data directory, so kill -9,
+// SIGSTOP and restarts are real.
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ClusterClient, MemberRole, type StatusResponse } from '../api/generated/raftstore/v1/cluster.js';
+import { freePorts } from './free-port.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface LocalMember {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly httpPort: number;
+  readonly logFile: string;
+  process: ChildProcess | undefined;
+  /** How the member was first started: founders bootstrap, later members join. */
+  readonly initialClusterState: 'new' | 'existing';
+}
+
+export interface LocalClusterOptions {
+  readonly members: number;
+  /** Where data directories and logs go; a fresh temp directory by default. */
+  readonly baseDir?: string;
+  readonly clusterId?: string;
+  /** Run the compiled build (dist/, realistic CPU) instead of the TypeScript sources through tsx. */
+  readonly compiled?: boolean;
+  readonly fsync?: boolean;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly snapshotEntries?: number;
+  readonly extraArgs?: readonly string[];
+  readonly logLevel?: string;
+}
+
+function entryArgs(compiled: boolean): string[] {
+  if (compiled) {
+    const main = join(REPO, 'dist/node/src/main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+    return [main];
+  }
+  return ['--import', 'tsx', join(REPO, 'node/src/main.ts')];
+}
+
+export function clusterStatus(address: string, timeoutMs = 1000): Promise<StatusResponse> {
+  const client = new ClusterClient(address, credentials.createInsecure());
+  return new Promise<StatusResponse>((resolvePromise, reject) => {
+    client.status(
+      { shardId: 0 },
+      new Metadata(),
+      { deadline: Date.now() + timeoutMs },
+      (err: ServiceError | null, res: StatusResponse) => {
+        client.close();
+        if (err) reject(err);
+        else resolvePromise(res);
+      },
+    );
+  });
+}
+
+export class LocalCluster {
+  readonly members: LocalMember[] = [];
+
+  private constructor(
+    readonly baseDir: string,
+    private readonly options: LocalClusterOptions,
+  ) {}
+
+  /** Starts `members` founding members and waits until they elected a leader. */
+  static async start(options: LocalClusterOptions): Promise<LocalCluster> {
+    const baseDir = options.baseDir ?? (await mkdtemp(join(tmpdir(), 'raftstore-local-')));
+    await mkdir(baseDir, { recursive: true });
+    const cluster = new LocalCluster(baseDir, options);
+    for (let i = 0; i < options.members; i++) cluster.members.push(await cluster.allocate(`m${i}`, 'new'));
+    for (const m of cluster.members) cluster.spawnMember(m);
+    await cluster.waitForLeader(30_000);
+    return cluster;
+  }
+
+  private async allocate(name: string, initialClusterState: 'new' | 'existing'): Promise<LocalMember> {
+    const [clientPort, peerPort, httpPort] = await freePorts(3);
+    return {
+      name,
+      dataDir: join(this.baseDir, name),
+      clientPort: clientPort!,
+      peerPort: peerPort!,
+      httpPort: httpPort!,
+      logFile: join(this.baseDir, `${name}.log`),
+      process: undefined,
+      initialClusterState,
+    };
+  }
+
+  private founders(): LocalMember[] {
+    return this.members.filter((m) => m.initialClusterState === 'new');
+  }
+
+  private spawnMember(m: LocalMember): void {
+    const o = this.options;
+    const args = [
+      ...entryArgs(o.compiled ?? false),
+      `--name=${m.name}`,
+      `--cluster-id=${o.clusterId ?? 'local'}`,
+      `--data-dir=${m.dataDir}`,
+      `--client-listen=127.0.0.1:${m.clientPort}`,
+      `--peer-listen=127.0.0.1:${m.peerPort}`,
+      `--http-listen=127.0.0.1:${m.httpPort}`,
+      `--initial-members=${this.founders()
+        .map((f) => `${f.name}=127.0.0.1:${f.peerPort}`)
+        .join(',')}`,
+      `--initial-cluster-state=${m.initialClusterState}`,
+      `--fsync=${o.fsync ?? true}`,
+      `--log-level=${o.logLevel ?? 'info'}`,
+      ...(o.tickMs ? [`--tick-ms=${o.tickMs}`] : []),
+      ...(o.electionTicks ? [`--election-ticks=${o.electionTicks}`] : []),
+      ...(o.snapshotEntries
+        ? [
+            `--snapshot-entries=${o.snapshotEntries}`,
+            `--snapshot-retain-entries=${Math.min(o.snapshotEntries, 5000)}`,
+          ]
+        : []),
+      ...(o.extraArgs ?? []),
+    ];
+    const log = createWriteStream(m.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    m.process = child;
+    child.once('exit', () => {
+      if (m.process === child) m.process = undefined;
+    });
+  }
+
+  member(name: string): LocalMember {
+    const m = this.members.find((x) => x.name === name);
+    if (!m) throw new Error(`no member ${name}`);
+    return m;
+  }
+
+  /** Client endpoints of members that are running. */
+  endpoints(): string[] {
+    return this.members.filter((m) => m.process).map((m) => `127.0.0.1:${m.clientPort}`);
+  }
+
+  async status(name: string, timeoutMs = 1000): Promise<StatusResponse | undefined> {
+    try {
+      return await clusterStatus(`127.0.0.1:${this.member(name).clientPort}`, timeoutMs);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until a running member reports itself leader; returns its name. */
+  async waitForLeader(timeoutMs: number, among?: readonly string[]): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const m of this.members) {
+        if (!m.process || (among && !among.includes(m.name))) continue;
+        const st = await this.status(m.name, 500);
+        if (st && st.role === MemberRole.MEMBER_ROLE_LEADER && st.leader === m.name) return m.name;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no leader within ${timeoutMs} ms; logs in ${this.baseDir}`);
+  }
+
+  /** Sends a signal (SIGKILL for kill -9); resolves when a killed process has exited. */
+  async signal(name: string, signal: NodeJS.Signals): Promise<void> {
+    const m = this.member(name);
+    const child = m.process;
+    if (!child) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') await exited;
+  }
+
+  /** Starts a stopped member again on the same data directory and ports. */
+  restart(name: string): void {
+    const m = this.member(name);
+    if (m.process) throw new Error(`${name} is still running`);
+    this.spawnMember(m);
+  }
+
+  /** Starts a new empty member that waits to be added (--initial-cluster-state=existing). */
+  async startJoiner(name: string): Promise<LocalMember> {
+    const m = await this.allocate(name, 'existing');
+    this.members.push(m);
+    this.spawnMember(m);
+    return m;
+  }
+
+  /** Stops every member with SIGTERM (graceful) and waits for them. */
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.signal(m.name, 'SIGTERM')));
+  }
+
+  /** Stops every member with SIGKILL. */
+  async killAll(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.signal(m.name, 'SIGKILL')));
+  }
+}
