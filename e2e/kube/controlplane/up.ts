@@ -4,7 +4,7 @@
 // failure everything started is stopped again (unless RAFTSTORE_KUBE_KEEP_ON_FAILURE=1) and the logs stay.
 import { spawnSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsObjects, FIELD_MANAGER, storageObjects } from './addons.js';
@@ -12,6 +12,7 @@ import {
   APISERVER_PORT,
   BRIDGE_ADDRESS,
   CLUSTER_DOMAIN,
+  COMPONENTS,
   CONTROLLER_MANAGER_PORT,
   COREDNS_READY_PORT,
   ETCD_CLIENT_PORT,
@@ -46,6 +47,21 @@ const started = performance.now();
 const say = (msg: string): void => {
   process.stdout.write(`kube:up: [${((performance.now() - started) / 1000).toFixed(1)} s] ${msg}\n`);
 };
+
+/**
+ * Runs build.sh (a no-op when warm). RAFTSTORE_KUBE_NO_BUILD=1 skips it and only checks that the daemons' binaries
+ * exist: for iterating on kube:up while a long build of the test tools (helm, kubeconform) still holds the lock.
+ */
+function ensureBinaries(bin: string): void {
+  if (process.env['RAFTSTORE_KUBE_NO_BUILD'] === '1') {
+    const missing = COMPONENTS.filter((c) => !existsSync(join(bin, c)));
+    if (missing.length > 0)
+      throw new Error(`RAFTSTORE_KUBE_NO_BUILD=1 but ${bin} lacks ${missing.join(', ')}`);
+    say('build skipped (RAFTSTORE_KUBE_NO_BUILD=1)');
+    return;
+  }
+  build();
+}
 
 function build(): void {
   const r = spawnSync('bash', [join(here, 'build.sh')], { stdio: 'inherit', timeout: BUILD_TIMEOUT_MS });
@@ -158,7 +174,7 @@ async function main(): Promise<void> {
   ];
   if (swept.length > 0) say(`cleaned up a previous run:\n  ${swept.join('\n  ')}`);
 
-  build();
+  ensureBinaries(bin);
   const buildDone = performance.now();
   say(`binaries ready in ${bin}`);
 
