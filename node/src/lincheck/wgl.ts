@@ -272,7 +272,7 @@ export function searchLinearization<S, I, O>(
     else bits.clear(slot[op]!);
   };
 
-  /** `forced`: the step left the state unchanged, so the configuration below it has no other option worth trying. */
+  /** `forced`: a read-only step (see the header), so the configuration below it has no other option worth trying. */
   const stack: { node: number; state: S; forced: boolean }[] = [];
   let state = model.init();
   let linearizedKnown = 0;
