@@ -75,3 +75,43 @@ describe('ReadIndex', () => {
     expect(c.get('a').readStates.map((r) => text(r.context))).toEqual(['q1', 'q2']);
   });
 });
+
+describe('ReadIndex on a single-voter leader', () => {
+  // Found by the simulation: a leader alone in its configuration answered at once with its commit index, even
+  // when it had just been elected and had learned that index late. The §6.4 rule applies to it too.
+  test('waits for an entry of its own term before answering', () => {
+    const c = new TestCluster(['n1', 'n2'], { preVote: false });
+    c.campaign('n2');
+    const n1 = c.node('n1');
+    const n2 = c.node('n2');
+    // n2 removes itself (index k) and a write W follows (k+1); n1 acknowledges both.
+    const k = n2.proposeConfChange({ type: 'remove', nodeId: 'n2' });
+    const w = n2.propose(new TextEncoder().encode('W'));
+    if (!k.ok || !w.ok) throw new Error('setup: proposals refused');
+    c.processReadies();
+    for (const m of c.queue.splice(0)) c.deliver(m);
+    c.processReadies();
+    for (const m of c.queue.splice(0)) c.deliver(m);
+    // n2 commits and applies both (W is acknowledged) and steps down; the append telling n1 "commit k+1" is lost.
+    c.processReadies();
+    for (const m of c.queue.splice(0))
+      if (!(m.to === 'n1' && m.type === 'app' && m.commit > k.index)) c.deliver(m);
+    c.processReadies();
+    c.queue.length = 0;
+    expect(n2.status().role).toBe('follower');
+    expect(n1.status().commit).toBe(k.index);
+    expect(n1.confState().voters).toEqual(['n1']);
+    // n1 is now the only voter: it wins at once. A read before its no-op is durable must not be answered yet.
+    n1.campaign();
+    expect(n1.status().role).toBe('leader');
+    n1.readIndex(new TextEncoder().encode('r'));
+    const rd = n1.ready();
+    expect(rd.readStates).toHaveLength(0);
+    n1.advance(rd);
+    // Once the no-op of its term is committed, the read is answered at an index that includes W.
+    c.processReadies();
+    const rs = c.get('n1').readStates;
+    expect(rs).toHaveLength(1);
+    expect(rs[0]!.index).toBeGreaterThanOrEqual(w.index);
+  });
+});

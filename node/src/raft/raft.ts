@@ -668,13 +668,14 @@ export class Raft {
   }
 
   private leaderReadIndex(m: Message): void {
-    if (this.tracker.voters.size === 1 && this.tracker.isVoter(this.id)) {
-      this.answerRead(m, this.log.committed);
-      return;
-    }
     // Until this leader commits an entry of its term it does not know the latest commit index (thesis §6.4).
+    // This holds for a single voter too: it may have been elected with a commit index it learned late.
     if (!this.committedEntryInCurrentTerm()) {
       if (this.pendingReadIndexMessages.length < MAX_PENDING_READS) this.pendingReadIndexMessages.push(m);
+      return;
+    }
+    if (this.tracker.voters.size === 1 && this.tracker.isVoter(this.id)) {
+      this.answerRead(m, this.log.committed);
       return;
     }
     if (!this.readOnly.add(this.log.committed, m)) return;
