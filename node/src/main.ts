@@ -7,15 +7,19 @@ import { helpRequested, parseNodeConfig } from './config/node-config.js';
 import { usage } from './config/usage.js';
 import { NodeProcess } from './process/node-process.js';
 
+/** The package version: from RAFTSTORE_VERSION (images set it), else package.json (sources or dist/ layout). */
 function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return process.env['RAFTSTORE_VERSION'] ?? pkg.version ?? 'unknown';
-  } catch {
-    return process.env['RAFTSTORE_VERSION'] ?? 'unknown';
+  const fromEnv = process.env['RAFTSTORE_VERSION'];
+  if (fromEnv) return fromEnv;
+  for (const relative of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'raftstore' && pkg.version) return pkg.version;
+    } catch {
+      // Not at this level; try the next.
+    }
   }
+  return 'unknown';
 }
 
 async function main(): Promise<void> {

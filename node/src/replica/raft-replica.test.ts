@@ -24,7 +24,7 @@ function put(key: string, value: string): Uint8Array {
   return encodeCommand(command);
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -64,11 +64,11 @@ function cluster(ids: string[], options: { snapshotEntries?: number } = {}) {
           setImmediate(() => replicas.get(m.to)?.deliver(m));
         }
       },
-      tickMs: 5,
+      tickMs: 20,
       electionTicks: 10,
       snapshotEntries: options.snapshotEntries ?? 1000,
       snapshotRetainEntries: 10,
-      requestTimeoutMs: 2000,
+      requestTimeoutMs: 10_000,
       maxQueuedRequests: 10_000,
       maxBatchEntries: 256,
       logger,

@@ -277,7 +277,10 @@ export class RaftReplica<R> {
     if (!status.config.voters.includes(target)) throw new Error(`${target} is not a voter`);
     this.inboxTransfers.push(target);
     this.poke();
-    const deadline = Date.now() + 2 * this.options.electionTicks * this.options.tickMs;
+    // The core abandons a transfer after an election timeout; a loaded process may notice later than that.
+    const deadline =
+      Date.now() +
+      Math.max(2 * this.options.electionTicks * this.options.tickMs, this.options.requestTimeoutMs);
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, this.options.tickMs / 2));
       const leader = this.status().leader;
