@@ -1,0 +1,70 @@
+// The observed state the planner reads. Shaped so the I/O layer fills it straight from informer caches
+// (StatefulSets, Pods, PVCs) and from two admin gRPC calls: the leader's member list and each new pod's Status.
+import type { RaftCluster } from '../api/raftcluster.js';
+
+/** One member in the Raft configuration, as the leader's admin API lists it. */
+export interface RaftMember {
+  name: string;
+  /** Raft id, decimal string (ids are 64-bit; JSON numbers are not). */
+  id: string;
+  role: 'voter' | 'learner';
+  /** Reachable from the leader and responding (the leader's recent-activity view). */
+  healthy: boolean;
+  /** Highest log index the leader knows this member holds. */
+  matchIndex: number;
+  /** Bumped each time the member starts on a fresh data directory. */
+  incarnation: number;
+  version?: string;
+}
+
+/** What the operator learnt from a shard's leader, or why it learnt nothing. */
+export type RaftView =
+  | { kind: 'members'; leaderId: string | undefined; lastIndex: number; members: RaftMember[] }
+  | { kind: 'unreachable'; reason: string };
+
+/** A pod's own identity from its Status RPC; absent when the pod did not answer. */
+export interface PodIdentity {
+  id: string;
+  incarnation: number;
+  /** True once the data directory holds Raft state (founded, or added and caught a snapshot/entries). */
+  joined: boolean;
+}
+
+export interface ObservedPod {
+  name: string;
+  ordinal: number;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  ready: boolean;
+  image: string;
+  deleting: boolean;
+  nodeName?: string;
+  identity?: PodIdentity;
+}
+
+export interface ObservedPvc {
+  name: string;
+  ordinal: number;
+  deleting: boolean;
+}
+
+export interface ObservedStatefulSet {
+  replicas: number;
+  image: string;
+  initialClusterState: 'new' | 'existing';
+}
+
+export interface ObservedShard {
+  shard: number;
+  /** Undefined when the shard's StatefulSet does not exist yet. */
+  statefulSet: ObservedStatefulSet | undefined;
+  pods: ObservedPod[];
+  pvcs: ObservedPvc[];
+  raft: RaftView;
+}
+
+export interface ObservedCluster {
+  cluster: RaftCluster;
+  /** Services, PDB and ServiceAccount all exist (the StatefulSets are tracked per shard). */
+  childrenExist: boolean;
+  shards: ObservedShard[];
+}
