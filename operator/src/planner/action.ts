@@ -1,0 +1,44 @@
+// The next step the reconciler takes. Each action is idempotent: executing it twice (a crash after acting but
+// before the next observation) has the effect of executing it once.
+import type { Operation } from '../api/raftcluster.js';
+
+export type Action =
+  /** Server-side apply of every child object (creation, or a template change such as a new image). Non-disruptive:
+   * the StatefulSets use OnDelete, so no pod restarts until the planner deletes it. */
+  | { type: 'ApplyChildren' }
+  /** Founders have formed the shard: pods started from now on join as empty members, never found a new cluster. */
+  | { type: 'SetInitialClusterState'; shard: number; state: 'existing' }
+  | { type: 'ScaleStatefulSet'; shard: number; replicas: number }
+  | { type: 'AddLearner'; shard: number; name: string; id: string; peerAddress: string; clientAddress: string }
+  | { type: 'PromoteLearner'; shard: number; id: string }
+  | { type: 'TransferLeadership'; shard: number; fromId: string; toId: string }
+  /** Removal is by id, never by name: a name may already belong to a fresh incarnation. */
+  | { type: 'RemoveMember'; shard: number; id: string }
+  | { type: 'DeletePod'; shard: number; name: string }
+  | { type: 'DeletePVC'; shard: number; name: string }
+  | { type: 'Wait'; reason: string; requeueAfterSeconds: number }
+  | { type: 'Done'; requeueAfterSeconds: number };
+
+export type ActionType = Action['type'];
+
+/** Actions that can lose availability or data if taken at the wrong moment; at most one per cluster per reconcile,
+ * and none while spec.paused. */
+export const DISRUPTIVE: ReadonlySet<ActionType> = new Set<ActionType>([
+  'ScaleStatefulSet',
+  'AddLearner',
+  'PromoteLearner',
+  'TransferLeadership',
+  'RemoveMember',
+  'DeletePod',
+  'DeletePVC',
+]);
+
+/**
+ * What the reconciler does: first write `operation` to status.operation (undefined clears it) if it differs from the
+ * recorded one, THEN execute `action`. Recording first means that after a crash the status already says what was
+ * being attempted; the planner itself never needs it to be right, because it re-derives the step from observation.
+ */
+export interface Plan {
+  action: Action;
+  operation: Operation | undefined;
+}

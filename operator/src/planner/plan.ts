@@ -1,0 +1,417 @@
+// The planner: a pure function from the observed state to the next action. Level-based: it derives the step from
+// what it sees (StatefulSets, pods, PVCs, the Raft member list, the pods' own identities), so replaying it after a
+// crash between any two steps picks up where the cluster is, not where a log says it was. The previous status's
+// operation is read only to keep its startedAt (step timeouts) stable across reconciles.
+import { desiredImage, type Operation, type OperationType, type RaftClusterSpec } from '../api/raftcluster.js';
+import { clientAddress, ordinalOf, peerAddress, podName } from '../children/names.js';
+import { quorum } from '../health/health.js';
+import type { Action, Plan } from './action.js';
+import type { ObservedCluster, ObservedPod, ObservedShard, RaftMember } from './observed.js';
+
+export interface PlannerOptions {
+  /** A learner is promoted once it is at most this many entries behind the leader. */
+  learnerLagMax: number;
+  /** A step that has not completed after this long is reported as stalled (and keeps being retried). */
+  stepTimeoutSeconds: number;
+  /** Requeue while waiting for something to happen. */
+  pollSeconds: number;
+  /** Requeue when nothing is to be done: a periodic health probe. */
+  resyncSeconds: number;
+}
+
+export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
+  learnerLagMax: 100,
+  stepTimeoutSeconds: 600,
+  pollSeconds: 5,
+  resyncSeconds: 30,
+};
+
+/** A proposed step before it is turned into a Plan (the operation it belongs to, and the action). */
+interface Step {
+  type: OperationType;
+  step: string;
+  message: string;
+  shard: number;
+  member?: string;
+  memberId?: string;
+  action: Action;
+}
+
+interface ShardContext {
+  clusterName: string;
+  namespace: string;
+  spec: RaftClusterSpec;
+  image: string;
+  options: PlannerOptions;
+  obs: ObservedShard;
+}
+
+export function plan(observed: ObservedCluster, now: Date, options: PlannerOptions = DEFAULT_PLANNER_OPTIONS): Plan {
+  const { cluster } = observed;
+  const spec = cluster.spec;
+  const image = desiredImage(spec);
+  const previous = cluster.status?.operation;
+
+  // Children first: creating them or changing their templates never restarts a pod (OnDelete), so it is allowed
+  // even while paused and before anything else.
+  const missing = observed.shards.filter((s) => s.statefulSet === undefined).length;
+  const stale = observed.shards.some((s) => s.statefulSet !== undefined && s.statefulSet.image !== image);
+  if (!observed.childrenExist || missing > 0 || stale || observed.shards.length !== spec.shards) {
+    const creating = missing === spec.shards;
+    return toPlan(
+      {
+        type: creating ? 'Bootstrap' : stale ? 'Upgrade' : 'Recover',
+        step: 'ApplyChildren',
+        message: creating
+          ? `creating ${spec.shards} shard(s) of ${spec.replicas} member(s)`
+          : stale
+            ? `rolling out ${image}: updating the pod templates`
+            : 'restoring missing child objects',
+        shard: 0,
+        action: { type: 'ApplyChildren' },
+      },
+      previous,
+      now,
+      options,
+    );
+  }
+
+  let firstWait: Step | undefined;
+  for (const obs of observed.shards) {
+    const ctx: ShardContext = { clusterName: cluster.metadata.name, namespace: cluster.metadata.namespace, spec, image, options, obs };
+    const step = planShard(ctx);
+    if (step === undefined) continue;
+    if (step.action.type === 'Wait') {
+      // Shards are independent: one waiting shard must not hold back the others.
+      firstWait ??= step;
+      continue;
+    }
+    if (spec.paused && step.action.type !== 'SetInitialClusterState') {
+      return toPlan(
+        { ...step, message: `paused: would ${describe(step)}`, action: { type: 'Wait', reason: 'Paused', requeueAfterSeconds: options.resyncSeconds } },
+        previous,
+        now,
+        options,
+      );
+    }
+    return toPlan(step, previous, now, options);
+  }
+  if (firstWait !== undefined) return toPlan(firstWait, previous, now, options);
+  return { action: { type: 'Done', requeueAfterSeconds: options.resyncSeconds }, operation: undefined };
+}
+
+function describe(step: Step): string {
+  return `${step.step}${step.member !== undefined ? ` ${step.member}` : ''}`;
+}
+
+/** Keep startedAt while the same step of the same operation goes on; flag a step that has overrun its timeout. */
+function toPlan(step: Step, previous: Operation | undefined, now: Date, options: PlannerOptions): Plan {
+  const same =
+    previous !== undefined &&
+    previous.type === step.type &&
+    previous.step.replace(/^Stalled:/, '') === step.step &&
+    previous.shard === step.shard &&
+    previous.member === step.member;
+  const startedAt = same ? previous.startedAt : now.toISOString();
+  const ageSeconds = (now.getTime() - Date.parse(startedAt)) / 1000;
+  const stalled = step.action.type === 'Wait' && ageSeconds > options.stepTimeoutSeconds;
+  const operation: Operation = {
+    type: step.type,
+    step: stalled ? `Stalled:${step.step}` : step.step,
+    message: stalled ? `stalled for ${Math.round(ageSeconds)}s: ${step.message}` : step.message,
+    startedAt,
+    shard: step.shard,
+    ...(step.member !== undefined ? { member: step.member } : {}),
+    ...(step.memberId !== undefined ? { memberId: step.memberId } : {}),
+  };
+  return { action: step.action, operation };
+}
+
+function wait(ctx: ShardContext, type: OperationType, stepName: string, message: string, member?: string): Step {
+  return {
+    type,
+    step: stepName,
+    message,
+    shard: ctx.obs.shard,
+    ...(member !== undefined ? { member } : {}),
+    action: { type: 'Wait', reason: message, requeueAfterSeconds: ctx.options.pollSeconds },
+  };
+}
+
+function planShard(ctx: ShardContext): Step | undefined {
+  const { obs, spec, clusterName } = ctx;
+  const sts = obs.statefulSet;
+  if (sts === undefined) return undefined; // handled by ApplyChildren above
+  const shard = obs.shard;
+  const desired = spec.replicas;
+
+  if (obs.raft.kind === 'unreachable') {
+    // Without a member list nothing disruptive is safe: we could not tell who is a member.
+    return sts.initialClusterState === 'new'
+      ? wait(ctx, 'Bootstrap', 'WaitFounders', `shard ${shard}: waiting for the founders to elect a leader (${obs.raft.reason})`)
+      : wait(ctx, 'Recover', 'WaitQuorum', `shard ${shard}: no member answered (${obs.raft.reason})`);
+  }
+  const view = obs.raft;
+  const members = view.members;
+  const byName = new Map(members.map((m) => [m.name, m]));
+  const ids = new Set(members.map((m) => m.id));
+  const voters = members.filter((m) => m.role === 'voter');
+  const healthyVoters = voters.filter((m) => m.healthy).length;
+  const leader = members.find((m) => m.id === view.leaderId);
+  const pods = [...obs.pods].sort((a, b) => a.ordinal - b.ordinal);
+  const podByName = new Map(pods.map((p) => [p.name, p]));
+  const ord = (name: string): number | undefined => ordinalOf(clusterName, shard, name);
+  const lag = (m: RaftMember): number => Math.max(0, view.lastIndex - m.matchIndex);
+  const caughtUp = (m: RaftMember): boolean => m.healthy && lag(m) <= ctx.options.learnerLagMax;
+
+  if (leader === undefined) {
+    return sts.initialClusterState === 'new'
+      ? wait(ctx, 'Bootstrap', 'WaitFounders', `shard ${shard}: waiting for the founders to elect a leader`)
+      : wait(ctx, 'Recover', 'WaitQuorum', `shard ${shard}: no leader (${healthyVoters}/${voters.length} voters up)`);
+  }
+
+  // 1. Bootstrap: once every founder is a healthy voter, new pods must join, never found a second cluster (a founder
+  //    whose volume was lost would otherwise start a fresh one-member cluster under the same name).
+  if (sts.initialClusterState === 'new') {
+    const founders = Array.from({ length: sts.replicas }, (_, i) => byName.get(podNameOf(ctx, i)));
+    if (founders.every((m) => m !== undefined && m.role === 'voter' && m.healthy)) {
+      return {
+        type: 'Bootstrap',
+        step: 'SwitchToExisting',
+        message: `shard ${shard}: ${sts.replicas} founder(s) formed the cluster; new pods will join as learners`,
+        shard,
+        action: { type: 'SetInitialClusterState', shard, state: 'existing' },
+      };
+    }
+    return wait(ctx, 'Bootstrap', 'WaitFounders', `shard ${shard}: ${healthyVoters}/${sts.replicas} founders up`);
+  }
+
+  // Removing a member must leave a configuration whose healthy voters still form a quorum.
+  const safeToRemove = (m: RaftMember): boolean => {
+    if (m.role === 'learner') return true;
+    const remaining = voters.length - 1;
+    const remainingHealthy = healthyVoters - (m.healthy ? 1 : 0);
+    return remaining >= 1 && remainingHealthy >= quorum(remaining);
+  };
+
+  // 2. Fencing: a pod that reports a different identity than the member list holds under its name lost its data
+  //    directory (or is a new incarnation). Its old id must go before it may come back as a fresh learner.
+  for (const pod of pods) {
+    const m = byName.get(pod.name);
+    if (m === undefined || pod.identity === undefined || pod.deleting) continue;
+    if (pod.identity.id === m.id && pod.identity.incarnation === m.incarnation) continue;
+    const message = `member ${pod.name} restarted as id ${pod.identity.id} (incarnation ${pod.identity.incarnation}); removing its old id ${m.id}`;
+    if (m.id === view.leaderId) continue; // the leader is live under its recorded id; the report is stale
+    if (!safeToRemove(m)) return wait(ctx, 'Fence', 'RemoveStaleId', `${message}: not safe while quorum depends on it`, pod.name);
+    return { type: 'Fence', step: 'RemoveStaleId', message, shard, member: pod.name, memberId: m.id, action: { type: 'RemoveMember', shard, id: m.id } };
+  }
+
+  // 3. A pod carrying the data of a member that was removed (a retained volume, or a member removed by hand) must
+  //    never rejoin as its old self: wipe its volume so it starts fresh, then it is added as a new learner.
+  for (const pod of pods) {
+    const o = pod.ordinal;
+    if (pod.identity === undefined || !pod.identity.joined || ids.has(pod.identity.id)) continue;
+    if (o >= desired || o >= sts.replicas) continue; // a member being scaled away; the scale-down handles it
+    const pvc = obs.pvcs.find((p) => p.ordinal === o);
+    if (pvc !== undefined && !pvc.deleting) {
+      return {
+        type: 'Fence',
+        step: 'WipeVolume',
+        message: `${pod.name} holds the data of removed member ${pod.identity.id}; deleting its volume so it rejoins fresh`,
+        shard,
+        member: pod.name,
+        memberId: pod.identity.id,
+        action: { type: 'DeletePVC', shard, name: pvc.name },
+      };
+    }
+    if (!pod.deleting) {
+      return {
+        type: 'Fence',
+        step: 'RestartPod',
+        message: `${pod.name}: restarting on a fresh volume`,
+        shard,
+        member: pod.name,
+        action: { type: 'DeletePod', shard, name: pod.name },
+      };
+    }
+    return wait(ctx, 'Fence', 'RestartPod', `${pod.name}: waiting for the pod to restart on a fresh volume`, pod.name);
+  }
+
+  const from = voters.length;
+
+  // 4. Learners: promote when caught up; one learner at a time.
+  const learners = members.filter((m) => m.role === 'learner');
+  for (const l of learners) {
+    const o = ord(l.name);
+    if (o === undefined || o >= desired) continue; // to be removed by the scale-down
+    if (caughtUp(l)) {
+      return {
+        type: 'ScaleUp',
+        step: 'PromoteLearner',
+        message: `scaling ${from}→${desired}: promoting ${l.name} to voter`,
+        shard,
+        member: l.name,
+        memberId: l.id,
+        action: { type: 'PromoteLearner', shard, id: l.id },
+      };
+    }
+    const pct = view.lastIndex === 0 ? 100 : Math.floor((100 * Math.min(l.matchIndex, view.lastIndex)) / view.lastIndex);
+    return wait(ctx, 'ScaleUp', 'CatchUp', `scaling ${from}→${desired}: member ${l.name} added as learner, ${pct}% caught up`, l.name);
+  }
+
+  // 5. Pods in range that are not members yet: add them as learners once they answer with their identity.
+  for (const pod of pods) {
+    if (pod.ordinal >= desired || pod.ordinal >= sts.replicas || byName.has(pod.name)) continue;
+    if (pod.deleting || pod.phase !== 'Running' || pod.identity === undefined) {
+      return wait(ctx, 'ScaleUp', 'WaitPod', `scaling ${from}→${desired}: waiting for pod ${pod.name} to start`, pod.name);
+    }
+    return {
+      type: 'ScaleUp',
+      step: 'AddLearner',
+      message: `scaling ${from}→${desired}: adding ${pod.name} as learner`,
+      shard,
+      member: pod.name,
+      memberId: pod.identity.id,
+      action: {
+        type: 'AddLearner',
+        shard,
+        name: pod.name,
+        id: pod.identity.id,
+        peerAddress: peerAddress(clusterName, ctx.namespace, pod.name),
+        clientAddress: clientAddress(clusterName, ctx.namespace, pod.name),
+      },
+    };
+  }
+
+  // 6. Volumes of members scaled away, per the retention policy.
+  if (spec.pvcRetention.whenScaled === 'Delete') {
+    for (const pvc of obs.pvcs) {
+      if (pvc.deleting || pvc.ordinal < desired || pvc.ordinal < sts.replicas) continue;
+      if (pods.some((p) => p.ordinal === pvc.ordinal)) continue;
+      return {
+        type: 'ScaleDown',
+        step: 'DeletePVC',
+        message: `deleting volume ${pvc.name} of a removed member (pvcRetention.whenScaled=Delete)`,
+        shard,
+        member: podName(clusterName, shard, pvc.ordinal),
+        action: { type: 'DeletePVC', shard, name: pvc.name },
+      };
+    }
+  }
+
+  // 7. Scale down, one member at a time, highest ordinal first: leadership away, remove from Raft, then the pod.
+  const surplus = members
+    .map((m) => ({ m, o: ord(m.name) }))
+    .filter((x): x is { m: RaftMember; o: number } => x.o !== undefined && x.o >= desired)
+    .sort((a, b) => b.o - a.o);
+  const target = surplus[0]?.m;
+  if (target !== undefined) {
+    const msg = `scaling ${from}→${desired}`;
+    if (target.id === view.leaderId) {
+      const to = bestSuccessor(voters.filter((v) => v.id !== target.id && (ord(v.name) ?? desired) < desired));
+      if (to === undefined) return wait(ctx, 'ScaleDown', 'TransferLeadership', `${msg}: no healthy member to take over from leader ${target.name}`, target.name);
+      return {
+        type: 'ScaleDown',
+        step: 'TransferLeadership',
+        message: `${msg}: moving leadership from ${target.name} to ${to.name}`,
+        shard,
+        member: target.name,
+        memberId: target.id,
+        action: { type: 'TransferLeadership', shard, fromId: target.id, toId: to.id },
+      };
+    }
+    if (!safeToRemove(target)) {
+      return wait(ctx, 'ScaleDown', 'RemoveMember', `${msg}: removing ${target.name} now would lose quorum`, target.name);
+    }
+    return {
+      type: 'ScaleDown',
+      step: 'RemoveMember',
+      message: `${msg}: removing member ${target.name}`,
+      shard,
+      member: target.name,
+      memberId: target.id,
+      action: { type: 'RemoveMember', shard, id: target.id },
+    };
+  }
+  if (sts.replicas > desired) {
+    return {
+      type: 'ScaleDown',
+      step: 'ScaleStatefulSet',
+      message: `scaling ${sts.replicas}→${desired}: stopping pod ${podNameOf(ctx, sts.replicas - 1)}`,
+      shard,
+      member: podNameOf(ctx, sts.replicas - 1),
+      action: { type: 'ScaleStatefulSet', shard, replicas: sts.replicas - 1 },
+    };
+  }
+
+  // Everything below needs every wanted member up and caught up: never disturb a cluster that is already degraded.
+  const wanted = Array.from({ length: sts.replicas }, (_, i) => podNameOf(ctx, i));
+  for (const name of wanted) {
+    const m = byName.get(name);
+    const pod = podByName.get(name);
+    if (m === undefined || pod === undefined || !m.healthy || lag(m) > ctx.options.learnerLagMax || pod.deleting) {
+      return wait(ctx, 'Recover', 'WaitMember', `shard ${shard}: waiting for member ${name} to be back and caught up`, name);
+    }
+  }
+
+  // 8. Scale up: one member at a time.
+  if (sts.replicas < desired) {
+    const next = podNameOf(ctx, sts.replicas);
+    return {
+      type: 'ScaleUp',
+      step: 'ScaleStatefulSet',
+      message: `scaling ${from}→${desired}: starting pod ${next}`,
+      shard,
+      member: next,
+      action: { type: 'ScaleStatefulSet', shard, replicas: sts.replicas + 1 },
+    };
+  }
+
+  // 9. Rolling upgrade: followers first (highest ordinal first), the leader last after handing leadership over.
+  const outdated = pods.filter((p) => p.image !== ctx.image);
+  if (outdated.length > 0) {
+    const msg = `upgrading to ${ctx.image} (${pods.length - outdated.length}/${pods.length} done)`;
+    const followers = outdated.filter((p) => byName.get(p.name)?.id !== view.leaderId).sort((a, b) => b.ordinal - a.ordinal);
+    const pod: ObservedPod = followers[0] ?? outdated[0]!;
+    const m = byName.get(pod.name)!;
+    if (m.id === view.leaderId) {
+      const to = bestSuccessor(voters.filter((v) => v.id !== m.id && podByName.get(v.name)?.image === ctx.image));
+      if (to === undefined) return wait(ctx, 'Upgrade', 'TransferLeadership', `${msg}: no upgraded member to take over from leader ${pod.name}`, pod.name);
+      return {
+        type: 'Upgrade',
+        step: 'TransferLeadership',
+        message: `${msg}: moving leadership from ${pod.name} to ${to.name}`,
+        shard,
+        member: pod.name,
+        memberId: m.id,
+        action: { type: 'TransferLeadership', shard, fromId: m.id, toId: to.id },
+      };
+    }
+    // A restart takes the member down for a while: only if the others still form a quorum. One or two voters cannot
+    // (quorum is all of them), so their upgrade is a brief outage by necessity and the message says so.
+    const quorate = m.role === 'learner' || healthyVoters - 1 >= quorum(voters.length);
+    const note = quorate ? '' : ` (${voters.length} voter(s) cannot keep quorum during a restart: brief outage)`;
+    if (!quorate && voters.length >= 3) return wait(ctx, 'Upgrade', 'DeletePod', `${msg}: restarting ${pod.name} would lose quorum`, pod.name);
+    return {
+      type: 'Upgrade',
+      step: 'DeletePod',
+      message: `${msg}: restarting ${pod.name}${note}`,
+      shard,
+      member: pod.name,
+      memberId: m.id,
+      action: { type: 'DeletePod', shard, name: pod.name },
+    };
+  }
+  return undefined;
+}
+
+/** The healthy voter most up to date (lowest name on a tie, for determinism). */
+function bestSuccessor(candidates: RaftMember[]): RaftMember | undefined {
+  return candidates
+    .filter((m) => m.healthy && m.role === 'voter')
+    .sort((a, b) => b.matchIndex - a.matchIndex || a.name.localeCompare(b.name))[0];
+}
+
+function podNameOf(ctx: ShardContext, ordinal: number): string {
+  return podName(ctx.clusterName, ctx.obs.shard, ordinal);
+}
