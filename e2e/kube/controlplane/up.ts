@@ -170,6 +170,9 @@ async function main(): Promise<void> {
     ...leftovers.strays.map((p) => `stray pid ${p}`),
     ...leftovers.namespaces.map((n) => `netns ${n}`),
     ...leftovers.unmounted.map((m) => `mount ${m}`),
+    ...(leftovers.iptablesCommands > 0
+      ? [`${leftovers.iptablesCommands} iptables commands (RSK-* nat chains)`]
+      : []),
     ...(leftovers.bridgeRemoved ? ['bridge rsk0'] : []),
   ];
   if (swept.length > 0) say(`cleaned up a previous run:\n  ${swept.join('\n  ')}`);
