@@ -1,0 +1,62 @@
+// Membership and leadership calls the fault injector makes, as promises with deadlines. Failures are returned to
+// the caller (a fault that could not be applied is logged, not fatal: the cluster is under fire).
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { ClusterClient, type Member } from '../src/api/generated/raftstore/v1/cluster.js';
+
+type Callback<R> = (err: ServiceError | null, res: R) => void;
+
+export class ClusterAdmin {
+  private readonly client: ClusterClient;
+
+  constructor(
+    readonly endpoint: string,
+    private readonly deadlineMs: number,
+  ) {
+    this.client = new ClusterClient(endpoint, credentials.createInsecure());
+  }
+
+  private call<R>(invoke: (md: Metadata, opts: { deadline: number }, cb: Callback<R>) => void): Promise<R> {
+    return new Promise((resolve, reject) => {
+      invoke(new Metadata(), { deadline: Date.now() + this.deadlineMs }, (err, res) => {
+        if (err) reject(new Error(`${this.endpoint}: ${err.code} ${err.details}`));
+        else resolve(res);
+      });
+    });
+  }
+
+  async members(): Promise<Member[]> {
+    const res = await this.call<{ members: Member[] }>((md, o, cb) =>
+      this.client.memberList({ shardId: 0 }, md, o, cb),
+    );
+    return res.members;
+  }
+
+  async transferLeadership(toMember: string): Promise<string> {
+    const res = await this.call<{ leader: string }>((md, o, cb) =>
+      this.client.transferLeadership({ shardId: 0, toMember }, md, o, cb),
+    );
+    return res.leader;
+  }
+
+  async addLearner(request: {
+    name: string;
+    id: string;
+    address: string;
+    incarnation: string;
+    clientAddress: string;
+  }): Promise<void> {
+    await this.call((md, o, cb) => this.client.addLearner({ shardId: 0, ...request }, md, o, cb));
+  }
+
+  async promote(id: string): Promise<void> {
+    await this.call((md, o, cb) => this.client.promote({ shardId: 0, id }, md, o, cb));
+  }
+
+  async removeMember(id: string): Promise<void> {
+    await this.call((md, o, cb) => this.client.removeMember({ shardId: 0, id }, md, o, cb));
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
