@@ -36,6 +36,23 @@ const SNAPSHOT_ROUNDS_MAX = 5;
 
 type MessageInit = Partial<Message> & Pick<Message, 'type' | 'to'>;
 
+/** A message with every field at its zero value except those given. */
+function message(type: MessageType, from: NodeId, to: NodeId, init: Partial<Message>): Message {
+  return {
+    type,
+    from,
+    to,
+    term: 0,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    ...init,
+  };
+}
+
 function isTransferContext(context: Uint8Array | undefined): boolean {
   return context !== undefined && Buffer.from(context).equals(TRANSFER_CONTEXT);
 }
@@ -142,17 +159,7 @@ export class Raft {
   // ---- sending ----
 
   private send(init: MessageInit): void {
-    const m: Message = {
-      from: this.id,
-      term: 0,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-      ...init,
-    };
+    const m = message(init.type, this.id, init.to, init);
     invariant(m.to !== this.id, () => `${this.id} sending ${m.type} to itself`);
     // Vote traffic carries its own term (a pre-vote asks about a future term); everything else our current one.
     const withTerm =
@@ -365,20 +372,9 @@ export class Raft {
     }
   }
 
+  /** A message the core steps to itself (term 0 marks it local). */
   private local(type: MessageType, init: Partial<Message> = {}): Message {
-    return {
-      type,
-      from: this.id,
-      to: this.id,
-      term: 0,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-      ...init,
-    };
+    return message(type, this.id, this.id, init);
   }
 
   // ---- proposals ----
