@@ -1,0 +1,328 @@
+// `npm run bench`: raftstore against etcd, both 3 members on loopback with fsync on, driven by the same load
+// generator (several worker processes, raw @grpc/grpc-js on both sides). Prints one table: rows are metrics,
+// columns raftstore | etcd | ratio | target | met?. `npm run bench:smoke` is the same harness on a tiny budget.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { profilesIn, summarizeProfile } from './load/cpu-profile.js';
+import type { Operation, SystemName, WorkerJob } from './load/protocol.js';
+import { runScenario, type ScenarioResult } from './load/run-scenario.js';
+import { EtcdSystem, RaftstoreSystem, type SystemUnderTest } from './load/system.js';
+import { ETCD_BINARY } from './etcd/etcd-cluster.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const HELP = `usage: bench [--seconds S] [--gap-seconds S] [--workers N] [--systems raftstore,etcd] [--cpu-prof DIR]
+                [--smoke] [--source]
+  --seconds       duration of each throughput/read scenario (default 5)
+  --gap-seconds   duration of each fault scenario; the fault comes 1 s in (default 4)
+  --workers       load worker processes for the multi-client scenarios (default 2)
+  --cpu-prof DIR  start raftstore members with node --cpu-prof into DIR and print the leader's hottest functions
+  --smoke         tiny run that proves the harness end to end; skips etcd if ${ETCD_BINARY} is absent
+  --source        run raftstore from TypeScript sources via tsx (default: the compiled dist/, needs npm run build)`;
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    'gap-seconds': { type: 'string', default: '4' },
+    workers: { type: 'string', default: '2' },
+    systems: { type: 'string', default: 'raftstore,etcd' },
+    'cpu-prof': { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+    source: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+function positive(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
+  return n;
+}
+const SECONDS = args.smoke ? 0.5 : positive('seconds', args.seconds);
+const GAP_SECONDS = args.smoke ? 2 : positive('gap-seconds', args['gap-seconds']);
+const WORKERS = Math.round(positive('workers', args.workers));
+const KEY_SPACE = 10_000;
+const VALUE_BYTES = 256;
+const DEADLINE_MS = 5_000;
+const FAULT_AT_MS = 1_000;
+/** The steady gap writer: one put every 2 ms, round-robin over every member (followers forward). */
+const GAP_INTERVAL_MS = 2;
+const CLUSTER_TIMEOUT_MS = 30_000;
+const REAL_NODE = process.execPath;
+
+type Metrics = Map<string, number>;
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function jobs(
+  system: SystemName,
+  op: Operation,
+  endpoints: string[],
+  inflight: number,
+  workers: number,
+  extra: Partial<WorkerJob> = {},
+): WorkerJob[] {
+  const n = Math.min(workers, inflight);
+  return Array.from({ length: n }, (_, i) => ({
+    system,
+    op,
+    endpoints,
+    // Spread the in-flight requests as evenly as possible; the total is exactly `inflight`.
+    inflight: Math.floor(inflight / n) + (i < inflight % n ? 1 : 0),
+    channelsPerEndpoint: inflight >= 64 ? 2 : 1,
+    duration_ms: SECONDS * 1000,
+    deadline_ms: DEADLINE_MS,
+    keySpace: KEY_SPACE,
+    valueBytes: VALUE_BYTES,
+    workerIndex: i,
+    ...extra,
+  }));
+}
+
+function checkErrors(what: string, r: ScenarioResult): void {
+  if (r.errors > 0) log(`${what}: ${r.errors} errors (first: ${r.firstError})`);
+  if (r.ok === 0) throw new Error(`${what}: no request succeeded (first error: ${r.firstError})`);
+}
+
+async function throughput(sut: SystemUnderTest, m: Metrics): Promise<void> {
+  const leader = await sut.leaderEndpoint(CLUSTER_TIMEOUT_MS);
+  log(`${sut.name}: warm-up`);
+  await runScenario(jobs(sut.name, 'put', [leader], 16, WORKERS, { duration_ms: 1000 }), () => sut.pids());
+  for (const inflight of [1, 16, 256]) {
+    log(`${sut.name}: puts, ${inflight} in flight`);
+    const r = await runScenario(jobs(sut.name, 'put', [leader], inflight, inflight === 1 ? 1 : WORKERS), () =>
+      sut.pids(),
+    );
+    checkErrors(`${sut.name} put@${inflight}`, r);
+    m.set(`puts/s @${inflight}`, r.rate_per_s);
+    for (const [q, label] of [
+      [0.5, 'p50'],
+      [0.99, 'p99'],
+      [0.999, 'p999'],
+    ] as const)
+      m.set(`put ${label} ms @${inflight}`, r.histogram.quantile_us(q) / 1000);
+    m.set(`server CPU µs/write @${inflight}`, r.serverCpu_us / r.ok);
+    m.set(`generator CPU % core @${inflight}`, (100 * r.generatorCpu_us) / 1000 / r.elapsed_ms);
+  }
+  for (const op of ['get-linearizable', 'get-serializable'] as const) {
+    log(`${sut.name}: ${op}, 64 in flight over all members`);
+    const r = await runScenario(jobs(sut.name, op, sut.endpoints(), 64, WORKERS), () => sut.pids());
+    checkErrors(`${sut.name} ${op}`, r);
+    const label = op === 'get-linearizable' ? 'linearizable' : 'serializable';
+    m.set(`${label} reads/s @64`, r.rate_per_s);
+    m.set(`${label} read p99 ms @64`, r.histogram.quantile_us(0.99) / 1000);
+  }
+}
+
+async function gap(
+  sut: SystemUnderTest,
+  label: string,
+  fault: (leader: string) => Promise<string | undefined>,
+): Promise<number> {
+  const leader = await sut.leader(CLUSTER_TIMEOUT_MS);
+  let stopped: string | undefined;
+  log(`${sut.name}: write gap, ${label} (leader ${leader})`);
+  const r = await runScenario(
+    jobs(sut.name, 'put', sut.endpoints(), 1, 1, {
+      duration_ms: GAP_SECONDS * 1000,
+      paced_interval_ms: GAP_INTERVAL_MS,
+    }),
+    () => sut.pids(),
+    {
+      at_ms: FAULT_AT_MS,
+      run: async () => {
+        stopped = await fault(leader);
+      },
+    },
+  );
+  if (r.ok === 0)
+    throw new Error(`${sut.name} gap ${label}: no write succeeded (first error: ${r.firstError})`);
+  if (stopped) await sut.restart(stopped, CLUSTER_TIMEOUT_MS);
+  return r.maxAckGap_ms;
+}
+
+async function faults(sut: SystemUnderTest, m: Metrics): Promise<void> {
+  m.set(
+    'write gap ms, kill -9 leader',
+    await gap(sut, 'kill -9 leader', async (l) => (await sut.signal(l, 'SIGKILL'), l)),
+  );
+  m.set(
+    'write gap ms, transfer leadership',
+    await gap(
+      sut,
+      'transfer leadership',
+      async () => (await sut.transferLeadership(CLUSTER_TIMEOUT_MS), undefined),
+    ),
+  );
+  m.set(
+    'write gap ms, SIGTERM leader',
+    await gap(sut, 'SIGTERM leader', async (l) => (await sut.signal(l, 'SIGTERM'), l)),
+  );
+}
+
+async function measure(sut: SystemUnderTest): Promise<Metrics> {
+  const m: Metrics = new Map();
+  try {
+    await throughput(sut, m);
+    // A member killed with -9 writes no profile: with --cpu-prof the leader must live to the graceful stop.
+    if (sut.name === 'raftstore' && args['cpu-prof'])
+      log('raftstore: fault scenarios skipped under --cpu-prof');
+    else await faults(sut, m);
+  } finally {
+    log(`${sut.name}: stopping (logs in ${sut.logDir})`);
+    await sut.stop();
+  }
+  return m;
+}
+
+async function startRaftstore(profileDir: string | undefined): Promise<RaftstoreSystem> {
+  if (!profileDir) return RaftstoreSystem.start({ compiled: !args.source });
+  // See node-with-flags.sh: the members are spawned through a shim that adds the node runtime flags.
+  mkdirSync(profileDir, { recursive: true });
+  process.env.BENCH_REAL_NODE = REAL_NODE;
+  process.env.BENCH_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
+  process.execPath = join(REPO, 'node/bench/load/node-with-flags.sh');
+  return RaftstoreSystem.start({ compiled: !args.source });
+}
+
+interface Row {
+  readonly metric: string;
+  /** higher: ours ≥ factor × etcd; lower: ours ≤ factor × etcd; abs: ours ≤ limit. */
+  readonly target?: { kind: 'higher' | 'lower'; factor: number } | { kind: 'abs'; limit: number };
+}
+
+const ROWS: Row[] = [
+  { metric: 'puts/s @1' },
+  { metric: 'puts/s @16' },
+  { metric: 'puts/s @256', target: { kind: 'higher', factor: 1 } },
+  { metric: 'put p50 ms @1' },
+  { metric: 'put p99 ms @1', target: { kind: 'lower', factor: 1 } },
+  { metric: 'put p999 ms @1' },
+  { metric: 'put p50 ms @16' },
+  { metric: 'put p99 ms @16' },
+  { metric: 'put p999 ms @16' },
+  { metric: 'put p50 ms @256' },
+  { metric: 'put p99 ms @256' },
+  { metric: 'put p999 ms @256' },
+  { metric: 'server CPU µs/write @1' },
+  { metric: 'server CPU µs/write @16' },
+  { metric: 'server CPU µs/write @256', target: { kind: 'lower', factor: 1.5 } },
+  { metric: 'linearizable reads/s @64' },
+  { metric: 'linearizable read p99 ms @64' },
+  { metric: 'serializable reads/s @64' },
+  { metric: 'serializable read p99 ms @64' },
+  { metric: 'write gap ms, kill -9 leader', target: { kind: 'abs', limit: 1000 } },
+  { metric: 'write gap ms, transfer leadership', target: { kind: 'abs', limit: 50 } },
+  { metric: 'write gap ms, SIGTERM leader', target: { kind: 'abs', limit: 50 } },
+  { metric: 'generator CPU % core @1' },
+  { metric: 'generator CPU % core @16' },
+  { metric: 'generator CPU % core @256' },
+];
+
+function fmt(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return 'n/a';
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+function table(ours: Metrics | undefined, etcd: Metrics | undefined): string {
+  const lines: string[][] = [['metric', 'raftstore', 'etcd', 'ratio', 'target', 'met?']];
+  for (const row of ROWS) {
+    const a = ours?.get(row.metric);
+    const b = etcd?.get(row.metric);
+    const ratio = a !== undefined && b !== undefined && b !== 0 ? a / b : undefined;
+    let target = '';
+    let met = '';
+    const t = row.target;
+    if (t?.kind === 'abs') {
+      target = `≤ ${t.limit} ms`;
+      met = a === undefined ? '?' : a <= t.limit ? 'yes' : 'NO';
+    } else if (t) {
+      target = `${t.kind === 'higher' ? '≥' : '≤'} ${t.factor}× etcd`;
+      met =
+        ratio === undefined
+          ? '?'
+          : (t.kind === 'higher' ? ratio >= t.factor : ratio <= t.factor)
+            ? 'yes'
+            : 'NO';
+    }
+    lines.push([
+      row.metric,
+      fmt(a),
+      fmt(b),
+      ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`,
+      target,
+      met,
+    ]);
+  }
+  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  return lines
+    .map((l, i) => {
+      const cells = l.map((cell, c) =>
+        c === 0 || c >= 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!),
+      );
+      const line = `| ${cells.join(' | ')} |`;
+      return i === 0
+        ? `${line}\n|${widths.map((w, c) => (c === 0 || c >= 4 ? `${'-'.repeat(w + 2)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+        : line;
+    })
+    .join('\n');
+}
+
+async function main(): Promise<void> {
+  const systems = args.systems.split(',').map((s) => s.trim());
+  for (const s of systems) if (s !== 'raftstore' && s !== 'etcd') throw new Error(`unknown system ${s}`);
+  const profileDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined;
+  let ours: Metrics | undefined;
+  let etcd: Metrics | undefined;
+  if (systems.includes('raftstore')) {
+    log('raftstore: starting 3 members (fsync on)');
+    try {
+      ours = await measure(await startRaftstore(profileDir));
+    } finally {
+      process.execPath = REAL_NODE;
+    }
+  }
+  if (systems.includes('etcd')) {
+    if (args.smoke && !existsSync(ETCD_BINARY))
+      log(`etcd: skipped, ${ETCD_BINARY} is absent (apt-get install etcd-server)`);
+    else {
+      log('etcd: starting 3 members (fsync on, default settings)');
+      etcd = await measure(await EtcdSystem.start());
+    }
+  }
+  console.log(
+    `\n3 members each on loopback, fsync on, 8-byte keys, ${VALUE_BYTES}-byte values, ${SECONDS} s per scenario, ` +
+      `${WORKERS} load workers; gaps: one put every ${GAP_INTERVAL_MS} ms round-robin over all members, fault at ${FAULT_AT_MS} ms\n`,
+  );
+  console.log(table(ours, etcd));
+  if (profileDir) {
+    const files = profilesIn(profileDir);
+    if (files.length === 0)
+      log(`no .cpuprofile in ${profileDir} (members write them only on a graceful exit)`);
+    for (const file of files.slice(0, 1)) {
+      const { total_ms, hot } = summarizeProfile(file, 25, REPO);
+      console.log(`\nhottest functions (self time) in ${file}, ${total_ms.toFixed(0)} ms profiled:`);
+      for (const h of hot)
+        console.log(
+          `${h.self_pct.toFixed(1).padStart(5)}% ${h.self_ms.toFixed(0).padStart(7)} ms  ${h.name}`,
+        );
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+// Messages between the bench driver and its load worker processes (over the fork IPC channel).
+import type { HistogramCounts } from './histogram.js';
+
+export type SystemName = 'raftstore' | 'etcd';
+export type Operation = 'put' | 'get-linearizable' | 'get-serializable';
+
+export interface WorkerJob {
+  readonly system: SystemName;
+  readonly op: Operation;
+  /** Requests go round-robin over these endpoints (host:port). */
+  readonly endpoints: readonly string[];
+  /** Requests this worker keeps outstanding (closed loop); ignored when paced. */
+  readonly inflight: number;
+  /** gRPC channels per endpoint, each with its own TCP connection. */
+  readonly channelsPerEndpoint: number;
+  readonly duration_ms: number;
+  /** When set, issue one request every interval_ms regardless of replies (the gap writer), not a closed loop. */
+  readonly paced_interval_ms?: number;
+  readonly deadline_ms: number;
+  readonly keySpace: number;
+  readonly valueBytes: number;
+  /** Distinguishes workers' keys and random streams. */
+  readonly workerIndex: number;
+}
+
+export interface WorkerResult {
+  readonly ok: number;
+  /** Acks that arrived within the run's duration (the tail drain after it is excluded): the rate's numerator. */
+  readonly okInWindow: number;
+  readonly errors: number;
+  readonly firstError: string;
+  readonly histogram: HistogramCounts;
+  /** Longest interval without an acknowledged request, measured from the first ack to the last (ms). */
+  readonly maxAckGap_ms: number;
+  /** Wall-clock time (Date.now()) at which that gap ended. */
+  readonly maxAckGapEnd_ms: number;
+  /** This worker's own CPU (user + system) during the run, in microseconds. */
+  readonly cpu_us: number;
+  readonly elapsed_ms: number;
+}
+
+export type DriverMessage = { readonly type: 'job'; readonly job: WorkerJob } | { readonly type: 'go' };
+export type WorkerMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'result'; readonly result: WorkerResult }
+  | { readonly type: 'failed'; readonly error: string };

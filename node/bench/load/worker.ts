@@ -1,0 +1,123 @@
+// A load worker process: opens its own gRPC channels, waits for "go", runs its share of the load for a fixed
+// duration and reports counts, a latency histogram, the longest gap between acks and its own CPU over IPC.
+// Several of these run at once so that the generator is not the bottleneck (each is one Node event loop).
+import { randomBytes } from 'node:crypto';
+import { LatencyHistogram } from './histogram.js';
+import { openTarget, type KvTarget } from './kv-target.js';
+import type { DriverMessage, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Bound on outstanding paced requests: with a dead endpoint and long deadlines they could otherwise pile up. */
+const MAX_PACED_OUTSTANDING = 4096;
+
+function send(msg: WorkerMessage): void {
+  if (!process.send) throw new Error('worker.ts must be started with child_process.fork');
+  process.send(msg);
+}
+
+/** 8-byte keys: 'k' + 7 digits. */
+function keyOf(n: number): Buffer {
+  return Buffer.from(`k${String(n).padStart(7, '0')}`, 'latin1');
+}
+
+async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer): Promise<WorkerResult> {
+  const hist = new LatencyHistogram();
+  let ok = 0;
+  let okInWindow = 0;
+  let errors = 0;
+  let firstError = '';
+  let lastAck_ms = 0;
+  let maxGap_ms = 0;
+  let maxGapEnd_ms = 0;
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const start_ms = Date.now();
+  const end_ms = start_ms + job.duration_ms;
+
+  const one = async (): Promise<void> => {
+    const target = targets[next++ % targets.length]!;
+    const key = keyOf(Math.floor(Math.random() * job.keySpace));
+    const t0 = process.hrtime.bigint();
+    try {
+      if (job.op === 'put') await target.put(key, value, job.deadline_ms);
+      else await target.get(key, job.op === 'get-serializable', job.deadline_ms);
+      hist.record(Number(process.hrtime.bigint() - t0) / 1000);
+      ok++;
+      const now = Date.now();
+      if (now <= end_ms) okInWindow++;
+      if (lastAck_ms > 0 && now - lastAck_ms > maxGap_ms) {
+        maxGap_ms = now - lastAck_ms;
+        maxGapEnd_ms = now;
+      }
+      lastAck_ms = Math.max(lastAck_ms, now);
+    } catch (e) {
+      errors++;
+      if (!firstError) firstError = e instanceof Error ? e.message : String(e);
+    }
+  };
+
+  if (job.paced_interval_ms !== undefined) {
+    const interval = job.paced_interval_ms;
+    const outstanding = new Set<Promise<void>>();
+    for (let i = 0; Date.now() < end_ms; i++) {
+      if (outstanding.size < MAX_PACED_OUTSTANDING) {
+        const p = one().finally(() => outstanding.delete(p));
+        outstanding.add(p);
+      }
+      // Absolute schedule, so a slow tick does not shift every later request.
+      const wait = start_ms + (i + 1) * interval - Date.now();
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+    }
+    await Promise.all(outstanding);
+  } else {
+    const loop = async (): Promise<void> => {
+      while (Date.now() < end_ms) await one();
+    };
+    await Promise.all(Array.from({ length: job.inflight }, loop));
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ok,
+    okInWindow,
+    errors,
+    firstError,
+    histogram: hist.toCounts(),
+    maxAckGap_ms: maxGap_ms,
+    maxAckGapEnd_ms: maxGapEnd_ms,
+    cpu_us: cpu.user + cpu.system,
+    elapsed_ms: Date.now() - start_ms,
+  };
+}
+
+async function main(): Promise<void> {
+  const job = await new Promise<WorkerJob>((resolve) =>
+    process.once('message', (m: DriverMessage) => {
+      if (m.type === 'job') resolve(m.job);
+    }),
+  );
+  const targets: KvTarget[] = [];
+  for (const endpoint of job.endpoints)
+    for (let c = 0; c < job.channelsPerEndpoint; c++) targets.push(openTarget(job.system, endpoint));
+  // Paced gap writers start while an endpoint may be down later, but all are up at the start.
+  await Promise.all(targets.map((t) => t.waitReady(CONNECT_TIMEOUT_MS)));
+  const value = randomBytes(job.valueBytes);
+  const go = new Promise<void>((resolve) =>
+    process.on('message', (m: DriverMessage) => {
+      if (m.type === 'go') resolve();
+    }),
+  );
+  send({ type: 'ready' });
+  await go;
+  const result = await run(job, targets, value);
+  for (const t of targets) t.close();
+  send({ type: 'result', result });
+}
+
+main().then(
+  () => process.disconnect?.(),
+  (e: unknown) => {
+    send({ type: 'failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    process.exitCode = 1;
+    process.disconnect?.();
+  },
+);
