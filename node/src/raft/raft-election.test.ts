@@ -79,6 +79,18 @@ describe('leader election', () => {
     expect(rd.messages.filter((m) => m.type === 'vote')).toHaveLength(0);
     expect(rd.messagesAfterPersist.filter((m) => m.type === 'vote')).toHaveLength(2);
   });
+  test('a vote is granted only after it is persisted (a restart must not forget it and vote twice)', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { preVote: false });
+    c.node('a').campaign();
+    const candidate = c.node('a').ready();
+    c.node('a').advance(candidate);
+    for (const m of candidate.messagesAfterPersist) if (m.to === 'b') c.node('b').step(m);
+    const rd = c.node('b').ready();
+    expect(rd.hardState).toMatchObject({ vote: 'a', term: 2 });
+    expect(rd.mustSync).toBe(true);
+    expect(rd.messages.filter((m) => m.type === 'voteResp')).toHaveLength(0);
+    expect(rd.messagesAfterPersist.filter((m) => m.type === 'voteResp' && !m.reject)).toHaveLength(1);
+  });
 });
 
 describe('pre-vote and check-quorum', () => {
