@@ -24,7 +24,7 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 
 export const MAX_REPLICAS = 9;
 
-const retentionPolicy = stringEnum(['Retain', 'Delete'] as const);
+const RETENTION = ['Retain', 'Delete'] as const;
 
 export const raftClusterSpecSchema = object(
   {
@@ -98,11 +98,11 @@ export const raftClusterSpecSchema = object(
     }),
     pvcRetention: object(
       {
-        whenScaled: stringEnum(['Retain', 'Delete'] as const, {
+        whenScaled: stringEnum(RETENTION, {
           default: 'Delete',
           description: 'What happens to a member\'s volume after a scale-down removed it.',
         }),
-        whenDeleted: stringEnum(['Retain', 'Delete'] as const, {
+        whenDeleted: stringEnum(RETENTION, {
           default: 'Retain',
           description: 'What happens to the volumes when the RaftCluster is deleted.',
         }),
@@ -123,7 +123,7 @@ export const raftClusterSpecSchema = object(
   { description: 'Desired state of a RaftCluster.' },
 );
 
-export type RetentionPolicy = Infer<typeof retentionPolicy>;
+export type RetentionPolicy = (typeof RETENTION)[number];
 export type RaftClusterSpec = Infer<typeof raftClusterSpecSchema>;
 
 export const HEALTH_VALUES = ['healthy', 'degraded', 'unhealthy', 'unknown'] as const;

@@ -287,7 +287,10 @@ function planShard(ctx: ShardContext): Step | undefined {
   if (spec.pvcRetention.whenScaled === 'Delete') {
     for (const pvc of obs.pvcs) {
       if (pvc.deleting || pvc.ordinal < desired || pvc.ordinal < sts.replicas) continue;
-      if (pods.some((p) => p.ordinal === pvc.ordinal)) continue;
+      const holder = pods.find((p) => p.ordinal === pvc.ordinal);
+      if (holder !== undefined) {
+        return wait(ctx, 'ScaleDown', 'DeletePVC', `waiting for pod ${holder.name} to stop before deleting volume ${pvc.name}`, holder.name);
+      }
       return {
         type: 'ScaleDown',
         step: 'DeletePVC',
@@ -305,6 +308,19 @@ function planShard(ctx: ShardContext): Step | undefined {
     .filter((x): x is { m: RaftMember; o: number } => x.o !== undefined && x.o >= desired)
     .sort((a, b) => b.o - a.o);
   const target = surplus[0]?.m;
+  // The pod on the highest ordinal goes right after its member was removed, before the next removal: one member
+  // is fully gone (Raft, pod, then volume) before the next one is touched.
+  const top = podNameOf(ctx, sts.replicas - 1);
+  if (sts.replicas > desired && !byName.has(top)) {
+    return {
+      type: 'ScaleDown',
+      step: 'ScaleStatefulSet',
+      message: `scaling ${sts.replicas}→${desired}: stopping pod ${top}`,
+      shard,
+      member: top,
+      action: { type: 'ScaleStatefulSet', shard, replicas: sts.replicas - 1 },
+    };
+  }
   if (target !== undefined) {
     const msg = `scaling ${from}→${desired}`;
     if (target.id === view.leaderId) {
@@ -331,16 +347,6 @@ function planShard(ctx: ShardContext): Step | undefined {
       member: target.name,
       memberId: target.id,
       action: { type: 'RemoveMember', shard, id: target.id },
-    };
-  }
-  if (sts.replicas > desired) {
-    return {
-      type: 'ScaleDown',
-      step: 'ScaleStatefulSet',
-      message: `scaling ${sts.replicas}→${desired}: stopping pod ${podNameOf(ctx, sts.replicas - 1)}`,
-      shard,
-      member: podNameOf(ctx, sts.replicas - 1),
-      action: { type: 'ScaleStatefulSet', shard, replicas: sts.replicas - 1 },
     };
   }
 
@@ -374,7 +380,7 @@ function planShard(ctx: ShardContext): Step | undefined {
     const followers = outdated.filter((p) => byName.get(p.name)?.id !== view.leaderId).sort((a, b) => b.ordinal - a.ordinal);
     const pod: ObservedPod = followers[0] ?? outdated[0]!;
     const m = byName.get(pod.name)!;
-    if (m.id === view.leaderId) {
+    if (m.id === view.leaderId && voters.length > 1) {
       const to = bestSuccessor(voters.filter((v) => v.id !== m.id && podByName.get(v.name)?.image === ctx.image));
       if (to === undefined) return wait(ctx, 'Upgrade', 'TransferLeadership', `${msg}: no upgraded member to take over from leader ${pod.name}`, pod.name);
       return {
