@@ -118,7 +118,14 @@ async function throughput(sut: SystemUnderTest, m: Metrics): Promise<void> {
     const label = op === 'get-linearizable' ? 'linearizable' : 'serializable';
     m.set(`${label} reads/s @64`, r.rate_per_s);
     m.set(`${label} read p99 ms @64`, r.histogram.quantile_us(0.99) / 1000);
+    m.set(`${label} read errors @64`, r.errors);
   }
+  // The same linearizable load on the leader alone: separates the ReadIndex round itself from follower forwarding.
+  log(`${sut.name}: get-linearizable, 64 in flight on the leader only`);
+  const r = await runScenario(jobs(sut.name, 'get-linearizable', [leader], 64, WORKERS), () => sut.pids());
+  checkErrors(`${sut.name} get-linearizable on the leader`, r);
+  m.set('linearizable reads/s @64, leader only', r.rate_per_s);
+  m.set('linearizable read errors @64, leader only', r.errors);
 }
 
 async function gap(
@@ -216,6 +223,9 @@ const ROWS: Row[] = [
   { metric: 'server CPU µs/write @256', target: { kind: 'lower', factor: 1.5 } },
   { metric: 'linearizable reads/s @64' },
   { metric: 'linearizable read p99 ms @64' },
+  { metric: 'linearizable read errors @64' },
+  { metric: 'linearizable reads/s @64, leader only' },
+  { metric: 'linearizable read errors @64, leader only' },
   { metric: 'serializable reads/s @64' },
   { metric: 'serializable read p99 ms @64' },
   { metric: 'write gap ms, kill -9 leader', target: { kind: 'abs', limit: 1000 } },
