@@ -52,8 +52,10 @@ export async function chaosRun(o: RunOptions): Promise<RunResult> {
     events.push(`${now().toFixed(0)}ms ${text}`);
   };
   const schedule = makeSchedule(o.seed, o.durationMs, o.requiredFaults);
-  Partitioner.tearDown();
-  const partitioner = Partitioner.setUp();
+  // iptables (root) only when the schedule cuts the network, so kill-only runs work unprivileged.
+  const partitioner = schedule.faults.some((f) => f.kind.startsWith('isolate'))
+    ? Partitioner.setUp()
+    : undefined;
   const cluster = await LocalCluster.start({
     members: o.members,
     baseDir: join(runDir, 'data'),
@@ -89,7 +91,7 @@ export async function chaosRun(o: RunOptions): Promise<RunResult> {
         await inject(fault);
       } catch (error) {
         event(`fault ${fault.kind} not applied: ${(error as Error).message}`);
-        partitioner.healAll();
+        partitioner?.healAll();
         for (const m of activeMembers()) {
           if (m.process) await cluster.signal(m.name, 'SIGCONT');
           else cluster.restart(m.name);
@@ -134,8 +136,8 @@ export async function chaosRun(o: RunOptions): Promise<RunResult> {
     // Bounded: each op has a deadline, so stop() returns; kill everything before removing the rules.
     await workload.stop();
     await cluster.killAll();
-    partitioner.healAll();
-    Partitioner.tearDown();
+    partitioner?.healAll();
+    if (partitioner) Partitioner.tearDown();
     await writeFile(join(runDir, 'events.log'), events.join('\n') + '\n');
   }
   // Keep data directories and member logs only when something went wrong.
@@ -182,6 +184,7 @@ export async function chaosRun(o: RunOptions): Promise<RunResult> {
       case 'isolate-follower': {
         const m = fault.kind === 'isolate-leader' ? await leader() : await follower(fault.pick);
         event(`${fault.kind}: drop peer traffic to ${m.name} (:${m.peerPort})`);
+        if (!partitioner) throw new Error('no partitioner set up');
         partitioner.isolate(m.peerPort);
         await sleep(fault.holdMs);
         partitioner.heal(m.peerPort);
