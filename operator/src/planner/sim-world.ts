@@ -101,10 +101,8 @@ function refreshHealth(w: SimWorld): void {
 export function observe(w: SimWorld, status: RaftCluster['status'] = undefined, unreachable = false): ObservedCluster {
   refreshHealth(w);
   const raft: ObservedCluster['shards'][number]['raft'] =
-    unreachable || w.leaderId === undefined
-      ? w.members.length === 0
-        ? { kind: 'unreachable', reason: 'connection refused' }
-        : { kind: 'members', leaderId: undefined, lastIndex: w.lastIndex, members: structuredClone(w.members) }
+    unreachable || w.members.length === 0
+      ? { kind: 'unreachable', reason: 'connection refused' }
       : { kind: 'members', leaderId: w.leaderId, lastIndex: w.lastIndex, members: structuredClone(w.members) };
   return {
     cluster: {

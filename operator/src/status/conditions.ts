@@ -1,0 +1,99 @@
+// Conditions in the CloudNativePG style: for each condition type a chain of small pure policies, the first that
+// applies decides (status, reason, message). lastTransitionTime moves only when the status flips.
+import type { Condition, Health, Operation } from '../api/raftcluster.js';
+
+export type ConditionStatus = Condition['status'];
+
+export interface PolicyResult {
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+/** What the policies look at. */
+export interface ConditionInput {
+  health: Health;
+  healthMessage: string;
+  operation: Operation | undefined;
+  paused: boolean;
+  warnings: string[];
+}
+
+export type Policy = (input: ConditionInput) => PolicyResult | undefined;
+
+export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded'] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
+/** Available: every shard has a quorum (clients can read and write). */
+export const availablePolicies: Policy[] = [
+  (i) => (i.health === 'unknown' ? { status: 'Unknown', reason: 'MembersUnreachable', message: i.healthMessage } : undefined),
+  (i) => (i.health === 'unhealthy' ? { status: 'False', reason: 'QuorumLost', message: i.healthMessage } : undefined),
+  (i) => ({ status: 'True', reason: 'QuorumAvailable', message: withWarnings(i.healthMessage, i.warnings) }),
+];
+
+/** Progressing: the operator is carrying out an operation (False when stalled, paused, or nothing to do). */
+export const progressingPolicies: Policy[] = [
+  (i) =>
+    i.operation?.step.startsWith('Stalled:') === true
+      ? { status: 'False', reason: 'StepStalled', message: i.operation.message }
+      : undefined,
+  (i) =>
+    i.paused
+      ? { status: 'False', reason: 'Paused', message: i.operation?.message ?? 'spec.paused is true: no disruptive action is taken' }
+      : undefined,
+  (i) => (i.operation !== undefined ? { status: 'True', reason: i.operation.type, message: i.operation.message } : undefined),
+  () => ({ status: 'False', reason: 'Converged', message: 'the cluster matches its spec' }),
+];
+
+/** Degraded: fewer voters up than configured (or we cannot tell). */
+export const degradedPolicies: Policy[] = [
+  (i) => (i.health === 'unknown' ? { status: 'Unknown', reason: 'MembersUnreachable', message: i.healthMessage } : undefined),
+  (i) => (i.health === 'unhealthy' ? { status: 'True', reason: 'QuorumLost', message: i.healthMessage } : undefined),
+  (i) => (i.health === 'degraded' ? { status: 'True', reason: 'MembersDown', message: i.healthMessage } : undefined),
+  (i) => ({ status: 'False', reason: 'AllMembersHealthy', message: i.healthMessage }),
+];
+
+function withWarnings(message: string, warnings: string[]): string {
+  return warnings.length === 0 ? message : `${message}; warning: ${warnings.join('; ')}`;
+}
+
+/** The first policy in the chain that applies. Each chain ends with an unconditional policy. */
+export function evaluate(policies: Policy[], input: ConditionInput): PolicyResult {
+  for (const p of policies) {
+    const r = p(input);
+    if (r !== undefined) return r;
+  }
+  throw new Error('condition policy chain has no fallback');
+}
+
+/** Set one condition: keep lastTransitionTime unless the status flipped. */
+export function setCondition(
+  previous: Condition[] | undefined,
+  type: string,
+  result: PolicyResult,
+  observedGeneration: number,
+  now: Date,
+): Condition {
+  const old = previous?.find((c) => c.type === type);
+  return {
+    type,
+    status: result.status,
+    reason: result.reason,
+    message: result.message,
+    observedGeneration,
+    lastTransitionTime: old !== undefined && old.status === result.status ? old.lastTransitionTime : now.toISOString(),
+  };
+}
+
+export function computeConditions(
+  previous: Condition[] | undefined,
+  input: ConditionInput,
+  observedGeneration: number,
+  now: Date,
+): Condition[] {
+  return [
+    setCondition(previous, 'Available', evaluate(availablePolicies, input), observedGeneration, now),
+    setCondition(previous, 'Progressing', evaluate(progressingPolicies, input), observedGeneration, now),
+    setCondition(previous, 'Degraded', evaluate(degradedPolicies, input), observedGeneration, now),
+  ];
+}

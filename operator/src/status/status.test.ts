@@ -1,0 +1,117 @@
+import type { Condition } from '../api/raftcluster.js';
+import { plan } from '../planner/plan.js';
+import { apply, baseSpec, emptyWorld, observe, tick, type SimWorld } from '../planner/sim-world.js';
+import { computeConditions, evaluate, progressingPolicies, setCondition, type ConditionInput } from './conditions.js';
+import { buildStatus, statusChanged } from './status.js';
+
+const NOW = new Date('2026-01-01T00:00:00Z');
+const LATER = new Date('2026-01-01T00:10:00Z');
+
+function healthyWorld(): SimWorld {
+  const w = emptyWorld(baseSpec());
+  for (let i = 0; i < 20; i++) {
+    const p = plan(observe(w), NOW);
+    if (p.action.type === 'Done') return w;
+    apply(w, p.action);
+    tick(w);
+  }
+  throw new Error('did not converge');
+}
+
+function input(over: Partial<ConditionInput> = {}): ConditionInput {
+  return { health: 'healthy', healthMessage: '3/3 voters up', operation: undefined, paused: false, warnings: [], ...over };
+}
+
+function byType(cs: Condition[], type: string): Condition {
+  return cs.find((c) => c.type === type)!;
+}
+
+describe('condition policies', () => {
+  test.each<[ConditionInput['health'], string, string]>([
+    ['healthy', 'True/QuorumAvailable', 'False/AllMembersHealthy'],
+    ['degraded', 'True/QuorumAvailable', 'True/MembersDown'],
+    ['unhealthy', 'False/QuorumLost', 'True/QuorumLost'],
+    ['unknown', 'Unknown/MembersUnreachable', 'Unknown/MembersUnreachable'],
+  ])('health %s → Available %s, Degraded %s', (health, available, degraded) => {
+    const cs = computeConditions(undefined, input({ health }), 4, NOW);
+    const a = byType(cs, 'Available');
+    const d = byType(cs, 'Degraded');
+    expect(`${a.status}/${a.reason}`).toBe(available);
+    expect(`${d.status}/${d.reason}`).toBe(degraded);
+    expect(cs.every((c) => c.observedGeneration === 4)).toBe(true);
+  });
+
+  test('Progressing: stalled beats paused beats an operation beats converged', () => {
+    const op = { type: 'Upgrade' as const, step: 'DeletePod', message: 'restarting demo-2', startedAt: NOW.toISOString() };
+    expect(evaluate(progressingPolicies, input({ operation: op })).reason).toBe('Upgrade');
+    expect(evaluate(progressingPolicies, input({ operation: op, paused: true })).reason).toBe('Paused');
+    const stalled = { ...op, step: 'Stalled:WaitMember' };
+    expect(evaluate(progressingPolicies, input({ operation: stalled, paused: true }))).toMatchObject({ status: 'False', reason: 'StepStalled' });
+    expect(evaluate(progressingPolicies, input())).toMatchObject({ status: 'False', reason: 'Converged' });
+  });
+
+  test('lastTransitionTime moves only when the status flips', () => {
+    const first = setCondition(undefined, 'Degraded', { status: 'True', reason: 'MembersDown', message: 'a' }, 1, NOW);
+    const sameStatus = setCondition([first], 'Degraded', { status: 'True', reason: 'QuorumLost', message: 'b' }, 2, LATER);
+    expect(sameStatus.lastTransitionTime).toBe(NOW.toISOString());
+    expect(sameStatus.reason).toBe('QuorumLost');
+    const flipped = setCondition([sameStatus], 'Degraded', { status: 'False', reason: 'AllMembersHealthy', message: 'c' }, 2, LATER);
+    expect(flipped.lastTransitionTime).toBe(LATER.toISOString());
+  });
+
+  test('an even replica count is warned about in Available', () => {
+    const a = byType(computeConditions(undefined, input({ warnings: ['replicas=4 is even'] }), 1, NOW), 'Available');
+    expect(a.message).toContain('warning: replicas=4 is even');
+  });
+});
+
+describe('buildStatus', () => {
+  test('a healthy cluster: members, leader, selector for /scale, version, conditions', () => {
+    const obs = observe(healthyWorld());
+    const s = buildStatus(obs, plan(obs, NOW), NOW);
+    expect(s).toMatchObject({
+      observedGeneration: 1,
+      health: 'healthy',
+      faultTolerance: 1,
+      replicas: 3,
+      readyReplicas: 3,
+      selector: 'app.kubernetes.io/name=raftstore,app.kubernetes.io/instance=demo',
+      leader: 'demo-0',
+      currentVersion: '1.0.0',
+      lastProbeTime: NOW.toISOString(),
+    });
+    expect(s.members?.map((m) => m.role)).toEqual(['leader', 'follower', 'follower']);
+    expect(s.operation).toBeUndefined();
+    expect(byType(s.conditions!, 'Available').status).toBe('True');
+  });
+
+  test('every member down: never "healthy"; when no member answers the probe time stays at the last success', () => {
+    const w = healthyWorld();
+    const before = buildStatus(observe(w), plan(observe(w), NOW), NOW);
+    for (const p of w.pods) p.running = false;
+    const down = observe(w, before);
+    const s = buildStatus(down, plan(down, LATER), LATER);
+    expect(s.health).toBe('unhealthy');
+    expect(s.faultTolerance).toBe(0);
+    const unreachable = observe(w, before, true);
+    const u = buildStatus(unreachable, plan(unreachable, LATER), LATER);
+    expect(u.health).toBe('unknown');
+    expect(u.lastProbeTime).toBe(NOW.toISOString());
+    expect(byType(u.conditions!, 'Available').status).toBe('Unknown');
+  });
+
+  test('statusChanged: identical status is not rewritten; lastProbeTime alone only once it is a minute old', () => {
+    const w = healthyWorld();
+    const a = buildStatus(observe(w), plan(observe(w), NOW), NOW);
+    const withA = observe(w, a);
+    const t1 = new Date(NOW.getTime() + 10_000);
+    const b = buildStatus(withA, plan(withA, t1), t1);
+    expect(statusChanged(a, b)).toBe(false);
+    const t2 = new Date(NOW.getTime() + 61_000);
+    expect(statusChanged(a, buildStatus(withA, plan(withA, t2), t2))).toBe(true);
+    w.pods[1]!.running = false;
+    const degraded = observe(w, a);
+    expect(statusChanged(a, buildStatus(degraded, plan(degraded, t1), t1))).toBe(true);
+    expect(statusChanged(undefined, a)).toBe(true);
+  });
+});

@@ -1,0 +1,105 @@
+// The whole status from one observation and the plan: pure, so the reconciler writes it only when it changed.
+import { desiredImage, specWarnings, type MemberStatus, type RaftClusterStatus, type ShardStatus } from '../api/raftcluster.js';
+import { labelSelectorString, selectorLabels } from '../children/names.js';
+import { clusterHealth, shardHealth } from '../health/health.js';
+import type { Plan } from '../planner/action.js';
+import type { ObservedCluster, ObservedShard } from '../planner/observed.js';
+import { computeConditions } from './conditions.js';
+
+function members(obs: ObservedShard): MemberStatus[] {
+  if (obs.raft.kind !== 'members') return [];
+  const { leaderId, lastIndex } = obs.raft;
+  return obs.raft.members.map((m) => {
+    const pod = obs.pods.find((p) => p.name === m.name);
+    const version = m.version ?? pod?.image.split(':').at(-1);
+    return {
+      name: m.name,
+      id: m.id,
+      role: m.role === 'learner' ? 'learner' : m.id === leaderId ? 'leader' : 'follower',
+      healthy: m.healthy,
+      lag: Math.max(0, lastIndex - m.matchIndex),
+      ...(version !== undefined ? { version } : {}),
+      incarnation: m.incarnation,
+    };
+  });
+}
+
+export function buildStatus(observed: ObservedCluster, plan: Plan, now: Date): RaftClusterStatus {
+  const { cluster } = observed;
+  const previous = cluster.status;
+  const reached = observed.shards.some((s) => s.raft.kind === 'members');
+  const lastProbeTime = reached ? now.toISOString() : previous?.lastProbeTime;
+  const perShard = observed.shards.map((s) => ({ s, h: shardHealth(s.raft, lastProbeTime), m: members(s) }));
+  const overall = clusterHealth(perShard.map((x) => x.h));
+  const shards: ShardStatus[] = perShard.map(({ s, h, m }) => {
+    const leader = m.find((x) => x.role === 'leader')?.name;
+    return {
+      shard: s.shard,
+      health: h.health,
+      faultTolerance: h.faultTolerance,
+      voters: h.voters,
+      readyVoters: h.healthyVoters,
+      ...(leader !== undefined ? { leader } : {}),
+      members: m,
+    };
+  });
+  const healthMessage = perShard.map(({ s, h }) => `shard ${s.shard}: ${h.message}`).join('; ');
+  const pods = observed.shards.flatMap((s) => s.pods);
+  const image = desiredImage(cluster.spec);
+  const allCurrent = pods.length > 0 && pods.every((p) => p.image === image);
+  const shard0 = shards.find((s) => s.shard === 0);
+  const status: RaftClusterStatus = {
+    observedGeneration: cluster.metadata.generation,
+    health: overall.health,
+    faultTolerance: overall.faultTolerance,
+    replicas: pods.filter((p) => !p.deleting).length,
+    readyReplicas: perShard.reduce((n, x) => n + x.h.healthyVoters, 0),
+    selector: labelSelectorString(selectorLabels(cluster.metadata.name)),
+    ...(shard0?.leader !== undefined ? { leader: shard0.leader } : {}),
+    members: shard0?.members ?? [],
+    shards,
+    ...(allCurrent ? { currentVersion: cluster.spec.version } : {}),
+    ...(plan.operation !== undefined ? { operation: plan.operation } : {}),
+    ...(lastProbeTime !== undefined ? { lastProbeTime } : {}),
+    conditions: computeConditions(
+      previous?.conditions,
+      {
+        health: overall.health,
+        healthMessage,
+        operation: plan.operation,
+        paused: cluster.spec.paused,
+        warnings: specWarnings(cluster.spec),
+      },
+      cluster.metadata.generation,
+      now,
+    ),
+  };
+  return status;
+}
+
+/** How stale lastProbeTime may get before it alone is worth a status write. */
+export const PROBE_TIME_REFRESH_SECONDS = 60;
+
+/**
+ * Whether the new status must be written. lastProbeTime alone changes on every probe; writing it each time would
+ * turn every reconcile into an API write, so it counts only once it is older than PROBE_TIME_REFRESH_SECONDS.
+ */
+export function statusChanged(old: RaftClusterStatus | undefined, next: RaftClusterStatus): boolean {
+  if (old === undefined) return true;
+  const { lastProbeTime: oldProbe, ...oldRest } = old;
+  const { lastProbeTime: newProbe, ...newRest } = next;
+  if (!deepEqual(oldRest, newRest)) return true;
+  if (oldProbe === newProbe) return false;
+  if (oldProbe === undefined || newProbe === undefined) return true;
+  return Date.parse(newProbe) - Date.parse(oldProbe) >= PROBE_TIME_REFRESH_SECONDS * 1000;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
