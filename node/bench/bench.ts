@@ -91,11 +91,11 @@ function checkErrors(what: string, r: ScenarioResult): void {
   if (r.ok === 0) throw new Error(`${what}: no request succeeded (first error: ${r.firstError})`);
 }
 
-async function throughput(sut: SystemUnderTest, m: Metrics): Promise<void> {
-  const leader = await sut.leaderEndpoint(CLUSTER_TIMEOUT_MS);
-  log(`${sut.name}: warm-up`);
-  await runScenario(jobs(sut.name, 'put', [leader], 16, WORKERS, { duration_ms: 1000 }), () => sut.pids());
-  for (const inflight of [1, 16, 256]) {
+type Step = (sut: SystemUnderTest, m: Metrics) => Promise<void>;
+
+function putStep(inflight: number): Step {
+  return async (sut, m) => {
+    const leader = await sut.leaderEndpoint(CLUSTER_TIMEOUT_MS);
     log(`${sut.name}: puts, ${inflight} in flight`);
     const r = await runScenario(jobs(sut.name, 'put', [leader], inflight, inflight === 1 ? 1 : WORKERS), () =>
       sut.pids(),
@@ -110,83 +110,87 @@ async function throughput(sut: SystemUnderTest, m: Metrics): Promise<void> {
       m.set(`put ${label} ms @${inflight}`, r.histogram.quantile_us(q) / 1000);
     m.set(`server CPU µs/write @${inflight}`, r.serverCpu_us / r.ok);
     m.set(`generator CPU % core @${inflight}`, (100 * r.generatorCpu_us) / 1000 / r.elapsed_ms);
-  }
-  for (const op of ['get-linearizable', 'get-serializable'] as const) {
-    log(`${sut.name}: ${op}, 64 in flight over all members`);
-    const r = await runScenario(jobs(sut.name, op, sut.endpoints(), 64, WORKERS), () => sut.pids());
-    checkErrors(`${sut.name} ${op}`, r);
-    const label = op === 'get-linearizable' ? 'linearizable' : 'serializable';
-    m.set(`${label} reads/s @64`, r.rate_per_s);
-    m.set(`${label} read p99 ms @64`, r.histogram.quantile_us(0.99) / 1000);
-    m.set(`${label} read errors @64`, r.errors);
-  }
-  // The same linearizable load on the leader alone: separates the ReadIndex round itself from follower forwarding.
-  log(`${sut.name}: get-linearizable, 64 in flight on the leader only`);
-  const r = await runScenario(jobs(sut.name, 'get-linearizable', [leader], 64, WORKERS), () => sut.pids());
-  checkErrors(`${sut.name} get-linearizable on the leader`, r);
-  m.set('linearizable reads/s @64, leader only', r.rate_per_s);
-  m.set('linearizable read errors @64, leader only', r.errors);
+  };
 }
 
-async function gap(
-  sut: SystemUnderTest,
-  label: string,
-  fault: (leader: string) => Promise<string | undefined>,
-): Promise<number> {
-  const leader = await sut.leader(CLUSTER_TIMEOUT_MS);
-  let stopped: string | undefined;
-  log(`${sut.name}: write gap, ${label} (leader ${leader})`);
-  const r = await runScenario(
-    jobs(sut.name, 'put', sut.endpoints(), 1, 1, {
-      duration_ms: GAP_SECONDS * 1000,
-      paced_interval_ms: GAP_INTERVAL_MS,
-    }),
-    () => sut.pids(),
-    {
-      at_ms: FAULT_AT_MS,
-      run: async () => {
-        stopped = await fault(leader);
+function readStep(op: 'get-linearizable' | 'get-serializable', leaderOnly: boolean): Step {
+  return async (sut, m) => {
+    const endpoints = leaderOnly ? [await sut.leaderEndpoint(CLUSTER_TIMEOUT_MS)] : sut.endpoints();
+    const label = `${op === 'get-linearizable' ? 'linearizable' : 'serializable'}`;
+    const where = leaderOnly ? ', leader only' : '';
+    log(`${sut.name}: ${op}, 64 in flight ${leaderOnly ? 'on the leader only' : 'over all members'}`);
+    const r = await runScenario(jobs(sut.name, op, endpoints, 64, WORKERS), () => sut.pids());
+    checkErrors(`${sut.name} ${op}${where}`, r);
+    m.set(`${label} reads/s @64${where}`, r.rate_per_s);
+    m.set(`${label} read p99 ms @64${where}`, r.histogram.quantile_us(0.99) / 1000);
+    m.set(`${label} read errors @64${where}`, r.errors);
+  };
+}
+
+function gapStep(
+  metric: string,
+  fault: (sut: SystemUnderTest, leader: string) => Promise<string | undefined>,
+): Step {
+  return async (sut, m) => {
+    const leader = await sut.leader(CLUSTER_TIMEOUT_MS);
+    let stopped: string | undefined;
+    log(`${sut.name}: ${metric} (leader ${leader})`);
+    const r = await runScenario(
+      jobs(sut.name, 'put', sut.endpoints(), 1, 1, {
+        duration_ms: GAP_SECONDS * 1000,
+        paced_interval_ms: GAP_INTERVAL_MS,
+      }),
+      () => sut.pids(),
+      {
+        at_ms: FAULT_AT_MS,
+        run: async () => {
+          stopped = await fault(sut, leader);
+        },
       },
-    },
-  );
-  if (r.ok === 0)
-    throw new Error(`${sut.name} gap ${label}: no write succeeded (first error: ${r.firstError})`);
-  if (stopped) await sut.restart(stopped, CLUSTER_TIMEOUT_MS);
-  return r.maxAckGap_ms;
+    );
+    if (r.ok === 0)
+      throw new Error(`${sut.name} ${metric}: no write succeeded (first error: ${r.firstError})`);
+    if (stopped) await sut.restart(stopped, CLUSTER_TIMEOUT_MS);
+    m.set(metric, r.maxAckGap_ms);
+  };
 }
 
-async function faults(sut: SystemUnderTest, m: Metrics): Promise<void> {
-  m.set(
-    'write gap ms, kill -9 leader',
-    await gap(sut, 'kill -9 leader', async (l) => (await sut.signal(l, 'SIGKILL'), l)),
-  );
-  m.set(
+const warmUp: Step = async (sut) => {
+  log(`${sut.name}: warm-up`);
+  const leader = await sut.leaderEndpoint(CLUSTER_TIMEOUT_MS);
+  await runScenario(jobs(sut.name, 'put', [leader], 16, WORKERS, { duration_ms: 1000 }), () => sut.pids());
+};
+
+const LOAD_STEPS: Step[] = [
+  warmUp,
+  putStep(1),
+  putStep(16),
+  putStep(256),
+  readStep('get-linearizable', false),
+  // The same linearizable load on the leader alone separates the ReadIndex round from follower forwarding.
+  readStep('get-linearizable', true),
+  readStep('get-serializable', false),
+];
+const FAULT_STEPS: Step[] = [
+  gapStep('write gap ms, kill -9 leader', async (sut, l) => (await sut.signal(l, 'SIGKILL'), l)),
+  gapStep(
     'write gap ms, transfer leadership',
-    await gap(
-      sut,
-      'transfer leadership',
-      async () => (await sut.transferLeadership(CLUSTER_TIMEOUT_MS), undefined),
-    ),
-  );
-  m.set(
-    'write gap ms, SIGTERM leader',
-    await gap(sut, 'SIGTERM leader', async (l) => (await sut.signal(l, 'SIGTERM'), l)),
-  );
-}
+    async (sut) => (await sut.transferLeadership(CLUSTER_TIMEOUT_MS), undefined),
+  ),
+  gapStep('write gap ms, SIGTERM leader', async (sut, l) => (await sut.signal(l, 'SIGTERM'), l)),
+];
 
-async function measure(sut: SystemUnderTest): Promise<Metrics> {
-  const m: Metrics = new Map();
-  try {
-    await throughput(sut, m);
-    // A member killed with -9 writes no profile: with --cpu-prof the leader must live to the graceful stop.
-    if (sut.name === 'raftstore' && args['cpu-prof'])
-      log('raftstore: fault scenarios skipped under --cpu-prof');
-    else await faults(sut, m);
-  } finally {
-    log(`${sut.name}: stopping (logs in ${sut.logDir})`);
-    await sut.stop();
-  }
-  return m;
+/**
+ * Both systems run at once and take turns scenario by scenario, so that load from elsewhere on a shared machine
+ * drifts over both alike; an idle cluster costs only its heartbeats.
+ */
+async function measureAll(suts: readonly SystemUnderTest[]): Promise<Map<SystemName, Metrics>> {
+  const out = new Map<SystemName, Metrics>(suts.map((s) => [s.name, new Map()]));
+  // A member killed with -9 writes no profile: with --cpu-prof the leader must live to the graceful stop.
+  const faults = args['cpu-prof'] ? [] : FAULT_STEPS;
+  if (args['cpu-prof']) log('fault scenarios skipped under --cpu-prof');
+  for (const step of [...LOAD_STEPS, ...faults]) for (const sut of suts) await step(sut, out.get(sut.name)!);
+  return out;
 }
 
 async function startRaftstore(profileDir: string | undefined): Promise<RaftstoreSystem> {
@@ -225,6 +229,7 @@ const ROWS: Row[] = [
   { metric: 'linearizable read p99 ms @64' },
   { metric: 'linearizable read errors @64' },
   { metric: 'linearizable reads/s @64, leader only' },
+  { metric: 'linearizable read p99 ms @64, leader only' },
   { metric: 'linearizable read errors @64, leader only' },
   { metric: 'serializable reads/s @64' },
   { metric: 'serializable read p99 ms @64' },
@@ -291,24 +296,34 @@ async function main(): Promise<void> {
   const systems = args.systems.split(',').map((s) => s.trim());
   for (const s of systems) if (s !== 'raftstore' && s !== 'etcd') throw new Error(`unknown system ${s}`);
   const profileDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined;
-  let ours: Metrics | undefined;
-  let etcd: Metrics | undefined;
-  if (systems.includes('raftstore')) {
-    log('raftstore: starting 3 members (fsync on)');
-    try {
-      ours = await measure(await startRaftstore(profileDir));
-    } finally {
-      process.execPath = REAL_NODE;
+  const suts: SystemUnderTest[] = [];
+  let results: Map<SystemName, Metrics>;
+  try {
+    if (systems.includes('raftstore')) {
+      log('raftstore: starting 3 members (fsync on)');
+      try {
+        suts.push(await startRaftstore(profileDir));
+      } finally {
+        process.execPath = REAL_NODE;
+      }
+    }
+    if (systems.includes('etcd')) {
+      if (args.smoke && !existsSync(ETCD_BINARY))
+        log(`etcd: skipped, ${ETCD_BINARY} is absent (apt-get install etcd-server)`);
+      else {
+        log('etcd: starting 3 members (fsync on, default settings)');
+        suts.push(await EtcdSystem.start());
+      }
+    }
+    results = await measureAll(suts);
+  } finally {
+    for (const sut of suts) {
+      log(`${sut.name}: stopping (logs in ${sut.logDir})`);
+      await sut.stop();
     }
   }
-  if (systems.includes('etcd')) {
-    if (args.smoke && !existsSync(ETCD_BINARY))
-      log(`etcd: skipped, ${ETCD_BINARY} is absent (apt-get install etcd-server)`);
-    else {
-      log('etcd: starting 3 members (fsync on, default settings)');
-      etcd = await measure(await EtcdSystem.start());
-    }
-  }
+  const ours = results.get('raftstore');
+  const etcd = results.get('etcd');
   console.log(
     `\n3 members each on loopback, fsync on, 8-byte keys, ${VALUE_BYTES}-byte values, ${SECONDS} s per scenario, ` +
       `${WORKERS} load workers; gaps: one put every ${GAP_INTERVAL_MS} ms round-robin over all members, fault at ${FAULT_AT_MS} ms\n`,
