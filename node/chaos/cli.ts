@@ -35,6 +35,7 @@ async function main(): Promise<number> {
   let lost = 0;
   let unavailable = 0;
   let unknown = 0;
+  let notStarted = 0;
   const started = Date.now();
   const stopRules = (): void => Partitioner.tearDown();
   process.once('SIGINT', () => {
@@ -57,13 +58,14 @@ async function main(): Promise<number> {
     lost += r.lost.length;
     unavailable += r.unavailable === undefined ? 0 : 1;
     unknown += r.check === 'unknown' ? 1 : 0;
+    notStarted += r.notStarted ? 1 : 0;
     console.log(
       `run ${i + 1}/${runs} seed ${runSeed}: ${r.operations} ops, ${r.check}, lost ${r.lost.length}` +
-        `${r.unavailable === undefined ? '' : `, UNAVAILABLE: ${r.unavailable}`} (${((Date.now() - t) / 1000).toFixed(1)} s) ${r.historyFile}`,
+        `${r.unavailable === undefined ? '' : `, UNAVAILABLE: ${r.unavailable}`}${r.notStarted ? ', NOT STARTED' : ''} (${((Date.now() - t) / 1000).toFixed(1)} s) ${r.historyFile}`,
     );
   }
   console.log(
-    `seed: ${seed}, unavailable: ${unavailable}, unchecked: ${unknown}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `seed: ${seed}, not started: ${notStarted}, unavailable: ${unavailable}, unchecked: ${unknown}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   console.log(`runs: ${runs}, violations: ${violations}, lost: ${lost}`);
   return violations > 0 || lost > 0 || unavailable > 0 ? 1 : 0;

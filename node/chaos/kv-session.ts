@@ -28,14 +28,26 @@ function toCallError(err: ServiceError): KvCallError {
   return new KvCallError(err.code, `${err.code}: ${err.details}`);
 }
 
+/**
+ * A client's request numbering. It outlives connections: a client that reconnects elsewhere must keep counting,
+ * or the server's session table answers a new request with the cached response of an old one.
+ */
+export class SequenceSource {
+  private last = 0;
+  next(): number {
+    this.last += 1;
+    return this.last;
+  }
+}
+
 export class KvSession {
   private readonly client: KVClient;
-  private sequence = 0;
 
   constructor(
     readonly endpoint: string,
     readonly clientId: string,
     private readonly deadlineMs: number,
+    private readonly sequence: SequenceSource,
   ) {
     this.client = new KVClient(endpoint, credentials.createInsecure(), {
       // Fail fast while a member is down instead of queueing behind reconnect backoff.
@@ -45,8 +57,7 @@ export class KvSession {
   }
 
   private header(): { clientId: string; sequence: number } {
-    this.sequence += 1;
-    return { clientId: this.clientId, sequence: this.sequence };
+    return { clientId: this.clientId, sequence: this.sequence.next() };
   }
 
   private deadline(): { deadline: number } {

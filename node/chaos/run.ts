@@ -9,8 +9,9 @@ import { kvModel } from '../src/lincheck/kv-model.js';
 import { LocalCluster, type LocalMember } from '../src/local-cluster/local-cluster.js';
 import { Prng } from '../src/sim/prng.js';
 import { ClusterAdmin } from './cluster-admin.js';
-import { KvSession } from './kv-session.js';
+import { KvSession, SequenceSource } from './kv-session.js';
 import { findLostWrites, type KvOperation, type LostWrite } from './lost-writes.js';
+import { killMembersUnder } from './orphans.js';
 import { Partitioner } from './partition.js';
 import { makeSchedule, type Fault, type FaultKind } from './schedule.js';
 import { keyName, sleep, Workload } from './workload.js';
@@ -35,10 +36,13 @@ export interface RunResult {
   readonly lost: readonly LostWrite[];
   /** Set when the cluster did not come back after the final kill -9 of every member (a liveness failure). */
   readonly unavailable?: string;
+  /** The founding members elected no leader within LocalCluster's 30 s (machine overloaded): nothing was tested. */
+  readonly notStarted?: true;
   readonly historyFile: string;
 }
 
-const LEADER_WAIT_MS = 20_000;
+// Generous: under the shared machine's load a tsx-started member can take 15 s to boot and recover.
+const LEADER_WAIT_MS = 60_000;
 const FINAL_READ_MS = 30_000;
 
 export async function chaosRun(o: RunOptions): Promise<RunResult> {
@@ -49,22 +53,41 @@ export async function chaosRun(o: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
   const now = (): number => Math.round((performance.now() - t0) * 1000) / 1000;
   const event = (text: string): void => {
-    events.push(`${now().toFixed(0)}ms ${text}`);
+    events.push(`${now().toFixed(0)}ms ${new Date().toISOString()} ${text}`);
   };
   const schedule = makeSchedule(o.seed, o.durationMs, o.requiredFaults);
   // iptables (root) only when the schedule cuts the network, so kill-only runs work unprivileged.
   const partitioner = schedule.faults.some((f) => f.kind.startsWith('isolate'))
     ? Partitioner.setUp()
     : undefined;
-  const cluster = await LocalCluster.start({
-    members: o.members,
-    baseDir: join(runDir, 'data'),
-    clusterId: `chaos-${o.seed}`,
-    tickMs: 50,
-    electionTicks: 10,
-    snapshotEntries: 200,
-    logLevel: 'info',
-  });
+  let cluster: LocalCluster;
+  try {
+    cluster = await LocalCluster.start({
+      members: o.members,
+      baseDir: join(runDir, 'data'),
+      clusterId: `chaos-${o.seed}`,
+      tickMs: 50,
+      electionTicks: 10,
+      snapshotEntries: 200,
+      logLevel: 'info',
+    });
+  } catch (error) {
+    const killed = killMembersUnder(join(runDir, 'data'));
+    event(`cluster did not start: ${(error as Error).message}; killed pids ${killed.join(' ')}`);
+    await writeFile(join(runDir, 'events.log'), events.join('\n') + '\n');
+    if (partitioner) Partitioner.tearDown();
+    const historyFile = join(runDir, 'history.jsonl');
+    await writeFile(historyFile, '');
+    return {
+      seed: o.seed,
+      operations: 0,
+      check: 'linearizable',
+      violation: false,
+      lost: [],
+      notStarted: true,
+      historyFile,
+    };
+  }
   const active = new Set(cluster.members.map((m) => m.name));
   const endpoint = (m: LocalMember): string => `127.0.0.1:${m.clientPort}`;
   const activeMembers = (): LocalMember[] => cluster.members.filter((m) => active.has(m.name));
@@ -215,7 +238,7 @@ export async function chaosRun(o: RunOptions): Promise<RunResult> {
     const joiner = await cluster.startJoiner(name);
     event(`replace-member: started joiner ${name}`);
     let status;
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 40_000;
     while (!(status = await cluster.status(name, 500)) && Date.now() < deadline) await sleep(100);
     if (!status) throw new Error(`joiner ${name} never answered Status`);
     const l = await leader();
@@ -263,12 +286,13 @@ export async function chaosRun(o: RunOptions): Promise<RunResult> {
   async function finalReads(values: Map<string, string | null>, ops: KvOperation[]): Promise<void> {
     const readBy = Date.now() + FINAL_READ_MS;
     const members = activeMembers();
+    const sequence = new SequenceSource();
     let attempt = 0;
     for (let k = 0; k < o.keys; k++) {
       const key = keyName(k);
       for (;;) {
         const m = members[attempt % members.length]!;
-        const session = new KvSession(endpoint(m), `chaos-${o.seed}-final`, 2000);
+        const session = new KvSession(endpoint(m), `chaos-${o.seed}-final`, 2000, sequence);
         const call = now();
         try {
           const value = await session.get(key);

@@ -6,7 +6,7 @@
 import type { Prng } from '../src/sim/prng.js';
 import type { KvInput, KvOutput } from '../src/lincheck/kv-model.js';
 import type { KvOperation } from './lost-writes.js';
-import { KvSession } from './kv-session.js';
+import { KvSession, SequenceSource } from './kv-session.js';
 
 export interface WorkloadOptions {
   readonly clients: number;
@@ -50,6 +50,7 @@ export class Workload {
     const o = this.options;
     let endpointIndex = id;
     let session: KvSession | undefined;
+    const sequence = new SequenceSource();
     let counter = 0;
     let consecutiveFailures = 0;
     try {
@@ -62,7 +63,7 @@ export class Workload {
         const endpoint = endpoints[endpointIndex % endpoints.length]!;
         if (session?.endpoint !== endpoint) {
           session?.close();
-          session = new KvSession(endpoint, `chaos-${o.runId}-c${id}`, o.opDeadlineMs);
+          session = new KvSession(endpoint, `chaos-${o.runId}-c${id}`, o.opDeadlineMs, sequence);
         }
         const key = keyName(o.rng.int(0, o.keys - 1));
         const roll = o.rng.float();
