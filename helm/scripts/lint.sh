@@ -46,6 +46,10 @@ echo "== rendered chart (ServiceMonitor on, 1 replica, no PDB, existing service 
 grep -q '^kind: ServiceMonitor$' "$work/options.yaml" || { echo "error: ServiceMonitor not rendered" >&2; exit 1; }
 "${kc[@]}" -skip ServiceMonitor "$work/options.yaml"
 
+echo "== every pod meets the restricted Pod Security Standard"
+"$helm" template raftstore-operator "$chart" --kube-version "$kv" --namespace raftstore-system >"$work/with-tests.yaml"
+node helm/scripts/check-restricted.mjs "$work/with-tests.yaml"
+
 echo "== values.schema.json rejects bad values"
 if "$helm" template x "$chart" --kube-version "$kv" --set replicaCount=0 >/dev/null 2>&1 || "$helm" template x "$chart" --kube-version "$kv" --set nope=1 >/dev/null 2>&1; then
   echo "error: values.schema.json accepted replicaCount=0 or an unknown value" >&2
