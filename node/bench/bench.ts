@@ -325,7 +325,7 @@ async function main(): Promise<void> {
   const ours = results.get('raftstore');
   const etcd = results.get('etcd');
   console.log(
-    `\n3 members each on loopback, fsync on, 8-byte keys, ${VALUE_BYTES}-byte values, ${SECONDS} s per scenario, ` +
+    `\n3 members each on loopback, both up at once and taking turns per scenario, fsync on, 8-byte keys, ${VALUE_BYTES}-byte values, ${SECONDS} s per scenario, ` +
       `${WORKERS} load workers; gaps: one put every ${GAP_INTERVAL_MS} ms round-robin over all members, fault at ${FAULT_AT_MS} ms\n`,
   );
   console.log(table(ours, etcd));
