@@ -1,0 +1,159 @@
+// The StatefulSet of one shard, for server-side apply. The operator, not the StatefulSet controller, decides when
+// a pod restarts (OnDelete) and when a volume goes (the planner's retention step).
+import type { V1EnvVar, V1StatefulSet, V1TopologySpreadConstraint } from '@kubernetes/client-node';
+import { desiredImage, type RaftCluster } from '../api/raftcluster.js';
+import {
+  CLIENT_PORT,
+  DATA_VOLUME,
+  HTTP_PORT,
+  PEER_PORT,
+  peerAddress,
+  peerServiceName,
+  podName,
+  shardLabels,
+  statefulSetName,
+} from './names.js';
+import { childMeta } from './owner.js';
+import { serviceAccountName } from './serviceaccount.js';
+
+export const DATA_MOUNT = '/var/lib/raftstore';
+/** A subdirectory, because the root of a fresh ext4 volume holds lost+found. */
+export const DATA_DIR = `${DATA_MOUNT}/data`;
+export const FOUNDERS_ANNOTATION = 'raftstore.dev/founders';
+const NON_ROOT_UID = 65532;
+
+export interface ShardChildState {
+  shard: number;
+  /** Current StatefulSet replicas: the planner owns this number (it grows and shrinks one member at a time). */
+  replicas: number;
+  initialClusterState: 'new' | 'existing';
+  /** How many members founded the shard; fixed at creation so the template does not change on every scale. */
+  founders: number;
+}
+
+/** `demo-0=demo-0.demo-peer.ns.svc.cluster.local:2380,...`: the founding members, as --initial-members reads them. */
+export function initialMembers(cluster: RaftCluster, shard: number, founders: number): string {
+  const { name, namespace } = cluster.metadata;
+  return Array.from({ length: founders }, (_, i) => {
+    const pod = podName(name, shard, i);
+    return `${pod}=${peerAddress(name, namespace, pod)}`;
+  }).join(',');
+}
+
+function env(cluster: RaftCluster, state: ShardChildState): V1EnvVar[] {
+  const { name, namespace } = cluster.metadata;
+  const host = `$(POD_NAME).${peerServiceName(name)}.${namespace}.svc.cluster.local`;
+  const raft = cluster.spec.raft;
+  return [
+    // First: later values refer to it with $(POD_NAME), which Kubernetes expands only from earlier entries.
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'RAFTSTORE_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    // The uid, not the name: a cluster deleted and re-created under the same name must not accept messages from
+    // members of its predecessor (e.g. from a retained volume).
+    { name: 'RAFTSTORE_CLUSTER_ID', value: cluster.metadata.uid },
+    { name: 'RAFTSTORE_SHARD', value: String(state.shard) },
+    { name: 'RAFTSTORE_DATA_DIR', value: DATA_DIR },
+    { name: 'RAFTSTORE_CLIENT_LISTEN', value: `0.0.0.0:${CLIENT_PORT}` },
+    { name: 'RAFTSTORE_PEER_LISTEN', value: `0.0.0.0:${PEER_PORT}` },
+    { name: 'RAFTSTORE_HTTP_LISTEN', value: `0.0.0.0:${HTTP_PORT}` },
+    { name: 'RAFTSTORE_ADVERTISE_CLIENT', value: `${host}:${CLIENT_PORT}` },
+    { name: 'RAFTSTORE_ADVERTISE_PEER', value: `${host}:${PEER_PORT}` },
+    { name: 'RAFTSTORE_INITIAL_MEMBERS', value: initialMembers(cluster, state.shard, state.founders) },
+    { name: 'RAFTSTORE_INITIAL_CLUSTER_STATE', value: state.initialClusterState },
+    { name: 'RAFTSTORE_TICK_MS', value: String(raft.tickMs) },
+    { name: 'RAFTSTORE_ELECTION_TICKS', value: String(raft.electionTicks) },
+    { name: 'RAFTSTORE_HEARTBEAT_TICKS', value: String(raft.heartbeatTicks) },
+  ];
+}
+
+/** Default: one member per node where the nodes allow it, without making a small cluster unschedulable. */
+function defaultSpread(labels: Record<string, string>): V1TopologySpreadConstraint[] {
+  return [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } }];
+}
+
+export function buildStatefulSet(cluster: RaftCluster, state: ShardChildState): V1StatefulSet {
+  const { spec } = cluster;
+  const name = cluster.metadata.name;
+  const labels = shardLabels(name, state.shard);
+  const meta = childMeta(cluster, statefulSetName(name, state.shard), labels);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { ...meta, annotations: { [FOUNDERS_ANNOTATION]: String(state.founders) } },
+    spec: {
+      replicas: state.replicas,
+      serviceName: peerServiceName(name),
+      selector: { matchLabels: labels },
+      // Parallel: founders must all start together to elect a leader (OrderedReady would wait for demo-0 to be
+      // Ready, which it cannot be before a quorum exists). Ordering of joins is the operator's job, not the
+      // StatefulSet controller's.
+      podManagementPolicy: 'Parallel',
+      // OnDelete: a template change restarts nothing; the planner deletes pods one at a time, followers first,
+      // only while the shard stays quorate.
+      updateStrategy: { type: 'OnDelete' },
+      // Scale-down volumes are the planner's (after the Raft removal, per spec.pvcRetention.whenScaled); the
+      // StatefulSet controller deleting them at shrink time could race a member that is still in the configuration.
+      persistentVolumeClaimRetentionPolicy: { whenScaled: 'Retain', whenDeleted: spec.pvcRetention.whenDeleted },
+      template: {
+        metadata: {
+          labels: { ...spec.podTemplate?.labels, ...labels },
+          ...(spec.podTemplate?.annotations !== undefined ? { annotations: spec.podTemplate.annotations } : {}),
+        },
+        spec: {
+          serviceAccountName: serviceAccountName(name),
+          automountServiceAccountToken: false,
+          // SIGTERM makes the member hand leadership over and drain (--shutdown-grace-ms, 10 s by default); this
+          // leaves room for that and for the process to exit. No preStop hook is needed.
+          terminationGracePeriodSeconds: 30,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: NON_ROOT_UID,
+            runAsGroup: NON_ROOT_UID,
+            fsGroup: NON_ROOT_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          ...(spec.affinity !== undefined ? { affinity: spec.affinity } : {}),
+          ...(spec.tolerations !== undefined ? { tolerations: spec.tolerations } : {}),
+          ...(spec.nodeSelector !== undefined ? { nodeSelector: spec.nodeSelector } : {}),
+          topologySpreadConstraints: spec.topologySpreadConstraints ?? defaultSpread(labels),
+          containers: [
+            {
+              name: 'node',
+              image: desiredImage(spec),
+              env: env(cluster, state),
+              ports: [
+                { name: 'client', containerPort: CLIENT_PORT },
+                { name: 'peer', containerPort: PEER_PORT },
+                { name: 'http', containerPort: HTTP_PORT },
+              ],
+              livenessProbe: { httpGet: { path: '/livez', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
+              ...(spec.resources !== undefined ? { resources: spec.resources } : {}),
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [
+                { name: DATA_VOLUME, mountPath: DATA_MOUNT },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          // The root filesystem is read-only; a small scratch space for anything that insists on /tmp.
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: DATA_VOLUME, labels },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            resources: { requests: { storage: spec.storage.size } },
+            ...(spec.storage.storageClassName !== undefined ? { storageClassName: spec.storage.storageClassName } : {}),
+          },
+        },
+      ],
+    },
+  };
+}
