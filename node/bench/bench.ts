@@ -334,8 +334,11 @@ async function main(): Promise<void> {
     if (files.length === 0)
       log(`no .cpuprofile in ${profileDir} (members write them only on a graceful exit)`);
     for (const file of files.slice(0, 1)) {
-      const { total_ms, hot } = summarizeProfile(file, 25, REPO);
-      console.log(`\nhottest functions (self time) in ${file}, ${total_ms.toFixed(0)} ms profiled:`);
+      const { total_ms, idle_pct, hot } = summarizeProfile(file, 25, REPO);
+      console.log(
+        `\nhottest functions in ${file}: ${total_ms.toFixed(0)} ms profiled, ${idle_pct.toFixed(1)}% idle; ` +
+          'self time as % of busy time:',
+      );
       for (const h of hot)
         console.log(
           `${h.self_pct.toFixed(1).padStart(5)}% ${h.self_ms.toFixed(0).padStart(7)} ms  ${h.name}`,

@@ -19,11 +19,12 @@ export interface HotFunction {
   readonly self_ms: number;
 }
 
+/** Self time per function as a share of busy time ((idle) excluded, reported apart as idle_pct). */
 export function summarizeProfile(
   file: string,
   top: number,
   repoRoot: string,
-): { total_ms: number; hot: HotFunction[] } {
+): { total_ms: number; idle_pct: number; hot: HotFunction[] } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   if (!Array.isArray(profile.nodes)) throw new Error(`${file} is not a V8 cpu profile`);
   const hits = new Map<string, number>();
@@ -38,11 +39,14 @@ export function summarizeProfile(
     total += h;
   }
   const total_ms = (profile.endTime - profile.startTime) / 1000;
+  const idle = hits.get('(idle)') ?? 0;
+  hits.delete('(idle)');
+  const busy = Math.max(1, total - idle);
   const hot = [...hits.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([name, h]) => ({ name, self_pct: (100 * h) / total, self_ms: (total_ms * h) / total }));
-  return { total_ms, hot };
+    .map(([name, h]) => ({ name, self_pct: (100 * h) / busy, self_ms: (total_ms * h) / Math.max(1, total) }));
+  return { total_ms, idle_pct: (100 * idle) / Math.max(1, total), hot };
 }
 
 /** The profiles in dir, largest (the busiest member, normally the leader) first. */
