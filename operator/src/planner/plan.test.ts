@@ -303,3 +303,32 @@ describe('planner situations (single observations)', () => {
     }
   });
 });
+
+describe('several shards', () => {
+  /** The same observed shard as shard 1 (its pods and members renamed demo-s1-N). */
+  function asShard1(obs: ReturnType<typeof observe>): ReturnType<typeof observe>['shards'][number] {
+    const s0 = obs.shards[0]!;
+    const json = JSON.stringify(s0).replaceAll('"demo-', '"demo-s1-').replaceAll('"data-demo-', '"data-demo-s1-');
+    return { ...(JSON.parse(json) as typeof s0), shard: 1 };
+  }
+
+  test('a waiting shard does not hold back another; one disruptive action per cluster', () => {
+    // The simulated world has one shard; the second is a renamed copy of it.
+    const healthy = converge(baseSpec());
+    const degraded = clone(healthy);
+    degraded.pods.find((p) => p.ordinal === 1)!.running = false;
+    const spec = { ...healthy.spec, replicas: 5, shards: 2 };
+    const obs = observe(withSpec(degraded, spec));
+    obs.shards.push(asShard1(observe(withSpec(healthy, spec))));
+    const p = plan(obs, new Date(T0), OPTIONS);
+    expect(p.action).toEqual({ type: 'ScaleStatefulSet', shard: 1, replicas: 4 });
+    expect(p.operation?.shard).toBe(1);
+  });
+
+  test('a missing StatefulSet of one shard is re-created before anything else', () => {
+    const healthy = withSpec(converge(baseSpec()), { shards: 2 });
+    const obs = observe(healthy);
+    obs.shards.push({ ...asShard1(obs), statefulSet: undefined, pods: [], pvcs: [], raft: { kind: 'unreachable', reason: 'no pods' } });
+    expect(plan(obs, new Date(T0), OPTIONS).action).toEqual({ type: 'ApplyChildren' });
+  });
+});
