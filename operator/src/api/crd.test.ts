@@ -26,7 +26,23 @@ describe('RaftCluster CRD', () => {
   });
 
   test('short names do not collide with built-ins', () => {
-    const builtIns = ['rc', 'rs', 'sts', 'svc', 'pvc', 'pv', 'cm', 'ds', 'deploy', 'ep', 'ns', 'no', 'po', 'sa', 'pdb'];
+    const builtIns = [
+      'rc',
+      'rs',
+      'sts',
+      'svc',
+      'pvc',
+      'pv',
+      'cm',
+      'ds',
+      'deploy',
+      'ep',
+      'ns',
+      'no',
+      'po',
+      'sa',
+      'pdb',
+    ];
     for (const name of SHORT_NAMES) expect(builtIns).not.toContain(name);
   });
 
@@ -40,8 +56,19 @@ describe('RaftCluster CRD', () => {
   });
 
   test('printer columns: AGE last, SHARDS and OPERATION only under -o wide', () => {
-    expect(PRINTER_COLUMNS.map((c) => c.name)).toEqual(['Ready', 'Health', 'Leader', 'Version', 'Shards', 'Operation', 'Age']);
-    expect(PRINTER_COLUMNS.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(['Shards', 'Operation']);
+    expect(PRINTER_COLUMNS.map((c) => c.name)).toEqual([
+      'Ready',
+      'Health',
+      'Leader',
+      'Version',
+      'Shards',
+      'Operation',
+      'Age',
+    ]);
+    expect(PRINTER_COLUMNS.filter((c) => c.priority === 1).map((c) => c.name)).toEqual([
+      'Shards',
+      'Operation',
+    ]);
   });
 
   test('only version is required; defaulted fields are not (the API server fills them in)', () => {

@@ -68,7 +68,8 @@ function isOptional(p: Schema<unknown> | Optional<unknown>): p is Optional<unkno
 }
 
 export function string(
-  opts: Common & Pick<JsonSchema, 'minLength' | 'maxLength' | 'pattern' | 'format'> & { default?: string } = {},
+  opts: Common &
+    Pick<JsonSchema, 'minLength' | 'maxLength' | 'pattern' | 'format'> & { default?: string } = {},
 ): Schema<string> {
   return { json: { type: 'string', ...opts } };
 }
@@ -137,7 +138,8 @@ export function quantity(opts: Common & { default?: string } = {}): Schema<strin
   return {
     json: {
       type: 'string',
-      pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+      pattern:
+        '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
       ...opts,
     },
   };

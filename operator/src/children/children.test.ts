@@ -1,4 +1,10 @@
-import type { V1EnvVar, V1PodDisruptionBudget, V1Service, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1EnvVar,
+  V1PodDisruptionBudget,
+  V1Service,
+  V1ServiceAccount,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type { RaftCluster } from '../api/raftcluster.js';
 import { baseSpec } from '../planner/sim-world.js';
 import { buildChildren, initialShardState } from './children.js';
@@ -29,8 +35,15 @@ describe('StatefulSet', () => {
     expect(sts.spec?.updateStrategy).toEqual({ type: 'OnDelete' });
     expect(sts.spec?.podManagementPolicy).toBe('Parallel');
     expect(sts.spec?.serviceName).toBe('demo-peer');
-    expect(sts.spec?.persistentVolumeClaimRetentionPolicy).toEqual({ whenScaled: 'Retain', whenDeleted: 'Retain' });
-    expect(sts.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'RaftCluster', uid: 'uid-123', controller: true });
+    expect(sts.spec?.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenScaled: 'Retain',
+      whenDeleted: 'Retain',
+    });
+    expect(sts.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'RaftCluster',
+      uid: 'uid-123',
+      controller: true,
+    });
   });
 
   test('env: identity from the pod name, advertise addresses via the peer service, founders listed', () => {
@@ -41,8 +54,12 @@ describe('StatefulSet', () => {
     expect(env.get('RAFTSTORE_SHARD')?.value).toBe('0');
     expect(env.get('RAFTSTORE_DATA_DIR')?.value).toBe(DATA_DIR);
     expect(env.get('RAFTSTORE_PEER_LISTEN')?.value).toBe('0.0.0.0:2380');
-    expect(env.get('RAFTSTORE_ADVERTISE_PEER')?.value).toBe('$(POD_NAME).demo-peer.db.svc.cluster.local:2380');
-    expect(env.get('RAFTSTORE_ADVERTISE_CLIENT')?.value).toBe('$(POD_NAME).demo-peer.db.svc.cluster.local:2379');
+    expect(env.get('RAFTSTORE_ADVERTISE_PEER')?.value).toBe(
+      '$(POD_NAME).demo-peer.db.svc.cluster.local:2380',
+    );
+    expect(env.get('RAFTSTORE_ADVERTISE_CLIENT')?.value).toBe(
+      '$(POD_NAME).demo-peer.db.svc.cluster.local:2379',
+    );
     expect(env.get('RAFTSTORE_INITIAL_MEMBERS')?.value).toBe(
       'demo-0=demo-0.demo-peer.db.svc.cluster.local:2380,demo-1=demo-1.demo-peer.db.svc.cluster.local:2380,' +
         'demo-2=demo-2.demo-peer.db.svc.cluster.local:2380',
@@ -61,8 +78,15 @@ describe('StatefulSet', () => {
   });
 
   test('hardened: non-root, read-only root FS, no capabilities, RuntimeDefault seccomp, no token', () => {
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.terminationGracePeriodSeconds).toBe(30);
     expect(c.lifecycle).toBeUndefined();
@@ -77,7 +101,10 @@ describe('StatefulSet', () => {
     expect(custom.spec!.template.spec!.containers[0]!.image).toBe('reg/x:y');
     expect(pod.topologySpreadConstraints?.[0]?.topologyKey).toBe('kubernetes.io/hostname');
     const tsc = [{ maxSkew: 2, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }];
-    const own = buildStatefulSet(cluster({ topologySpreadConstraints: tsc }), initialShardState(cluster(), 0));
+    const own = buildStatefulSet(
+      cluster({ topologySpreadConstraints: tsc }),
+      initialShardState(cluster(), 0),
+    );
     expect(own.spec!.template.spec!.topologySpreadConstraints).toEqual(tsc);
   });
 
@@ -93,7 +120,9 @@ describe('StatefulSet', () => {
 });
 
 describe('other children', () => {
-  const all = buildChildren(cluster({ service: { type: 'LoadBalancer' } }), [initialShardState(cluster(), 0)]);
+  const all = buildChildren(cluster({ service: { type: 'LoadBalancer' } }), [
+    initialShardState(cluster(), 0),
+  ]);
 
   test('the peer Service is headless and publishes not-ready members', () => {
     const peer = all.find((o) => o.kind === 'Service' && o.metadata?.name === 'demo-peer') as V1Service;
@@ -111,7 +140,13 @@ describe('other children', () => {
   });
 
   test('apply order: dependencies before the StatefulSets; every object owned', () => {
-    expect(all.map((o) => o.kind)).toEqual(['ServiceAccount', 'Service', 'Service', 'PodDisruptionBudget', 'StatefulSet']);
+    expect(all.map((o) => o.kind)).toEqual([
+      'ServiceAccount',
+      'Service',
+      'Service',
+      'PodDisruptionBudget',
+      'StatefulSet',
+    ]);
     for (const o of all) expect(o.metadata?.ownerReferences?.[0]?.uid).toBe('uid-123');
   });
 });

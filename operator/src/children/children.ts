@@ -1,5 +1,10 @@
 // Every owned object of a cluster, in apply order (the ServiceAccount and Services before the pods that use them).
-import type { V1PodDisruptionBudget, V1Service, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1PodDisruptionBudget,
+  V1Service,
+  V1ServiceAccount,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type { RaftCluster } from '../api/raftcluster.js';
 import { buildPodDisruptionBudget } from './pdb.js';
 import { buildServiceAccount } from './serviceaccount.js';
@@ -24,5 +29,10 @@ export function buildChildren(cluster: RaftCluster, shards: ShardChildState[]): 
 
 /** A shard being created: all founders at once, founding a new cluster. */
 export function initialShardState(cluster: RaftCluster, shard: number): ShardChildState {
-  return { shard, replicas: cluster.spec.replicas, initialClusterState: 'new', founders: cluster.spec.replicas };
+  return {
+    shard,
+    replicas: cluster.spec.replicas,
+    initialClusterState: 'new',
+    founders: cluster.spec.replicas,
+  };
 }

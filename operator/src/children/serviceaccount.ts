@@ -12,7 +12,11 @@ export function buildServiceAccount(cluster: RaftCluster): V1ServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: childMeta(cluster, serviceAccountName(cluster.metadata.name), selectorLabels(cluster.metadata.name)),
+    metadata: childMeta(
+      cluster,
+      serviceAccountName(cluster.metadata.name),
+      selectorLabels(cluster.metadata.name),
+    ),
     automountServiceAccountToken: false,
   };
 }

@@ -68,7 +68,14 @@ function env(cluster: RaftCluster, state: ShardChildState): V1EnvVar[] {
 
 /** Default: one member per node where the nodes allow it, without making a small cluster unschedulable. */
 function defaultSpread(labels: Record<string, string>): V1TopologySpreadConstraint[] {
-  return [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } }];
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: labels },
+    },
+  ];
 }
 
 export function buildStatefulSet(cluster: RaftCluster, state: ShardChildState): V1StatefulSet {
@@ -93,11 +100,16 @@ export function buildStatefulSet(cluster: RaftCluster, state: ShardChildState): 
       updateStrategy: { type: 'OnDelete' },
       // Scale-down volumes are the planner's (after the Raft removal, per spec.pvcRetention.whenScaled); the
       // StatefulSet controller deleting them at shrink time could race a member that is still in the configuration.
-      persistentVolumeClaimRetentionPolicy: { whenScaled: 'Retain', whenDeleted: spec.pvcRetention.whenDeleted },
+      persistentVolumeClaimRetentionPolicy: {
+        whenScaled: 'Retain',
+        whenDeleted: spec.pvcRetention.whenDeleted,
+      },
       template: {
         metadata: {
           labels: { ...spec.podTemplate?.labels, ...labels },
-          ...(spec.podTemplate?.annotations !== undefined ? { annotations: spec.podTemplate.annotations } : {}),
+          ...(spec.podTemplate?.annotations !== undefined
+            ? { annotations: spec.podTemplate.annotations }
+            : {}),
         },
         spec: {
           serviceAccountName: serviceAccountName(name),
@@ -126,8 +138,16 @@ export function buildStatefulSet(cluster: RaftCluster, state: ShardChildState): 
                 { name: 'peer', containerPort: PEER_PORT },
                 { name: 'http', containerPort: HTTP_PORT },
               ],
-              livenessProbe: { httpGet: { path: '/livez', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: {
+                httpGet: { path: '/livez', port: 'http' },
+                periodSeconds: 10,
+                failureThreshold: 6,
+              },
+              readinessProbe: {
+                httpGet: { path: '/readyz', port: 'http' },
+                periodSeconds: 5,
+                failureThreshold: 3,
+              },
               ...(spec.resources !== undefined ? { resources: spec.resources } : {}),
               securityContext: {
                 allowPrivilegeEscalation: false,
@@ -150,7 +170,9 @@ export function buildStatefulSet(cluster: RaftCluster, state: ShardChildState): 
           spec: {
             accessModes: ['ReadWriteOnce'],
             resources: { requests: { storage: spec.storage.size } },
-            ...(spec.storage.storageClassName !== undefined ? { storageClassName: spec.storage.storageClassName } : {}),
+            ...(spec.storage.storageClassName !== undefined
+              ? { storageClassName: spec.storage.storageClassName }
+              : {}),
           },
         },
       ],

@@ -11,7 +11,14 @@ function view(up: boolean[], opts: { leader?: boolean; learners?: number } = {})
     incarnation: 1,
   }));
   for (let i = 0; i < (opts.learners ?? 0); i++) {
-    members.push({ name: `demo-l${i}`, id: String(200 + i), role: 'learner', healthy: false, matchIndex: 0, incarnation: 1 });
+    members.push({
+      name: `demo-l${i}`,
+      id: String(200 + i),
+      role: 'learner',
+      healthy: false,
+      matchIndex: 0,
+      incarnation: 1,
+    });
   }
   return { kind: 'members', leaderId: opts.leader === false ? undefined : '100', lastIndex: 10, members };
 }

@@ -9,7 +9,14 @@ export type Action =
   /** Founders have formed the shard: pods started from now on join as empty members, never found a new cluster. */
   | { type: 'SetInitialClusterState'; shard: number; state: 'existing' }
   | { type: 'ScaleStatefulSet'; shard: number; replicas: number }
-  | { type: 'AddLearner'; shard: number; name: string; id: string; peerAddress: string; clientAddress: string }
+  | {
+      type: 'AddLearner';
+      shard: number;
+      name: string;
+      id: string;
+      peerAddress: string;
+      clientAddress: string;
+    }
   | { type: 'PromoteLearner'; shard: number; id: string }
   | { type: 'TransferLeadership'; shard: number; fromId: string; toId: string }
   /** Removal is by id, never by name: a name may already belong to a fresh incarnation. */

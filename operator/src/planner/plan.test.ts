@@ -6,7 +6,16 @@ import { podName } from '../children/names.js';
 import type { Action, ActionType, Plan } from './action.js';
 import { DISRUPTIVE } from './action.js';
 import { DEFAULT_PLANNER_OPTIONS, plan, type PlannerOptions } from './plan.js';
-import { apply, baseSpec, checkPlanned, clone, emptyWorld, observe, tick, type SimWorld } from './sim-world.js';
+import {
+  apply,
+  baseSpec,
+  checkPlanned,
+  clone,
+  emptyWorld,
+  observe,
+  tick,
+  type SimWorld,
+} from './sim-world.js';
 
 const OPTIONS: PlannerOptions = { ...DEFAULT_PLANNER_OPTIONS, learnerLagMax: 30, stepTimeoutSeconds: 120 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -29,7 +38,12 @@ interface RunResult {
 }
 
 /** The reconcile loop against the simulated world: observe, plan, write status.operation, act, let time pass. */
-function run(start: SimWorld, status: Status = undefined, at = T0, opts: { tickFirst?: boolean } = {}): RunResult {
+function run(
+  start: SimWorld,
+  status: Status = undefined,
+  at = T0,
+  opts: { tickFirst?: boolean } = {},
+): RunResult {
   const w = clone(start);
   const trace: TraceEntry[] = [];
   let st = status;
@@ -81,7 +95,9 @@ function actions(trace: TraceEntry[]): Action[] {
 }
 
 function types(trace: TraceEntry[]): ActionType[] {
-  return actions(trace).map((a) => a.type).filter((t) => t !== 'Wait');
+  return actions(trace)
+    .map((a) => a.type)
+    .filter((t) => t !== 'Wait');
 }
 
 /** From every intermediate state: crash before acting, after acting, after acting twice. Each must converge safely. */
@@ -89,7 +105,11 @@ function replayCrashes(trace: TraceEntry[]): void {
   for (const e of trace) {
     if (e.plan.action.type === 'Done') continue;
     // Status written, action not taken: the replan must want the very same action.
-    const again = plan(observe(clone(e.world), { operation: e.plan.operation! }), new Date(e.at + 1000), OPTIONS);
+    const again = plan(
+      observe(clone(e.world), { operation: e.plan.operation! }),
+      new Date(e.at + 1000),
+      OPTIONS,
+    );
     expect(again.action).toEqual(e.plan.action);
     // Action taken, status not updated; observed again before anything else happened, or after the executor
     // retried the action once more.
@@ -130,7 +150,9 @@ describe('planner flows (simulated, with crash replay from every step)', () => {
       'Done',
     ]);
     const catchUp = r.trace.find((e) => e.plan.operation?.step === 'CatchUp');
-    expect(catchUp?.plan.operation?.message).toMatch(/^scaling [34]→5: member demo-[34] added as learner, \d+% caught up$/);
+    expect(catchUp?.plan.operation?.message).toMatch(
+      /^scaling [34]→5: member demo-[34] added as learner, \d+% caught up$/,
+    );
     replayCrashes(r.trace);
   });
 
@@ -155,7 +177,12 @@ describe('planner flows (simulated, with crash replay from every step)', () => {
   });
 
   test('scale down with Retain keeps the volumes; scaling back up never lets the removed members rejoin as themselves', () => {
-    const down = run(withSpec(converge(baseSpec()), { replicas: 1, pvcRetention: { whenScaled: 'Retain', whenDeleted: 'Retain' } }));
+    const down = run(
+      withSpec(converge(baseSpec()), {
+        replicas: 1,
+        pvcRetention: { whenScaled: 'Retain', whenDeleted: 'Retain' },
+      }),
+    );
     expectConverged(down.world);
     expect(down.world.pvcs.map((v) => v.ordinal).sort()).toEqual([0, 1, 2]);
     expect(types(down.trace)).not.toContain('DeletePVC');
@@ -203,7 +230,11 @@ describe('planner flows (simulated, with crash replay from every step)', () => {
     const r = run(w);
     expectConverged(r.world);
     expect(types(r.trace)).toEqual(['RemoveMember', 'AddLearner', 'PromoteLearner', 'Done']);
-    expect(r.trace.find((e) => e.plan.action.type === 'RemoveMember')?.plan.action).toEqual({ type: 'RemoveMember', shard: 0, id: 'f1' });
+    expect(r.trace.find((e) => e.plan.action.type === 'RemoveMember')?.plan.action).toEqual({
+      type: 'RemoveMember',
+      shard: 0,
+      id: 'f1',
+    });
     expect(r.world.members.find((m) => m.name === 'demo-1')?.id).not.toBe('f1');
     replayCrashes(r.trace);
   });
@@ -308,7 +339,9 @@ describe('several shards', () => {
   /** The same observed shard as shard 1 (its pods and members renamed demo-s1-N). */
   function asShard1(obs: ReturnType<typeof observe>): ReturnType<typeof observe>['shards'][number] {
     const s0 = obs.shards[0]!;
-    const json = JSON.stringify(s0).replaceAll('"demo-', '"demo-s1-').replaceAll('"data-demo-', '"data-demo-s1-');
+    const json = JSON.stringify(s0)
+      .replaceAll('"demo-', '"demo-s1-')
+      .replaceAll('"data-demo-', '"data-demo-s1-');
     return { ...(JSON.parse(json) as typeof s0), shard: 1 };
   }
 
@@ -328,7 +361,13 @@ describe('several shards', () => {
   test('a missing StatefulSet of one shard is re-created before anything else', () => {
     const healthy = withSpec(converge(baseSpec()), { shards: 2 });
     const obs = observe(healthy);
-    obs.shards.push({ ...asShard1(obs), statefulSet: undefined, pods: [], pvcs: [], raft: { kind: 'unreachable', reason: 'no pods' } });
+    obs.shards.push({
+      ...asShard1(obs),
+      statefulSet: undefined,
+      pods: [],
+      pvcs: [],
+      raft: { kind: 'unreachable', reason: 'no pods' },
+    });
     expect(plan(obs, new Date(T0), OPTIONS).action).toEqual({ type: 'ApplyChildren' });
   });
 });

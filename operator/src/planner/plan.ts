@@ -2,7 +2,12 @@
 // what it sees (StatefulSets, pods, PVCs, the Raft member list, the pods' own identities), so replaying it after a
 // crash between any two steps picks up where the cluster is, not where a log says it was. The previous status's
 // operation is read only to keep its startedAt (step timeouts) stable across reconciles.
-import { desiredImage, type Operation, type OperationType, type RaftClusterSpec } from '../api/raftcluster.js';
+import {
+  desiredImage,
+  type Operation,
+  type OperationType,
+  type RaftClusterSpec,
+} from '../api/raftcluster.js';
 import { clientAddress, ordinalOf, peerAddress, podName } from '../children/names.js';
 import { quorum } from '../health/health.js';
 import type { Action, Plan } from './action.js';
@@ -46,7 +51,11 @@ interface ShardContext {
   obs: ObservedShard;
 }
 
-export function plan(observed: ObservedCluster, now: Date, options: PlannerOptions = DEFAULT_PLANNER_OPTIONS): Plan {
+export function plan(
+  observed: ObservedCluster,
+  now: Date,
+  options: PlannerOptions = DEFAULT_PLANNER_OPTIONS,
+): Plan {
   const { cluster } = observed;
   const spec = cluster.spec;
   const image = desiredImage(spec);
@@ -78,7 +87,14 @@ export function plan(observed: ObservedCluster, now: Date, options: PlannerOptio
 
   let firstWait: Step | undefined;
   for (const obs of observed.shards) {
-    const ctx: ShardContext = { clusterName: cluster.metadata.name, namespace: cluster.metadata.namespace, spec, image, options, obs };
+    const ctx: ShardContext = {
+      clusterName: cluster.metadata.name,
+      namespace: cluster.metadata.namespace,
+      spec,
+      image,
+      options,
+      obs,
+    };
     const step = planShard(ctx);
     if (step === undefined) continue;
     if (step.action.type === 'Wait') {
@@ -88,7 +104,11 @@ export function plan(observed: ObservedCluster, now: Date, options: PlannerOptio
     }
     if (spec.paused && step.action.type !== 'SetInitialClusterState') {
       return toPlan(
-        { ...step, message: `paused: would ${describe(step)}`, action: { type: 'Wait', reason: 'Paused', requeueAfterSeconds: options.resyncSeconds } },
+        {
+          ...step,
+          message: `paused: would ${describe(step)}`,
+          action: { type: 'Wait', reason: 'Paused', requeueAfterSeconds: options.resyncSeconds },
+        },
         previous,
         now,
         options,
@@ -127,7 +147,13 @@ function toPlan(step: Step, previous: Operation | undefined, now: Date, options:
   return { action: step.action, operation };
 }
 
-function wait(ctx: ShardContext, type: OperationType, stepName: string, message: string, member?: string): Step {
+function wait(
+  ctx: ShardContext,
+  type: OperationType,
+  stepName: string,
+  message: string,
+  member?: string,
+): Step {
   return {
     type,
     step: stepName,
@@ -148,7 +174,12 @@ function planShard(ctx: ShardContext): Step | undefined {
   if (obs.raft.kind === 'unreachable') {
     // Without a member list nothing disruptive is safe: we could not tell who is a member.
     return sts.initialClusterState === 'new'
-      ? wait(ctx, 'Bootstrap', 'WaitFounders', `shard ${shard}: waiting for the founders to elect a leader (${obs.raft.reason})`)
+      ? wait(
+          ctx,
+          'Bootstrap',
+          'WaitFounders',
+          `shard ${shard}: waiting for the founders to elect a leader (${obs.raft.reason})`,
+        )
       : wait(ctx, 'Recover', 'WaitQuorum', `shard ${shard}: no member answered (${obs.raft.reason})`);
   }
   const view = obs.raft;
@@ -167,7 +198,12 @@ function planShard(ctx: ShardContext): Step | undefined {
   if (leader === undefined) {
     return sts.initialClusterState === 'new'
       ? wait(ctx, 'Bootstrap', 'WaitFounders', `shard ${shard}: waiting for the founders to elect a leader`)
-      : wait(ctx, 'Recover', 'WaitQuorum', `shard ${shard}: no leader (${healthyVoters}/${voters.length} voters up)`);
+      : wait(
+          ctx,
+          'Recover',
+          'WaitQuorum',
+          `shard ${shard}: no leader (${healthyVoters}/${voters.length} voters up)`,
+        );
   }
 
   // 1. Bootstrap: once every founder is a healthy voter, new pods must join, never found a second cluster (a founder
@@ -183,7 +219,12 @@ function planShard(ctx: ShardContext): Step | undefined {
         action: { type: 'SetInitialClusterState', shard, state: 'existing' },
       };
     }
-    return wait(ctx, 'Bootstrap', 'WaitFounders', `shard ${shard}: ${healthyVoters}/${sts.replicas} founders up`);
+    return wait(
+      ctx,
+      'Bootstrap',
+      'WaitFounders',
+      `shard ${shard}: ${healthyVoters}/${sts.replicas} founders up`,
+    );
   }
 
   // Removing a member must leave a configuration whose healthy voters still form a quorum.
@@ -202,8 +243,17 @@ function planShard(ctx: ShardContext): Step | undefined {
     if (pod.identity.id === m.id && pod.identity.incarnation === m.incarnation) continue;
     const message = `member ${pod.name} restarted as id ${pod.identity.id} (incarnation ${pod.identity.incarnation}); removing its old id ${m.id}`;
     if (m.id === view.leaderId) continue; // the leader is live under its recorded id; the report is stale
-    if (!safeToRemove(m)) return wait(ctx, 'Fence', 'RemoveStaleId', `${message}: not safe while quorum depends on it`, pod.name);
-    return { type: 'Fence', step: 'RemoveStaleId', message, shard, member: pod.name, memberId: m.id, action: { type: 'RemoveMember', shard, id: m.id } };
+    if (!safeToRemove(m))
+      return wait(ctx, 'Fence', 'RemoveStaleId', `${message}: not safe while quorum depends on it`, pod.name);
+    return {
+      type: 'Fence',
+      step: 'RemoveStaleId',
+      message,
+      shard,
+      member: pod.name,
+      memberId: m.id,
+      action: { type: 'RemoveMember', shard, id: m.id },
+    };
   }
 
   // 3. A pod carrying the data of a member that was removed (a retained volume, or a member removed by hand) must
@@ -234,7 +284,13 @@ function planShard(ctx: ShardContext): Step | undefined {
         action: { type: 'DeletePod', shard, name: pod.name },
       };
     }
-    return wait(ctx, 'Fence', 'RestartPod', `${pod.name}: waiting for the pod to restart on a fresh volume`, pod.name);
+    return wait(
+      ctx,
+      'Fence',
+      'RestartPod',
+      `${pod.name}: waiting for the pod to restart on a fresh volume`,
+      pod.name,
+    );
   }
 
   const from = voters.length;
@@ -255,15 +311,30 @@ function planShard(ctx: ShardContext): Step | undefined {
         action: { type: 'PromoteLearner', shard, id: l.id },
       };
     }
-    const pct = view.lastIndex === 0 ? 100 : Math.floor((100 * Math.min(l.matchIndex, view.lastIndex)) / view.lastIndex);
-    return wait(ctx, 'ScaleUp', 'CatchUp', `scaling ${from}→${desired}: member ${l.name} added as learner, ${pct}% caught up`, l.name);
+    const pct =
+      view.lastIndex === 0
+        ? 100
+        : Math.floor((100 * Math.min(l.matchIndex, view.lastIndex)) / view.lastIndex);
+    return wait(
+      ctx,
+      'ScaleUp',
+      'CatchUp',
+      `scaling ${from}→${desired}: member ${l.name} added as learner, ${pct}% caught up`,
+      l.name,
+    );
   }
 
   // 5. Pods in range that are not members yet: add them as learners once they answer with their identity.
   for (const pod of pods) {
     if (pod.ordinal >= desired || pod.ordinal >= sts.replicas || byName.has(pod.name)) continue;
     if (pod.deleting || pod.phase !== 'Running' || pod.identity === undefined) {
-      return wait(ctx, 'ScaleUp', 'WaitPod', `scaling ${from}→${desired}: waiting for pod ${pod.name} to start`, pod.name);
+      return wait(
+        ctx,
+        'ScaleUp',
+        'WaitPod',
+        `scaling ${from}→${desired}: waiting for pod ${pod.name} to start`,
+        pod.name,
+      );
     }
     return {
       type: 'ScaleUp',
@@ -289,7 +360,13 @@ function planShard(ctx: ShardContext): Step | undefined {
       if (pvc.deleting || pvc.ordinal < desired || pvc.ordinal < sts.replicas) continue;
       const holder = pods.find((p) => p.ordinal === pvc.ordinal);
       if (holder !== undefined) {
-        return wait(ctx, 'ScaleDown', 'DeletePVC', `waiting for pod ${holder.name} to stop before deleting volume ${pvc.name}`, holder.name);
+        return wait(
+          ctx,
+          'ScaleDown',
+          'DeletePVC',
+          `waiting for pod ${holder.name} to stop before deleting volume ${pvc.name}`,
+          holder.name,
+        );
       }
       return {
         type: 'ScaleDown',
@@ -324,8 +401,17 @@ function planShard(ctx: ShardContext): Step | undefined {
   if (target !== undefined) {
     const msg = `scaling ${from}→${desired}`;
     if (target.id === view.leaderId) {
-      const to = bestSuccessor(voters.filter((v) => v.id !== target.id && (ord(v.name) ?? desired) < desired));
-      if (to === undefined) return wait(ctx, 'ScaleDown', 'TransferLeadership', `${msg}: no healthy member to take over from leader ${target.name}`, target.name);
+      const to = bestSuccessor(
+        voters.filter((v) => v.id !== target.id && (ord(v.name) ?? desired) < desired),
+      );
+      if (to === undefined)
+        return wait(
+          ctx,
+          'ScaleDown',
+          'TransferLeadership',
+          `${msg}: no healthy member to take over from leader ${target.name}`,
+          target.name,
+        );
       return {
         type: 'ScaleDown',
         step: 'TransferLeadership',
@@ -337,7 +423,13 @@ function planShard(ctx: ShardContext): Step | undefined {
       };
     }
     if (!safeToRemove(target)) {
-      return wait(ctx, 'ScaleDown', 'RemoveMember', `${msg}: removing ${target.name} now would lose quorum`, target.name);
+      return wait(
+        ctx,
+        'ScaleDown',
+        'RemoveMember',
+        `${msg}: removing ${target.name} now would lose quorum`,
+        target.name,
+      );
     }
     return {
       type: 'ScaleDown',
@@ -355,8 +447,20 @@ function planShard(ctx: ShardContext): Step | undefined {
   for (const name of wanted) {
     const m = byName.get(name);
     const pod = podByName.get(name);
-    if (m === undefined || pod === undefined || !m.healthy || lag(m) > ctx.options.learnerLagMax || pod.deleting) {
-      return wait(ctx, 'Recover', 'WaitMember', `shard ${shard}: waiting for member ${name} to be back and caught up`, name);
+    if (
+      m === undefined ||
+      pod === undefined ||
+      !m.healthy ||
+      lag(m) > ctx.options.learnerLagMax ||
+      pod.deleting
+    ) {
+      return wait(
+        ctx,
+        'Recover',
+        'WaitMember',
+        `shard ${shard}: waiting for member ${name} to be back and caught up`,
+        name,
+      );
     }
   }
 
@@ -377,12 +481,23 @@ function planShard(ctx: ShardContext): Step | undefined {
   const outdated = pods.filter((p) => p.image !== ctx.image);
   if (outdated.length > 0) {
     const msg = `upgrading to ${ctx.image} (${pods.length - outdated.length}/${pods.length} done)`;
-    const followers = outdated.filter((p) => byName.get(p.name)?.id !== view.leaderId).sort((a, b) => b.ordinal - a.ordinal);
+    const followers = outdated
+      .filter((p) => byName.get(p.name)?.id !== view.leaderId)
+      .sort((a, b) => b.ordinal - a.ordinal);
     const pod: ObservedPod = followers[0] ?? outdated[0]!;
     const m = byName.get(pod.name)!;
     if (m.id === view.leaderId && voters.length > 1) {
-      const to = bestSuccessor(voters.filter((v) => v.id !== m.id && podByName.get(v.name)?.image === ctx.image));
-      if (to === undefined) return wait(ctx, 'Upgrade', 'TransferLeadership', `${msg}: no upgraded member to take over from leader ${pod.name}`, pod.name);
+      const to = bestSuccessor(
+        voters.filter((v) => v.id !== m.id && podByName.get(v.name)?.image === ctx.image),
+      );
+      if (to === undefined)
+        return wait(
+          ctx,
+          'Upgrade',
+          'TransferLeadership',
+          `${msg}: no upgraded member to take over from leader ${pod.name}`,
+          pod.name,
+        );
       return {
         type: 'Upgrade',
         step: 'TransferLeadership',
@@ -396,8 +511,11 @@ function planShard(ctx: ShardContext): Step | undefined {
     // A restart takes the member down for a while: only if the others still form a quorum. One or two voters cannot
     // (quorum is all of them), so their upgrade is a brief outage by necessity and the message says so.
     const quorate = m.role === 'learner' || healthyVoters - 1 >= quorum(voters.length);
-    const note = quorate ? '' : ` (${voters.length} voter(s) cannot keep quorum during a restart: brief outage)`;
-    if (!quorate && voters.length >= 3) return wait(ctx, 'Upgrade', 'DeletePod', `${msg}: restarting ${pod.name} would lose quorum`, pod.name);
+    const note = quorate
+      ? ''
+      : ` (${voters.length} voter(s) cannot keep quorum during a restart: brief outage)`;
+    if (!quorate && voters.length >= 3)
+      return wait(ctx, 'Upgrade', 'DeletePod', `${msg}: restarting ${pod.name} would lose quorum`, pod.name);
     return {
       type: 'Upgrade',
       step: 'DeletePod',

@@ -91,19 +91,31 @@ function refreshHealth(w: SimWorld): void {
   const up = voters.filter((m) => m.healthy);
   const leader = w.members.find((m) => m.id === w.leaderId);
   if (leader === undefined || !leader.healthy || leader.role !== 'voter') {
-    w.leaderId = up.length >= quorum(voters.length) && voters.length > 0 ? up.sort((a, b) => a.name.localeCompare(b.name))[0]?.id : undefined;
+    w.leaderId =
+      up.length >= quorum(voters.length) && voters.length > 0
+        ? up.sort((a, b) => a.name.localeCompare(b.name))[0]?.id
+        : undefined;
   } else if (up.length < quorum(voters.length)) {
     w.leaderId = undefined;
   }
 }
 
 /** The observed state the I/O layer would build from this world. */
-export function observe(w: SimWorld, status: RaftCluster['status'] = undefined, unreachable = false): ObservedCluster {
+export function observe(
+  w: SimWorld,
+  status: RaftCluster['status'] = undefined,
+  unreachable = false,
+): ObservedCluster {
   refreshHealth(w);
   const raft: ObservedCluster['shards'][number]['raft'] =
     unreachable || w.members.length === 0
       ? { kind: 'unreachable', reason: 'connection refused' }
-      : { kind: 'members', leaderId: w.leaderId, lastIndex: w.lastIndex, members: structuredClone(w.members) };
+      : {
+          kind: 'members',
+          leaderId: w.leaderId,
+          lastIndex: w.lastIndex,
+          members: structuredClone(w.members),
+        };
   return {
     cluster: {
       apiVersion: 'raftstore.dev/v1alpha1',
@@ -126,7 +138,11 @@ export function observe(w: SimWorld, status: RaftCluster['status'] = undefined, 
           deleting: p.deleting,
           ...(p.running ? { identity: { id: p.id, incarnation: p.incarnation, joined: p.joined } } : {}),
         })),
-        pvcs: w.pvcs.map((v) => ({ name: pvcName(CLUSTER, 0, v.ordinal), ordinal: v.ordinal, deleting: v.deleting })),
+        pvcs: w.pvcs.map((v) => ({
+          name: pvcName(CLUSTER, 0, v.ordinal),
+          ordinal: v.ordinal,
+          deleting: v.deleting,
+        })),
         raft,
       },
     ],
@@ -141,7 +157,8 @@ function checkQuorumAfter(w: SimWorld, what: string): void {
   refreshHealth(w);
   const voters = w.members.filter((m) => m.role === 'voter');
   const up = voters.filter((m) => m.healthy).length;
-  if (voters.length >= 3 && up < quorum(voters.length)) violation(w, `${what} lost quorum (${up}/${voters.length})`);
+  if (voters.length >= 3 && up < quorum(voters.length))
+    violation(w, `${what} lost quorum (${up}/${voters.length})`);
 }
 
 /** Execute an action against the world (the admin API and Kubernetes calls, idempotent like the real ones). */
@@ -166,9 +183,17 @@ export function apply(w: SimWorld, action: Action): void {
       if (w.removedIds.includes(action.id)) violation(w, `AddLearner re-added removed id ${action.id}`);
       const existing = w.members.find((m) => m.id === action.id);
       if (existing !== undefined) return; // idempotent: already added
-      if (w.members.some((m) => m.name === action.name)) violation(w, `AddLearner ${action.name}: name already a member`);
+      if (w.members.some((m) => m.name === action.name))
+        violation(w, `AddLearner ${action.name}: name already a member`);
       const pod = w.pods.find((p) => p.name === action.name);
-      w.members.push({ name: action.name, id: action.id, role: 'learner', healthy: false, matchIndex: 0, incarnation: pod?.incarnation ?? 0 });
+      w.members.push({
+        name: action.name,
+        id: action.id,
+        role: 'learner',
+        healthy: false,
+        matchIndex: 0,
+        incarnation: pod?.incarnation ?? 0,
+      });
       return;
     }
     case 'PromoteLearner': {
@@ -179,7 +204,8 @@ export function apply(w: SimWorld, action: Action): void {
     }
     case 'TransferLeadership': {
       const to = w.members.find((x) => x.id === action.toId);
-      if (to === undefined || to.role !== 'voter' || !memberHealthy(w, to)) violation(w, `TransferLeadership to unfit ${action.toId}`);
+      if (to === undefined || to.role !== 'voter' || !memberHealthy(w, to))
+        violation(w, `TransferLeadership to unfit ${action.toId}`);
       else w.leaderId = to.id;
       return;
     }
@@ -227,7 +253,16 @@ export function tick(w: SimWorld): void {
       const pod = w.pods.find((p) => p.name === name);
       if (pod === undefined) {
         if (w.pvcs.some((v) => v.ordinal === o && v.deleting)) continue;
-        w.pods.push({ name, ordinal: o, image: sts.image, running: false, deleting: false, id: '', incarnation: 0, joined: false });
+        w.pods.push({
+          name,
+          ordinal: o,
+          image: sts.image,
+          running: false,
+          deleting: false,
+          id: '',
+          incarnation: 0,
+          joined: false,
+        });
         continue;
       }
       if (pod.running) continue;
@@ -255,7 +290,14 @@ export function tick(w: SimWorld): void {
         for (const p of founders) {
           p.joined = true;
           w.pvcs.find((v) => v.ordinal === p.ordinal)!.dataId = p.id;
-          w.members.push({ name: p.name, id: p.id, role: 'voter', healthy: true, matchIndex: w.lastIndex, incarnation: p.incarnation });
+          w.members.push({
+            name: p.name,
+            id: p.id,
+            role: 'voter',
+            healthy: true,
+            matchIndex: w.lastIndex,
+            incarnation: p.incarnation,
+          });
         }
       }
     }
@@ -270,7 +312,10 @@ export function tick(w: SimWorld): void {
   refreshHealth(w);
   for (const m of w.members) {
     if (!m.healthy) continue;
-    m.matchIndex = m.id === w.leaderId || m.role === 'voter' ? w.lastIndex : m.matchIndex + Math.ceil((w.lastIndex - m.matchIndex) / 2);
+    m.matchIndex =
+      m.id === w.leaderId || m.role === 'voter'
+        ? w.lastIndex
+        : m.matchIndex + Math.ceil((w.lastIndex - m.matchIndex) / 2);
   }
 }
 

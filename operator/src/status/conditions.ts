@@ -26,8 +26,14 @@ export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 /** Available: every shard has a quorum (clients can read and write). */
 export const availablePolicies: Policy[] = [
-  (i) => (i.health === 'unknown' ? { status: 'Unknown', reason: 'MembersUnreachable', message: i.healthMessage } : undefined),
-  (i) => (i.health === 'unhealthy' ? { status: 'False', reason: 'QuorumLost', message: i.healthMessage } : undefined),
+  (i) =>
+    i.health === 'unknown'
+      ? { status: 'Unknown', reason: 'MembersUnreachable', message: i.healthMessage }
+      : undefined,
+  (i) =>
+    i.health === 'unhealthy'
+      ? { status: 'False', reason: 'QuorumLost', message: i.healthMessage }
+      : undefined,
   (i) => ({ status: 'True', reason: 'QuorumAvailable', message: withWarnings(i.healthMessage, i.warnings) }),
 ];
 
@@ -39,17 +45,29 @@ export const progressingPolicies: Policy[] = [
       : undefined,
   (i) =>
     i.paused
-      ? { status: 'False', reason: 'Paused', message: i.operation?.message ?? 'spec.paused is true: no disruptive action is taken' }
+      ? {
+          status: 'False',
+          reason: 'Paused',
+          message: i.operation?.message ?? 'spec.paused is true: no disruptive action is taken',
+        }
       : undefined,
-  (i) => (i.operation !== undefined ? { status: 'True', reason: i.operation.type, message: i.operation.message } : undefined),
+  (i) =>
+    i.operation !== undefined
+      ? { status: 'True', reason: i.operation.type, message: i.operation.message }
+      : undefined,
   () => ({ status: 'False', reason: 'Converged', message: 'the cluster matches its spec' }),
 ];
 
 /** Degraded: fewer voters up than configured (or we cannot tell). */
 export const degradedPolicies: Policy[] = [
-  (i) => (i.health === 'unknown' ? { status: 'Unknown', reason: 'MembersUnreachable', message: i.healthMessage } : undefined),
-  (i) => (i.health === 'unhealthy' ? { status: 'True', reason: 'QuorumLost', message: i.healthMessage } : undefined),
-  (i) => (i.health === 'degraded' ? { status: 'True', reason: 'MembersDown', message: i.healthMessage } : undefined),
+  (i) =>
+    i.health === 'unknown'
+      ? { status: 'Unknown', reason: 'MembersUnreachable', message: i.healthMessage }
+      : undefined,
+  (i) =>
+    i.health === 'unhealthy' ? { status: 'True', reason: 'QuorumLost', message: i.healthMessage } : undefined,
+  (i) =>
+    i.health === 'degraded' ? { status: 'True', reason: 'MembersDown', message: i.healthMessage } : undefined,
   (i) => ({ status: 'False', reason: 'AllMembersHealthy', message: i.healthMessage }),
 ];
 
@@ -81,7 +99,8 @@ export function setCondition(
     reason: result.reason,
     message: result.message,
     observedGeneration,
-    lastTransitionTime: old !== undefined && old.status === result.status ? old.lastTransitionTime : now.toISOString(),
+    lastTransitionTime:
+      old !== undefined && old.status === result.status ? old.lastTransitionTime : now.toISOString(),
   };
 }
 

@@ -1,7 +1,13 @@
 import type { Condition } from '../api/raftcluster.js';
 import { plan } from '../planner/plan.js';
 import { apply, baseSpec, emptyWorld, observe, tick, type SimWorld } from '../planner/sim-world.js';
-import { computeConditions, evaluate, progressingPolicies, setCondition, type ConditionInput } from './conditions.js';
+import {
+  computeConditions,
+  evaluate,
+  progressingPolicies,
+  setCondition,
+  type ConditionInput,
+} from './conditions.js';
 import { buildStatus, statusChanged } from './status.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -19,7 +25,14 @@ function healthyWorld(): SimWorld {
 }
 
 function input(over: Partial<ConditionInput> = {}): ConditionInput {
-  return { health: 'healthy', healthMessage: '3/3 voters up', operation: undefined, paused: false, warnings: [], ...over };
+  return {
+    health: 'healthy',
+    healthMessage: '3/3 voters up',
+    operation: undefined,
+    paused: false,
+    warnings: [],
+    ...over,
+  };
 }
 
 function byType(cs: Condition[], type: string): Condition {
@@ -42,25 +55,54 @@ describe('condition policies', () => {
   });
 
   test('Progressing: stalled beats paused beats an operation beats converged', () => {
-    const op = { type: 'Upgrade' as const, step: 'DeletePod', message: 'restarting demo-2', startedAt: NOW.toISOString() };
+    const op = {
+      type: 'Upgrade' as const,
+      step: 'DeletePod',
+      message: 'restarting demo-2',
+      startedAt: NOW.toISOString(),
+    };
     expect(evaluate(progressingPolicies, input({ operation: op })).reason).toBe('Upgrade');
     expect(evaluate(progressingPolicies, input({ operation: op, paused: true })).reason).toBe('Paused');
     const stalled = { ...op, step: 'Stalled:WaitMember' };
-    expect(evaluate(progressingPolicies, input({ operation: stalled, paused: true }))).toMatchObject({ status: 'False', reason: 'StepStalled' });
+    expect(evaluate(progressingPolicies, input({ operation: stalled, paused: true }))).toMatchObject({
+      status: 'False',
+      reason: 'StepStalled',
+    });
     expect(evaluate(progressingPolicies, input())).toMatchObject({ status: 'False', reason: 'Converged' });
   });
 
   test('lastTransitionTime moves only when the status flips', () => {
-    const first = setCondition(undefined, 'Degraded', { status: 'True', reason: 'MembersDown', message: 'a' }, 1, NOW);
-    const sameStatus = setCondition([first], 'Degraded', { status: 'True', reason: 'QuorumLost', message: 'b' }, 2, LATER);
+    const first = setCondition(
+      undefined,
+      'Degraded',
+      { status: 'True', reason: 'MembersDown', message: 'a' },
+      1,
+      NOW,
+    );
+    const sameStatus = setCondition(
+      [first],
+      'Degraded',
+      { status: 'True', reason: 'QuorumLost', message: 'b' },
+      2,
+      LATER,
+    );
     expect(sameStatus.lastTransitionTime).toBe(NOW.toISOString());
     expect(sameStatus.reason).toBe('QuorumLost');
-    const flipped = setCondition([sameStatus], 'Degraded', { status: 'False', reason: 'AllMembersHealthy', message: 'c' }, 2, LATER);
+    const flipped = setCondition(
+      [sameStatus],
+      'Degraded',
+      { status: 'False', reason: 'AllMembersHealthy', message: 'c' },
+      2,
+      LATER,
+    );
     expect(flipped.lastTransitionTime).toBe(LATER.toISOString());
   });
 
   test('an even replica count is warned about in Available', () => {
-    const a = byType(computeConditions(undefined, input({ warnings: ['replicas=4 is even'] }), 1, NOW), 'Available');
+    const a = byType(
+      computeConditions(undefined, input({ warnings: ['replicas=4 is even'] }), 1, NOW),
+      'Available',
+    );
     expect(a.message).toContain('warning: replicas=4 is even');
   });
 });

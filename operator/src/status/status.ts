@@ -1,5 +1,11 @@
 // The whole status from one observation and the plan: pure, so the reconciler writes it only when it changed.
-import { desiredImage, specWarnings, type MemberStatus, type RaftClusterStatus, type ShardStatus } from '../api/raftcluster.js';
+import {
+  desiredImage,
+  specWarnings,
+  type MemberStatus,
+  type RaftClusterStatus,
+  type ShardStatus,
+} from '../api/raftcluster.js';
 import { labelSelectorString, selectorLabels } from '../children/names.js';
 import { clusterHealth, shardHealth } from '../health/health.js';
 import type { Plan } from '../planner/action.js';
