@@ -25,6 +25,8 @@ export interface RunOptions {
   readonly keys: number;
   /** Faults every run starts with (the jest test asks for a leader kill). */
   readonly requiredFaults?: readonly FaultKind[];
+  /** Fault-free load before the first fault, so every run has acknowledged writes to lose (default 1 s). */
+  readonly warmupMs?: number;
   readonly log: (line: string) => void;
 }
 
@@ -109,6 +111,7 @@ export async function chaosRun(o: RunOptions): Promise<RunResult> {
   try {
     event('cluster up; workload starts');
     workload.start();
+    await sleep(o.warmupMs ?? 1000);
     for (const fault of schedule.faults) {
       try {
         await inject(fault);
