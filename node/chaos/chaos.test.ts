@@ -23,7 +23,7 @@ test(
         clients: 3,
         keys: 3,
         requiredFaults: ['kill-leader'],
-      warmupMs: 3000,
+        warmupMs: 3000,
         log: () => {},
       });
       const events = await readFile(join(outDir, 'seed-7', 'events.log'), 'utf8');
