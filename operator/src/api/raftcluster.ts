@@ -211,8 +211,10 @@ export const raftClusterStatusSchema = object(
     faultTolerance: optional(
       integer({ description: 'How many more voters may fail (worst shard) before quorum is lost.' }),
     ),
-    replicas: optional(integer({ description: 'Member pods that exist (for /scale).' })),
-    readyReplicas: optional(integer({ description: 'Voters that are healthy in the Raft view.' })),
+    replicas: optional(integer({ description: 'Member pods per shard (the smallest shard), for /scale.' })),
+    readyReplicas: optional(
+      integer({ description: 'Healthy voters per shard (the smallest shard), in the Raft view.' }),
+    ),
     selector: optional(string({ description: 'Label selector of the member pods (for /scale).' })),
     leader: optional(string({ description: 'Leader of shard 0.' })),
     members: optional(array(memberStatusSchema, { 'x-kubernetes-list-type': 'atomic' })),

@@ -58,8 +58,9 @@ export function buildStatus(observed: ObservedCluster, plan: Plan, now: Date): R
     observedGeneration: cluster.metadata.generation,
     health: overall.health,
     faultTolerance: overall.faultTolerance,
-    replicas: pods.filter((p) => !p.deleting).length,
-    readyReplicas: perShard.reduce((n, x) => n + x.h.healthyVoters, 0),
+    // Per shard (the smallest), like spec.replicas: /scale compares the two.
+    replicas: minOrZero(observed.shards.map((s) => s.pods.filter((p) => !p.deleting).length)),
+    readyReplicas: minOrZero(perShard.map((x) => x.h.healthyVoters)),
     selector: labelSelectorString(selectorLabels(cluster.metadata.name)),
     ...(shard0?.leader !== undefined ? { leader: shard0.leader } : {}),
     members: shard0?.members ?? [],
@@ -81,6 +82,10 @@ export function buildStatus(observed: ObservedCluster, plan: Plan, now: Date): R
     ),
   };
   return status;
+}
+
+function minOrZero(xs: number[]): number {
+  return xs.length === 0 ? 0 : Math.min(...xs);
 }
 
 /** How stale lastProbeTime may get before it alone is worth a status write. */
