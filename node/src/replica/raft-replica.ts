@@ -112,7 +112,7 @@ export class RaftReplica<R> {
   private machine: ReplicatedStateMachine<R>;
   private readonly proposals = new PendingProposals<R | undefined>();
   private readonly confChanges = new PendingProposals<ConfState>();
-  private readonly reads = new ReadWaiters();
+  private readonly reads: ReadWaiters;
   private inboxMessages: Message[] = [];
   private inboxProposals: QueuedProposal<R>[] = [];
   private inboxConfChanges: QueuedConfChange[] = [];
@@ -131,6 +131,7 @@ export class RaftReplica<R> {
 
   constructor(private readonly options: ReplicaOptions<R>) {
     this.machine = options.machine;
+    this.reads = new ReadWaiters(options.node.id);
     this.lastSnapshotIndex = options.storage.snapshot().metadata.index;
   }
 

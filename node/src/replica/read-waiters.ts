@@ -5,6 +5,16 @@ import type { Waiter } from './pending-proposals.js';
 
 export class ReadWaiters {
   private nextContext = 1;
+  /**
+   * The leader keys pending reads by context alone, and every member sends it contexts: a prefix unique to this
+   * member (its Raft id, unique per incarnation) keeps two members' reads from colliding and being dropped.
+   */
+  private readonly prefix: Uint8Array;
+
+  constructor(memberId: string) {
+    this.prefix = new TextEncoder().encode(`${memberId}/`);
+  }
+
   /** Reads handed to the core, waiting for their read index. */
   private readonly awaitingIndex = new Map<string, Waiter<void>[]>();
   /** Reads with a known read index, waiting for apply; kept sorted by index. */
@@ -19,8 +29,9 @@ export class ReadWaiters {
 
   /** Groups reads under a fresh context; returns the context to pass to the core. */
   register(waiters: Waiter<void>[]): Uint8Array {
-    const context = new Uint8Array(8);
-    new DataView(context.buffer).setBigUint64(0, BigInt(this.nextContext++));
+    const context = new Uint8Array(this.prefix.byteLength + 8);
+    context.set(this.prefix);
+    new DataView(context.buffer).setBigUint64(this.prefix.byteLength, BigInt(this.nextContext++));
     this.awaitingIndex.set(Buffer.from(context).toString('hex'), waiters);
     return context;
   }
