@@ -284,8 +284,9 @@ export class RaftReplica<R> {
       Math.max(2 * this.options.electionTicks * this.options.tickMs, this.options.requestTimeoutMs);
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, this.options.tickMs / 2));
+      // Stepping down comes first and the new leader's first message later: '' means "not yet known", not done.
       const leader = this.status().leader;
-      if (leader !== this.id) return leader;
+      if (leader !== this.id && leader !== '') return leader;
     }
     throw new ReplicaTimeoutError(`leadership transfer to ${target} did not finish in time`);
   }
