@@ -1,0 +1,327 @@
+// The operator's user flows (issue 5), in order, on the local Kubernetes: the operator installed with `helm install`
+// and running as a pod under its chart's RBAC; a user's kubectl and raftctl; the members reached from the host over
+// the pod bridge. Tests share one RaftCluster and run in file order; each waits for the state it needs with a bound.
+// Figures the issue asks for as a benchmark (time to healthy, time per member, write unavailability during the
+// upgrade) are printed, never asserted.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkLinearizable } from '../../node/src/lincheck/check.js';
+import { kvModel } from '../../node/src/lincheck/kv-model.js';
+import { Prng } from '../../node/src/sim/prng.js';
+import { KvSession, SequenceSource } from '../../node/chaos/kv-session.js';
+import { findLostWrites } from '../../node/chaos/lost-writes.js';
+import { keyName, Workload } from '../../node/chaos/workload.js';
+import { cmd, HELM, kubectl, kubectlJson, waitFor } from '../smoke/cluster.js';
+import {
+  clientEndpoints,
+  condition,
+  getCluster,
+  memberPods,
+  raftMembership,
+  type RaftMembership,
+} from './raftcluster-view.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const OPERATOR_NS = 'raftstore-system';
+const NS = 'e2e-raft';
+const CLUSTER = 'demo';
+const RAFTCTL = path.join(REPO, 'dist/node/src/cli/raftctl.js');
+const UPGRADE_VERSION = '0.1.1';
+const figures: string[] = [];
+
+function figure(line: string): void {
+  figures.push(line);
+  process.stdout.write(`figure: ${line}\n`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function raftctl(args: string[]): Promise<string> {
+  const endpoints = (await clientEndpoints(NS, CLUSTER)).join(',');
+  const r = await cmd('node', [RAFTCTL, '--endpoints', endpoints, '--timeout', '5s', ...args]);
+  if (r.code !== 0) throw new Error(`raftctl ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Waits for the status the operator reports and for the membership the members report to agree on `voters`. */
+async function waitHealthy(voters: number, timeoutMs: number): Promise<RaftMembership> {
+  return await waitFor(`${voters} healthy voters`, timeoutMs, async () => {
+    const c = await getCluster(NS, CLUSTER);
+    const s = c.status;
+    if (s?.health !== 'healthy' || s.observedGeneration !== c.metadata.generation) return undefined;
+    if (s.operation !== undefined) return undefined;
+    const raft = await raftMembership(await clientEndpoints(NS, CLUSTER));
+    if (raft?.voters.length !== voters || raft.learners.length !== 0) return undefined;
+    return raft;
+  });
+}
+
+/** Polls the reported health every 250 ms until `want` is seen; returns how long it took. */
+async function observeHealth(want: string, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  await waitFor(`health ${want}`, timeoutMs, async () =>
+    (await getCluster(NS, CLUSTER)).status?.health === want ? true : undefined,
+  );
+  return Date.now() - start;
+}
+
+beforeAll(async () => {
+  // The operator as users install it: the chart, its RBAC, two replicas with leader election.
+  const install = await cmd(
+    HELM,
+    [
+      'upgrade',
+      '--install',
+      'raftstore-operator',
+      path.join(REPO, 'helm/raftstore-operator'),
+      '--namespace',
+      OPERATOR_NS,
+      '--create-namespace',
+      // `helm test` later writes and reads through this suite's cluster.
+      '--set',
+      `test.namespace=${NS}`,
+      '--set',
+      `test.clusterName=${CLUSTER}`,
+      '--wait',
+      '--timeout',
+      '5m',
+    ],
+    { timeoutMs: 6 * 60_000 },
+  );
+  if (install.code !== 0) throw new Error(`helm install: ${install.stderr}`);
+  await kubectl(['create', 'namespace', NS]);
+}, 7 * 60_000);
+
+afterAll(async () => {
+  process.stdout.write(`\noperator e2e figures:\n  ${figures.join('\n  ')}\n`);
+  await cmd('kubectl', ['delete', 'namespace', NS, '--wait=false']);
+  await cmd(HELM, ['uninstall', 'raftstore-operator', '--namespace', OPERATOR_NS, '--wait']);
+}, 5 * 60_000);
+
+test('create: a 3-member cluster becomes Available and healthy', async () => {
+  const start = Date.now();
+  await kubectl(['apply', '-n', NS, '-f', path.join(REPO, 'manifests/raftcluster-3.yaml')]);
+  const wait = await cmd(
+    'kubectl',
+    ['wait', '-n', NS, `raftcluster/${CLUSTER}`, '--for=condition=Available', '--timeout=300s'],
+    { timeoutMs: 310_000 },
+  );
+  expect(wait.stderr).toBe('');
+  expect(wait.code).toBe(0);
+  const raft = await waitHealthy(3, 120_000);
+  figure(`create → healthy (3 members): ${Date.now() - start} ms`);
+  expect(raft.voters).toEqual(['demo-0', 'demo-1', 'demo-2']);
+  const c = await getCluster(NS, CLUSTER);
+  expect(c.status?.faultTolerance).toBe(1);
+  expect(c.status?.members?.map((m) => m.name).sort()).toEqual(['demo-0', 'demo-1', 'demo-2']);
+  expect(c.status?.leader).toBe(raft.leader);
+  expect(condition(c.status, 'Degraded')).toBe('False');
+  const printed = await kubectl(['get', 'raftclusters', '-n', NS]);
+  process.stdout.write(`\n$ kubectl get raftclusters -n ${NS}\n${printed}\n`);
+  expect(printed).toMatch(/demo\s+3\/3\s+healthy/);
+}, 450_000);
+
+test('raftctl writes and reads keys through the members', async () => {
+  await raftctl(['put', 'greeting', 'hello']);
+  expect(await raftctl(['get', 'greeting'])).toContain('hello');
+  for (let i = 0; i < 20; i++) await raftctl(['put', `k/${i}`, `v${i}`]);
+  expect(await raftctl(['range', 'k/', '--prefix', '-w', 'json'])).toContain('"value":"v19"');
+}, 120_000);
+
+test('kubectl scale to 5: new members join as learners, are promoted, the cluster is healthy', async () => {
+  const start = Date.now();
+  const operations = new Set<string>();
+  await kubectl(['scale', '-n', NS, `raftcluster/${CLUSTER}`, '--replicas=5']);
+  const watcher = (async () => {
+    while (Date.now() - start < 600_000) {
+      const op = (await getCluster(NS, CLUSTER)).status?.operation;
+      if (op !== undefined) operations.add(`${op.type}/${op.step}`);
+      if (operations.size > 0 && op === undefined) return;
+      await sleep(500);
+    }
+  })();
+  const raft = await waitHealthy(5, 600_000);
+  const ms = Date.now() - start;
+  await watcher;
+  figure(`scale 3→5: ${ms} ms (${Math.round(ms / 2)} ms per member)`);
+  expect(raft.voters).toEqual(['demo-0', 'demo-1', 'demo-2', 'demo-3', 'demo-4']);
+  expect([...operations].some((o) => o.startsWith('ScaleUp/'))).toBe(true);
+  expect((await getCluster(NS, CLUSTER)).status?.faultTolerance).toBe(2);
+  expect(await raftctl(['get', 'greeting'])).toContain('hello');
+}, 660_000);
+
+test('scale back to 3: the highest ordinals leave Raft first, then their pods and volumes go', async () => {
+  const start = Date.now();
+  await kubectl(['scale', '-n', NS, `raftcluster/${CLUSTER}`, '--replicas=3']);
+  const raft = await waitHealthy(3, 600_000);
+  figure(`scale 5→3: ${Date.now() - start} ms`);
+  expect(raft.voters).toEqual(['demo-0', 'demo-1', 'demo-2']);
+  await waitFor('pods demo-3 and demo-4 gone', 120_000, async () => {
+    const names = (await memberPods(NS, CLUSTER)).map((p) => p.metadata.name).sort();
+    return names.join(',') === 'demo-0,demo-1,demo-2' ? true : undefined;
+  });
+  // pvcRetention.whenScaled defaults to Delete.
+  await waitFor('the removed members’ volumes deleted', 120_000, async () => {
+    const pvcs = await kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pvc', '-n', NS]);
+    const names = pvcs.items.map((p) => p.metadata.name).sort();
+    return names.join(',') === 'data-demo-0,data-demo-1,data-demo-2' ? true : undefined;
+  });
+  expect(await raftctl(['get', 'k/7'])).toContain('v7');
+}, 780_000);
+
+async function deletePods(names: string[]): Promise<void> {
+  await kubectl(['delete', 'pod', '-n', NS, '--wait=false', ...names]);
+}
+
+test('delete a follower pod: degraded, then healthy again with its data', async () => {
+  const before = (await raftMembership(await clientEndpoints(NS, CLUSTER)))!;
+  const follower = before.voters.find((v) => v !== before.leader)!;
+  await deletePods([follower]);
+  const degradedAfter = await observeHealth('degraded', 60_000);
+  const start = Date.now();
+  await waitHealthy(3, 300_000);
+  figure(
+    `follower pod deleted: degraded seen after ${degradedAfter} ms, healthy again after ${Date.now() - start} ms`,
+  );
+  // The recreated member kept its volume: it serves every key, from its own log, without a new identity.
+  const pod = (await memberPods(NS, CLUSTER)).find((p) => p.metadata.name === follower)!;
+  const session = new KvSession(`${pod.status.podIP}:2379`, 'e2e-follower-check', 5000, new SequenceSource());
+  try {
+    expect(await session.get('k/19')).toBe('v19');
+  } finally {
+    session.close();
+  }
+}, 420_000);
+
+test('delete the leader pod: a new leader is elected and writes continue', async () => {
+  const before = (await raftMembership(await clientEndpoints(NS, CLUSTER)))!;
+  await deletePods([before.leader]);
+  const start = Date.now();
+  await waitFor('a write after the leader was deleted', 60_000, async () => {
+    await raftctl(['put', 'after-leader-loss', 'yes']);
+    return true;
+  });
+  figure(`leader pod deleted: first acknowledged write after ${Date.now() - start} ms`);
+  const after = await waitHealthy(3, 300_000);
+  expect(after.voters).toEqual(before.voters);
+  expect(await raftctl(['get', 'after-leader-loss'])).toContain('yes');
+}, 420_000);
+
+test('delete 2 of 3 pods: unhealthy (quorum lost), then healthy when they return, data intact', async () => {
+  const before = (await raftMembership(await clientEndpoints(NS, CLUSTER)))!;
+  await deletePods(before.voters.slice(0, 2));
+  const unhealthyAfter = await observeHealth('unhealthy', 60_000);
+  const c = await getCluster(NS, CLUSTER);
+  expect(c.status?.faultTolerance).toBe(0);
+  expect(condition(c.status, 'Available')).toBe('False');
+  const start = Date.now();
+  await waitHealthy(3, 300_000);
+  figure(
+    `2 of 3 pods deleted: unhealthy seen after ${unhealthyAfter} ms, healthy after ${Date.now() - start} ms`,
+  );
+  expect(await raftctl(['get', 'greeting'])).toContain('hello');
+  expect(await raftctl(['get', 'after-leader-loss'])).toContain('yes');
+}, 420_000);
+
+test('change the version: a rolling upgrade under load keeps every acknowledged write, linearizably', async () => {
+  let endpoints = await clientEndpoints(NS, CLUSTER);
+  const refresh = setInterval(() => {
+    clientEndpoints(NS, CLUSTER).then(
+      (e) => {
+        if (e.length > 0) endpoints = e;
+      },
+      () => undefined,
+    );
+  }, 1000);
+  const t0 = performance.now();
+  const workload = new Workload({
+    clients: 3,
+    keys: 8,
+    opDeadlineMs: 2000,
+    endpoints: () => endpoints,
+    now: () => performance.now() - t0,
+    rng: new Prng(0xe2e),
+    maxOpsPerClient: 3000,
+    runId: 'upgrade',
+  });
+  workload.start();
+  const start = Date.now();
+  try {
+    await sleep(2000);
+    await kubectl([
+      'patch',
+      '-n',
+      NS,
+      `raftcluster/${CLUSTER}`,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { version: UPGRADE_VERSION } }),
+    ]);
+    await waitFor('every member on the new version', 600_000, async () => {
+      const c = await getCluster(NS, CLUSTER);
+      return c.status?.currentVersion === UPGRADE_VERSION && c.status.health === 'healthy' ? true : undefined;
+    });
+    figure(`rolling upgrade of 3 members under load: ${Date.now() - start} ms`);
+    await sleep(2000);
+  } finally {
+    await workload.stop();
+    clearInterval(refresh);
+  }
+  const pods = await memberPods(NS, CLUSTER);
+  expect(pods.map((p) => p.status.containerStatuses?.[0]?.ready)).toEqual([true, true, true]);
+
+  // Write unavailability: the longest stretch without an acknowledged write, while the upgrade ran.
+  const acked = workload.history
+    .filter((op) => op.input.op !== 'get' && op.return !== undefined)
+    .map((op) => op.return!)
+    .sort((a, b) => a - b);
+  let gap = 0;
+  for (let i = 1; i < acked.length; i++) gap = Math.max(gap, acked[i]! - acked[i - 1]!);
+  figure(`upgrade: ${workload.history.length} operations, longest write gap ${gap.toFixed(0)} ms`);
+  expect(acked.length).toBeGreaterThan(50);
+
+  const check = checkLinearizable(kvModel, workload.history, { deadlineMs: 60_000 });
+  expect(check.kind).toBe('linearizable');
+  const session = new KvSession(endpoints[0]!, 'e2e-final-read', 5000, new SequenceSource());
+  const finalValues = new Map<string, string | null>();
+  try {
+    for (let k = 0; k < 8; k++) finalValues.set(keyName(k), await session.get(keyName(k)));
+  } finally {
+    session.close();
+  }
+  expect(findLostWrites(workload.history, finalValues)).toEqual([]);
+}, 720_000);
+
+test('delete the RaftCluster: children are garbage-collected, volumes kept (whenDeleted: Retain)', async () => {
+  await kubectl(['delete', 'raftcluster', CLUSTER, '-n', NS, '--timeout=120s']);
+  await waitFor('StatefulSets, Services, PDBs and pods gone', 180_000, async () => {
+    const left = await kubectl([
+      'get',
+      'statefulsets,services,poddisruptionbudgets,pods',
+      '-n',
+      NS,
+      '-o',
+      'name',
+    ]);
+    return left.trim() === '' ? true : undefined;
+  });
+  const pvcs = await kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pvc', '-n', NS]);
+  expect(pvcs.items.map((p) => p.metadata.name).sort()).toEqual([
+    'data-demo-0',
+    'data-demo-1',
+    'data-demo-2',
+  ]);
+  // A user who wants the data gone deletes the volumes; the next test starts from nothing.
+  await kubectl(['delete', 'pvc', '-n', NS, '--all', '--timeout=120s']);
+}, 240_000);
+
+test('helm test writes and reads a key through a fresh cluster', async () => {
+  await kubectl(['apply', '-n', NS, '-f', path.join(REPO, 'manifests/raftcluster-3.yaml')]);
+  await waitHealthy(3, 300_000);
+  const r = await cmd(HELM, ['test', 'raftstore-operator', '-n', OPERATOR_NS, '--timeout', '3m'], {
+    timeoutMs: 200_000,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+}, 540_000);
