@@ -1,0 +1,217 @@
+// The members' admin API (node/proto/raftstore/v1/cluster.proto) as the operator uses it: an interface, so the
+// observer and executor tests use an in-memory fake, and a gRPC implementation on the node's generated stubs and
+// the unary/describeError helpers raftctl uses. One long-lived channel per member address, a deadline on every
+// call, bounded message sizes; channels not used for a while are closed.
+import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import {
+  ClusterClient,
+  MemberRole,
+  type Member,
+  type MemberListResponse,
+  type StatusResponse,
+} from '../../../node/src/api/generated/raftstore/v1/cluster.js';
+import { describeError, unary } from '../../../node/src/cli/failover-client.js';
+import type { AdminMember, AdminStatus } from '../observer/map.js';
+import { withTimeout } from '../util/timeout.js';
+
+export interface AddLearnerRequest {
+  shard: number;
+  name: string;
+  id: string;
+  peerAddress: string;
+  clientAddress: string;
+}
+
+export interface AdminApi {
+  status(address: string, shard: number): Promise<AdminStatus>;
+  memberList(address: string, shard: number): Promise<AdminMember[]>;
+  addLearner(address: string, req: AddLearnerRequest): Promise<void>;
+  promote(address: string, shard: number, id: string): Promise<void>;
+  removeMember(address: string, shard: number, id: string): Promise<void>;
+  /** Returns the name of the leader after the transfer. */
+  transferLeadership(address: string, shard: number, toId: string): Promise<string>;
+  close(): void;
+}
+
+/** A failed admin call, with the gRPC code when there is one (retry on another member only when it is transient). */
+export class AdminError extends Error {
+  override name = 'AdminError';
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(message);
+  }
+  /** Worth trying another member: the member is down, overloaded, or has no leader right now. */
+  get transient(): boolean {
+    return this.code === undefined || TRANSIENT.has(this.code);
+  }
+}
+
+const TRANSIENT = new Set<number>([
+  grpcStatus.UNAVAILABLE,
+  grpcStatus.DEADLINE_EXCEEDED,
+  grpcStatus.RESOURCE_EXHAUSTED,
+]);
+
+const ROLE: Record<number, AdminMember['role']> = {
+  [MemberRole.MEMBER_ROLE_LEADER]: 'leader',
+  [MemberRole.MEMBER_ROLE_FOLLOWER]: 'follower',
+  [MemberRole.MEMBER_ROLE_LEARNER]: 'learner',
+};
+
+export function decodeMember(m: Member): AdminMember {
+  return {
+    name: m.name,
+    id: m.id,
+    role: ROLE[m.role] ?? 'unknown',
+    matchIndex: m.matchIndex,
+    healthy: m.healthy,
+    incarnation: m.incarnation,
+    version: m.version,
+    clientAddress: m.clientAddress,
+  };
+}
+
+export function decodeStatus(s: StatusResponse): AdminStatus {
+  return {
+    member: s.member,
+    id: s.id,
+    incarnation: s.incarnation,
+    version: s.version,
+    isMember: s.isMember,
+    term: s.term,
+    lastIndex: s.lastIndex,
+    role: ROLE[s.role] ?? 'unknown',
+    leader: s.leader,
+  };
+}
+
+export interface GrpcAdminOptions {
+  timeoutMs: number;
+  /** Channels unused this long are closed. */
+  idleCloseMs: number;
+  /** Bound on open channels; the least recently used goes first. */
+  maxChannels: number;
+  maxMessageBytes: number;
+}
+
+export const DEFAULT_GRPC_ADMIN: GrpcAdminOptions = {
+  timeoutMs: 3000,
+  idleCloseMs: 5 * 60_000,
+  maxChannels: 512,
+  maxMessageBytes: 4 * 1024 * 1024,
+};
+
+export class GrpcAdminApi implements AdminApi {
+  private readonly clients = new Map<string, { client: ClusterClient; usedMs: number }>();
+
+  constructor(private readonly options: GrpcAdminOptions = DEFAULT_GRPC_ADMIN) {}
+
+  private client(address: string): ClusterClient {
+    const now = Date.now();
+    this.sweep(now);
+    let entry = this.clients.get(address);
+    if (entry === undefined) {
+      const client = new ClusterClient(address, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': this.options.maxMessageBytes,
+        'grpc.max_send_message_length': this.options.maxMessageBytes,
+      });
+      entry = { client, usedMs: now };
+      this.clients.set(address, entry);
+    }
+    entry.usedMs = now;
+    return entry.client;
+  }
+
+  private sweep(now: number): void {
+    for (const [address, e] of this.clients) {
+      if (now - e.usedMs > this.options.idleCloseMs || this.clients.size > this.options.maxChannels) {
+        e.client.close();
+        this.clients.delete(address);
+      }
+    }
+  }
+
+  /** One unary call with a deadline (and a local timeout as a backstop if the channel never reports). */
+  private async call<T>(
+    address: string,
+    what: string,
+    invoke: (c: ClusterClient, deadline: Date) => Promise<T>,
+  ): Promise<T> {
+    const deadline = new Date(Date.now() + this.options.timeoutMs);
+    try {
+      return await withTimeout(
+        invoke(this.client(address), deadline),
+        this.options.timeoutMs + 1000,
+        `${what} at ${address}`,
+      );
+    } catch (err) {
+      const code = (err as Partial<ServiceError>).code;
+      throw new AdminError(
+        `${what} at ${address}: ${describeError(err)}`,
+        typeof code === 'number' ? code : undefined,
+      );
+    }
+  }
+
+  async status(address: string, shard: number): Promise<AdminStatus> {
+    const res = await this.call(address, 'Status', (c, deadline) =>
+      unary<StatusResponse>((cb) => c.status({ shardId: shard }, new Metadata(), { deadline }, cb)),
+    );
+    return decodeStatus(res);
+  }
+
+  async memberList(address: string, shard: number): Promise<AdminMember[]> {
+    const res = await this.call(address, 'MemberList', (c, deadline) =>
+      unary<MemberListResponse>((cb) => c.memberList({ shardId: shard }, new Metadata(), { deadline }, cb)),
+    );
+    return res.members.map(decodeMember);
+  }
+
+  async addLearner(address: string, req: AddLearnerRequest): Promise<void> {
+    await this.call(address, 'AddLearner', (c, deadline) =>
+      unary((cb) =>
+        c.addLearner(
+          {
+            shardId: req.shard,
+            name: req.name,
+            id: req.id,
+            address: req.peerAddress,
+            clientAddress: req.clientAddress,
+            incarnation: '',
+          },
+          new Metadata(),
+          { deadline },
+          cb,
+        ),
+      ),
+    );
+  }
+
+  async promote(address: string, shard: number, id: string): Promise<void> {
+    await this.call(address, 'Promote', (c, deadline) =>
+      unary((cb) => c.promote({ shardId: shard, id }, new Metadata(), { deadline }, cb)),
+    );
+  }
+
+  async removeMember(address: string, shard: number, id: string): Promise<void> {
+    await this.call(address, 'RemoveMember', (c, deadline) =>
+      unary((cb) => c.removeMember({ shardId: shard, id }, new Metadata(), { deadline }, cb)),
+    );
+  }
+
+  async transferLeadership(address: string, shard: number, toId: string): Promise<string> {
+    const res = await this.call(address, 'TransferLeadership', (c, deadline) =>
+      unary<{ leader: string }>((cb) =>
+        c.transferLeadership({ shardId: shard, toMember: toId }, new Metadata(), { deadline }, cb),
+      ),
+    );
+    return res.leader;
+  }
+
+  close(): void {
+    for (const e of this.clients.values()) e.client.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,300 @@
+import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { Operation, RaftCluster } from '../api/raftcluster.js';
+import { AdminError } from '../admin/admin-api.js';
+import type { Child } from '../children/children.js';
+import { buildStatefulSet } from '../children/statefulset.js';
+import { mapStatefulSet } from '../observer/map.js';
+import type { Action } from '../planner/action.js';
+import { FakeAdmin, testCluster, testObjects } from '../testing/fakes.js';
+import { Executor, type DeleteOutcome, type KubeWriter } from './executor.js';
+import { applyMergePatch, mergePatch, type Json } from './merge-patch.js';
+import { eventFor, requestsFor, type EventSpec } from './requests.js';
+
+class FakeKube implements KubeWriter {
+  readonly applied: Child[] = [];
+  readonly deleted: string[] = [];
+  readonly events: EventSpec[] = [];
+  readonly statusPatches: Json[] = [];
+  applyError: Error | undefined;
+  apply(object: Child): Promise<void> {
+    if (this.applyError !== undefined) return Promise.reject(this.applyError);
+    this.applied.push(object);
+    return Promise.resolve();
+  }
+  delete(resource: string, namespace: string, name: string, uid: string | undefined): Promise<DeleteOutcome> {
+    this.deleted.push(`${resource} ${namespace}/${name} uid=${uid}`);
+    return Promise.resolve('deleted');
+  }
+  patchStatus(_ns: string, _name: string, patch: Json): Promise<void> {
+    this.statusPatches.push(patch);
+    return Promise.resolve();
+  }
+  createEvent(_c: RaftCluster, event: EventSpec): Promise<void> {
+    this.events.push(event);
+    return Promise.resolve();
+  }
+}
+
+const op = (type: Operation['type'], step: string, message: string): Operation => ({
+  type,
+  step,
+  message,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  shard: 0,
+});
+
+describe('requestsFor (action → requests)', () => {
+  const cluster = testCluster();
+  const objects = testObjects(cluster, 3);
+
+  test('ApplyChildren: every child by server-side apply, existing StatefulSets keep replicas and state', () => {
+    const scaled = buildStatefulSet(cluster, {
+      shard: 0,
+      replicas: 5,
+      initialClusterState: 'existing',
+      founders: 3,
+    });
+    const reqs = requestsFor({ type: 'ApplyChildren' }, testCluster({ version: '2.0.0' }), {
+      ...objects,
+      statefulSets: [scaled],
+    });
+    expect(reqs.map((r) => r.kind === 'apply' && r.object.kind)).toEqual([
+      'ServiceAccount',
+      'Service',
+      'Service',
+      'PodDisruptionBudget',
+      'StatefulSet',
+    ]);
+    const sts = reqs[4]!.kind === 'apply' ? (reqs[4]!.object as V1StatefulSet) : undefined;
+    expect(mapStatefulSet(sts!)).toEqual({
+      replicas: 5,
+      image: 'raftstore/node:2.0.0',
+      initialClusterState: 'existing',
+      founders: 3,
+    });
+  });
+
+  test('ApplyChildren on a new cluster: the founders, all at once, founding a new cluster', () => {
+    const reqs = requestsFor({ type: 'ApplyChildren' }, cluster, { ...objects, statefulSets: [] });
+    const sts = reqs.find((r) => r.kind === 'apply' && r.object.kind === 'StatefulSet');
+    expect(mapStatefulSet((sts as { object: V1StatefulSet }).object)).toMatchObject({
+      replicas: 3,
+      initialClusterState: 'new',
+      founders: 3,
+    });
+  });
+
+  test('SetInitialClusterState and ScaleStatefulSet re-apply the whole StatefulSet (one field manager owns it all)', () => {
+    const [a] = requestsFor(
+      { type: 'SetInitialClusterState', shard: 0, state: 'existing' },
+      cluster,
+      objects,
+    );
+    expect(a?.kind === 'apply' && mapStatefulSet(a.object as V1StatefulSet)).toMatchObject({
+      replicas: 3,
+      initialClusterState: 'existing',
+    });
+    const [b] = requestsFor({ type: 'ScaleStatefulSet', shard: 0, replicas: 4 }, cluster, objects);
+    const sts = b?.kind === 'apply' ? (b.object as V1StatefulSet) : undefined;
+    expect(sts?.spec?.replicas).toBe(4);
+    expect(sts?.spec?.template.spec?.containers[0]?.env).toBeDefined();
+    expect(() =>
+      requestsFor({ type: 'ScaleStatefulSet', shard: 0, replicas: 4 }, cluster, {
+        ...objects,
+        statefulSets: [],
+      }),
+    ).toThrow(/StatefulSet of shard 0 does not exist/);
+  });
+
+  test('deletes carry the uid seen, and are skipped when the object is gone or already going', () => {
+    expect(requestsFor({ type: 'DeletePod', shard: 0, name: 'demo-2' }, cluster, objects)).toEqual([
+      { kind: 'delete', resource: 'pods', namespace: 'db', name: 'demo-2', uid: 'pod-uid-demo-2' },
+    ]);
+    expect(requestsFor({ type: 'DeletePod', shard: 0, name: 'demo-9' }, cluster, objects)).toEqual([]);
+    expect(requestsFor({ type: 'DeletePVC', shard: 0, name: 'data-demo-1' }, cluster, objects)).toEqual([
+      {
+        kind: 'delete',
+        resource: 'persistentvolumeclaims',
+        namespace: 'db',
+        name: 'data-demo-1',
+        uid: 'pvc-uid-data-demo-1',
+      },
+    ]);
+    const going = objects.pvcs.map((p) => ({
+      ...p,
+      metadata: { ...p.metadata, deletionTimestamp: new Date() },
+    }));
+    expect(
+      requestsFor({ type: 'DeletePVC', shard: 0, name: 'data-demo-1' }, cluster, { ...objects, pvcs: going }),
+    ).toEqual([]);
+  });
+
+  test('membership actions become admin calls; Wait and Done nothing', () => {
+    const add: Action = {
+      type: 'AddLearner',
+      shard: 0,
+      name: 'demo-3',
+      id: 'n1',
+      peerAddress: 'demo-3.demo-peer.db.svc.cluster.local:2380',
+      clientAddress: 'demo-3.demo-peer.db.svc.cluster.local:2379',
+    };
+    expect(requestsFor(add, cluster, objects)).toEqual([
+      {
+        kind: 'addLearner',
+        shard: 0,
+        req: {
+          shard: 0,
+          name: 'demo-3',
+          id: 'n1',
+          peerAddress: add.peerAddress,
+          clientAddress: add.clientAddress,
+        },
+      },
+    ]);
+    expect(requestsFor({ type: 'PromoteLearner', shard: 0, id: 'n1' }, cluster, objects)).toEqual([
+      { kind: 'promote', shard: 0, id: 'n1' },
+    ]);
+    expect(requestsFor({ type: 'RemoveMember', shard: 0, id: 'x' }, cluster, objects)).toEqual([
+      { kind: 'removeMember', shard: 0, id: 'x' },
+    ]);
+    expect(
+      requestsFor({ type: 'TransferLeadership', shard: 0, fromId: 'a', toId: 'b' }, cluster, objects),
+    ).toEqual([{ kind: 'transferLeadership', shard: 0, toId: 'b' }]);
+    expect(requestsFor({ type: 'Wait', reason: 'x', requeueAfterSeconds: 5 }, cluster, objects)).toEqual([]);
+    expect(requestsFor({ type: 'Done', requeueAfterSeconds: 30 }, cluster, objects)).toEqual([]);
+  });
+
+  test('events: each membership change and upgrade step has its reason; nothing for Wait/Done', () => {
+    expect(
+      eventFor(
+        { type: 'RemoveMember', shard: 0, id: 'x' },
+        op('ScaleDown', 'RemoveMember', 'scaling 5→3: removing member demo-4'),
+      ),
+    ).toEqual({
+      type: 'Normal',
+      reason: 'MemberRemoved',
+      action: 'RemoveMember',
+      note: 'scaling 5→3: removing member demo-4',
+    });
+    expect(
+      eventFor({ type: 'DeletePod', shard: 0, name: 'demo-1' }, op('Upgrade', 'DeletePod', 'upgrading'))
+        ?.reason,
+    ).toBe('UpgradeRestart');
+    expect(eventFor({ type: 'ApplyChildren' }, op('Upgrade', 'ApplyChildren', 'rolling out'))?.reason).toBe(
+      'UpgradeStarted',
+    );
+    expect(eventFor({ type: 'Done', requeueAfterSeconds: 30 }, undefined)).toBeUndefined();
+  });
+});
+
+describe('Executor', () => {
+  const cluster = testCluster();
+  const objects = testObjects(cluster, 3);
+  const addresses = new Map([[0, ['10.0.0.1:2379', '10.0.0.2:2379', '10.0.0.3:2379', '10.0.0.4:2379']]]);
+
+  test('a membership call goes to the first address; a dead member is skipped', async () => {
+    const kube = new FakeKube();
+    const admin = new FakeAdmin();
+    admin.failures.set('10.0.0.1:2379', new AdminError('RemoveMember: UNAVAILABLE', 14));
+    const ex = new Executor(kube, admin);
+    const o = op('ScaleDown', 'RemoveMember', 'removing demo-3');
+    await ex.execute(cluster, { type: 'RemoveMember', shard: 0, id: 'demo-3' }, o, objects, addresses);
+    expect(admin.calls.map((c) => c.address)).toEqual(['10.0.0.1:2379', '10.0.0.2:2379']);
+    expect(kube.events.map((e) => e.reason)).toEqual(['MemberRemoved']);
+  });
+
+  test('a definite refusal is not retried elsewhere; the failure is an error and a Warning event', async () => {
+    const kube = new FakeKube();
+    const admin = new FakeAdmin();
+    admin.failures.set(
+      '10.0.0.1:2379',
+      new AdminError('Promote: FAILED_PRECONDITION: 500 entries behind', 9),
+    );
+    const ex = new Executor(kube, admin);
+    await expect(
+      ex.execute(
+        cluster,
+        { type: 'PromoteLearner', shard: 0, id: 'n1' },
+        op('ScaleUp', 'PromoteLearner', 'promoting demo-3'),
+        objects,
+        addresses,
+      ),
+    ).rejects.toThrow(/Promote on demo shard 0 failed: Promote: FAILED_PRECONDITION/);
+    expect(admin.calls).toHaveLength(1);
+    expect(kube.events).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'StepFailed',
+        note: expect.stringMatching(/^promoting demo-3 failed:/) as unknown,
+      }),
+    ]);
+  });
+
+  test('bounded: at most 3 members tried; no address at all is a clear error', async () => {
+    const admin = new FakeAdmin();
+    for (const a of addresses.get(0)!)
+      admin.failures.set(a, new AdminError(`RemoveMember at ${a}: UNAVAILABLE`, 14));
+    const ex = new Executor(new FakeKube(), admin);
+    await expect(
+      ex.execute(cluster, { type: 'RemoveMember', shard: 0, id: 'x' }, undefined, objects, addresses),
+    ).rejects.toThrow(/UNAVAILABLE/);
+    expect(admin.calls).toHaveLength(3);
+    await expect(
+      ex.execute(cluster, { type: 'RemoveMember', shard: 0, id: 'x' }, undefined, objects, new Map()),
+    ).rejects.toThrow(/no member address to call/);
+  });
+
+  test('kube requests: apply and delete go to the KubeWriter', async () => {
+    const kube = new FakeKube();
+    const ex = new Executor(kube, new FakeAdmin());
+    await ex.execute(
+      cluster,
+      { type: 'ScaleStatefulSet', shard: 0, replicas: 4 },
+      undefined,
+      objects,
+      addresses,
+    );
+    await ex.execute(cluster, { type: 'DeletePod', shard: 0, name: 'demo-1' }, undefined, objects, addresses);
+    expect(kube.applied.map((o) => o.kind)).toEqual(['StatefulSet']);
+    expect(kube.deleted).toEqual(['pods db/demo-1 uid=pod-uid-demo-1']);
+    kube.applyError = new Error('apply StatefulSet db/demo: 422 Invalid');
+    await expect(
+      ex.execute(cluster, { type: 'ApplyChildren' }, undefined, objects, addresses),
+    ).rejects.toThrow(/422 Invalid/);
+  });
+
+  test('a failed Event does not fail the step', async () => {
+    const kube = new FakeKube();
+    kube.createEvent = () => Promise.reject(new Error('forbidden'));
+    const ex = new Executor(kube, new FakeAdmin());
+    await expect(
+      ex.execute(cluster, { type: 'DeletePod', shard: 0, name: 'demo-1' }, undefined, objects, addresses),
+    ).resolves.toBeDefined();
+  });
+});
+
+describe('mergePatch', () => {
+  test('removed keys become null, nested objects recurse, arrays are replaced whole', () => {
+    const from = {
+      health: 'healthy',
+      operation: { type: 'ScaleUp', member: 'demo-3', step: 'A' },
+      members: [{ n: 1 }, { n: 2 }],
+    };
+    const to = {
+      health: 'degraded',
+      operation: { type: 'ScaleUp', step: 'B' },
+      members: [{ n: 1 }],
+      leader: 'demo-0',
+    };
+    const patch = mergePatch(from, to)!;
+    expect(patch).toEqual({
+      health: 'degraded',
+      operation: { member: null, step: 'B' },
+      members: [{ n: 1 }],
+      leader: 'demo-0',
+    });
+    expect(applyMergePatch(from, patch)).toEqual(to);
+    expect(mergePatch(to, to)).toBeUndefined();
+    expect(mergePatch({ operation: { type: 'X' } }, { operation: undefined })).toEqual({ operation: null });
+  });
+});

@@ -1,0 +1,139 @@
+// Carries out one planned Action: the requests from requests.ts against the API server (KubeWriter) and the members'
+// admin API, then the Event. Membership calls go to the shard's leader first and move on to another member only on
+// a transient failure (the calls are idempotent on the node side, so a retry elsewhere is safe).
+import type { Operation, RaftCluster } from '../api/raftcluster.js';
+import { AdminError, type AdminApi } from '../admin/admin-api.js';
+import type { Child } from '../children/children.js';
+import type { Action } from '../planner/action.js';
+import type { ClusterObjects } from '../observer/map.js';
+import { errorMessage } from '../util/timeout.js';
+import type { Json } from './merge-patch.js';
+import {
+  eventFor,
+  ExecutorError,
+  failureEvent,
+  requestsFor,
+  type EventSpec,
+  type ExecRequest,
+} from './requests.js';
+
+export type DeleteOutcome = 'deleted' | 'gone' | 'replaced';
+
+/** The API server writes the operator makes; each call has its own deadline. */
+export interface KubeWriter {
+  /** Server-side apply under the operator's field manager, force. */
+  apply(object: Child): Promise<void>;
+  /** Delete with a uid precondition; 'gone' when it no longer exists, 'replaced' when the uid differs. */
+  delete(
+    resource: 'pods' | 'persistentvolumeclaims',
+    namespace: string,
+    name: string,
+    uid: string | undefined,
+  ): Promise<DeleteOutcome>;
+  /** JSON merge patch on the RaftCluster's /status subresource. */
+  patchStatus(namespace: string, name: string, patch: Json): Promise<void>;
+  createEvent(cluster: RaftCluster, event: EventSpec): Promise<void>;
+}
+
+export interface ExecuteResult {
+  requests: ExecRequest[];
+  event: EventSpec | undefined;
+}
+
+export class Executor {
+  constructor(
+    private readonly kube: KubeWriter,
+    private readonly admin: AdminApi,
+    /** Members tried per membership call before giving up. */
+    private readonly adminAttempts = 3,
+  ) {}
+
+  /**
+   * Executes `action`. Throws (after recording a Warning Event) when a request fails; the reconciler retries
+   * with backoff, and the planner re-derives the step from a fresh observation.
+   */
+  async execute(
+    cluster: RaftCluster,
+    action: Action,
+    operation: Operation | undefined,
+    objects: ClusterObjects,
+    adminAddresses: ReadonlyMap<number, readonly string[]>,
+  ): Promise<ExecuteResult> {
+    const requests = requestsFor(action, cluster, objects);
+    try {
+      for (const r of requests) await this.perform(cluster, r, adminAddresses);
+    } catch (err) {
+      await this.emit(cluster, failureEvent(action, operation, errorMessage(err)));
+      throw err;
+    }
+    const event = eventFor(action, operation);
+    if (event !== undefined) await this.emit(cluster, event);
+    return { requests, event };
+  }
+
+  /** Events are best effort: a failed Event must not fail the step it reports. */
+  private async emit(cluster: RaftCluster, event: EventSpec): Promise<void> {
+    try {
+      await this.kube.createEvent(cluster, event);
+    } catch {
+      // the reconciler's log line carries the same information
+    }
+  }
+
+  private async perform(
+    cluster: RaftCluster,
+    r: ExecRequest,
+    adminAddresses: ReadonlyMap<number, readonly string[]>,
+  ): Promise<void> {
+    switch (r.kind) {
+      case 'apply':
+        return this.kube.apply(r.object);
+      case 'delete':
+        await this.kube.delete(r.resource, r.namespace, r.name, r.uid);
+        return;
+      case 'addLearner':
+        return this.onMembers(cluster, r.shard, adminAddresses, 'AddLearner', (a) =>
+          this.admin.addLearner(a, r.req),
+        );
+      case 'promote':
+        return this.onMembers(cluster, r.shard, adminAddresses, 'Promote', (a) =>
+          this.admin.promote(a, r.shard, r.id),
+        );
+      case 'removeMember':
+        return this.onMembers(cluster, r.shard, adminAddresses, 'RemoveMember', (a) =>
+          this.admin.removeMember(a, r.shard, r.id),
+        );
+      case 'transferLeadership':
+        return this.onMembers(cluster, r.shard, adminAddresses, 'TransferLeadership', async (a) => {
+          await this.admin.transferLeadership(a, r.shard, r.toId);
+        });
+    }
+  }
+
+  private async onMembers(
+    cluster: RaftCluster,
+    shard: number,
+    adminAddresses: ReadonlyMap<number, readonly string[]>,
+    what: string,
+    call: (address: string) => Promise<void>,
+  ): Promise<void> {
+    const addresses = (adminAddresses.get(shard) ?? []).slice(0, this.adminAttempts);
+    if (addresses.length === 0) {
+      throw new ExecutorError(
+        `${what} on ${cluster.metadata.name} shard ${shard}: no member address to call`,
+      );
+    }
+    const errors: string[] = [];
+    for (const address of addresses) {
+      try {
+        return await call(address);
+      } catch (err) {
+        errors.push(errorMessage(err));
+        if (err instanceof AdminError && !err.transient) break;
+      }
+    }
+    throw new ExecutorError(
+      `${what} on ${cluster.metadata.name} shard ${shard} failed: ${errors.join('; ')}`,
+    );
+  }
+}

@@ -1,0 +1,332 @@
+// Pure mapping from what the informers hold and what the members' admin APIs answered to the planner's
+// ObservedCluster. No I/O here: observer.ts gathers the inputs, this file decides what they mean.
+import type {
+  V1Container,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1Service,
+  V1ServiceAccount,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+import type { RaftCluster } from '../api/raftcluster.js';
+import {
+  CLIENT_PORT,
+  clientAddress,
+  clientServiceName,
+  DATA_VOLUME,
+  ordinalOf,
+  peerServiceName,
+  statefulSetName,
+} from '../children/names.js';
+import { serviceAccountName } from '../children/serviceaccount.js';
+import { FOUNDERS_ANNOTATION } from '../children/statefulset.js';
+import type {
+  ObservedCluster,
+  ObservedPod,
+  ObservedPvc,
+  ObservedShard,
+  ObservedStatefulSet,
+  RaftMember,
+  RaftView,
+} from '../planner/observed.js';
+
+export const SHARD_LABEL = 'raftstore.dev/shard';
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const NODE_CONTAINER = 'node';
+
+/** The cluster's objects from the informer caches (its namespace, its instance label). */
+export interface ClusterObjects {
+  statefulSets: readonly V1StatefulSet[];
+  pods: readonly V1Pod[];
+  pvcs: readonly V1PersistentVolumeClaim[];
+  services: readonly V1Service[];
+  pdbs: readonly V1PodDisruptionBudget[];
+  serviceAccounts: readonly V1ServiceAccount[];
+}
+
+/** A member's answer to Status (its own identity), as the admin client decoded it. */
+export interface AdminStatus {
+  member: string;
+  id: string;
+  /** 32 hex digits, new for every fresh data directory. */
+  incarnation: string;
+  version: string;
+  isMember: boolean;
+  term: number;
+  lastIndex: number;
+  role: 'leader' | 'follower' | 'learner' | 'unknown';
+  /** Name of the leader this member knows; "" if none. */
+  leader: string;
+}
+
+export interface AdminMember {
+  name: string;
+  id: string;
+  role: 'leader' | 'follower' | 'learner' | 'unknown';
+  matchIndex: number;
+  healthy: boolean;
+  /** Only the answering member reports its own incarnation and version; "" for the others. */
+  incarnation: string;
+  version: string;
+  clientAddress: string;
+}
+
+export type MemberListAnswer =
+  { ok: true; answeredBy: string; members: AdminMember[] } | { ok: false; reason: string };
+
+export interface ShardAdminView {
+  /** Pod name → its Status answer (absent: it did not answer). */
+  statuses: ReadonlyMap<string, AdminStatus>;
+  memberList: MemberListAnswer;
+}
+
+/** A pod the observer asks for its Status, with the address to reach it. */
+export interface AdminTarget {
+  pod: string;
+  shard: number;
+  address: string;
+}
+
+/**
+ * The incarnation id as the number the planner compares (it only tests equality). The first 48 bits of the 128-bit
+ * random id: a safe integer, and a collision between two incarnations of one member is a 2^-48 chance. Hex that
+ * does not parse maps to 0 (no identity), which the planner never confuses with a real one since ids differ too.
+ */
+export function incarnationNumber(hex: string): number {
+  const head = hex.slice(0, 12);
+  return /^[0-9a-fA-F]{1,12}$/.test(head) ? parseInt(head, 16) : 0;
+}
+
+export function isOwnedBy(
+  obj: { metadata?: { ownerReferences?: { uid: string; controller?: boolean }[] } },
+  uid: string,
+): boolean {
+  return (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === uid && r.controller === true);
+}
+
+function shardOf(obj: { metadata?: { labels?: Record<string, string> } }): number | undefined {
+  const v = obj.metadata?.labels?.[SHARD_LABEL];
+  return v !== undefined && /^(0|[1-9]\d{0,3})$/.test(v) ? Number(v) : undefined;
+}
+
+function nodeContainer(containers: readonly V1Container[] | undefined): V1Container | undefined {
+  return containers?.find((c) => c.name === NODE_CONTAINER) ?? containers?.[0];
+}
+
+const PHASES = new Set<ObservedPod['phase']>(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']);
+
+function isDeleting(obj: { metadata?: { deletionTimestamp?: unknown } }): boolean {
+  const t = obj.metadata?.deletionTimestamp;
+  return t !== undefined && t !== null;
+}
+
+export function mapStatefulSet(sts: V1StatefulSet): ObservedStatefulSet & { founders: number | undefined } {
+  const c = nodeContainer(sts.spec?.template.spec?.containers);
+  const state = c?.env?.find((e) => e.name === 'RAFTSTORE_INITIAL_CLUSTER_STATE')?.value;
+  const foundersRaw = sts.metadata?.annotations?.[FOUNDERS_ANNOTATION];
+  const founders =
+    foundersRaw !== undefined && /^[1-9]\d?$/.test(foundersRaw) ? Number(foundersRaw) : undefined;
+  return {
+    replicas: sts.spec?.replicas ?? 1,
+    image: c?.image ?? '',
+    // Anything but an explicit "new" is "existing": the safe reading (a new pod joins rather than founding).
+    initialClusterState: state === 'new' ? 'new' : 'existing',
+    founders,
+  };
+}
+
+function podIdentity(pod: string, status: AdminStatus | undefined): ObservedPod['identity'] {
+  // An answer from a different member (a stale IP reused by another pod) is no answer.
+  if (status === undefined || status.member !== pod || status.id === '') return undefined;
+  return {
+    id: status.id,
+    incarnation: incarnationNumber(status.incarnation),
+    // Raft state on disk: a member of the configuration, or one that ever saw a term or a log entry.
+    joined: status.isMember || status.term > 0 || status.lastIndex > 0,
+  };
+}
+
+export function mapPod(
+  cluster: string,
+  shard: number,
+  pod: V1Pod,
+  status: AdminStatus | undefined,
+): ObservedPod | undefined {
+  const name = pod.metadata?.name ?? '';
+  const ordinal = ordinalOf(cluster, shard, name);
+  if (ordinal === undefined) return undefined;
+  const rawPhase = pod.status?.phase;
+  const phase =
+    rawPhase !== undefined && PHASES.has(rawPhase as ObservedPod['phase'])
+      ? (rawPhase as ObservedPod['phase'])
+      : 'Unknown';
+  const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const identity = podIdentity(name, status);
+  return {
+    name,
+    ordinal,
+    phase,
+    ready,
+    image: nodeContainer(pod.spec?.containers)?.image ?? '',
+    deleting: isDeleting(pod),
+    ...(pod.spec?.nodeName !== undefined ? { nodeName: pod.spec.nodeName } : {}),
+    ...(identity !== undefined ? { identity } : {}),
+  };
+}
+
+export function mapPvc(
+  cluster: string,
+  shard: number,
+  pvc: V1PersistentVolumeClaim,
+): ObservedPvc | undefined {
+  const name = pvc.metadata?.name ?? '';
+  const prefix = `${DATA_VOLUME}-`;
+  if (!name.startsWith(prefix)) return undefined;
+  const ordinal = ordinalOf(cluster, shard, name.slice(prefix.length));
+  if (ordinal === undefined) return undefined;
+  return { name, ordinal, deleting: isDeleting(pvc) };
+}
+
+/** The Raft view from the member list, with identities filled from the members' own Status answers. */
+export function mapRaftView(answer: MemberListAnswer, statuses: ReadonlyMap<string, AdminStatus>): RaftView {
+  if (!answer.ok) return { kind: 'unreachable', reason: answer.reason };
+  const leader = answer.members.find((m) => m.role === 'leader');
+  const members: RaftMember[] = answer.members.map((m) => {
+    // Raft ids are per incarnation (a wiped member rejoins under a new id), so a pod answering with this id is this
+    // incarnation: its own report is the authority for incarnation and version. The leader lists only its own.
+    const own = statuses.get(m.name);
+    const self = own !== undefined && own.id === m.id ? own : undefined;
+    const incarnation = m.incarnation !== '' ? m.incarnation : (self?.incarnation ?? '');
+    const version = m.version !== '' ? m.version : self?.version;
+    return {
+      name: m.name,
+      id: m.id,
+      role: m.role === 'learner' ? 'learner' : 'voter',
+      healthy: m.healthy,
+      matchIndex: m.matchIndex,
+      incarnation: incarnationNumber(incarnation),
+      ...(version !== undefined && version !== '' ? { version } : {}),
+    };
+  });
+  const lastIndex = leader?.matchIndex ?? Math.max(0, ...answer.members.map((m) => m.matchIndex));
+  return { kind: 'members', leaderId: leader?.id, lastIndex, members };
+}
+
+/** The cluster's StatefulSet for a shard, if it exists and is ours. */
+function shardStatefulSet(
+  cluster: RaftCluster,
+  objects: ClusterObjects,
+  shard: number,
+): V1StatefulSet | undefined {
+  const name = statefulSetName(cluster.metadata.name, shard);
+  return objects.statefulSets.find((s) => s.metadata?.name === name && isOwnedBy(s, cluster.metadata.uid));
+}
+
+export function observeCluster(
+  cluster: RaftCluster,
+  objects: ClusterObjects,
+  admin: ReadonlyMap<number, ShardAdminView>,
+): ObservedCluster {
+  const { name, uid } = cluster.metadata;
+  type Meta = { metadata?: { name?: string; ownerReferences?: { uid: string; controller?: boolean }[] } };
+  const has = (list: readonly Meta[], n: string): boolean =>
+    list.some((o) => o.metadata?.name === n && isOwnedBy(o, uid));
+  const shards: ObservedShard[] = [];
+  let pdbs = true;
+  for (let shard = 0; shard < cluster.spec.shards; shard++) {
+    const sts = shardStatefulSet(cluster, objects, shard);
+    const view = admin.get(shard);
+    const statuses = view?.statuses ?? new Map<string, AdminStatus>();
+    const inShard = (o: { metadata?: { labels?: Record<string, string> } }): boolean => shardOf(o) === shard;
+    const pods = objects.pods
+      .filter(inShard)
+      .map((p) => mapPod(name, shard, p, statuses.get(p.metadata?.name ?? '')))
+      .filter((p): p is ObservedPod => p !== undefined)
+      .sort((a, b) => a.ordinal - b.ordinal);
+    const pvcs = objects.pvcs
+      .map((v) => mapPvc(name, shard, v))
+      .filter((v): v is ObservedPvc => v !== undefined)
+      .sort((a, b) => a.ordinal - b.ordinal);
+    pdbs &&= has(objects.pdbs, statefulSetName(name, shard));
+    const mapped = sts === undefined ? undefined : mapStatefulSet(sts);
+    shards.push({
+      shard,
+      statefulSet:
+        mapped === undefined
+          ? undefined
+          : {
+              replicas: mapped.replicas,
+              image: mapped.image,
+              initialClusterState: mapped.initialClusterState,
+            },
+      pods,
+      pvcs,
+      raft:
+        view === undefined
+          ? { kind: 'unreachable', reason: 'not probed' }
+          : mapRaftView(view.memberList, statuses),
+    });
+  }
+  const childrenExist =
+    pdbs &&
+    has(objects.services, peerServiceName(name)) &&
+    has(objects.services, clientServiceName(name)) &&
+    has(objects.serviceAccounts, serviceAccountName(name));
+  return { cluster, childrenExist, shards };
+}
+
+/**
+ * The pods of a shard to ask for their Status: every pod with an IP (a deleting pod may still lead), by its IP and
+ * client port. Without an IP, the peer DNS name (publishNotReadyAddresses) is tried instead.
+ */
+export function adminTargets(
+  cluster: RaftCluster,
+  objects: ClusterObjects,
+  shard: number,
+  useDns: boolean,
+): AdminTarget[] {
+  const { name, namespace } = cluster.metadata;
+  const targets: AdminTarget[] = [];
+  for (const pod of objects.pods) {
+    const podName = pod.metadata?.name ?? '';
+    if (shardOf(pod) !== shard || ordinalOf(name, shard, podName) === undefined) continue;
+    if (pod.status?.phase !== 'Running') continue;
+    const ip = pod.status.podIP;
+    const address =
+      useDns || ip === undefined || ip === ''
+        ? clientAddress(name, namespace, podName)
+        : hostPort(ip, CLIENT_PORT);
+    targets.push({ pod: podName, shard, address });
+  }
+  return targets.sort((a, b) => a.pod.localeCompare(b.pod));
+}
+
+function hostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** Whom to ask for the member list, best first: the reported leader, then members, then anyone who answered. */
+export function memberListCandidates(
+  targets: readonly AdminTarget[],
+  statuses: ReadonlyMap<string, AdminStatus>,
+): AdminTarget[] {
+  const score = (t: AdminTarget): number => {
+    const s = statuses.get(t.pod);
+    if (s === undefined) return 3;
+    if (s.role === 'leader') return 0;
+    if (s.isMember) return 1;
+    return 2;
+  };
+  const leaderNames = new Set([...statuses.values()].map((s) => s.leader).filter((l) => l !== ''));
+  // A deposed leader cut off in a minority still believes it leads: of two claims, the higher term wins.
+  const term = (t: AdminTarget): number => statuses.get(t.pod)?.term ?? 0;
+  return [...targets].sort(
+    (a, b) =>
+      score(a) - score(b) ||
+      term(b) - term(a) ||
+      Number(!leaderNames.has(a.pod)) - Number(!leaderNames.has(b.pod)) ||
+      a.pod.localeCompare(b.pod),
+  );
+}

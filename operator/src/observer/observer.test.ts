@@ -1,0 +1,266 @@
+import { AdminError } from '../admin/admin-api.js';
+import { buildStatefulSet } from '../children/statefulset.js';
+import { plan } from '../planner/plan.js';
+import {
+  FakeAdmin,
+  testCluster,
+  testMember,
+  testObjects,
+  testPod,
+  testPvc,
+  testStatus,
+} from '../testing/fakes.js';
+import { adminTargets, incarnationNumber, mapRaftView, mapStatefulSet, observeCluster } from './map.js';
+import { observe } from './observer.js';
+
+const INC = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+
+/** A healthy 3-member shard answering at the pods' IPs: demo-0 leads. */
+function healthyAdmin(): FakeAdmin {
+  const admin = new FakeAdmin();
+  for (let o = 0; o < 3; o++) {
+    const name = `demo-${o}`;
+    admin.statuses.set(
+      `10.244.1.${10 + o}:2379`,
+      testStatus(name, { role: o === 0 ? 'leader' : 'follower' }),
+    );
+  }
+  admin.memberLists.set('10.244.1.10:2379', [
+    testMember('demo-0', { role: 'leader', matchIndex: 120, incarnation: INC, version: '1.0.0' }),
+    testMember('demo-1', { matchIndex: 118 }),
+    testMember('demo-2', { matchIndex: 90, healthy: false }),
+  ]);
+  return admin;
+}
+
+describe('observer mapping (informer objects + admin answers → ObservedCluster)', () => {
+  test('a running cluster: children, StatefulSet state, pods with identities, volumes, the leader view', async () => {
+    const cluster = testCluster();
+    const objects = testObjects(cluster, 3);
+    const admin = healthyAdmin();
+    const { observed, adminAddresses } = await observe(cluster, objects, admin);
+    expect(observed.childrenExist).toBe(true);
+    const shard = observed.shards[0]!;
+    expect(shard.statefulSet).toEqual({
+      replicas: 3,
+      image: 'raftstore/node:1.0.0',
+      initialClusterState: 'new',
+    });
+    expect(shard.pods.map((p) => [p.name, p.ordinal, p.phase, p.ready, p.deleting])).toEqual([
+      ['demo-0', 0, 'Running', true, false],
+      ['demo-1', 1, 'Running', true, false],
+      ['demo-2', 2, 'Running', true, false],
+    ]);
+    expect(shard.pods[1]!.identity).toEqual({
+      id: 'demo-1',
+      incarnation: incarnationNumber(INC),
+      joined: true,
+    });
+    expect(shard.pvcs.map((v) => v.name)).toEqual(['data-demo-0', 'data-demo-1', 'data-demo-2']);
+    expect(shard.raft).toEqual({
+      kind: 'members',
+      leaderId: 'demo-0',
+      lastIndex: 120,
+      members: [
+        {
+          name: 'demo-0',
+          id: 'demo-0',
+          role: 'voter',
+          healthy: true,
+          matchIndex: 120,
+          incarnation: incarnationNumber(INC),
+          version: '1.0.0',
+        },
+        // incarnation and version of the followers come from their own Status (same Raft id)
+        {
+          name: 'demo-1',
+          id: 'demo-1',
+          role: 'voter',
+          healthy: true,
+          matchIndex: 118,
+          incarnation: incarnationNumber(INC),
+          version: '1.0.0',
+        },
+        {
+          name: 'demo-2',
+          id: 'demo-2',
+          role: 'voter',
+          healthy: false,
+          matchIndex: 90,
+          incarnation: incarnationNumber(INC),
+          version: '1.0.0',
+        },
+      ],
+    });
+    // the leader is asked first, for the member list and for the executor's calls
+    expect(admin.calls.filter((c) => c.op === 'memberList').map((c) => c.address)).toEqual([
+      '10.244.1.10:2379',
+    ]);
+    expect(adminAddresses.get(0)![0]).toBe('10.244.1.10:2379');
+    // and the planner reads it: one founder is not healthy yet
+    expect(plan(observed, new Date()).action).toMatchObject({
+      type: 'Wait',
+      reason: 'shard 0: 2/3 founders up',
+    });
+  });
+
+  test('nothing answers: the Raft view is unreachable with the reasons, never a guess', async () => {
+    const cluster = testCluster();
+    const admin = new FakeAdmin();
+    const { observed } = await observe(cluster, testObjects(cluster, 3), admin);
+    const raft = observed.shards[0]!.raft;
+    expect(raft.kind).toBe('unreachable');
+    expect(raft.kind === 'unreachable' && raft.reason).toMatch(
+      /MemberList at 10\.244\.1\.10:2379: UNAVAILABLE/,
+    );
+    // bounded: 3 Status calls, at most 3 MemberList attempts
+    expect(admin.calls.filter((c) => c.op === 'memberList').length).toBeLessThanOrEqual(3);
+  });
+
+  test('no running pod: unreachable, and no call is made', async () => {
+    const cluster = testCluster();
+    const objects = testObjects(cluster, 0);
+    const admin = new FakeAdmin();
+    const { observed } = await observe(cluster, objects, admin);
+    expect(observed.shards[0]!.raft).toEqual({ kind: 'unreachable', reason: 'no running member pod to ask' });
+    expect(admin.calls).toEqual([]);
+  });
+
+  test('the leader down: another member answers (it forwards), the dead leader is not asked twice', async () => {
+    const cluster = testCluster();
+    const admin = healthyAdmin();
+    const list = admin.memberLists.get('10.244.1.10:2379')!;
+    admin.memberLists.delete('10.244.1.10:2379');
+    admin.statuses.delete('10.244.1.10:2379');
+    admin.memberLists.set('10.244.1.11:2379', list);
+    const { observed } = await observe(cluster, testObjects(cluster, 3), admin);
+    expect(observed.shards[0]!.raft.kind).toBe('members');
+    expect(observed.shards[0]!.pods[0]!.identity).toBeUndefined();
+  });
+
+  test('a fresh pod (never joined) and a wiped one (new id) are told apart from members', () => {
+    const cluster = testCluster();
+    const statuses = new Map([
+      [
+        'demo-1',
+        testStatus('demo-1', {
+          id: 'n7',
+          incarnation: 'ffff00000000aaaa',
+          isMember: false,
+          term: 0,
+          lastIndex: 0,
+        }),
+      ],
+      ['demo-2', testStatus('demo-2', { id: 'x9', isMember: false, term: 4, lastIndex: 50 })],
+    ]);
+    const view = mapRaftView(
+      {
+        ok: true,
+        answeredBy: 'demo-0',
+        members: [testMember('demo-0', { role: 'leader' }), testMember('demo-1')],
+      },
+      statuses,
+    );
+    const observed = observeCluster(
+      cluster,
+      testObjects(cluster, 3),
+      new Map([[0, { statuses, memberList: { ok: true, answeredBy: 'demo-0', members: [] } }]]),
+    );
+    const pods = observed.shards[0]!.pods;
+    expect(pods[1]!.identity).toEqual({ id: 'n7', incarnation: 0xffff00000000, joined: false });
+    expect(pods[2]!.identity).toEqual({ id: 'x9', incarnation: incarnationNumber(INC), joined: true });
+    // demo-1's pod answers with another id: the member keeps the leader's (empty) incarnation, so the planner fences it
+    expect(view.kind === 'members' && view.members[1]!.incarnation).toBe(0);
+  });
+
+  test('an answer from a different member (stale IP) is no identity', () => {
+    const cluster = testCluster();
+    const statuses = new Map([['demo-0', testStatus('demo-7')]]);
+    const observed = observeCluster(
+      cluster,
+      testObjects(cluster, 1),
+      new Map([[0, { statuses, memberList: { ok: false, reason: 'x' } }]]),
+    );
+    expect(observed.shards[0]!.pods[0]!.identity).toBeUndefined();
+  });
+
+  test('objects not owned by this cluster, other shards, and foreign names are ignored', () => {
+    const cluster = testCluster({ shards: 2 });
+    const objects = testObjects(cluster, 2);
+    const foreign = {
+      ...objects.statefulSets[1]!,
+      metadata: { ...objects.statefulSets[1]!.metadata, ownerReferences: [] },
+    };
+    const odd = testPod(cluster, 0, 1);
+    odd.metadata!.name = 'demo-x';
+    const observed = observeCluster(
+      cluster,
+      { ...objects, statefulSets: [objects.statefulSets[0]!, foreign], pods: [...objects.pods, odd] },
+      new Map(),
+    );
+    expect(observed.shards.map((s) => s.statefulSet !== undefined)).toEqual([true, false]);
+    expect(observed.shards[1]!.pods.map((p) => p.name)).toEqual(['demo-s1-0', 'demo-s1-1']);
+    expect(observed.shards[0]!.pods.map((p) => p.name)).toEqual(['demo-0', 'demo-1']);
+    expect(observed.shards[0]!.raft).toEqual({ kind: 'unreachable', reason: 'not probed' });
+  });
+
+  test('missing children: a missing PDB or Service means childrenExist=false', () => {
+    const cluster = testCluster();
+    const objects = testObjects(cluster, 0);
+    expect(observeCluster(cluster, { ...objects, pdbs: [] }, new Map()).childrenExist).toBe(false);
+    expect(
+      observeCluster(cluster, { ...objects, services: objects.services.slice(1) }, new Map()).childrenExist,
+    ).toBe(false);
+  });
+
+  test('deleting pods and volumes are marked; pending pods are not asked', () => {
+    const cluster = testCluster();
+    const objects = testObjects(cluster, 0);
+    const pods = [
+      testPod(cluster, 0, 0, { deleting: true }),
+      testPod(cluster, 0, 1, { phase: 'Pending', ip: '' }),
+    ];
+    const observed = observeCluster(
+      cluster,
+      { ...objects, pods, pvcs: [testPvc(cluster, 0, 0, true)] },
+      new Map(),
+    );
+    expect(observed.shards[0]!.pods.map((p) => [p.deleting, p.phase])).toEqual([
+      [true, 'Running'],
+      [false, 'Pending'],
+    ]);
+    expect(observed.shards[0]!.pvcs[0]!.deleting).toBe(true);
+    expect(adminTargets(cluster, { ...objects, pods }, 0, false).map((t) => t.address)).toEqual([
+      '10.244.1.10:2379',
+    ]);
+    expect(adminTargets(cluster, { ...objects, pods }, 0, true).map((t) => t.address)).toEqual([
+      'demo-0.demo-peer.db.svc.cluster.local:2379',
+    ]);
+  });
+
+  test('StatefulSet state: initial cluster state from the env, founders from the annotation', () => {
+    const cluster = testCluster();
+    const sts = buildStatefulSet(cluster, {
+      shard: 0,
+      replicas: 4,
+      initialClusterState: 'existing',
+      founders: 3,
+    });
+    expect(mapStatefulSet(sts)).toEqual({
+      replicas: 4,
+      image: 'raftstore/node:1.0.0',
+      initialClusterState: 'existing',
+      founders: 3,
+    });
+  });
+
+  test('a failing Status with a non-transient error is still only a missing identity', async () => {
+    const cluster = testCluster();
+    const admin = healthyAdmin();
+    admin.statuses.delete('10.244.1.12:2379');
+    admin.failures.set('10.244.1.12:2379', new AdminError('Status: FAILED_PRECONDITION: wrong shard', 9));
+    const { observed } = await observe(cluster, testObjects(cluster, 3), admin);
+    expect(observed.shards[0]!.pods[2]!.identity).toBeUndefined();
+    expect(observed.shards[0]!.raft.kind).toBe('members');
+  });
+});

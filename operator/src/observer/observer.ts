@@ -1,0 +1,98 @@
+// Gathers one observation of a cluster: its objects from the informer caches (passed in) and, per shard, every
+// running member's Status and the leader's MemberList, with a deadline on each call and a bound on calls in flight.
+// When no member answers, the shard's Raft view is "unreachable" with the reasons; it is never guessed.
+import type { RaftCluster } from '../api/raftcluster.js';
+import type { AdminApi } from '../admin/admin-api.js';
+import type { ObservedCluster } from '../planner/observed.js';
+import { errorMessage, mapBounded } from '../util/timeout.js';
+import {
+  adminTargets,
+  memberListCandidates,
+  observeCluster,
+  type AdminStatus,
+  type AdminTarget,
+  type ClusterObjects,
+  type MemberListAnswer,
+  type ShardAdminView,
+} from './map.js';
+
+export interface ObserverOptions {
+  /** Admin calls in flight at once for one cluster. */
+  concurrency: number;
+  /** Members asked for the member list before the shard counts as unreachable. */
+  memberListAttempts: number;
+  /** Reach members by their peer DNS name instead of the pod IP. */
+  useDns: boolean;
+}
+
+export const DEFAULT_OBSERVER: ObserverOptions = { concurrency: 8, memberListAttempts: 3, useDns: false };
+
+export interface Observation {
+  observed: ObservedCluster;
+  /** Per shard: admin addresses, best first (the leader's first), for the executor's calls. */
+  adminAddresses: Map<number, string[]>;
+  /** Raw Status answers per pod (for logs and events). */
+  statuses: Map<string, AdminStatus>;
+}
+
+export async function observe(
+  cluster: RaftCluster,
+  objects: ClusterObjects,
+  admin: AdminApi,
+  options: ObserverOptions = DEFAULT_OBSERVER,
+): Promise<Observation> {
+  const views = new Map<number, ShardAdminView>();
+  const adminAddresses = new Map<number, string[]>();
+  const allStatuses = new Map<string, AdminStatus>();
+  for (let shard = 0; shard < cluster.spec.shards; shard++) {
+    const targets = adminTargets(cluster, objects, shard, options.useDns);
+    const answers = await mapBounded(targets, options.concurrency, async (t) => {
+      try {
+        return { t, status: await admin.status(t.address, shard), error: undefined };
+      } catch (err) {
+        return { t, status: undefined, error: errorMessage(err) };
+      }
+    });
+    const statuses = new Map<string, AdminStatus>();
+    for (const a of answers) if (a.status !== undefined) statuses.set(a.t.pod, a.status);
+    for (const [k, v] of statuses) allStatuses.set(k, v);
+    const candidates = memberListCandidates(targets, statuses);
+    adminAddresses.set(
+      shard,
+      candidates.map((c) => c.address),
+    );
+    const failures = answers.flatMap((a) => (a.error === undefined ? [] : [a.error]));
+    const memberList = await askMemberList(admin, shard, candidates, options.memberListAttempts, failures);
+    views.set(shard, { statuses, memberList });
+  }
+  return { observed: observeCluster(cluster, objects, views), adminAddresses, statuses: allStatuses };
+}
+
+async function askMemberList(
+  admin: AdminApi,
+  shard: number,
+  candidates: readonly AdminTarget[],
+  attempts: number,
+  statusFailures: string[],
+): Promise<MemberListAnswer> {
+  if (candidates.length === 0) return { ok: false, reason: 'no running member pod to ask' };
+  const errors: string[] = [];
+  for (const c of candidates.slice(0, Math.max(1, attempts))) {
+    try {
+      const members = await admin.memberList(c.address, shard);
+      if (members.length === 0) {
+        errors.push(`${c.pod}: empty member list`);
+        continue;
+      }
+      return { ok: true, answeredBy: c.pod, members };
+    } catch (err) {
+      errors.push(errorMessage(err));
+    }
+  }
+  const reasons = [...errors, ...statusFailures.filter((s) => !errors.includes(s))];
+  return { ok: false, reason: truncate(reasons.join('; '), 512) };
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,194 @@
+// Plain in-memory fakes for unit tests of the I/O shell: cluster objects as the informers would hold them, and an
+// admin API whose answers and failures a test sets per address. Not used by production code.
+import type {
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1Service,
+  V1ServiceAccount,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+import type { RaftCluster, RaftClusterSpec } from '../api/raftcluster.js';
+import { buildChildren, initialShardState } from '../children/children.js';
+import { pvcName, shardLabels, podName } from '../children/names.js';
+import type { AddLearnerRequest, AdminApi } from '../admin/admin-api.js';
+import { AdminError } from '../admin/admin-api.js';
+import type { AdminMember, AdminStatus, ClusterObjects } from '../observer/map.js';
+import { baseSpec } from '../planner/sim-world.js';
+
+export function testCluster(
+  over: Partial<RaftClusterSpec> = {},
+  status?: RaftCluster['status'],
+): RaftCluster {
+  return {
+    apiVersion: 'raftstore.dev/v1alpha1',
+    kind: 'RaftCluster',
+    metadata: { name: 'demo', namespace: 'db', uid: 'uid-1', generation: 2 },
+    spec: baseSpec(over),
+    ...(status !== undefined ? { status } : {}),
+  };
+}
+
+export function testPod(
+  cluster: RaftCluster,
+  shard: number,
+  ordinal: number,
+  over: {
+    phase?: string;
+    ip?: string;
+    image?: string;
+    deleting?: boolean;
+    ready?: boolean;
+    uid?: string;
+  } = {},
+): V1Pod {
+  const name = podName(cluster.metadata.name, shard, ordinal);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: cluster.metadata.namespace,
+      uid: over.uid ?? `pod-uid-${name}`,
+      labels: shardLabels(cluster.metadata.name, shard),
+      ...(over.deleting === true ? { deletionTimestamp: new Date('2026-01-01T00:00:00Z') } : {}),
+    },
+    spec: { nodeName: 'node-1', containers: [{ name: 'node', image: over.image ?? 'raftstore/node:1.0.0' }] },
+    status: {
+      phase: over.phase ?? 'Running',
+      podIP: over.ip ?? `10.244.1.${10 + ordinal + 10 * shard}`,
+      conditions: [{ type: 'Ready', status: over.ready === false ? 'False' : 'True' }],
+    },
+  };
+}
+
+export function testPvc(
+  cluster: RaftCluster,
+  shard: number,
+  ordinal: number,
+  deleting = false,
+): V1PersistentVolumeClaim {
+  const name = pvcName(cluster.metadata.name, shard, ordinal);
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name,
+      namespace: cluster.metadata.namespace,
+      uid: `pvc-uid-${name}`,
+      labels: shardLabels(cluster.metadata.name, shard),
+      ...(deleting ? { deletionTimestamp: new Date('2026-01-01T00:00:00Z') } : {}),
+    },
+  };
+}
+
+/** Every child as the operator applies it for a fresh cluster, plus `pods` running pods and their volumes. */
+export function testObjects(
+  cluster: RaftCluster,
+  pods: number,
+): ClusterObjects & { pods: V1Pod[]; pvcs: V1PersistentVolumeClaim[] } {
+  const children = buildChildren(
+    cluster,
+    Array.from({ length: cluster.spec.shards }, (_, s) => initialShardState(cluster, s)),
+  );
+  const shardsPods: V1Pod[] = [];
+  const pvcs: V1PersistentVolumeClaim[] = [];
+  for (let s = 0; s < cluster.spec.shards; s++) {
+    for (let o = 0; o < pods; o++) {
+      shardsPods.push(testPod(cluster, s, o));
+      pvcs.push(testPvc(cluster, s, o));
+    }
+  }
+  return {
+    statefulSets: children.filter((c): c is V1StatefulSet => c.kind === 'StatefulSet'),
+    services: children.filter((c): c is V1Service => c.kind === 'Service'),
+    pdbs: children.filter((c): c is V1PodDisruptionBudget => c.kind === 'PodDisruptionBudget'),
+    serviceAccounts: children.filter((c): c is V1ServiceAccount => c.kind === 'ServiceAccount'),
+    pods: shardsPods,
+    pvcs,
+  };
+}
+
+export function testStatus(member: string, over: Partial<AdminStatus> = {}): AdminStatus {
+  return {
+    member,
+    id: member,
+    incarnation: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+    version: '1.0.0',
+    isMember: true,
+    term: 3,
+    lastIndex: 100,
+    role: 'follower',
+    leader: 'demo-0',
+    ...over,
+  };
+}
+
+export function testMember(name: string, over: Partial<AdminMember> = {}): AdminMember {
+  return {
+    name,
+    id: name,
+    role: 'follower',
+    matchIndex: 100,
+    healthy: true,
+    incarnation: '',
+    version: '',
+    clientAddress: `${name}.demo-peer.db.svc.cluster.local:2379`,
+    ...over,
+  };
+}
+
+export type AdminCall =
+  | { op: 'status' | 'memberList'; address: string; shard: number }
+  | { op: 'addLearner'; address: string; req: AddLearnerRequest }
+  | { op: 'promote' | 'removeMember' | 'transferLeadership'; address: string; shard: number; id: string };
+
+/** Answers per address; an address without an answer fails like a dead member (UNAVAILABLE). */
+export class FakeAdmin implements AdminApi {
+  readonly statuses = new Map<string, AdminStatus>();
+  readonly memberLists = new Map<string, AdminMember[]>();
+  /** Addresses whose membership calls fail, with the error. */
+  readonly failures = new Map<string, AdminError>();
+  readonly calls: AdminCall[] = [];
+  closed = false;
+
+  status(address: string, shard: number): Promise<AdminStatus> {
+    this.calls.push({ op: 'status', address, shard });
+    const s = this.statuses.get(address);
+    return s === undefined ? Promise.reject(this.failOr(address, 'Status')) : Promise.resolve(s);
+  }
+  memberList(address: string, shard: number): Promise<AdminMember[]> {
+    this.calls.push({ op: 'memberList', address, shard });
+    const m = this.memberLists.get(address);
+    return m === undefined ? Promise.reject(this.failOr(address, 'MemberList')) : Promise.resolve(m);
+  }
+  addLearner(address: string, req: AddLearnerRequest): Promise<void> {
+    this.calls.push({ op: 'addLearner', address, req });
+    return this.membership(address, 'AddLearner');
+  }
+  promote(address: string, shard: number, id: string): Promise<void> {
+    this.calls.push({ op: 'promote', address, shard, id });
+    return this.membership(address, 'Promote');
+  }
+  removeMember(address: string, shard: number, id: string): Promise<void> {
+    this.calls.push({ op: 'removeMember', address, shard, id });
+    return this.membership(address, 'RemoveMember');
+  }
+  transferLeadership(address: string, shard: number, id: string): Promise<string> {
+    this.calls.push({ op: 'transferLeadership', address, shard, id });
+    return this.membership(address, 'TransferLeadership').then(() => id);
+  }
+  close(): void {
+    this.closed = true;
+  }
+
+  private membership(address: string, what: string): Promise<void> {
+    return this.failures.has(address) ? Promise.reject(this.failOr(address, what)) : Promise.resolve();
+  }
+  private failOr(address: string, what: string): AdminError {
+    return (
+      this.failures.get(address) ??
+      new AdminError(`${what} at ${address}: UNAVAILABLE: connection refused`, 14)
+    );
+  }
+}
