@@ -75,6 +75,11 @@ export class CommittedLogChecker {
     return undefined;
   }
 
+  /** The member that first reported the entry at `index` (applied it, or installed a snapshot ending there). */
+  appliedBy(index: number): NodeId | undefined {
+    return this.by[index];
+  }
+
   /** The committed term at `index`, if known. */
   termAt(index: number): number | undefined {
     return this.terms[index];
