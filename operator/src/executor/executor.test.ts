@@ -1,39 +1,13 @@
 import type { V1StatefulSet } from '@kubernetes/client-node';
-import type { Operation, RaftCluster } from '../api/raftcluster.js';
+import type { Operation } from '../api/raftcluster.js';
 import { AdminError } from '../admin/admin-api.js';
-import type { Child } from '../children/children.js';
 import { buildStatefulSet } from '../children/statefulset.js';
 import { mapStatefulSet } from '../observer/map.js';
 import type { Action } from '../planner/action.js';
-import { FakeAdmin, testCluster, testObjects } from '../testing/fakes.js';
-import { Executor, type DeleteOutcome, type KubeWriter } from './executor.js';
-import { applyMergePatch, mergePatch, type Json } from './merge-patch.js';
-import { eventFor, requestsFor, type EventSpec } from './requests.js';
-
-class FakeKube implements KubeWriter {
-  readonly applied: Child[] = [];
-  readonly deleted: string[] = [];
-  readonly events: EventSpec[] = [];
-  readonly statusPatches: Json[] = [];
-  applyError: Error | undefined;
-  apply(object: Child): Promise<void> {
-    if (this.applyError !== undefined) return Promise.reject(this.applyError);
-    this.applied.push(object);
-    return Promise.resolve();
-  }
-  delete(resource: string, namespace: string, name: string, uid: string | undefined): Promise<DeleteOutcome> {
-    this.deleted.push(`${resource} ${namespace}/${name} uid=${uid}`);
-    return Promise.resolve('deleted');
-  }
-  patchStatus(_ns: string, _name: string, patch: Json): Promise<void> {
-    this.statusPatches.push(patch);
-    return Promise.resolve();
-  }
-  createEvent(_c: RaftCluster, event: EventSpec): Promise<void> {
-    this.events.push(event);
-    return Promise.resolve();
-  }
-}
+import { FakeAdmin, FakeKube, testCluster, testObjects } from '../testing/fakes.js';
+import { Executor } from './executor.js';
+import { applyMergePatch, mergePatch } from './merge-patch.js';
+import { eventFor, requestsFor } from './requests.js';
 
 const op = (type: Operation['type'], step: string, message: string): Operation => ({
   type,

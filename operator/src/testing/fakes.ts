@@ -12,6 +12,10 @@ import type { RaftCluster, RaftClusterSpec } from '../api/raftcluster.js';
 import { buildChildren, initialShardState } from '../children/children.js';
 import { pvcName, shardLabels, podName } from '../children/names.js';
 import type { AddLearnerRequest, AdminApi } from '../admin/admin-api.js';
+import type { Child } from '../children/children.js';
+import type { DeleteOutcome, KubeWriter } from '../executor/executor.js';
+import type { Json } from '../executor/merge-patch.js';
+import type { EventSpec } from '../executor/requests.js';
 import { AdminError } from '../admin/admin-api.js';
 import type { AdminMember, AdminStatus, ClusterObjects } from '../observer/map.js';
 import { baseSpec } from '../planner/sim-world.js';
@@ -190,5 +194,38 @@ export class FakeAdmin implements AdminApi {
       this.failures.get(address) ??
       new AdminError(`${what} at ${address}: UNAVAILABLE: connection refused`, 14)
     );
+  }
+}
+
+/** Records every write, in order, in `log` (and by kind in the other fields). */
+export class FakeKube implements KubeWriter {
+  readonly log: string[] = [];
+  readonly applied: Child[] = [];
+  readonly deleted: string[] = [];
+  readonly events: EventSpec[] = [];
+  readonly statusPatches: Json[] = [];
+  applyError: Error | undefined;
+  statusError: Error | undefined;
+  apply(object: Child): Promise<void> {
+    if (this.applyError !== undefined) return Promise.reject(this.applyError);
+    this.log.push(`apply ${object.kind} ${object.metadata?.name}`);
+    this.applied.push(object);
+    return Promise.resolve();
+  }
+  delete(resource: string, namespace: string, name: string, uid: string | undefined): Promise<DeleteOutcome> {
+    this.log.push(`delete ${resource} ${name}`);
+    this.deleted.push(`${resource} ${namespace}/${name} uid=${uid}`);
+    return Promise.resolve('deleted');
+  }
+  patchStatus(_ns: string, _name: string, patch: Json): Promise<void> {
+    if (this.statusError !== undefined) return Promise.reject(this.statusError);
+    this.log.push(`status ${JSON.stringify(patch)}`);
+    this.statusPatches.push(patch);
+    return Promise.resolve();
+  }
+  createEvent(_c: RaftCluster, event: EventSpec): Promise<void> {
+    this.log.push(`event ${event.reason}`);
+    this.events.push(event);
+    return Promise.resolve();
   }
 }

@@ -1,0 +1,142 @@
+// Reconcile one RaftCluster, level-based: read the world (informer caches + the members' admin API), plan one
+// step, record the operation in status BEFORE acting, act, then write the whole status if it changed. Returns when
+// to look again; throws on a failure worth retrying with backoff.
+import type { Logger } from 'pino';
+import type { RaftCluster, RaftClusterStatus } from '../api/raftcluster.js';
+import type { AdminApi } from '../admin/admin-api.js';
+import type { Executor, KubeWriter } from '../executor/executor.js';
+import { deepEqual, mergePatch } from '../executor/merge-patch.js';
+import { InvalidObjectError, parseRaftCluster, withNodeImage } from '../kube/parse.js';
+import { splitKey } from '../kube/informers.js';
+import type { OperatorMetrics } from '../metrics/metrics.js';
+import type { ClusterObjects } from '../observer/map.js';
+import { observe, type ObserverOptions } from '../observer/observer.js';
+import { plan, type PlannerOptions } from '../planner/plan.js';
+import { buildStatus, statusChanged } from '../status/status.js';
+import { errorMessage } from '../util/timeout.js';
+
+/** Where the reconciler reads the cluster and its children (the informer caches). */
+export interface ClusterSource {
+  cluster(namespace: string, name: string): unknown;
+  objectsFor(namespace: string, clusterName: string): ClusterObjects;
+}
+
+export interface ReconcilerDeps {
+  source: ClusterSource;
+  admin: AdminApi;
+  kube: KubeWriter;
+  executor: Executor;
+  metrics: OperatorMetrics;
+  log: Logger;
+  now: () => Date;
+  planner: PlannerOptions;
+  observer: ObserverOptions;
+  nodeImageRepository: string;
+  /** Requeue this soon after an executed step, to see its effect (admin changes raise no Kubernetes event). */
+  afterActionMs: number;
+}
+
+export type Outcome =
+  | { result: 'success'; requeueAfterMs: number | undefined; action: string }
+  | { result: 'requeue'; requeueAfterMs: number; action: string }
+  | { result: 'terminal'; requeueAfterMs: undefined; action: string; error: string };
+
+/** Our last status write per key, and the cached resourceVersion it was based on. */
+interface Written {
+  baseResourceVersion: string;
+  status: RaftClusterStatus;
+}
+
+export class Reconciler {
+  private readonly written = new Map<string, Written>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<Outcome> {
+    const { namespace, name } = splitKey(key);
+    const d = this.deps;
+    const raw = d.source.cluster(namespace, name);
+    if (raw === undefined) {
+      // Deleted: owner references let the garbage collector remove the children; PVCs follow the StatefulSet's
+      // persistentVolumeClaimRetentionPolicy.whenDeleted (spec.pvcRetention.whenDeleted). Nothing to do here.
+      this.written.delete(key);
+      d.metrics.forgetCluster(namespace, name);
+      return { result: 'success', requeueAfterMs: undefined, action: 'Deleted' };
+    }
+    let cluster: RaftCluster;
+    try {
+      cluster = withNodeImage(parseRaftCluster(raw), d.nodeImageRepository);
+    } catch (err) {
+      if (!(err instanceof InvalidObjectError)) throw err;
+      // Retrying cannot fix the object; an edit (new generation) queues it again.
+      return { result: 'terminal', requeueAfterMs: undefined, action: 'Invalid', error: err.message };
+    }
+    if ((raw as { metadata?: { deletionTimestamp?: unknown } }).metadata?.deletionTimestamp != null) {
+      return { result: 'success', requeueAfterMs: undefined, action: 'Deleting' };
+    }
+
+    // The cache may not have caught up with our own last status write yet: then that write is the truth.
+    const rv = (raw as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? '';
+    const mine = this.written.get(key);
+    let status = mine !== undefined && mine.baseResourceVersion === rv ? mine.status : cluster.status;
+    cluster = { ...cluster, ...(status !== undefined ? { status } : {}) };
+
+    const objects = d.source.objectsFor(namespace, name);
+    const observation = await observe(cluster, objects, d.admin, d.observer);
+    const now = d.now();
+    const p = plan(observation.observed, now, d.planner);
+    const log = d.log.child({ cluster: name, namespace });
+    const acting = p.action.type !== 'Wait' && p.action.type !== 'Done';
+
+    let failure: Error | undefined;
+    if (acting) {
+      // Intent first: after a crash between here and the next status write, status says what was attempted.
+      if (!deepEqual(status?.operation, p.operation)) {
+        const patch = mergePatch({ operation: status?.operation }, { operation: p.operation });
+        if (patch !== undefined) {
+          await d.kube.patchStatus(namespace, name, patch);
+          status = { ...status, operation: p.operation };
+          if (p.operation === undefined) delete status.operation;
+          this.written.set(key, { baseResourceVersion: rv, status });
+        }
+      }
+      log.info(
+        { action: p.action, operation: p.operation },
+        `step: ${p.operation?.message ?? p.action.type}`,
+      );
+      try {
+        await d.executor.execute(cluster, p.action, p.operation, objects, observation.adminAddresses);
+        d.metrics.actions.inc({ action: p.action.type, result: 'success' });
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(errorMessage(err));
+        d.metrics.actions.inc({ action: p.action.type, result: 'error' });
+        log.warn({ action: p.action.type, err: errorMessage(err) }, 'step failed; will retry with backoff');
+      }
+    } else if (p.action.type === 'Wait') {
+      log.debug({ reason: p.action.reason }, 'waiting');
+    }
+
+    const next = buildStatus(observation.observed, p, now);
+    if (statusChanged(status, next)) {
+      const patch = mergePatch(status ?? {}, next);
+      if (patch !== undefined) {
+        await d.kube.patchStatus(namespace, name, patch);
+        this.written.set(key, { baseResourceVersion: rv, status: next });
+        if (status?.health !== next.health) {
+          log.info({ health: next.health, previous: status?.health }, `health ${next.health}`);
+        }
+      }
+    }
+    d.metrics.recordCluster(namespace, name, next);
+
+    if (failure !== undefined) throw failure;
+    switch (p.action.type) {
+      case 'Done':
+        return { result: 'success', requeueAfterMs: p.action.requeueAfterSeconds * 1000, action: 'Done' };
+      case 'Wait':
+        return { result: 'requeue', requeueAfterMs: p.action.requeueAfterSeconds * 1000, action: 'Wait' };
+      default:
+        return { result: 'requeue', requeueAfterMs: d.afterActionMs, action: p.action.type };
+    }
+  }
+}

@@ -1,0 +1,243 @@
+// The operator's API server calls (client-node 1.x): server-side apply of children under one field manager, deletes
+// with uid preconditions, merge patches of /status, events.k8s.io Events, and the Lease. Every call has a deadline.
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  V1MicroTime,
+  type KubeConfig,
+  type V1Lease,
+} from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type RaftCluster } from '../api/raftcluster.js';
+import type { Child } from '../children/children.js';
+import type { LeaseRecord, LeaseStore } from '../election/lease.js';
+import type { DeleteOutcome, KubeWriter } from '../executor/executor.js';
+import type { Json } from '../executor/merge-patch.js';
+import type { EventSpec } from '../executor/requests.js';
+import { withTimeout } from '../util/timeout.js';
+
+export const FIELD_MANAGER = 'raftstore-operator';
+export const REPORTING_CONTROLLER = 'raftstore.dev/operator';
+
+/** The HTTP status of a failed API call, if it was one. */
+export function httpStatus(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** A short, readable form of an API error (the Status message rather than the whole response). */
+export function describeApiError(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    let message = '';
+    if (typeof body === 'string') {
+      try {
+        const parsed = JSON.parse(body) as { message?: unknown };
+        message = typeof parsed.message === 'string' ? parsed.message : body;
+      } catch {
+        message = body;
+      }
+    } else if (
+      typeof body === 'object' &&
+      body !== null &&
+      typeof (body as { message?: unknown }).message === 'string'
+    ) {
+      message = (body as { message: string }).message;
+    }
+    return `HTTP ${err.code}${message !== '' ? `: ${message.slice(0, 500)}` : ''}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class KubeCallError extends Error {
+  override name = 'KubeCallError';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(what: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(fn(), timeoutMs, what);
+  } catch (err) {
+    throw new KubeCallError(`${what}: ${describeApiError(err)}`, httpStatus(err));
+  }
+}
+
+export class KubeApiWriter implements KubeWriter {
+  private readonly objects: KubernetesObjectApi;
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly events: EventsV1Api;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly timeoutMs: number,
+    /** This replica's name, for Events' reportingInstance. */
+    private readonly instance: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.events = kc.makeApiClient(EventsV1Api);
+  }
+
+  async apply(object: Child): Promise<void> {
+    const what = `apply ${object.kind} ${object.metadata?.namespace}/${object.metadata?.name}`;
+    await call(what, this.timeoutMs, () =>
+      this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+    );
+  }
+
+  async delete(
+    resource: 'pods' | 'persistentvolumeclaims',
+    namespace: string,
+    name: string,
+    uid: string | undefined,
+  ): Promise<DeleteOutcome> {
+    const body = uid !== undefined ? { preconditions: { uid } } : {};
+    const what = `delete ${resource} ${namespace}/${name}`;
+    try {
+      await withTimeout<unknown>(
+        resource === 'pods'
+          ? this.core.deleteNamespacedPod({ name, namespace, body })
+          : this.core.deleteNamespacedPersistentVolumeClaim({ name, namespace, body }),
+        this.timeoutMs,
+        what,
+      );
+      return 'deleted';
+    } catch (err) {
+      const status = httpStatus(err);
+      if (status === 404) return 'gone';
+      // 409: the uid precondition failed, a new object took the name; the next observation decides about it.
+      if (status === 409) return 'replaced';
+      throw new KubeCallError(`${what}: ${describeApiError(err)}`, status);
+    }
+  }
+
+  async patchStatus(namespace: string, name: string, patch: Json): Promise<void> {
+    await call(`patch status of RaftCluster ${namespace}/${name}`, this.timeoutMs, () =>
+      this.custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: patch } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
+  async createEvent(cluster: RaftCluster, event: EventSpec): Promise<void> {
+    const { name, namespace, uid } = cluster.metadata;
+    await call(`create Event for RaftCluster ${namespace}/${name}`, this.timeoutMs, () =>
+      this.events.createNamespacedEvent({
+        namespace,
+        body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { generateName: `${name}.`, namespace },
+          eventTime: new V1MicroTime(this.now().getTime()),
+          reportingController: REPORTING_CONTROLLER,
+          reportingInstance: this.instance.slice(0, 128),
+          action: event.action.slice(0, 128),
+          reason: event.reason.slice(0, 128),
+          note: event.note,
+          type: event.type,
+          regarding: { apiVersion: cluster.apiVersion, kind: cluster.kind, name, namespace, uid },
+        },
+      }),
+    );
+  }
+}
+
+function iso(d: Date | string | undefined): string | undefined {
+  if (d === undefined) return undefined;
+  // Date's own ISO form (V1MicroTime overrides toISOString with six fraction digits).
+  return typeof d === 'string' ? d : Date.prototype.toISOString.call(d);
+}
+
+export function leaseToRecord(lease: V1Lease): LeaseRecord {
+  return {
+    holderIdentity: lease.spec?.holderIdentity ?? '',
+    leaseDurationSeconds: lease.spec?.leaseDurationSeconds ?? 0,
+    acquireTime: iso(lease.spec?.acquireTime),
+    renewTime: iso(lease.spec?.renewTime),
+    leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+    resourceVersion: lease.metadata?.resourceVersion ?? '',
+  };
+}
+
+export function recordToLease(name: string, namespace: string, r: LeaseRecord): V1Lease {
+  const micro = (s: string | undefined): V1MicroTime | undefined =>
+    s === undefined ? undefined : new V1MicroTime(Date.parse(s));
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name,
+      namespace,
+      ...(r.resourceVersion !== '' ? { resourceVersion: r.resourceVersion } : {}),
+    },
+    spec: {
+      holderIdentity: r.holderIdentity,
+      leaseDurationSeconds: r.leaseDurationSeconds,
+      ...(r.acquireTime !== undefined ? { acquireTime: micro(r.acquireTime) } : {}),
+      ...(r.renewTime !== undefined ? { renewTime: micro(r.renewTime) } : {}),
+      leaseTransitions: r.leaseTransitions,
+    },
+  };
+}
+
+export class KubeLeaseStore implements LeaseStore {
+  private readonly api: CoordinationV1Api;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly name: string,
+    private readonly namespace: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.api = kc.makeApiClient(CoordinationV1Api);
+  }
+
+  async get(): Promise<LeaseRecord | undefined> {
+    const what = `get Lease ${this.namespace}/${this.name}`;
+    try {
+      return leaseToRecord(
+        await withTimeout(
+          this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }),
+          this.timeoutMs,
+          what,
+        ),
+      );
+    } catch (err) {
+      if (httpStatus(err) === 404) return undefined;
+      throw new KubeCallError(`${what}: ${describeApiError(err)}`, httpStatus(err));
+    }
+  }
+
+  async create(record: LeaseRecord): Promise<LeaseRecord> {
+    const body = recordToLease(this.name, this.namespace, record);
+    return leaseToRecord(
+      await call(`create Lease ${this.namespace}/${this.name}`, this.timeoutMs, () =>
+        this.api.createNamespacedLease({ namespace: this.namespace, body }),
+      ),
+    );
+  }
+
+  async update(record: LeaseRecord): Promise<LeaseRecord> {
+    const body = recordToLease(this.name, this.namespace, record);
+    return leaseToRecord(
+      await call(`update Lease ${this.namespace}/${this.name}`, this.timeoutMs, () =>
+        this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }),
+      ),
+    );
+  }
+}
