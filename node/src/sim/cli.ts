@@ -86,7 +86,7 @@ function replayCommand(seed: number, opts: CliOptions): string {
 function summarize(r: SeedResult): string {
   const s = r.stats;
   return (
-    `seed ${r.seed}: ${r.violations.length === 0 ? 'ok' : 'VIOLATION'} ops ${s.operations} (ok ${s.completed}, unknown ${s.unknown}) ` +
+    `seed ${r.seed}: ${r.violations.length === 0 ? 'ok' : 'VIOLATION'} ${r.config.profile} ops ${s.operations} (ok ${s.completed}, unknown ${s.unknown}) ` +
     `leaders ${s.leaders} commit ${s.maxCommitted} crashes ${s.crashes} partitions ${s.partitions} ` +
     `membership ${s.membershipChanges} transfers ${s.transfers} members ${s.members} lincheck ${r.lincheck}` +
     (r.stalled ? ' STALLED' : '')

@@ -12,6 +12,17 @@ const snap = (index: number, term: number): Snapshot => ({
 });
 
 describe('SimDisk', () => {
+  test('the durable log view: terms from the snapshot on, nothing for unsynced writes', () => {
+    const disk = new SimDisk({ snapshot: snap(3, 2), entries: [e(4, 2), e(5, 3)], hardState: hs(3, 5) });
+    disk.write({ kind: 'entry', entry: e(6, 3) });
+    expect([disk.durableFirstIndex(), disk.durableLastIndex()]).toEqual([4, 5]);
+    expect([2, 3, 4, 5, 6].map((i) => disk.durableTermAt(i))).toEqual([undefined, 2, 2, 3, undefined]);
+    disk.sync();
+    expect(disk.durableTermAt(6)).toBe(3);
+    const empty = new SimDisk();
+    expect([empty.durableFirstIndex(), empty.durableLastIndex(), empty.durableTermAt(0)]).toEqual([1, 0, 0]);
+  });
+
   test('synced writes survive a crash; a crash keeps only a prefix of the unsynced ones', () => {
     for (let seed = 0; seed < 50; seed++) {
       const disk = new SimDisk();

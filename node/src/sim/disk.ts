@@ -86,6 +86,23 @@ export class SimDisk {
     return { snapshot: this.snapshot, entries: this.entries.slice(), hardState: this.hardState };
   }
 
+  /** The durable log as the checkers see it (index 0 has term 0 on a disk that has nothing yet). */
+  durableFirstIndex(): number {
+    return (this.snapshot?.metadata.index ?? 0) + 1;
+  }
+
+  durableLastIndex(): number {
+    return (this.snapshot?.metadata.index ?? 0) + this.entries.length;
+  }
+
+  /** The durable term at `index`: undefined when compacted away or beyond the durable log. */
+  durableTermAt(index: number): number | undefined {
+    const base = this.snapshot?.metadata.index ?? 0;
+    if (index === base) return this.snapshot?.metadata.term ?? 0;
+    if (index < base || index > base + this.entries.length) return undefined;
+    return this.entries[index - base - 1]!.term;
+  }
+
   /** The durable state, as far as a checker needs it without copying. */
   durableHardState(): HardState | undefined {
     return this.hardState;

@@ -78,6 +78,27 @@ describe('Network', () => {
     expect(net.send(msg('n1', 'n2'), 0)).toBe('queued');
   });
 
+  test('an isolated member is cut off both ways until it rejoins; healing the partition does not end it', () => {
+    const net = new Network(new Prng(5), calm);
+    net.send(msg('n2', 'n1'), 0);
+    net.partition(['n3'], ['n4']);
+    net.isolate('n1');
+    expect(net.send(msg('n1', 'n2'), 0)).toBe('blocked');
+    expect(net.isBlocked('n3', 'n1')).toBe(true);
+    expect(net.send(msg('n2', 'n3'), 0)).toBe('queued');
+    const lost: Message[] = [];
+    for (let t = 0; t <= 5; t++) while (net.deliverDue(t, (m) => lost.push(m)) !== undefined);
+    expect(lost.map((m) => `${m.from}>${m.to}`)).toEqual(['n2>n1']);
+    net.heal();
+    expect(net.isBlocked('n3', 'n4')).toBe(false);
+    expect(net.isBlocked('n2', 'n1')).toBe(true);
+    net.rejoin('n1');
+    expect(net.send(msg('n1', 'n2'), 6)).toBe('queued');
+    net.isolate('n2');
+    net.healAll();
+    expect(net.isBlocked('n1', 'n2')).toBe(false);
+  });
+
   test('a link holds at most MAX_IN_FLIGHT_PER_LINK messages; the rest are dropped', () => {
     const net = new Network(new Prng(4), calm);
     let queued = 0;

@@ -1,6 +1,7 @@
 // The simulated network between members: every message gets a delivery time drawn from the seed, and may be
 // dropped, duplicated or delayed far enough to overtake later messages (reordering). Partitions block directed
-// links, so both symmetric splits and one-way (asymmetric) failures are expressible.
+// links, so both symmetric splits and one-way (asymmetric) failures are expressible. A member can also be isolated
+// on its own (every link to and from it cut), independently of the partition in force: the two heal separately.
 import type { Message, NodeId } from '../raft/index.js';
 import { EventQueue } from './event-queue.js';
 import type { Prng } from './prng.js';
@@ -31,6 +32,8 @@ export class Network {
   private readonly perLink = new Map<string, number>();
   /** Directed links that are cut, as "from>to". */
   private readonly blocked = new Set<string>();
+  /** Members cut off from everyone, until rejoin(). */
+  private readonly isolated = new Set<NodeId>();
 
   constructor(
     private readonly rng: Prng,
@@ -39,7 +42,7 @@ export class Network {
 
   send(m: Message, now: number): SendOutcome {
     const link = linkKey(m.from, m.to);
-    if (this.blocked.has(link)) return 'blocked';
+    if (this.cut(m.from, m.to, link)) return 'blocked';
     const queued = this.perLink.get(link) ?? 0;
     if (this.rng.chance(this.faults.dropRate) || queued >= MAX_IN_FLIGHT_PER_LINK) return 'dropped';
     this.inFlight.push(now + this.delay(), m);
@@ -69,7 +72,7 @@ export class Network {
       if (m === undefined) return undefined;
       const link = linkKey(m.from, m.to);
       this.perLink.set(link, this.perLink.get(link)! - 1);
-      if (!this.blocked.has(link)) return m;
+      if (!this.cut(m.from, m.to, link)) return m;
       onBlocked(m);
     }
   }
@@ -82,12 +85,26 @@ export class Network {
     return this.inFlight.size;
   }
 
+  private cut(from: NodeId, to: NodeId, link: string): boolean {
+    if (this.blocked.has(link)) return true;
+    return this.isolated.size > 0 && (this.isolated.has(from) || this.isolated.has(to));
+  }
+
+  /** Cuts every link to and from `id` until rejoin(id); heal() does not end it. */
+  isolate(id: NodeId): void {
+    this.isolated.add(id);
+  }
+
+  rejoin(id: NodeId): void {
+    this.isolated.delete(id);
+  }
+
   block(from: NodeId, to: NodeId): void {
     this.blocked.add(linkKey(from, to));
   }
 
   isBlocked(from: NodeId, to: NodeId): boolean {
-    return this.blocked.has(linkKey(from, to));
+    return this.cut(from, to, linkKey(from, to));
   }
 
   /** Cuts every link between the two groups, both ways. */
@@ -100,8 +117,15 @@ export class Network {
     }
   }
 
+  /** Ends the partition (the cut links); isolated members stay isolated. */
   heal(): void {
     this.blocked.clear();
+  }
+
+  /** Ends every fault: the partition and all isolations. */
+  healAll(): void {
+    this.blocked.clear();
+    this.isolated.clear();
   }
 
   blockedLinks(): string[] {

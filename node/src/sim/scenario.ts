@@ -1,7 +1,10 @@
 // The fault schedule: every scenario step, the seed decides whether to crash a member (possibly in the middle of a
-// persist), pause one, partition the network (symmetrically or one way), change the membership (add a learner under
-// a fresh id, promote it, remove a member) or transfer leadership. Faults stop at faultsUntilMs; then everything is
-// healed and restarted so the clients can finish. Removed members are wiped for good: ids are never reused.
+// persist, or right after it casts a vote), pause one, partition the network (symmetrically or one way, or around
+// the leader with a minority), change the membership (add a learner under a fresh id, promote it, remove a member)
+// or transfer leadership. It also watches elections: a new leader may be cut off (isolated or crashed) within a few
+// ms, before its first entries reach a majority — with leaders of old terms coming back that builds the logs of the
+// paper's Figure 8. Faults stop at faultsUntilMs; then everything is healed and restarted so the clients can finish.
+// Removed members are wiped for good: ids are never reused.
 import type { ConfState, NodeId } from '../raft/index.js';
 import type { Network } from './network.js';
 import type { Prng } from './prng.js';
@@ -28,11 +31,25 @@ export interface ScenarioHost {
 const RETIRE_AFTER_MS = 300;
 /** A member added this recently may not be in the configuration yet: its addLearner is still replicating. */
 const ADD_GRACE_MS = 2000;
+/** A new leader is cut off at most this long after its election (its first appends are still on the wire). */
+const CUT_NEW_LEADER_MAX_MS = 30;
+/** Bound on scheduled cuts of new leaders. */
+const MAX_PENDING_CUTS = 16;
+
+interface PendingCut {
+  readonly id: NodeId;
+  readonly term: number;
+  readonly at: number;
+  readonly kind: 'isolate' | 'crash';
+}
 
 export class Scenario {
   private readonly downUntil = new Map<NodeId, number>();
   private readonly pausedUntil = new Map<NodeId, number>();
   private partitionUntil = 0;
+  /** Members isolated on their own (new leaders cut off), until when. */
+  private readonly isolatedUntil = new Map<NodeId, number>();
+  private readonly pendingCuts: PendingCut[] = [];
   private readonly outOfConfigSince = new Map<NodeId, number>();
   crashes = 0;
   partitions = 0;
@@ -54,6 +71,8 @@ export class Scenario {
     const rng = this.rng;
     if (rng.chance(f.crash)) this.crashOne(now, false);
     if (rng.chance(f.crashDuringPersist)) this.crashOne(now, true);
+    if (rng.chance(f.voteCrash)) this.armVoteTrap();
+    if (rng.chance(f.isolateLeader)) this.isolateLeader(now);
     if (rng.chance(f.pause)) this.pauseOne(now);
     if (rng.chance(f.partition)) this.partition(now);
     if (rng.chance(f.membership)) this.changeMembership();
@@ -65,8 +84,8 @@ export class Scenario {
       if (node.state === 'down') {
         let until = this.downUntil.get(node.id);
         if (until === undefined) {
-          // Crashed on its own trap (during a persist): pick its downtime now.
-          until = now + this.rng.int(1, this.cfg.faults.downMaxMs);
+          // Crashed on its own trap (during a persist, after a vote): pick its downtime now.
+          until = now + this.downtime();
           this.downUntil.set(node.id, until);
         }
         if (!faultsOn || now >= until) {
@@ -81,12 +100,20 @@ export class Scenario {
         }
       } else if (node.state === 'up' && !faultsOn) {
         node.crashOnNextPersist = false;
+        node.crashOnNextVote = false;
       }
     }
+    if (!faultsOn) this.pendingCuts.length = 0;
     if (this.partitionUntil > 0 && (!faultsOn || now >= this.partitionUntil)) {
       this.partitionUntil = 0;
       this.host.network.heal();
       this.host.trace('HEAL network');
+    }
+    for (const [id, until] of this.isolatedUntil) {
+      if (faultsOn && now < until) continue;
+      this.isolatedUntil.delete(id);
+      this.host.network.rejoin(id);
+      this.host.trace(`${id} REJOIN network`);
     }
   }
 
@@ -108,8 +135,93 @@ export class Scenario {
       this.host.trace(`${node.id} TRAP: crash during its next persist`);
       return;
     }
-    this.downUntil.set(node.id, now + this.rng.int(1, this.cfg.faults.downMaxMs));
+    this.downUntil.set(node.id, now + this.downtime());
     this.host.crash(node, 'scheduled');
+  }
+
+  /** How long a crashed member stays down; a quick restart races the messages still on the wire to it. */
+  private downtime(): number {
+    const f = this.cfg.faults;
+    return this.rng.chance(f.quickRestart)
+      ? this.rng.int(1, 3 * this.cfg.tickMs)
+      : this.rng.int(1, f.downMaxMs);
+  }
+
+  /** Arms the vote trap on one up member (one at a time): it crashes after its next vote, before the fsync. */
+  private armVoteTrap(): void {
+    const up = this.live().filter((n) => n.state === 'up');
+    if (up.length === 0 || up.some((n) => n.crashOnNextVote)) return;
+    const node = this.rng.pick(up);
+    node.crashOnNextVote = true;
+    this.host.trace(`${node.id} TRAP: crash after its next vote, before the fsync`);
+  }
+
+  /** Cuts the leader off with a minority (maybe alone): it keeps taking writes it cannot commit for a while. */
+  private isolateLeader(now: number): void {
+    if (this.partitionUntil > 0) return;
+    const leader = this.host.leader();
+    if (leader === undefined) return;
+    const ids = [...this.host.nodes.values()].filter((n) => n.state !== 'gone').map((n) => n.id);
+    const others = shuffle(
+      this.rng,
+      ids.filter((id) => id !== leader.id),
+    );
+    const companions = this.rng.int(0, Math.max(0, Math.floor((ids.length - 1) / 2) - 1));
+    const side = [leader.id, ...others.slice(0, companions)];
+    const rest = others.slice(companions);
+    if (rest.length === 0) return;
+    this.partitions++;
+    this.partitionUntil = now + this.rng.int(1, this.cfg.faults.partitionMaxMs);
+    this.host.network.partition(side, rest);
+    this.host.trace(
+      `PARTITION leader ${leader.id} with a minority: {${side.join(',')}} | {${rest.join(',')}} until ${this.partitionUntil}`,
+    );
+  }
+
+  /** A member just became leader of `term`: maybe cut it off before its first appends reach a majority. */
+  onNewLeader(node: SimNode, term: number, now: number): void {
+    if (now >= this.cfg.faultsUntilMs || this.pendingCuts.length >= MAX_PENDING_CUTS) return;
+    if (!this.rng.chance(this.cfg.faults.cutNewLeader)) return;
+    const at = now + this.rng.int(0, CUT_NEW_LEADER_MAX_MS);
+    const kind = this.rng.chance(0.7) ? 'isolate' : 'crash';
+    this.pendingCuts.push({ id: node.id, term, at, kind });
+    this.host.trace(`${node.id} will be cut off (${kind}) at ${at} if it still leads term ${term}`);
+  }
+
+  /** The earliest scheduled cut, or Infinity. */
+  nextCutAt(): number {
+    let t = Infinity;
+    for (const c of this.pendingCuts) if (c.at < t) t = c.at;
+    return t;
+  }
+
+  /** Carries out the cuts that are due (the simulation calls this every ms it runs). */
+  runDueCuts(now: number): void {
+    if (this.pendingCuts.length === 0) return;
+    for (let i = 0; i < this.pendingCuts.length;) {
+      const cut = this.pendingCuts[i]!;
+      if (cut.at > now) {
+        i++;
+        continue;
+      }
+      this.pendingCuts.splice(i, 1);
+      const node = this.host.nodes.get(cut.id);
+      const raft = node?.raw?.raft;
+      if (node?.state !== 'up' || raft?.role !== 'leader' || raft.term !== cut.term) continue;
+      if (cut.kind === 'crash') {
+        this.crashes++;
+        this.downUntil.set(node.id, now + this.downtime());
+        this.host.crash(node, `new leader of term ${cut.term} cut off`);
+        continue;
+      }
+      // The isolation heals on its own schedule, apart from any partition in force: an old leader cut off with a
+      // minority may come back while a leader elected after it is still away (the paper's Figure 8).
+      const until = now + this.rng.int(1, this.cfg.faults.partitionMaxMs);
+      this.partitions++;
+      this.isolatedUntil.set(node.id, Math.max(until, this.isolatedUntil.get(node.id) ?? 0));
+      this.host.network.isolate(node.id);
+      this.host.trace(`${node.id} ISOLATED: new leader of term ${cut.term} cut off until ${until}`);
+    }
   }
 
   private pauseOne(now: number): void {

@@ -9,6 +9,14 @@ export interface FaultRates {
   /** Probabilities per scenario step (every scenarioStepMs). */
   readonly crash: number;
   readonly crashDuringPersist: number;
+  /** Arm the trap that crashes a member right after it casts a vote, before its fsync. */
+  readonly voteCrash: number;
+  /** Partition the leader with a minority. */
+  readonly isolateLeader: number;
+  /** Per election: probability that the new leader is cut off (isolated or crashed) within a few ms. */
+  readonly cutNewLeader: number;
+  /** Per crash: probability that the member restarts within a few ticks. */
+  readonly quickRestart: number;
   readonly pause: number;
   readonly partition: number;
   readonly membership: number;
@@ -19,7 +27,17 @@ export interface FaultRates {
   readonly partitionMaxMs: number;
 }
 
+/**
+ * What a seed mostly stresses. `swarm`: everything, membership changes included. `figure8`: five voters, small
+ * append messages (replication of a long tail proceeds in steps), leaders isolated with a minority and new leaders
+ * cut off at once, so logs of several terms interleave as in the paper's Figure 8. `elections`: term churn, vote
+ * traps and quick restarts, pre-vote often off, so candidates of one term compete and a crashed voter is asked again.
+ * The last two keep the voters fixed, which lets the simulation check Leader Completeness before it breaks.
+ */
+export type Profile = 'swarm' | 'figure8' | 'elections';
+
 export interface SeedConfig {
+  readonly profile: Profile;
   readonly founders: number;
   /** Members at most (voters plus learners), counting ones being added. */
   readonly maxMembers: number;
@@ -47,14 +65,17 @@ const KEYS = ['a', 'b', 'c', 'd'];
 
 export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): SeedConfig {
   const durationMs = overrides.durationMs ?? 10_000;
-  const founders = rng.chance(0.7) ? 3 : 5;
+  const profile = rng.pick<Profile>(['swarm', 'swarm', 'figure8', 'elections']);
+  const swarm = profile === 'swarm';
+  const founders = profile === 'figure8' ? 5 : rng.chance(0.7) ? 3 : 5;
   const hostile = rng.chance(0.3);
   const electionTicks = rng.int(8, 14);
   return {
+    profile,
     founders,
-    maxMembers: founders + rng.int(1, 2),
+    maxMembers: swarm ? founders + rng.int(1, 2) : founders,
     // Some seeds may shrink to one or two voters: rare configurations take other code paths (single-voter fast paths).
-    minVoters: rng.chance(0.15) ? rng.int(1, 2) : founders === 3 ? 3 : rng.int(3, 4),
+    minVoters: !swarm ? founders : rng.chance(0.15) ? rng.int(1, 2) : founders === 3 ? 3 : rng.int(3, 4),
     durationMs,
     faultsUntilMs: Math.floor(durationMs * 0.75),
     clientsUntilMs: Math.floor(durationMs * 0.9),
@@ -71,14 +92,17 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
     node: {
       electionTicks,
       heartbeatTicks: rng.int(1, Math.min(4, electionTicks - 1)),
-      preVote: rng.chance(0.8),
+      preVote: rng.chance(profile === 'elections' ? 0.5 : 0.8),
       checkQuorum: rng.chance(0.8),
-      maxEntriesBytesPerMessage: rng.pick([256, 2048, 1024 * 1024]),
+      // 1 byte: one entry per append (the core always sends at least one), so a long tail is matched step by step.
+      maxEntriesBytesPerMessage:
+        profile === 'figure8' ? rng.pick([1, 1, 128, 256]) : rng.pick([256, 2048, 1024 * 1024]),
       maxInflightMessages: rng.pick([1, 4, 32, 256]),
       maxUncommittedEntriesBytes: rng.pick([0, 0, 300, 4096]),
       compactEveryEntries: rng.pick([0, 8, 30, 150]),
       retainEntries: rng.pick([0, 2, 10]),
       batchInputs: rng.chance(0.3),
+      fsyncMaxMs: rng.pick([0, 0, 3, 15]),
     },
     network: {
       dropRate: hostile ? rng.float() * 0.15 : rng.float() * 0.03,
@@ -90,9 +114,13 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
     faults: {
       crash: rng.float() * (hostile ? 0.03 : 0.01),
       crashDuringPersist: rng.float() * (hostile ? 0.02 : 0.006),
+      voteCrash: profile === 'elections' ? 0.01 + rng.float() * 0.05 : rng.float() * 0.01,
+      isolateLeader: swarm ? rng.float() * 0.004 : 0.003 + rng.float() * 0.015,
+      cutNewLeader: swarm ? rng.float() * 0.2 : 0.4 + rng.float() * 0.5,
+      quickRestart: profile === 'elections' ? 0.5 + rng.float() * 0.4 : rng.float() * 0.4,
       pause: rng.float() * 0.008,
       partition: rng.float() * (hostile ? 0.02 : 0.008),
-      membership: rng.float() * 0.04,
+      membership: swarm ? rng.float() * 0.04 : 0,
       transfer: rng.float() * 0.015,
       downMaxMs: rng.int(50, 2500),
       pauseMaxMs: rng.int(20, 800),

@@ -2,6 +2,9 @@
 // machine. The loop follows the core's contract exactly: send `messages`, write snapshot/entries/hard state, fsync
 // when `mustSync`, only then send `messagesAfterPersist`, apply the snapshot and committed entries, serve reads
 // whose index is applied, advance. A crash rebuilds the member from what its disk had synced.
+// With `fsyncMaxMs` > 0 the fsync takes simulated time (like etcd's node loop while the application handles a
+// Ready): messages keep arriving and are stepped, ticks and proposals go on, and the next Ready waits for advance().
+// A crash in that window loses whatever of the Ready's writes had not reached the disk.
 import {
   MemoryStorage,
   RawNode,
@@ -38,16 +41,20 @@ export interface NodeSettings {
    * before the host collects a Ready (the simulation calls flush()). Otherwise a Ready is handled after each input.
    */
   readonly batchInputs: boolean;
+  /** Asynchronous persistence: a Ready's fsync completes after uniform [1, fsyncMaxMs] ms (0 = at once). */
+  readonly fsyncMaxMs: number;
 }
 
 /**
  * Deliberate host bugs, off in every real run. The tests switch them on to show that the checkers catch what they
  * exist to catch: a host that acknowledges before its fsync loses committed entries; a host that serves reads from
- * its local state without ReadIndex returns stale values.
+ * its local state without ReadIndex returns stale values; a host that lets a vote out before its fsync votes twice.
  */
 export interface HostBugs {
   readonly skipFsync?: boolean;
   readonly localReads?: boolean;
+  /** Sends vote grants with the messages that need no fsync: a crash before the fsync lets a member vote twice. */
+  readonly votesBeforeFsync?: boolean;
 }
 
 /** The outcome of a client write on the member that proposed it. */
@@ -66,6 +73,8 @@ export type SubmitResult =
 
 /** What the member reports to the simulation: network, checkers, clients and the trace. */
 export interface NodeHooks {
+  /** Simulated time now, in ms. */
+  clock(): number;
   send(from: SimNode, m: Message): void;
   /** After the writes of a Ready were issued, before the fsync: the log checkers look at the new entries. */
   onPersist(node: SimNode, rd: Ready): void;
@@ -89,6 +98,24 @@ interface PendingWrite {
 const MAX_PENDING_WRITES = 1024;
 const MAX_PENDING_READS = 256;
 
+/** Whether a Ready grants a vote to a candidate (a candidate's own vote is no use to the trap: its requests wait). */
+function castsVote(rd: Ready): boolean {
+  if (rd.hardState === undefined || rd.hardState.vote === '') return false;
+  const grants = (m: Message): boolean => m.type === 'voteResp' && !m.reject;
+  return rd.messages.some(grants) || rd.messagesAfterPersist.some(grants);
+}
+
+/** The votesBeforeFsync host bug: vote grants move to the messages sent before the writes. */
+function sendGrantsEarly(rd: Ready): Ready {
+  const grant = (m: Message): boolean => m.type === 'voteResp' && !m.reject;
+  if (!rd.messagesAfterPersist.some(grant)) return rd;
+  return {
+    ...rd,
+    messages: [...rd.messages, ...rd.messagesAfterPersist.filter(grant)],
+    messagesAfterPersist: rd.messagesAfterPersist.filter((m) => !grant(m)),
+  };
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -104,6 +131,15 @@ export class SimNode {
   nextTickAt = 0;
   /** The scenario's trap: crash after the next Ready's writes were issued but before they were synced. */
   crashOnNextPersist = false;
+  /**
+   * The scenario's vote trap: crash after the next Ready that grants a vote sent its `messages` and wrote its hard
+   * state, before the fsync. A correct host has not let the grant out yet; a host that sends it early has promised
+   * something its disk will forget.
+   */
+  crashOnNextVote = false;
+  /** Asynchronous persistence: the Ready whose fsync is running, and when it completes. */
+  private persisting: Ready | undefined;
+  persistDoneAt = Infinity;
   /** Messages that arrived while paused; stepped in order on resume. Bounded like a socket buffer. */
   private inbox: Message[] = [];
   private pendingWrites = new Map<number, PendingWrite>();
@@ -187,6 +223,9 @@ export class SimNode {
     this.storage = undefined;
     this.inbox = [];
     this.crashOnNextPersist = false;
+    this.crashOnNextVote = false;
+    this.persisting = undefined;
+    this.persistDoneAt = Infinity;
     const lost = [...this.pendingWrites.values()];
     this.pendingWrites.clear();
     this.pendingReads.clear();
@@ -299,13 +338,26 @@ export class SimNode {
     this.processReady();
   }
 
-  /** Runs the host loop until the core has nothing more to do. */
+  /** Runs the host loop until the core has nothing more to do (or, asynchronously, until a Ready must sync). */
   processReady(): void {
-    while (this.state === 'up' && this.raw!.hasReady()) this.handleReady(this.raw!);
+    while (this.state === 'up' && this.persisting === undefined && this.raw!.hasReady())
+      this.handleReady(this.raw!);
+  }
+
+  /** Asynchronous persistence: the running fsync completed (the simulation calls this at persistDoneAt). */
+  completePersist(): void {
+    const rd = this.persisting;
+    if (rd === undefined || this.state !== 'up') return;
+    this.persisting = undefined;
+    this.persistDoneAt = Infinity;
+    this.finishReady(this.raw!, rd);
+    if (this.settings.batchInputs) this.dirty = true;
+    else this.processReady();
   }
 
   private handleReady(raw: RawNode): void {
-    const rd = raw.ready();
+    let rd = raw.ready();
+    if (this.bugs.votesBeforeFsync) rd = sendGrantsEarly(rd);
     for (const m of rd.messages) this.hooks.send(this, m);
     if (rd.snapshot) this.disk.write({ kind: 'installSnapshot', snapshot: rd.snapshot });
     for (const entry of rd.entries) this.disk.write({ kind: 'entry', entry });
@@ -317,6 +369,24 @@ export class SimNode {
       this.hooks.traceNode(this, `CRASH during persist: kept ${kept} unsynced writes, lost ${lost}`);
       return;
     }
+    if (this.crashOnNextVote && castsVote(rd)) {
+      const { kept, lost } = this.crash();
+      this.hooks.traceNode(
+        this,
+        `CRASH after casting a vote, before its fsync: kept ${kept} unsynced writes, lost ${lost}`,
+      );
+      return;
+    }
+    if (rd.mustSync && this.settings.fsyncMaxMs > 0) {
+      this.persisting = rd;
+      this.persistDoneAt = this.hooks.clock() + this.rng.int(1, this.settings.fsyncMaxMs);
+      return;
+    }
+    this.finishReady(raw, rd);
+  }
+
+  /** The writes of `rd` were issued: fsync them, then let out what had to wait, apply, and advance. */
+  private finishReady(raw: RawNode, rd: Ready): void {
     if (rd.mustSync && !this.bugs.skipFsync) {
       this.disk.sync();
       this.hooks.onSynced(this, this.disk.durableHardState());

@@ -1,6 +1,8 @@
 // The CI slice of the simulation: a couple of hundred short seeds of the real core under faults must show no
 // violation; the same seed must replay identically; and deliberately broken hosts must be caught, which shows the
 // checkers are sharp (a simulation whose checkers never fire proves nothing).
+import { Prng } from './prng.js';
+import { drawSeedConfig } from './seed-config.js';
 import { runSeed, type SeedResult } from './simulator.js';
 
 const CI_SEEDS = 100;
@@ -40,6 +42,22 @@ describe('deterministic cluster simulation', () => {
     expect(c.history).not.toEqual(a.history);
   });
 
+  test('a seed with asynchronous persistence and Figure 8 faults replays exactly too', () => {
+    let seed = 0;
+    for (;;) {
+      const cfg = drawSeedConfig(new Prng(seed).fork('config'), { durationMs: 2000 });
+      if (cfg.profile === 'figure8' && cfg.node.fsyncMaxMs > 0) break;
+      seed++;
+    }
+    const traceA: string[] = [];
+    const traceB: string[] = [];
+    const a = runSeed({ seed, durationMs: 2000, trace: (l) => traceA.push(l) });
+    const b = runSeed({ seed, durationMs: 2000, trace: (l) => traceB.push(l) });
+    expect(a.violations).toEqual([]);
+    expect(traceB).toEqual(traceA);
+    expect(b.history).toEqual(a.history);
+  });
+
   test('the trace shows delivered messages, faults and client operations with simulated time', () => {
     const lines: string[] = [];
     runSeed({ seed: 7, durationMs: 3000, trace: (l) => lines.push(l) });
@@ -56,6 +74,16 @@ describe('deterministic cluster simulation', () => {
       if (r.violations.length > 0) caught.push(r);
     }
     expect(caught.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  test('sharp: a host that lets a vote grant out before its fsync votes twice in a term, and the run says so', () => {
+    const caught: SeedResult[] = [];
+    let seed = 0;
+    for (; seed < 100 && caught.length === 0; seed++) {
+      const r = runSeed({ seed, durationMs: CI_DURATION_MS, hostBugs: { votesBeforeFsync: true } });
+      if (r.violations.length > 0) caught.push(r);
+    }
+    expect(caught.map((r) => r.violations[0])).toEqual([expect.stringMatching(/^t=\d+: vote safety: /)]);
   }, 60_000);
 
   test('sharp: a host that serves reads from its local state without ReadIndex is not linearizable', () => {

@@ -16,9 +16,11 @@ import {
   type Snapshot,
 } from '../raft/index.js';
 import { CommittedLogChecker, type LogView } from './checkers/committed-log.js';
+import { findElectableWithoutCommitted, tipOf, type Voter } from './checkers/electable.js';
 import { ElectionSafetyChecker } from './checkers/election-safety.js';
 import { LogMatchingChecker } from './checkers/log-matching.js';
 import { MonotonicChecker } from './checkers/monotonic.js';
+import { VoteSafetyChecker } from './checkers/vote-safety.js';
 import { SimClient, type ClientEnv } from './client.js';
 import { SimDisk } from './disk.js';
 import { Network } from './network.js';
@@ -74,6 +76,15 @@ export interface SeedResult {
   readonly config: SeedConfig;
 }
 
+/** A member's durable log (what it restarts with) as the checkers see it. */
+function durableLogView(disk: SimDisk): LogView {
+  return {
+    firstIndex: () => disk.durableFirstIndex(),
+    lastIndex: () => disk.durableLastIndex(),
+    termAt: (i) => disk.durableTermAt(i),
+  };
+}
+
 /** A member's log as the checkers see it. */
 function logView(node: SimNode): LogView {
   const log = node.raw!.raft.log;
@@ -101,6 +112,11 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   private readonly logMatching = new LogMatchingChecker();
   private readonly committed = new CommittedLogChecker();
   private readonly monotonic = new MonotonicChecker();
+  private readonly voteSafety = new VoteSafetyChecker();
+  /** The founders: the voters for as long as the membership never changed (the electability check needs that). */
+  private readonly founders: readonly NodeId[];
+  /** The highest committed index the electability check looked at. */
+  private electableCheckedAt = -1;
   /** Canonical state-machine bytes at each snapshot index: every member's snapshot at an index must be equal. */
   private readonly snapshotBytes = new Map<number, string>();
   private readonly checkedLeaders = new Set<string>();
@@ -119,6 +135,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     this.scenario = new Scenario(root.fork('faults'), this.cfg, this);
     const clientRng = root.fork('clients');
     const founders = Array.from({ length: this.cfg.founders }, (_, i) => `n${i + 1}`);
+    this.founders = founders;
     this.nextId = founders.length + 1;
     const boot = MemoryStorage.bootstrap(founders);
     for (const id of founders) {
@@ -154,6 +171,12 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
           this.deliver(m);
         }
         for (const node of this.nodes.values()) {
+          if (node.persistDoneAt > now) continue;
+          node.completePersist();
+          this.checkNode(node);
+        }
+        this.scenario.runDueCuts(now);
+        for (const node of this.nodes.values()) {
           while (node.nextTickAt <= now) {
             node.nextTickAt += node.tickEveryMs;
             if (node.state !== 'up') continue;
@@ -188,10 +211,13 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   }
 
   private nextTime(nextScenarioAt: number): number {
-    let t = Math.min(nextScenarioAt, this.network.nextDeliveryTime());
+    let t = Math.min(nextScenarioAt, this.network.nextDeliveryTime(), this.scenario.nextCutAt());
     if (this.snapReports.length > 0) t = this.now + 1;
-    for (const node of this.nodes.values())
-      if (node.state !== 'gone' && node.nextTickAt < t) t = node.nextTickAt;
+    for (const node of this.nodes.values()) {
+      if (node.state === 'gone') continue;
+      if (node.nextTickAt < t) t = node.nextTickAt;
+      if (node.persistDoneAt < t) t = node.persistDoneAt;
+    }
     for (const c of this.clients) if (c.nextActionAt < t) t = c.nextActionAt;
     return Math.max(this.now + 1, t);
   }
@@ -286,6 +312,33 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
 
   private checkAll(): void {
     for (const node of this.nodes.values()) this.checkNode(node);
+    this.checkElectable();
+  }
+
+  /**
+   * Leader Completeness before it breaks (see checkers/electable.ts): no voter lacking the latest committed entry
+   * may be at least as up to date as a majority. Only while the voters are the founders.
+   */
+  private checkElectable(): void {
+    const index = this.committed.maxIndex;
+    const term = this.committed.termAt(index);
+    if (index <= 1 || term === undefined || this.scenario.membershipChanges > 0) return;
+    this.electableCheckedAt = index;
+    const voters: Voter[] = [];
+    for (const id of this.founders) {
+      const node = this.nodes.get(id)!;
+      if (node.state === 'gone') return;
+      const durable = durableLogView(node.disk);
+      const running = node.state === 'up' || node.state === 'paused';
+      voters.push({
+        id,
+        campaignLogs: running ? [logView(node), durable] : [durable],
+        durableTip: tipOf(durable),
+      });
+    }
+    const appliedBy = this.committed.appliedBy(index) ?? '?';
+    const problem = findElectableWithoutCommitted({ index, term, appliedBy }, voters);
+    if (problem) this.fail(problem);
   }
 
   private checkNode(node: SimNode): void {
@@ -294,6 +347,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     const problem = this.monotonic.observe(node.id, node.incarnation, raft.term, raft.log.committed);
     if (problem) this.fail(problem);
     raft.assertInvariants();
+    if (this.committed.maxIndex !== this.electableCheckedAt) this.checkElectable();
     if (raft.role !== 'leader') return;
     const safety = this.electionSafety.observeLeader(raft.term, node.id);
     if (safety) this.fail(safety);
@@ -305,11 +359,18 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     );
     const incomplete = this.committed.checkLeader(node.id, raft.term, logView(node));
     if (incomplete) this.fail(incomplete);
+    this.scenario.onNewLeader(node, raft.term, this.now);
   }
 
   // ---- NodeHooks ----
 
+  clock(): number {
+    return this.now;
+  }
+
   send(from: SimNode, m: Message): void {
+    const doubleVote = this.voteSafety.observeSent(m);
+    if (doubleVote) this.fail(doubleVote);
     const outcome = this.network.send(m, this.now);
     if (this.options.trace && outcome !== 'queued') this.traceLine(`${outcome} ${describeMessage(m)}`);
     if (m.type === 'snap' && outcome !== 'queued')
