@@ -68,7 +68,9 @@ export const raftClusterSpecSchema = object(
         ),
       },
       {
-        default: {},
+        // Spelled out, not {}: the API server checks a default against the CEL rules without filling in the
+        // nested defaults first, and `{}` has no size to compare (kube-apiserver 1.33 rejects the CRD).
+        default: { size: '1Gi' },
         'x-kubernetes-validations': [
           {
             rule: 'quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0',
@@ -107,7 +109,8 @@ export const raftClusterSpecSchema = object(
         heartbeatTicks: integer({ minimum: 1, maximum: 100, default: 1 }),
       },
       {
-        default: {},
+        // Spelled out for the same reason as storage's: the CEL rule below must hold for the default itself.
+        default: { tickMs: 100, electionTicks: 10, heartbeatTicks: 1 },
         description: 'Raft timing.',
         'x-kubernetes-validations': [
           {
