@@ -83,7 +83,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     source: informers,
     admin,
     kube,
-    executor: new Executor(kube, admin),
+    executor: new Executor(kube, admin, 3, (err) => log.warn({ err }, 'could not record an Event')),
     metrics,
     log,
     now: () => new Date(),

@@ -46,6 +46,8 @@ export class Executor {
     private readonly admin: AdminApi,
     /** Members tried per membership call before giving up. */
     private readonly adminAttempts = 3,
+    /** Told about Events that could not be written (they never fail the step). */
+    private readonly onEventError: (error: string) => void = () => undefined,
   ) {}
 
   /**
@@ -75,8 +77,8 @@ export class Executor {
   private async emit(cluster: RaftCluster, event: EventSpec): Promise<void> {
     try {
       await this.kube.createEvent(cluster, event);
-    } catch {
-      // the reconciler's log line carries the same information
+    } catch (err) {
+      this.onEventError(`${event.reason}: ${errorMessage(err)}`);
     }
   }
 

@@ -10,9 +10,11 @@ import {
   PatchStrategy,
   setHeaderOptions,
   V1MicroTime,
+  type EventsV1Event,
   type KubeConfig,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type RaftCluster } from '../api/raftcluster.js';
 import type { Child } from '../children/children.js';
 import type { LeaseRecord, LeaseStore } from '../election/lease.js';
@@ -135,26 +137,39 @@ export class KubeApiWriter implements KubeWriter {
   }
 
   async createEvent(cluster: RaftCluster, event: EventSpec): Promise<void> {
-    const { name, namespace, uid } = cluster.metadata;
+    const { name, namespace } = cluster.metadata;
+    const body = buildEvent(cluster, event, this.instance, this.now(), randomBytes(4).toString('hex'));
     await call(`create Event for RaftCluster ${namespace}/${name}`, this.timeoutMs, () =>
-      this.events.createNamespacedEvent({
-        namespace,
-        body: {
-          apiVersion: 'events.k8s.io/v1',
-          kind: 'Event',
-          metadata: { generateName: `${name}.`, namespace },
-          eventTime: new V1MicroTime(this.now().getTime()),
-          reportingController: REPORTING_CONTROLLER,
-          reportingInstance: this.instance.slice(0, 128),
-          action: event.action.slice(0, 128),
-          reason: event.reason.slice(0, 128),
-          note: event.note,
-          type: event.type,
-          regarding: { apiVersion: cluster.apiVersion, kind: cluster.kind, name, namespace, uid },
-        },
-      }),
+      this.events.createNamespacedEvent({ namespace, body }),
     );
   }
+}
+
+/**
+ * An events.k8s.io/v1 Event about the cluster. Named like client-go's recorder (`<object>.<hex time><random>`):
+ * the API server validates generateName as a name, so `demo.` would be refused.
+ */
+export function buildEvent(
+  cluster: RaftCluster,
+  event: EventSpec,
+  instance: string,
+  now: Date,
+  suffix: string,
+): EventsV1Event {
+  const { name, namespace, uid } = cluster.metadata;
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: `${name}.${now.getTime().toString(16)}${suffix}`.slice(0, 253), namespace },
+    eventTime: new V1MicroTime(now.getTime()),
+    reportingController: REPORTING_CONTROLLER,
+    reportingInstance: instance.slice(0, 128),
+    action: event.action.slice(0, 128),
+    reason: event.reason.slice(0, 128),
+    note: event.note.slice(0, 1024),
+    type: event.type,
+    regarding: { apiVersion: cluster.apiVersion, kind: cluster.kind, name, namespace, uid },
+  };
 }
 
 function iso(d: Date | string | undefined): string | undefined {

@@ -1,7 +1,7 @@
 import type { KubernetesListObject, KubernetesObject, Watch } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { testCluster } from '../testing/fakes.js';
-import { leaseToRecord, recordToLease } from './api.js';
+import { buildEvent, leaseToRecord, recordToLease } from './api.js';
 import {
   generationChanged,
   keyOf,
@@ -153,5 +153,33 @@ describe('Lease mapping', () => {
       resourceVersion: '99',
     });
     expect(leaseToRecord(lease)).toEqual(r);
+  });
+});
+
+describe('buildEvent', () => {
+  test('an events.k8s.io/v1 Event regarding the cluster, with a valid object name', () => {
+    const e = buildEvent(
+      testCluster(),
+      { type: 'Normal', reason: 'MemberRemoved', action: 'RemoveMember', note: 'n'.repeat(2000) },
+      'op-1',
+      new Date(1_700_000_000_000),
+      'ab12cd34',
+    );
+    expect(e.metadata?.name).toBe('demo.18bcfe56800ab12cd34');
+    expect(e.metadata?.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
+    expect(e.regarding).toEqual({
+      apiVersion: 'raftstore.dev/v1alpha1',
+      kind: 'RaftCluster',
+      name: 'demo',
+      namespace: 'db',
+      uid: 'uid-1',
+    });
+    expect(e).toMatchObject({
+      reportingController: 'raftstore.dev/operator',
+      reportingInstance: 'op-1',
+      reason: 'MemberRemoved',
+      action: 'RemoveMember',
+    });
+    expect(e.note).toHaveLength(1024);
   });
 });
