@@ -1,4 +1,4 @@
-import { atLeastAsUpToDate, findElectableWithoutCommitted, type LogTip, type Voter } from './electable.js';
+import { atLeastAsUpToDate, findElectableWithoutCommitted, type Voter } from './electable.js';
 import type { LogView } from './committed-log.js';
 
 /** A log from index 2 on (index 1 is the bootstrap snapshot of term 1); terms[i] is the term of entry i+2. */
@@ -12,9 +12,7 @@ function log(terms: number[]): LogView {
 
 function voter(id: string, terms: number[]): Voter {
   const l = log(terms);
-  const index = l.lastIndex();
-  const durableTip: LogTip = { index, term: l.termAt(index)! };
-  return { id, campaignLogs: [l], durableTip };
+  return { id, campaignLogs: [l], durableLog: l };
 }
 
 describe('findElectableWithoutCommitted (Raft §5.4.3 Leader Completeness, before the election happens)', () => {
@@ -63,7 +61,7 @@ describe('findElectableWithoutCommitted (Raft §5.4.3 Leader Completeness, befor
       termAt: (i) => (i === 5 ? 2 : undefined),
     };
     const voters: Voter[] = [
-      { id: 'n1', campaignLogs: [compacted], durableTip: { index: 5, term: 2 } },
+      { id: 'n1', campaignLogs: [compacted], durableLog: compacted },
       voter('n2', [2, 2, 2, 2]),
       voter('n3', [2, 2, 2, 2]),
     ];

@@ -41,8 +41,8 @@ export interface Voter {
    * leave it with that).
    */
   readonly campaignLogs: readonly LogView[];
-  /** Its durable log's tip: what it judges candidates by after a crash and restart. */
-  readonly durableTip: LogTip;
+  /** Its durable log: whose tip it judges candidates by after a crash and restart. */
+  readonly durableLog: LogView;
 }
 
 /**
@@ -54,18 +54,25 @@ export function findElectableWithoutCommitted(
   voters: readonly Voter[],
 ): string | undefined {
   const quorum = Math.floor(voters.length / 2) + 1;
+  let tips: LogTip[] | undefined;
   for (const candidate of voters) {
     for (const log of candidate.campaignLogs) {
       if (holdsEntry(log, committed.index, committed.term)) continue;
+      tips ??= voters.map((v) => tipOf(v.durableLog));
       const tip = tipOf(log);
-      const supporters = voters.filter((v) => v.id === candidate.id || atLeastAsUpToDate(tip, v.durableTip));
-      if (supporters.length < quorum) continue;
+      let votes = 0;
+      for (let i = 0; i < voters.length; i++)
+        if (voters[i]!.id === candidate.id || atLeastAsUpToDate(tip, tips[i]!)) votes++;
+      if (votes < quorum) continue;
+      const supporters = voters
+        .map((v, i) => ({ id: v.id, tip: tips![i]! }))
+        .filter((v) => v.id === candidate.id || atLeastAsUpToDate(tip, v.tip));
       const held = log.termAt(committed.index);
       return (
         `leader completeness at risk: entry ${committed.index}@${committed.term} was applied by ` +
         `${committed.appliedBy}, but ${candidate.id} ${held === undefined ? 'lacks it' : `holds ${committed.index}@${held} instead`} ` +
         `and its log (ending ${tip.index}@${tip.term}) is at least as up to date as the durable logs of ` +
-        `${supporters.map((v) => `${v.id} (${v.durableTip.index}@${v.durableTip.term})`).join(', ')}: ` +
+        `${supporters.map((v) => `${v.id} (${v.tip.index}@${v.tip.term})`).join(', ')}: ` +
         `a majority of ${voters.length} voters would elect it`
       );
     }
