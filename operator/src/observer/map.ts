@@ -214,6 +214,32 @@ export function mapRaftView(answer: MemberListAnswer, statuses: ReadonlyMap<stri
   return { kind: 'members', leaderId: leader?.id, lastIndex, members };
 }
 
+/**
+ * The leader's "healthy" is its recent contact with an id. It is overruled only by certain evidence that the member
+ * cannot be serving: its pod is gone, going, or not running, or the pod answers under a different Raft id (a wiped
+ * member restarted at the same address). Without a leader the answering member's flags mean only "heard from at some
+ * point", so then a member counts as healthy only if it answered its own Status. Never the other way round: a member
+ * the leader calls unhealthy stays unhealthy.
+ */
+export function withPodEvidence(
+  view: RaftView,
+  pods: readonly ObservedPod[],
+  statuses: ReadonlyMap<string, AdminStatus>,
+): RaftView {
+  if (view.kind !== 'members') return view;
+  const byName = new Map(pods.map((p) => [p.name, p]));
+  const members = view.members.map((m) => {
+    if (!m.healthy) return m;
+    const pod = byName.get(m.name);
+    const status = statuses.get(m.name);
+    const podDown = pod === undefined || pod.deleting || pod.phase !== 'Running';
+    const otherId = status !== undefined && status.member === m.name && status.id !== m.id;
+    const unconfirmed = view.leaderId === undefined && (status === undefined || status.id !== m.id);
+    return podDown || otherId || unconfirmed ? { ...m, healthy: false } : m;
+  });
+  return { ...view, members };
+}
+
 /** The cluster's StatefulSet for a shard, if it exists and is ours. */
 function shardStatefulSet(
   cluster: RaftCluster,
@@ -266,7 +292,7 @@ export function observeCluster(
       raft:
         view === undefined
           ? { kind: 'unreachable', reason: 'not probed' }
-          : mapRaftView(view.memberList, statuses),
+          : withPodEvidence(mapRaftView(view.memberList, statuses), pods, statuses),
     });
   }
   const childrenExist =

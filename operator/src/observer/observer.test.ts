@@ -264,3 +264,46 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
     expect(observed.shards[0]!.raft.kind).toBe('members');
   });
 });
+
+describe('withPodEvidence', () => {
+  const cluster = testCluster();
+  const list = {
+    ok: true as const,
+    answeredBy: 'demo-0',
+    members: [testMember('demo-0', { role: 'leader' }), testMember('demo-1'), testMember('demo-2')],
+  };
+  const statuses = new Map([
+    ['demo-0', testStatus('demo-0', { role: 'leader' })],
+    ['demo-1', testStatus('demo-1', { id: 'demo-1-new', isMember: false, term: 0, lastIndex: 0 })],
+  ]);
+  const healthy = (o: ReturnType<typeof observeCluster>): boolean[] => {
+    const raft = o.shards[0]!.raft;
+    return raft.kind === 'members' ? raft.members.map((m) => m.healthy) : [];
+  };
+
+  test('a wiped member answering under a new id, or a deleting pod, is not healthy whatever the leader says', () => {
+    const objects = testObjects(cluster, 3);
+    objects.pods[2] = testPod(cluster, 0, 2, { deleting: true });
+    const o = observeCluster(cluster, objects, new Map([[0, { statuses, memberList: list }]]));
+    expect(healthy(o)).toEqual([true, false, false]);
+  });
+
+  test('a member whose Status did not answer keeps the leader’s verdict (the operator may be the one cut off)', () => {
+    const o = observeCluster(
+      cluster,
+      testObjects(cluster, 3),
+      new Map([[0, { statuses: new Map([['demo-0', testStatus('demo-0')]]), memberList: list }]]),
+    );
+    expect(healthy(o)).toEqual([true, true, true]);
+  });
+
+  test('without a leader only members that answered their own Status count as healthy', () => {
+    const noLeader = { ...list, members: list.members.map((m) => ({ ...m, role: 'follower' as const })) };
+    const o = observeCluster(
+      cluster,
+      testObjects(cluster, 3),
+      new Map([[0, { statuses: new Map([['demo-0', testStatus('demo-0')]]), memberList: noLeader }]]),
+    );
+    expect(healthy(o)).toEqual([true, false, false]);
+  });
+});
