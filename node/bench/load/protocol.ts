@@ -30,13 +30,28 @@ export interface WorkerResult {
   readonly errors: number;
   readonly firstError: string;
   readonly histogram: HistogramCounts;
-  /** Longest interval without an acknowledged request, measured from the first ack to the last (ms). */
+  /**
+   * Longest interval without an acknowledged request (ms), from the start to the first ack, between acks, and from
+   * the last ack to the end of the run: a system that never recovers within the run shows the whole outage.
+   */
   readonly maxAckGap_ms: number;
   /** Wall-clock time (Date.now()) at which that gap ended. */
   readonly maxAckGapEnd_ms: number;
+  /** Paced runs only: what the requests issued during the longest gap got, grouped (endpoint: outcome × count). */
+  readonly gapOutcomes?: readonly GapOutcome[];
   /** This worker's own CPU (user + system) during the run, in microseconds. */
   readonly cpu_us: number;
   readonly elapsed_ms: number;
+}
+
+/** Requests to one endpoint with one outcome during the longest gap; times are ms after the gap began. */
+export interface GapOutcome {
+  readonly endpoint: string;
+  readonly outcome: string;
+  readonly count: number;
+  readonly firstStart_ms: number;
+  readonly lastStart_ms: number;
+  readonly maxLatency_ms: number;
 }
 
 export type DriverMessage = { readonly type: 'job'; readonly job: WorkerJob } | { readonly type: 'go' };

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LatencyHistogram } from './histogram.js';
 import { summedCpu_us } from './proc-cpu.js';
-import type { DriverMessage, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
+import type { DriverMessage, GapOutcome, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** Workers must connect within this, and finish within duration + deadline + this. */
@@ -22,6 +22,10 @@ export interface ScenarioResult {
   readonly serverCpu_us: number;
   readonly generatorCpu_us: number;
   readonly maxAckGap_ms: number;
+  /** Wall-clock time (Date.now()) at which the longest gap ended. */
+  readonly maxAckGapEnd_ms: number;
+  /** What requests issued during the longest gap got (paced runs). */
+  readonly gapOutcomes: readonly GapOutcome[];
 }
 
 function forkWorker(): ChildProcess {
@@ -92,6 +96,8 @@ export async function runScenario(
     let generatorCpu_us = 0;
     let elapsed_ms = 0;
     let maxAckGap_ms = 0;
+    let gapOutcomes: readonly GapOutcome[] = [];
+    let maxAckGapEnd_ms = 0;
     for (const m of messages) {
       const r: WorkerResult = (m as Extract<WorkerMessage, { type: 'result' }>).result;
       histogram.merge(r.histogram);
@@ -101,7 +107,11 @@ export async function runScenario(
       firstError ||= r.firstError;
       generatorCpu_us += r.cpu_us;
       elapsed_ms = Math.max(elapsed_ms, r.elapsed_ms);
-      maxAckGap_ms = Math.max(maxAckGap_ms, r.maxAckGap_ms);
+      if (r.maxAckGap_ms >= maxAckGap_ms) {
+        maxAckGap_ms = r.maxAckGap_ms;
+        gapOutcomes = r.gapOutcomes ?? [];
+        maxAckGapEnd_ms = r.maxAckGapEnd_ms;
+      }
     }
     const rate_per_s = (okInWindow * 1000) / jobs[0]!.duration_ms;
     return {
@@ -114,6 +124,8 @@ export async function runScenario(
       serverCpu_us,
       generatorCpu_us,
       maxAckGap_ms,
+      maxAckGapEnd_ms,
+      gapOutcomes,
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -27,9 +27,19 @@ export class RaftstoreSystem implements SystemUnderTest {
   get logDir(): string {
     return this.cluster.baseDir;
   }
-  static async start(options: { compiled: boolean }): Promise<RaftstoreSystem> {
+  static async start(options: {
+    compiled: boolean;
+    logLevel: string;
+    nodeArgs?: readonly string[];
+  }): Promise<RaftstoreSystem> {
     return new RaftstoreSystem(
-      await LocalCluster.start({ members: 3, compiled: options.compiled, fsync: true, logLevel: 'warn' }),
+      await LocalCluster.start({
+        members: 3,
+        compiled: options.compiled,
+        fsync: true,
+        logLevel: options.logLevel,
+        ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+      }),
     );
   }
   endpoints(): string[] {

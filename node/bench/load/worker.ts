@@ -4,11 +4,48 @@
 import { randomBytes } from 'node:crypto';
 import { LatencyHistogram } from './histogram.js';
 import { openTarget, type KvTarget } from './kv-target.js';
-import type { DriverMessage, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
+import type { DriverMessage, GapOutcome, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Bound on outstanding paced requests: with a dead endpoint and long deadlines they could otherwise pile up. */
 const MAX_PACED_OUTSTANDING = 4096;
+/** Bound on the paced requests remembered for explaining the longest gap (a 4 s run at 2 ms needs 2000). */
+const MAX_TIMELINE = 100_000;
+/** Error texts are grouped by this prefix (gRPC code and the start of the details). */
+const OUTCOME_CHARS = 100;
+
+interface Issued {
+  readonly endpoint: string;
+  readonly start_ms: number;
+  end_ms: number;
+  outcome: string;
+}
+
+/** Groups the requests issued during [from, to] by endpoint and outcome. */
+function outcomesDuring(timeline: readonly Issued[], from: number, to: number): GapOutcome[] {
+  const groups = new Map<string, { -readonly [K in keyof GapOutcome]: GapOutcome[K] }>();
+  for (const r of timeline) {
+    if (r.start_ms < from || r.start_ms > to) continue;
+    const key = `${r.endpoint} ${r.outcome}`;
+    const latency = r.end_ms - r.start_ms;
+    const g = groups.get(key);
+    if (g) {
+      g.count++;
+      g.lastStart_ms = r.start_ms - from;
+      g.maxLatency_ms = Math.max(g.maxLatency_ms, latency);
+    } else {
+      groups.set(key, {
+        endpoint: r.endpoint,
+        outcome: r.outcome,
+        count: 1,
+        firstStart_ms: r.start_ms - from,
+        lastStart_ms: r.start_ms - from,
+        maxLatency_ms: latency,
+      });
+    }
+  }
+  return [...groups.values()].sort((a, b) => a.firstStart_ms - b.firstStart_ms);
+}
 
 function send(msg: WorkerMessage): void {
   if (!process.send) throw new Error('worker.ts must be started with child_process.fork');
@@ -26,18 +63,32 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
   let okInWindow = 0;
   let errors = 0;
   let firstError = '';
+  let firstAck_ms = 0;
   let lastAck_ms = 0;
   let maxGap_ms = 0;
   let maxGapEnd_ms = 0;
   let next = 0;
+  const timeline: Issued[] = [];
+  const paced = job.paced_interval_ms !== undefined;
   const cpu0 = process.cpuUsage();
   const start_ms = Date.now();
   const end_ms = start_ms + job.duration_ms;
 
   const one = async (): Promise<void> => {
-    const target = targets[next++ % targets.length]!;
+    const slot = next++ % targets.length;
+    const target = targets[slot]!;
     const key = keyOf(Math.floor(Math.random() * job.keySpace));
     const t0 = process.hrtime.bigint();
+    const issued: Issued | undefined =
+      paced && timeline.length < MAX_TIMELINE
+        ? {
+            endpoint: job.endpoints[Math.floor(slot / job.channelsPerEndpoint)] ?? '?',
+            start_ms: Date.now(),
+            end_ms: 0,
+            outcome: 'ok',
+          }
+        : undefined;
+    if (issued) timeline.push(issued);
     try {
       if (job.op === 'put') await target.put(key, value, job.deadline_ms);
       else await target.get(key, job.op === 'get-serializable', job.deadline_ms);
@@ -45,14 +96,21 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
       ok++;
       const now = Date.now();
       if (now <= end_ms) okInWindow++;
+      if (firstAck_ms === 0) firstAck_ms = now;
       if (lastAck_ms > 0 && now - lastAck_ms > maxGap_ms) {
         maxGap_ms = now - lastAck_ms;
         maxGapEnd_ms = now;
       }
       lastAck_ms = Math.max(lastAck_ms, now);
+      if (issued) issued.end_ms = now;
     } catch (e) {
       errors++;
-      if (!firstError) firstError = e instanceof Error ? e.message : String(e);
+      const message = e instanceof Error ? e.message : String(e);
+      if (!firstError) firstError = message;
+      if (issued) {
+        issued.end_ms = Date.now();
+        issued.outcome = message.slice(0, OUTCOME_CHARS);
+      }
     }
   };
 
@@ -76,6 +134,18 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
     await Promise.all(Array.from({ length: job.inflight }, loop));
   }
   const cpu = process.cpuUsage(cpu0);
+  // The first ack and the end of the run bound gaps too: an outage that outlasts the run must not vanish.
+  const stopped_ms = Math.max(end_ms, lastAck_ms);
+  const edges: [number, number][] = [
+    [start_ms, firstAck_ms || stopped_ms],
+    [lastAck_ms || start_ms, stopped_ms],
+  ];
+  for (const [from, to] of edges) {
+    if (to - from > maxGap_ms) {
+      maxGap_ms = to - from;
+      maxGapEnd_ms = to;
+    }
+  }
   return {
     ok,
     okInWindow,
@@ -84,6 +154,7 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
     histogram: hist.toCounts(),
     maxAckGap_ms: maxGap_ms,
     maxAckGapEnd_ms: maxGapEnd_ms,
+    ...(paced ? { gapOutcomes: outcomesDuring(timeline, maxGapEnd_ms - maxGap_ms, maxGapEnd_ms) } : {}),
     cpu_us: cpu.user + cpu.system,
     elapsed_ms: Date.now() - start_ms,
   };

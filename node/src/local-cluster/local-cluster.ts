@@ -37,7 +37,11 @@ export interface LocalClusterOptions {
   readonly electionTicks?: number;
   readonly snapshotEntries?: number;
   readonly extraArgs?: readonly string[];
+  /** Node runtime flags for every member, before the entry point (e.g. --cpu-prof --cpu-prof-dir=DIR). */
+  readonly nodeArgs?: readonly string[];
   readonly logLevel?: string;
+  /** How long start() waits for the founders to elect a leader. Default 30 s. */
+  readonly startTimeoutMs?: number;
 }
 
 function entryArgs(compiled: boolean): string[] {
@@ -73,14 +77,22 @@ export class LocalCluster {
     private readonly options: LocalClusterOptions,
   ) {}
 
-  /** Starts `members` founding members and waits until they elected a leader. */
+  /**
+   * Starts `members` founding members and waits until they elected a leader. If that fails, every member it
+   * spawned is killed before the error is rethrown: a failed start leaves no processes behind.
+   */
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const baseDir = options.baseDir ?? (await mkdtemp(join(tmpdir(), 'raftstore-local-')));
     await mkdir(baseDir, { recursive: true });
     const cluster = new LocalCluster(baseDir, options);
-    for (let i = 0; i < options.members; i++) cluster.members.push(await cluster.allocate(`m${i}`, 'new'));
-    for (const m of cluster.members) cluster.spawnMember(m);
-    await cluster.waitForLeader(30_000);
+    try {
+      for (let i = 0; i < options.members; i++) cluster.members.push(await cluster.allocate(`m${i}`, 'new'));
+      for (const m of cluster.members) cluster.spawnMember(m);
+      await cluster.waitForLeader(options.startTimeoutMs ?? 30_000);
+    } catch (err) {
+      await cluster.killAll();
+      throw err;
+    }
     return cluster;
   }
 
@@ -105,6 +117,7 @@ export class LocalCluster {
   private spawnMember(m: LocalMember): void {
     const o = this.options;
     const args = [
+      ...(o.nodeArgs ?? []),
       ...entryArgs(o.compiled ?? false),
       `--name=${m.name}`,
       `--cluster-id=${o.clusterId ?? 'local'}`,
