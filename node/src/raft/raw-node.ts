@@ -152,6 +152,19 @@ export class RawNode {
     return rd;
   }
 
+  /**
+   * Takes the messages that promise nothing durable (everything except what ready() puts in messagesAfterPersist),
+   * so the host can send them while it is still persisting a Ready: steps may run between ready() and advance(),
+   * and e.g. a leader's appends for new proposals then go out in parallel with its own fsync (thesis §10.2.1).
+   * Messages that must wait for persistence stay queued for the next ready().
+   */
+  takeMessages(): Message[] {
+    const r = this.raft;
+    const messages = r.msgs;
+    r.msgs = [];
+    return messages;
+  }
+
   /** The host persisted, sent and applied everything in `rd`. */
   advance(rd: Ready): void {
     invariant(this.readyInProgress, () => 'advance() without a ready()');
