@@ -4,8 +4,11 @@ import type { NodeId, ProposalRejection } from '../raft/types.js';
 /** This member is not the leader; `leader` is the one it knows of (empty when none): retry there. */
 export class NotLeaderError extends Error {
   override readonly name = 'NotLeaderError';
-  constructor(readonly leader: NodeId) {
-    super(leader ? `not the leader; the leader is ${leader}` : 'not the leader and no leader is known');
+  constructor(
+    readonly leader: NodeId,
+    message = leader ? `not the leader; the leader is ${leader}` : 'not the leader and no leader is known',
+  ) {
+    super(message);
   }
 }
 

@@ -118,6 +118,29 @@ describe('RaftReplica', () => {
     expect(syncs).toBeLessThan(100);
   });
 
+  test("while the leader's fsync is slow, the followers' acks commit its entries; proposals wait to batch", async () => {
+    const c = cluster(['a', 'b', 'c']);
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    await leader.propose(put('warm', 'up'));
+    const disk = c.persistence.get(leader.id)!;
+    const before = leader.status().lastIndex;
+    disk.hold = true;
+    let settled = 0;
+    const first = leader.propose(put('k1', 'v')).finally(() => settled++);
+    await until('the write is committed by the followers alone', () => leader.status().commit > before);
+    expect(disk.heldCount).toBe(1);
+    // Proposals that arrive meanwhile are not appended one by one: they wait for the next Ready, as one batch.
+    const later = [leader.propose(put('k2', 'v')), leader.propose(put('k3', 'v'))];
+    await new Promise((r) => setTimeout(r, 50));
+    expect(leader.status().lastIndex).toBe(before + 1);
+    expect(settled).toBe(0); // results come from applying, after the Ready in progress
+    disk.release();
+    const results = await Promise.all([first, ...later]);
+    expect(results.map((r) => r?.result.kind)).toEqual(['put', 'put', 'put']);
+  });
+
   test('a follower refuses a proposal with the leader it knows', async () => {
     const c = cluster(['a', 'b', 'c']);
     start(c);
@@ -174,6 +197,27 @@ describe('RaftReplica', () => {
     // The answer names the new leader, never '' (stepped down, successor not yet heard from).
     expect(['a', 'b', 'c'].filter((id) => id !== leader.id)).toContain(next);
     await until('the new leader leads', () => c.replicas.get(next)!.status().role === 'leader');
+  });
+
+  test('awaitLeader waits through a transfer for the new leader, and fails clearly when none is elected', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    await until('followers know the leader', () =>
+      [...c.replicas.values()].every((r) => r.status().leader === leader.id),
+    );
+    await expect(leader.awaitLeader(1000)).resolves.toBe(leader.id);
+    const transfer = leader.transferLeadership();
+    // Asked during the handoff, the old leader names its successor instead of failing.
+    const successor = await leader.awaitLeader(5000);
+    expect(successor).not.toBe(leader.id);
+    await expect(transfer).resolves.toBe(successor);
+    // With the others cut off, no leader can be elected: the wait is bounded and says so.
+    const lonely = c.replicas.get(successor)!;
+    for (const r of c.replicas.values()) if (r !== lonely) c.cut.add(r.id);
+    await until('the isolated leader steps down', () => lonely.status().leader === '', 10_000);
+    await expect(lonely.awaitLeader(50)).rejects.toThrow('no leader took over within 50 ms');
   });
 
   test('a disk failure stops the replica: pending and new requests fail, onFatal is told', async () => {

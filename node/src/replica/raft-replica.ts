@@ -1,7 +1,12 @@
 // One member of one Raft group: the host loop around the pure core (etcd's raftNode). It owns the only path from
 // inputs (ticks, peer messages, client proposals, reads, admin requests) to the core, and from the core's Ready to
-// disk, network and state machine. Inputs are queued while a Ready is being persisted, then fed in one go: proposals
-// that arrive during an fsync become one batch, one append message per follower and one fsync (group commit).
+// disk, network and state machine. The loop never idles on the disk: while a Ready is being persisted it keeps
+// stepping peer messages, ticks and transfers into the core and sends at once what promises nothing durable, so
+// acks commit entries (two followers are a quorum without the leader's own fsync), heartbeats and a handoff are
+// never held up by a slow disk. Proposals and reads that arrive during an fsync are kept for the next Ready: one
+// batch, one append message per follower, one fsync (group commit), one ReadIndex round. Committed entries are
+// durable on a quorum already, so they are applied (and clients answered) before this member's own new entries are
+// synced. Messages that promise durability (append and vote responses, vote requests) leave only after the fsync.
 import type { Logger } from 'pino';
 import { decodeConfChange } from '../raft/conf-change.js';
 import type { MemoryStorage } from '../raft/memory-storage.js';
@@ -73,6 +78,9 @@ export interface ReplicaOptions<R> {
   readonly onFatal?: (error: Error) => void;
 }
 
+/** A Ready whose handling (persist, apply, snapshot) takes longer than this is logged with its breakdown. */
+const SLOW_READY_MS = 100;
+
 interface QueuedProposal<R> {
   readonly data: Uint8Array;
   readonly waiter: Waiter<R | undefined>;
@@ -119,7 +127,15 @@ export class RaftReplica<R> {
   private inboxReads: Waiter<void>[] = [];
   private inboxTransfers: NodeId[] = [];
   private inboxTicks = 0;
+  /** Ticks since the newest queued peer message: stepped after the messages, so a stall cannot expire a lease. */
+  private ticksSinceMessage = 0;
+  /** A snapshot being written in the background; at most one at a time. */
+  private snapshotSave: Promise<void> | undefined;
+  /** A background task (snapshot save) failed: the loop must stop as for any disk failure. */
+  private backgroundFailure: Error | undefined;
   private snapshotRequests: Waiter<Snapshot>[] = [];
+  /** Callers of awaitLeader(), woken when a leader that takes proposals is known. */
+  private leaderWaiters: Waiter<NodeId>[] = [];
   private wake: (() => void) | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
@@ -159,6 +175,7 @@ export class RaftReplica<R> {
     if (this.loop) return;
     this.ticker = setInterval(() => {
       this.inboxTicks++;
+      this.ticksSinceMessage++;
       this.poke();
     }, this.options.tickMs);
     this.loop = this.run();
@@ -170,6 +187,7 @@ export class RaftReplica<R> {
     if (this.ticker) clearInterval(this.ticker);
     this.poke();
     await this.loop;
+    await this.snapshotSave;
     this.failEverything(new ReplicaStoppedError());
   }
 
@@ -182,7 +200,10 @@ export class RaftReplica<R> {
   /** A message from a peer (transport). Dropped when stopping; bounded by the transport's own limits. */
   deliver(message: Message): void {
     if (this.stopped) return;
+    if (message.type === 'timeoutNow')
+      this.options.logger.info({ from: message.from }, 'the leader hands leadership to this member');
     this.inboxMessages.push(message);
+    this.ticksSinceMessage = 0;
     this.poke();
   }
 
@@ -291,6 +312,45 @@ export class RaftReplica<R> {
     throw new ReplicaTimeoutError(`leadership transfer to ${target} did not finish in time`);
   }
 
+  /**
+   * The leader that takes proposals now: known, and not handing leadership over. During an election or a transfer
+   * this waits (at most `timeoutMs`) instead of failing, so requests ride through a handoff. Rejects with
+   * NotLeaderError when none is known in time.
+   */
+  awaitLeader(timeoutMs: number): Promise<NodeId> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    const now = this.settledLeader();
+    if (now !== undefined) return Promise.resolve(now);
+    const { promise, waiter } = deferred<NodeId>(
+      timeoutMs,
+      () => new NotLeaderError('', `no leader took over within ${timeoutMs} ms`),
+    );
+    if (this.leaderWaiters.length >= this.options.maxQueuedRequests) {
+      waiter.reject(
+        new ReplicaOverloadedError(`more than ${this.options.maxQueuedRequests} requests wait for a leader`),
+      );
+      return promise;
+    }
+    this.leaderWaiters.push(waiter);
+    return promise;
+  }
+
+  private settledLeader(): NodeId | undefined {
+    const raft = this.options.node.raft;
+    if (raft.lead === '') return undefined;
+    if (raft.lead === this.id && (raft.leadTransferee !== '' || this.inboxTransfers.length > 0))
+      return undefined;
+    return raft.lead;
+  }
+
+  private wakeLeaderWaiters(): void {
+    if (this.leaderWaiters.length === 0) return;
+    const leader = this.settledLeader();
+    if (leader === undefined) return;
+    for (const w of this.leaderWaiters.splice(0)) w.resolve(leader);
+  }
+
   /** Why a new request cannot be taken now, if it cannot. */
   private refusal(): Error | undefined {
     if (this.fatal) return new ReplicaStoppedError(`the replica failed: ${this.fatal.message}`);
@@ -310,20 +370,28 @@ export class RaftReplica<R> {
   // ---- the loop ----
 
   private hasInput(): boolean {
+    return this.hasSteppableInput() || this.snapshotRequests.length > 0;
+  }
+
+  /** Inputs feedInputs() consumes. */
+  private hasSteppableInput(): boolean {
     return (
-      this.inboxTicks > 0 ||
-      this.inboxMessages.length > 0 ||
+      this.hasPeerInput() ||
       this.inboxProposals.length > 0 ||
       this.inboxConfChanges.length > 0 ||
-      this.inboxReads.length > 0 ||
-      this.inboxTransfers.length > 0 ||
-      this.snapshotRequests.length > 0
+      this.inboxReads.length > 0
     );
+  }
+
+  /** Inputs stepped even while a Ready is being persisted (feedPeerInputs). */
+  private hasPeerInput(): boolean {
+    return this.inboxTicks > 0 || this.inboxMessages.length > 0 || this.inboxTransfers.length > 0;
   }
 
   private async run(): Promise<void> {
     try {
       while (!this.stopped) {
+        if (this.backgroundFailure) throw this.backgroundFailure;
         if (!this.hasInput() && !this.options.node.hasReady()) {
           await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
@@ -343,11 +411,21 @@ export class RaftReplica<R> {
   }
 
   private feedInputs(): void {
+    this.feedPeerInputs();
+    this.feedClientInputs();
+  }
+
+  /** Ticks, peer messages and transfers: what keeps the group healthy and moving, never batched. */
+  private feedPeerInputs(): void {
     const node = this.options.node;
-    // Catching up after a stall must not fire many elections at once: time that passed counts, but bounded.
+    // Catching up after a stall must not fire many elections at once: time that passed counts, but bounded. Ticks
+    // are interleaved with the messages by arrival: a heartbeat or ack that arrived during the stall is stepped
+    // before the ticks that came after it, so a stalled loop does not step down or campaign against a live peer.
     const ticks = Math.min(this.inboxTicks, this.options.electionTicks);
+    const ticksAfter = Math.min(this.ticksSinceMessage, ticks);
     this.inboxTicks = 0;
-    for (let i = 0; i < ticks; i++) node.tick();
+    this.ticksSinceMessage = 0;
+    for (let i = 0; i < ticks - ticksAfter; i++) node.tick();
 
     const messages = this.inboxMessages;
     this.inboxMessages = [];
@@ -359,8 +437,21 @@ export class RaftReplica<R> {
         this.options.logger.warn({ err, type: m.type, from: m.from }, 'dropped a message the core refused');
       }
     }
+    for (let i = 0; i < ticksAfter; i++) node.tick();
 
-    for (const to of this.inboxTransfers.splice(0)) node.transferLeadership(to);
+    for (const to of this.inboxTransfers.splice(0)) {
+      this.options.logger.info(
+        { to, match: node.status().progress.get(to)?.match },
+        'transferring leadership',
+      );
+      node.transferLeadership(to);
+    }
+    this.wakeLeaderWaiters();
+  }
+
+  /** Proposals, membership changes and reads: batched, so fed once per Ready. */
+  private feedClientInputs(): void {
+    const node = this.options.node;
 
     if (this.inboxProposals.length > 0) {
       const batch = this.inboxProposals.splice(0, this.options.maxBatchEntries);
@@ -403,6 +494,7 @@ export class RaftReplica<R> {
 
   private async handleReady(): Promise<void> {
     const { node, persistence, send, logger, observer } = this.options;
+    const started = performance.now();
     const rd = node.ready();
     if (rd.softState && rd.softState.leader !== this.leader) {
       const previous = this.leader;
@@ -412,22 +504,37 @@ export class RaftReplica<R> {
       observer?.onLeaderChange?.(this.leader, node.status().term);
       logger.info({ previous, leader: this.leader, term: node.status().term }, 'leader changed');
     }
+    this.wakeLeaderWaiters();
     send(rd.messages);
+    for (const m of rd.messages)
+      if (m.type === 'timeoutNow') logger.info({ to: m.to }, 'transferee caught up; told it to campaign now');
+
+    // Committed entries are on a quorum's disks: apply them now, while our own new entries are synced. A snapshot
+    // from the leader replaces the state machine and is installed only once it is durable here.
+    let removedSelf = false;
+    let applyMs = 0;
+    const apply = (): void => {
+      const applyStarted = performance.now();
+      if (rd.snapshot) this.installSnapshot(rd.snapshot);
+      removedSelf = this.applyCommitted(rd);
+      if (rd.committedEntries.length > 0) {
+        observer?.onApply?.(rd.committedEntries.length, performance.now() - applyStarted);
+      }
+      const applied = this.machine.appliedIndex;
+      this.reads.onApplied(applied);
+      for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index, applied);
+      applyMs += performance.now() - applyStarted;
+    };
+    if (!rd.snapshot) apply();
+
+    const persistStarted = performance.now();
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      const started = performance.now();
-      await persistence.persist(rd, rd.mustSync);
-      if (rd.mustSync) observer?.onFsync?.(performance.now() - started);
+      await this.steppingUntil(persistence.persist(rd, rd.mustSync));
+      if (rd.mustSync) observer?.onFsync?.(performance.now() - persistStarted);
     }
+    const persistMs = performance.now() - persistStarted;
     send(rd.messagesAfterPersist);
-    if (rd.snapshot) this.installSnapshot(rd.snapshot);
-    const applyStarted = performance.now();
-    const removedSelf = this.applyCommitted(rd);
-    if (rd.committedEntries.length > 0) {
-      observer?.onApply?.(rd.committedEntries.length, performance.now() - applyStarted);
-    }
-    const applied = this.machine.appliedIndex;
-    this.reads.onApplied(applied);
-    for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index, applied);
+    if (rd.snapshot) apply();
     node.advance(rd);
     // Conf changes take effect in advance(); resolve their waiters only now.
     this.settleConfChanges(rd);
@@ -436,7 +543,54 @@ export class RaftReplica<R> {
       logger.warn('this member was removed from the configuration');
       this.options.onRemoved?.();
     }
-    await this.maybeSnapshot();
+    const snapshotStarted = performance.now();
+    this.maybeSnapshot();
+    const finished = performance.now();
+    if (finished - started >= SLOW_READY_MS) {
+      logger.warn(
+        {
+          totalMs: Math.round(finished - started),
+          persistMs: Math.round(persistMs),
+          applyMs: Math.round(applyMs),
+          snapshotMs: Math.round(finished - snapshotStarted),
+          entries: rd.entries.length,
+          committed: rd.committedEntries.length,
+        },
+        'slow Ready: it took this long to persist and apply',
+      );
+    }
+  }
+
+  /**
+   * Waits for `work` (a Ready's persistence) while stepping peer messages, ticks and transfers into the core, sending
+   * at once the messages that promise nothing durable. The core allows steps between ready() and advance(); what must wait for
+   * persistence stays queued in it for the next Ready.
+   */
+  private async steppingUntil(work: Promise<void>): Promise<void> {
+    let settled = false;
+    let failed = false;
+    let failure: unknown;
+    work.then(
+      () => {
+        settled = true;
+        this.poke();
+      },
+      (err: unknown) => {
+        failed = true;
+        failure = err;
+        settled = true;
+        this.poke();
+      },
+    );
+    while (!settled) {
+      if (this.hasPeerInput()) {
+        this.feedPeerInputs();
+        this.options.send(this.options.node.takeMessages());
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    if (failed) throw failure instanceof Error ? failure : new Error(String(failure));
   }
 
   private installSnapshot(snapshot: Snapshot): void {
@@ -486,7 +640,9 @@ export class RaftReplica<R> {
   private async snapshotOnRequest(): Promise<void> {
     const waiters = this.snapshotRequests.splice(0);
     try {
-      if (this.machine.appliedIndex > this.lastSnapshotIndex) await this.takeSnapshot();
+      await this.snapshotSave;
+      if (this.backgroundFailure) throw this.backgroundFailure;
+      if (this.machine.appliedIndex > this.lastSnapshotIndex) await this.startSnapshot();
       for (const w of waiters) w.resolve(this.options.storage.snapshot());
     } catch (err) {
       for (const w of waiters) w.reject(err instanceof Error ? err : new Error(String(err)));
@@ -494,12 +650,22 @@ export class RaftReplica<R> {
     }
   }
 
-  private async maybeSnapshot(): Promise<void> {
-    if (this.machine.appliedIndex - this.lastSnapshotIndex >= this.options.snapshotEntries)
-      await this.takeSnapshot();
+  /** Starts a snapshot every snapshotEntries applied entries; it is written in the background, one at a time. */
+  private maybeSnapshot(): void {
+    if (this.snapshotSave) return;
+    if (this.machine.appliedIndex - this.lastSnapshotIndex >= this.options.snapshotEntries) {
+      this.startSnapshot().catch(() => {
+        // Recorded in backgroundFailure by startSnapshot; the loop stops on it.
+      });
+    }
   }
 
-  private async takeSnapshot(): Promise<void> {
+  /**
+   * Encodes the state machine now (a consistent cut at the applied index) and compacts the in-memory log; the file
+   * is written and synced in the background while the loop goes on (the storage orders it with the WAL appends, and
+   * the WAL is compacted only once the snapshot is durable). Resolves once it is durable.
+   */
+  private startSnapshot(): Promise<void> {
     const started = performance.now();
     const data = encodeSnapshotEnvelope({
       members: this.options.directory.all(),
@@ -507,10 +673,32 @@ export class RaftReplica<R> {
     });
     this.options.node.compact(data, this.options.snapshotRetainEntries);
     const snapshot = this.options.storage.snapshot();
-    await this.options.persistence.saveSnapshot(snapshot, this.options.storage.firstIndex() - 1);
     this.lastSnapshotIndex = snapshot.metadata.index;
-    this.options.observer?.onSnapshot?.(data.byteLength, performance.now() - started);
-    this.options.logger.info({ index: snapshot.metadata.index, bytes: data.byteLength }, 'took a snapshot');
+    const save = this.options.persistence
+      .saveSnapshot(snapshot, this.options.storage.firstIndex() - 1)
+      .then(
+        () => {
+          this.options.observer?.onSnapshot?.(data.byteLength, performance.now() - started);
+          this.options.logger.info(
+            {
+              index: snapshot.metadata.index,
+              bytes: data.byteLength,
+              ms: Math.round(performance.now() - started),
+            },
+            'took a snapshot',
+          );
+        },
+        (err: unknown) => {
+          this.backgroundFailure ??= err instanceof Error ? err : new Error(String(err));
+          this.poke();
+          throw this.backgroundFailure;
+        },
+      )
+      .finally(() => {
+        this.snapshotSave = undefined;
+      });
+    this.snapshotSave = save.catch(() => undefined);
+    return save;
   }
 
   private failEverything(error: Error): void {
@@ -518,6 +706,7 @@ export class RaftReplica<R> {
     for (const c of this.inboxConfChanges.splice(0)) c.waiter.reject(error);
     for (const r of this.inboxReads.splice(0)) r.reject(error);
     for (const w of this.snapshotRequests.splice(0)) w.reject(error);
+    for (const w of this.leaderWaiters.splice(0)) w.reject(error);
     this.proposals.rejectAll(error);
     this.confChanges.rejectAll(error);
     this.reads.rejectAll(error);

@@ -8,6 +8,9 @@ export class MemoryPersistence implements RaftPersistence {
   syncs = 0;
   snapshots: Snapshot[] = [];
   failNext: Error | undefined;
+  /** While true, persist() calls wait (a slow disk) until release(). */
+  hold = false;
+  private held: (() => void)[] = [];
 
   persist(ready: Pick<Ready, 'hardState' | 'entries' | 'snapshot'>, sync: boolean): Promise<void> {
     if (this.failNext) {
@@ -15,9 +18,30 @@ export class MemoryPersistence implements RaftPersistence {
       this.failNext = undefined;
       return Promise.reject(err);
     }
-    this.persisted += ready.entries.length;
-    if (sync) this.syncs++;
-    return Promise.resolve();
+    const done = (): void => {
+      this.persisted += ready.entries.length;
+      if (sync) this.syncs++;
+    };
+    if (!this.hold) {
+      done();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) =>
+      this.held.push(() => {
+        done();
+        resolve();
+      }),
+    );
+  }
+
+  /** Completes the held persist() calls and stops holding. */
+  release(): void {
+    this.hold = false;
+    for (const finish of this.held.splice(0)) finish();
+  }
+
+  get heldCount(): number {
+    return this.held.length;
   }
 
   saveSnapshot(snapshot: Snapshot): Promise<void> {
