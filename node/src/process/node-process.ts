@@ -286,6 +286,8 @@ export class NodeProcess {
       forwarder,
       now: Date.now,
       maxInFlight: 20_000,
+      // Two election timeouts: an election (or a transfer) normally ends well within it.
+      leaderWaitMs: 2 * config.electionTicks * config.tickMs,
       observer: rpcObserver,
     });
     const cluster = createClusterService({

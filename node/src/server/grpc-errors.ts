@@ -11,15 +11,34 @@ import {
 } from '../replica/errors.js';
 import { InvalidRequestError } from './request-error.js';
 
+/**
+ * Trailing metadata of a failure that certainly did not apply the write (refused before it was proposed, or
+ * overwritten): retrying it is safe even without a session. A member that forwarded a write may then retry it.
+ */
+export const NOT_APPLIED_HEADER = 'x-raftstore-not-applied';
+
 /** A failure that already carries its gRPC status (e.g. returned by the leader we forwarded to). */
 export class StatusError extends Error {
   override readonly name = 'StatusError';
   constructor(
     readonly code: status,
     message: string,
+    /** The request was refused before anything was proposed. */
+    readonly notApplied = false,
   ) {
     super(message);
   }
+}
+
+/** Whether `err` proves the write was not applied (see NOT_APPLIED_HEADER). */
+export function isNotApplied(err: unknown): boolean {
+  if (err instanceof StatusError) return err.notApplied;
+  if (isServiceError(err)) return err.metadata?.get(NOT_APPLIED_HEADER).length > 0;
+  return (
+    err instanceof NotLeaderError ||
+    err instanceof ProposalRefusedError ||
+    err instanceof ProposalDroppedError
+  );
 }
 
 export function statusOf(err: unknown): { code: status; details: string } {
@@ -43,7 +62,9 @@ export function statusOf(err: unknown): { code: status; details: string } {
 
 export function toServiceError(err: unknown): Partial<ServiceError> {
   const { code, details } = statusOf(err);
-  return { code, details, metadata: new Metadata() };
+  const metadata = new Metadata();
+  if (isNotApplied(err)) metadata.set(NOT_APPLIED_HEADER, '1');
+  return { code, details, metadata };
 }
 
 export function isServiceError(err: unknown): err is ServiceError {

@@ -11,7 +11,8 @@ import type { KvStateMachine } from '../kv/state-machine.js';
 import type { ApplyOutcome, Command, CommandResult, KeyRange, Operation, RangeOptions } from '../kv/types.js';
 import { validateCommand, validateRangeRequest, withDefaultRangeLimit } from '../kv/validate.js';
 import type { RaftReplica } from '../replica/raft-replica.js';
-import { StatusError } from './grpc-errors.js';
+import { NotLeaderError } from '../replica/errors.js';
+import { isNotApplied, StatusError } from './grpc-errors.js';
 import { isForwarded, type LeaderForwarder } from './leader-forwarder.js';
 import {
   compareFromWire,
@@ -34,8 +35,16 @@ export interface KvServiceOptions {
   readonly forwarder: LeaderForwarder;
   readonly now: () => number;
   readonly maxInFlight: number;
+  /**
+   * How long a request waits for a leader during an election or a leadership transfer before it fails with
+   * UNAVAILABLE; about two election timeouts. Clients then see a handoff as latency, not as errors.
+   */
+  readonly leaderWaitMs: number;
   readonly observer?: RpcObserver;
 }
+
+/** A write that certainly did not apply because leadership moved under it is tried again, at most this often. */
+const MAX_WRITE_ATTEMPTS = 3;
 
 type WriteRequest = { shardId: number; header?: RequestHeader | undefined };
 
@@ -63,7 +72,37 @@ export function createKvService(options: KvServiceOptions): KVServer {
     }
   };
 
-  /** Runs the write here if we lead; otherwise forwards the original request to the leader. */
+  /**
+   * The member that takes proposals now, waiting (bounded) through an election or a transfer. `not` is a member a
+   * previous attempt found was no longer leader: wait until we hear of another one.
+   */
+  const leaderNow = async (not: string | undefined): Promise<string> => {
+    const deadline = Date.now() + options.leaderWaitMs;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      let leader: string;
+      try {
+        leader = await replica.awaitLeader(Math.max(1, remaining));
+      } catch (err) {
+        if (!(err instanceof NotLeaderError)) throw err;
+        throw new StatusError(
+          status.UNAVAILABLE,
+          `no leader took over within ${options.leaderWaitMs} ms; retry shortly`,
+          true,
+        );
+      }
+      if (leader !== not || leader === replica.id) return leader;
+      if (remaining <= 0)
+        throw new StatusError(status.UNAVAILABLE, `${leader} is no longer the leader; retry shortly`, true);
+      await new Promise((r) => setTimeout(r, Math.min(5, remaining)));
+    }
+  };
+
+  /**
+   * Runs the write here if we lead; otherwise forwards the original request to the leader. When leadership moves
+   * under it and the write certainly did not apply (refused during a transfer, or the member we forwarded to had
+   * just stepped down), it goes again to the new leader: a handoff costs the client latency, not an error.
+   */
   const write = async <Req extends WriteRequest, Res>(
     request: Req,
     call: ServerUnaryCall<Req, Res>,
@@ -81,33 +120,57 @@ export function createKvService(options: KvServiceOptions): KVServer {
       : { timestampMs: options.now(), op };
     const problem = validateCommand(command, limits);
     if (problem) throw new InvalidRequestError(problem);
-    const leader = replica.status().leader;
-    if (leader !== replica.id) {
-      if (leader === '')
-        throw new StatusError(status.UNAVAILABLE, 'no leader is known right now; retry shortly');
-      if (isForwarded(call.metadata)) {
-        throw new StatusError(
-          status.UNAVAILABLE,
-          'forwarded to a member that is no longer the leader; retry',
-        );
+    let stale: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const leader = await leaderNow(stale);
+      try {
+        if (leader !== replica.id) {
+          if (isForwarded(call.metadata)) {
+            // Never forward twice (no loops while leadership moves); the member that forwarded goes again.
+            throw new StatusError(
+              status.UNAVAILABLE,
+              'forwarded to a member that is no longer the leader; retry',
+              true,
+            );
+          }
+          const address = replica.directory.get(leader)?.peerAddress;
+          if (!address)
+            throw new StatusError(
+              status.UNAVAILABLE,
+              `the address of leader ${leader} is not known yet`,
+              true,
+            );
+          return await forward(address);
+        }
+        const outcome = await replica.propose(encodeCommand(command));
+        if (!outcome) throw new Error('a command produced no result');
+        if (outcome.result.kind === 'sessionError') {
+          throw new StatusError(status.FAILED_PRECONDITION, outcome.result.message);
+        }
+        return respond(outcome.result);
+      } catch (err) {
+        if (attempt >= MAX_WRITE_ATTEMPTS || isForwarded(call.metadata) || !isNotApplied(err)) throw err;
+        stale = leader;
       }
-      const address = replica.directory.get(leader)?.peerAddress;
-      if (!address)
-        throw new StatusError(status.UNAVAILABLE, `the address of leader ${leader} is not known yet`);
-      return forward(address);
     }
-    const outcome = await replica.propose(encodeCommand(command));
-    if (!outcome) throw new Error('a command produced no result');
-    if (outcome.result.kind === 'sessionError') {
-      throw new StatusError(status.FAILED_PRECONDITION, outcome.result.message);
-    }
-    return respond(outcome.result);
   };
 
-  /** Waits for the read barrier unless the client asked for a serializable (possibly stale) read. */
+  /**
+   * Waits for the read barrier unless the client asked for a serializable (possibly stale) read. Reads are always
+   * safe to repeat: one whose ReadIndex round was lost to a leader change goes again once a leader is known.
+   */
   const readBarrier = async (shardId: number, serializable: boolean): Promise<void> => {
     checkShard(shardId);
-    if (!serializable) await replica.linearizableBarrier();
+    if (serializable) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (replica.status().leader === '') await leaderNow(undefined);
+        await replica.linearizableBarrier();
+        return;
+      } catch (err) {
+        if (attempt >= MAX_WRITE_ATTEMPTS || !(err instanceof NotLeaderError)) throw err;
+      }
+    }
   };
 
   const rangeOptions = (limitValue: number, keysOnly: boolean, countOnly: boolean): RangeOptions =>

@@ -1,7 +1,7 @@
 // Adapts an async request handler to grpc-js's callback style, with one place for error mapping, metrics and the
 // in-flight bound (past it, requests fail fast with RESOURCE_EXHAUSTED instead of queueing without limit).
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { statusOf } from './grpc-errors.js';
+import { statusOf, toServiceError } from './grpc-errors.js';
 
 /** Metrics hook: called when a request starts; the returned function is called once with its final status. */
 export interface RpcObserver {
@@ -36,9 +36,8 @@ export function unaryHandler<Req, Res>(
       },
       (err: unknown) => {
         limit.current--;
-        const { code, details } = statusOf(err);
-        end?.(code);
-        callback({ code, details });
+        end?.(statusOf(err).code);
+        callback(toServiceError(err));
       },
     );
   };
