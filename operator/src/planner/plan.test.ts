@@ -239,6 +239,29 @@ describe('planner flows (simulated, with crash replay from every step)', () => {
     replayCrashes(r.trace);
   });
 
+  test('a founder that started after the others formed the shard (it joined as a new incarnation) ends the bootstrap, then is fenced and re-added', () => {
+    // Seen on a real cluster: one founder's volume was bound late; the node found the cluster existing and started as
+    // a joiner under a new id, while the others listed it as founder voter "f2". Waiting for "all founders healthy"
+    // would never end.
+    const w = converge(baseSpec());
+    w.sts!.initialClusterState = 'new';
+    const late = w.pods.find((p) => p.ordinal === 2)!;
+    late.id = 'n9';
+    late.joined = false;
+    w.pvcs.find((v) => v.ordinal === 2)!.dataId = undefined;
+    const r = run(w);
+    expectConverged(r.world);
+    expect(types(r.trace)).toEqual([
+      'SetInitialClusterState',
+      'RemoveMember',
+      'AddLearner',
+      'PromoteLearner',
+      'Done',
+    ]);
+    expect(r.world.members.find((m) => m.name === 'demo-2')?.id).toBe('n9');
+    replayCrashes(r.trace);
+  });
+
   test('a deleted pod rejoins with its volume: no membership change, only waiting while degraded', () => {
     const w = converge(baseSpec());
     w.pods.find((p) => p.ordinal === 2)!.deleting = true;

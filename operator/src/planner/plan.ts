@@ -210,11 +210,26 @@ function planShard(ctx: ShardContext): Step | undefined {
   //    whose volume was lost would otherwise start a fresh one-member cluster under the same name).
   if (sts.initialClusterState === 'new') {
     const founders = Array.from({ length: sts.replicas }, (_, i) => byName.get(podNameOf(ctx, i)));
-    if (founders.every((m) => m !== undefined && m.role === 'voter' && m.healthy)) {
+    // A founder that started after the others had formed the shard finds it existing and joins under a new id: it
+    // will never be the founder voter the others list, so waiting for that would never end. Bootstrap is over;
+    // fencing below replaces its founder id with the new incarnation.
+    const lateFounder = pods.find((p) => {
+      const m = byName.get(p.name);
+      return (
+        p.ordinal < sts.replicas && m !== undefined && p.identity !== undefined && p.identity.id !== m.id
+      );
+    });
+    if (
+      lateFounder !== undefined ||
+      founders.every((m) => m !== undefined && m.role === 'voter' && m.healthy)
+    ) {
       return {
         type: 'Bootstrap',
         step: 'SwitchToExisting',
-        message: `shard ${shard}: ${sts.replicas} founder(s) formed the cluster; new pods will join as learners`,
+        message:
+          lateFounder !== undefined
+            ? `shard ${shard}: founder ${lateFounder.name} started after the others formed the cluster and joined as a new member; new pods will join as learners`
+            : `shard ${shard}: ${sts.replicas} founder(s) formed the cluster; new pods will join as learners`,
         shard,
         action: { type: 'SetInitialClusterState', shard, state: 'existing' },
       };
