@@ -62,6 +62,8 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 export function layout(dir: string) {
   return {
     root: dir,
+    /** flock(2)ed by kube:up and kube:down for their whole run (lock.ts). */
+    lock: join(dir, 'kube.lock'),
     pki: join(dir, 'pki'),
     adminKubeconfig: join(dir, 'admin.kubeconfig'),
     componentKubeconfig: (name: string) => join(dir, `${name}.kubeconfig`),

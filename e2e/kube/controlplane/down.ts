@@ -4,6 +4,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot, layout, stateDir } from './cluster.js';
+import { acquireStateLock, lockWaitSeconds } from './lock.js';
 import { pidsWithExeUnder } from './processes.js';
 import { teardown } from './teardown.js';
 import { kubernetesVersion } from './versions.js';
@@ -14,6 +15,10 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('kube:down needs root (bridge, iptables, mounts)');
   const cache = cacheRoot();
   const l = layout(stateDir());
+  // Not while a kube:up of the same state dir is starting things (it would start daemons after this stopped them).
+  acquireStateLock(l.lock, 'kube:down', lockWaitSeconds(), (holder) =>
+    process.stdout.write(`kube:down: ${l.lock} is held (${holder}); waiting up to ${lockWaitSeconds()} s\n`),
+  );
   const report = await teardown({
     repo,
     bin: join(cache, kubernetesVersion(), 'bin'),

@@ -29,6 +29,7 @@ import { agentDaemon, componentDaemon } from './daemons.js';
 import { httpProbe, waitFor, type Probe } from './health.js';
 import { KubeApi, httpsRequest, type TlsCredentials } from './kubeapi.js';
 import { renderKubeconfig } from './kubeconfig.js';
+import { acquireStateLock, lockWaitSeconds } from './lock.js';
 import { linkHostpathProvisioner, createBridge } from './network.js';
 import { ensurePki } from './pki.js';
 import { isRunning, logTail, rssKib, startDaemon, type DaemonSpec } from './processes.js';
@@ -264,6 +265,19 @@ async function main(): Promise<void> {
     `\nKubernetes ${version} is up. Use it with:\n\n  export KUBECONFIG=${l.adminKubeconfig}\n\n`,
   );
   process.stdout.write(`Logs: ${l.logsDir}/   Stop: npm run kube:down\n`);
+}
+
+// The lock comes first and outside main's clean-up-on-failure: a run that could not get it must not tear down the
+// cluster of the run that holds it.
+try {
+  if (process.getuid?.() !== 0) throw new Error('kube:up needs root (bridge, iptables, mounts, port 53)');
+  const lockFile = layout(stateDir()).lock;
+  acquireStateLock(lockFile, 'kube:up', lockWaitSeconds(), (holder) =>
+    say(`${lockFile} is held (${holder}); waiting up to ${lockWaitSeconds()} s`),
+  );
+} catch (err) {
+  process.stderr.write(`kube:up: FAILED: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
 }
 
 try {
