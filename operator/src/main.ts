@@ -91,6 +91,8 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     observer: { ...DEFAULT_OBSERVER, concurrency: config.adminConcurrency },
     nodeImageRepository: config.nodeImageRepository,
     afterActionMs: 1000,
+    expectationTimeoutMs: 30_000,
+    expectationPollMs: 250,
   });
   const controller = new Controller(queue, reconciler, metrics, log, config.workers);
 

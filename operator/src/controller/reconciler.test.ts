@@ -39,7 +39,7 @@ function setup(
   raw: RaftCluster | undefined,
   objects: ClusterObjects,
   admin = new FakeAdmin(),
-  now = new Date('2026-03-01T10:00:00Z'),
+  clock = { now: new Date('2026-03-01T10:00:00Z') },
 ) {
   const kube = new FakeKube();
   const source = new MemorySource(raw, objects);
@@ -51,13 +51,15 @@ function setup(
     executor: new Executor(kube, admin),
     metrics,
     log: silent,
-    now: () => now,
+    now: () => clock.now,
     planner: DEFAULT_PLANNER_OPTIONS,
     observer: DEFAULT_OBSERVER,
     nodeImageRepository: 'raftstore/node',
     afterActionMs: 1000,
+    expectationTimeoutMs: 30_000,
+    expectationPollMs: 250,
   });
-  return { kube, source, metrics, reconciler, admin };
+  return { kube, source, metrics, reconciler, admin, clock };
 }
 
 function healthyAdmin(leaderOnly = false): FakeAdmin {
@@ -227,6 +229,50 @@ describe('Reconciler', () => {
       spec: { template: { spec: { containers: { image: string }[] } } };
     };
     expect(sts.spec.template.spec.containers[0]!.image).toBe('reg.example/node:1.0.0');
+  });
+});
+
+describe('Reconciler expectations (the cache catching up with our own writes)', () => {
+  function upgrading() {
+    const cluster = testCluster({ version: '2.0.0' }); // StatefulSet already at 2.0.0, pods still at 1.0.0
+    return setup(cluster, converged(testObjects(cluster, 3)), healthyAdmin());
+  }
+
+  test('after a pod delete, nothing is planned until the cache shows the pod going', async () => {
+    const { kube, source, reconciler, admin } = upgrading();
+    expect(await reconciler.reconcile('db/demo')).toMatchObject({ result: 'requeue', action: 'DeletePod' });
+    expect(kube.deleted).toEqual(['pods db/demo-2 uid=pod-uid-demo-2']);
+    const calls = admin.calls.length;
+    // The cache still shows demo-2 running: a second restart must not be planned from this picture.
+    expect(await reconciler.reconcile('db/demo')).toEqual({
+      result: 'requeue',
+      requeueAfterMs: 250,
+      action: 'AwaitCache',
+    });
+    expect(kube.deleted).toHaveLength(1);
+    expect(admin.calls.length).toBe(calls);
+    // The cache catches up: the planner runs again (and waits for demo-2 to come back).
+    source.objects.pods[2]!.metadata!.deletionTimestamp = new Date();
+    const out = await reconciler.reconcile('db/demo');
+    expect(out.action).toBe('Wait');
+    expect(kube.deleted).toHaveLength(1);
+  });
+
+  test('bounded: if the cache never shows it, planning resumes after the timeout', async () => {
+    const { kube, reconciler, clock } = upgrading();
+    await reconciler.reconcile('db/demo');
+    expect((await reconciler.reconcile('db/demo')).action).toBe('AwaitCache');
+    clock.now = new Date(clock.now.getTime() + 30_001);
+    expect((await reconciler.reconcile('db/demo')).action).not.toBe('AwaitCache');
+    expect(kube.deleted.length).toBeGreaterThanOrEqual(1);
+  });
+
+  test('admin-only steps leave no expectation', async () => {
+    const cluster = testCluster({ replicas: 2 });
+    const { reconciler } = setup(cluster, converged(testObjects(testCluster(), 3)), healthyAdmin());
+    // 3 members, 2 wanted: the first step removes demo-2 from Raft (an admin call)
+    expect((await reconciler.reconcile('db/demo')).action).toBe('RemoveMember');
+    expect((await reconciler.reconcile('db/demo')).action).not.toBe('AwaitCache');
   });
 });
 

@@ -14,6 +14,7 @@ import { observe, type ObserverOptions } from '../observer/observer.js';
 import { plan, type PlannerOptions } from '../planner/plan.js';
 import { buildStatus, statusChanged } from '../status/status.js';
 import { errorMessage } from '../util/timeout.js';
+import { expectationFor, type Expectation } from './expectations.js';
 
 /** Where the reconciler reads the cluster and its children (the informer caches). */
 export interface ClusterSource {
@@ -34,6 +35,9 @@ export interface ReconcilerDeps {
   nodeImageRepository: string;
   /** Requeue this soon after an executed step, to see its effect (admin changes raise no Kubernetes event). */
   afterActionMs: number;
+  /** How long to wait for the cache to show our own last write before planning anyway, and how often to look. */
+  expectationTimeoutMs: number;
+  expectationPollMs: number;
 }
 
 export type Outcome =
@@ -49,6 +53,7 @@ interface Written {
 
 export class Reconciler {
   private readonly written = new Map<string, Written>();
+  private readonly expected = new Map<string, { expectation: Expectation; deadlineMs: number }>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -60,6 +65,7 @@ export class Reconciler {
       // Deleted: owner references let the garbage collector remove the children; PVCs follow the StatefulSet's
       // persistentVolumeClaimRetentionPolicy.whenDeleted (spec.pvcRetention.whenDeleted). Nothing to do here.
       this.written.delete(key);
+      this.expected.delete(key);
       d.metrics.forgetCluster(namespace, name);
       return { result: 'success', requeueAfterMs: undefined, action: 'Deleted' };
     }
@@ -82,6 +88,20 @@ export class Reconciler {
     cluster = { ...cluster, ...(status !== undefined ? { status } : {}) };
 
     const objects = d.source.objectsFor(namespace, name);
+    const pending = this.expected.get(key);
+    if (pending !== undefined) {
+      if (pending.expectation.satisfied(objects)) {
+        this.expected.delete(key);
+      } else if (d.now().getTime() < pending.deadlineMs) {
+        return { result: 'requeue', requeueAfterMs: d.expectationPollMs, action: 'AwaitCache' };
+      } else {
+        this.expected.delete(key);
+        d.log.warn(
+          { cluster: name, namespace, expected: pending.expectation.what },
+          'the cache never showed our last write; planning anyway',
+        );
+      }
+    }
     const observation = await observe(cluster, objects, d.admin, d.observer);
     const now = d.now();
     const p = plan(observation.observed, now, d.planner);
@@ -105,8 +125,18 @@ export class Reconciler {
         `step: ${p.operation?.message ?? p.action.type}`,
       );
       try {
-        await d.executor.execute(cluster, p.action, p.operation, objects, observation.adminAddresses);
+        const done = await d.executor.execute(
+          cluster,
+          p.action,
+          p.operation,
+          objects,
+          observation.adminAddresses,
+        );
         d.metrics.actions.inc({ action: p.action.type, result: 'success' });
+        const expectation = expectationFor(done.requests);
+        if (expectation !== undefined) {
+          this.expected.set(key, { expectation, deadlineMs: d.now().getTime() + d.expectationTimeoutMs });
+        }
       } catch (err) {
         failure = err instanceof Error ? err : new Error(errorMessage(err));
         d.metrics.actions.inc({ action: p.action.type, result: 'error' });
