@@ -93,7 +93,11 @@ export function createKvService(options: KvServiceOptions): KVServer {
       }
       if (leader !== not || leader === replica.id) return leader;
       if (remaining <= 0)
-        throw new StatusError(status.UNAVAILABLE, `${leader} is no longer the leader; retry shortly`, true);
+        throw new StatusError(
+          status.UNAVAILABLE,
+          `${leader} stepped down or is unreachable and no other leader was known within ${options.leaderWaitMs} ms; retry shortly`,
+          true,
+        );
       await new Promise((r) => setTimeout(r, Math.min(5, remaining)));
     }
   };

@@ -2,9 +2,10 @@
 // Cluster too: founding members know each other only by peer address), so any member behind a Kubernetes
 // Service can serve any request. One long-lived channel per leader address; a forwarded request is marked so the
 // receiver never forwards it again (no loops during leader changes).
-import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { ClusterClient } from '../api/generated/raftstore/v1/cluster.js';
 import { KVClient } from '../api/generated/raftstore/v1/kv.js';
+import { StatusError } from './grpc-errors.js';
 
 export const FORWARDED_HEADER = 'x-raftstore-forwarded';
 
@@ -62,13 +63,22 @@ export class LeaderForwarder {
     return client;
   }
 
-  /** Makes one call (through `invoke`) with a deadline and the forwarded mark. */
+  /**
+   * Makes one call (through `invoke`) with a deadline and the forwarded mark. A call that never left this process
+   * because no connection to the leader could be made (it is down) fails as not applied, so the caller may wait for
+   * the next leader and try there.
+   */
   call<Res>(invoke: Invoke<Res>): Promise<Res> {
     const metadata = new Metadata();
     metadata.set(FORWARDED_HEADER, '1');
     return new Promise<Res>((resolve, reject) => {
       invoke(metadata, { deadline: Date.now() + this.timeoutMs }, (error, response) => {
-        if (error) reject(error);
+        if (error)
+          reject(
+            neverSent(error)
+              ? new StatusError(status.UNAVAILABLE, `the leader is unreachable: ${error.details}`, true)
+              : error,
+          );
         else resolve(response);
       });
     });
@@ -80,6 +90,16 @@ export class LeaderForwarder {
     this.kv.clear();
     this.cluster.clear();
   }
+}
+
+/**
+ * grpc-js fails a call in its picker, before anything is written to a connection, with UNAVAILABLE and this text
+ * when the channel has no connection (refused, reset before the call): the request certainly did not arrive.
+ */
+const NEVER_SENT_PREFIX = 'No connection established';
+
+export function neverSent(error: ServiceError): boolean {
+  return error.code === status.UNAVAILABLE && error.details.startsWith(NEVER_SENT_PREFIX);
 }
 
 export function isForwarded(metadata: Metadata): boolean {
