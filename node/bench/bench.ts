@@ -13,7 +13,8 @@ import { ETCD_BINARY } from './etcd/etcd-cluster.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HELP = `usage: bench [--seconds S] [--gap-seconds S] [--workers N] [--systems raftstore,etcd] [--cpu-prof DIR]
-                [--scenarios load,faults] [--fault-repeats N] [--member-log-level L] [--smoke] [--source]
+                [--scenarios load,faults] [--fault-repeats N] [--member-log-level L]
+                [--election-timeout-ms N] [--smoke] [--source]
   --seconds       duration of each throughput/read scenario (default 5)
   --gap-seconds   duration of each fault scenario; the fault comes 1 s in (default 4)
   --workers       load worker processes for the multi-client scenarios (default 2)
@@ -21,6 +22,7 @@ const HELP = `usage: bench [--seconds S] [--gap-seconds S] [--workers N] [--syst
                   transfer, sigterm; default load,faults
   --fault-repeats each fault scenario runs N times; the table shows the worst gap, the log every one (default 1)
   --member-log-level  raftstore members' log level (default warn; info shows leader changes)
+  --election-timeout-ms  both systems' election timeout, heartbeat a tenth of it (default: each one's own, 1000)
   --cpu-prof DIR  start raftstore members with node --cpu-prof into DIR and print the leader's hottest functions
   --smoke         tiny run that proves the harness end to end; skips etcd if ${ETCD_BINARY} is absent
   --source        run raftstore from TypeScript sources via tsx (default: the compiled dist/, needs npm run build)`;
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: 'load,faults' },
     'fault-repeats': { type: 'string', default: '1' },
     'member-log-level': { type: 'string', default: 'warn' },
+    'election-timeout-ms': { type: 'string' },
     'cpu-prof': { type: 'string' },
     smoke: { type: 'boolean', default: false },
     source: { type: 'boolean', default: false },
@@ -54,6 +57,10 @@ const SECONDS = args.smoke ? 0.5 : positive('seconds', args.seconds);
 const GAP_SECONDS = args.smoke ? 2 : positive('gap-seconds', args['gap-seconds']);
 const WORKERS = Math.round(positive('workers', args.workers));
 const FAULT_REPEATS = Math.round(positive('fault-repeats', args['fault-repeats']));
+const ELECTION_TIMEOUT_MS =
+  args['election-timeout-ms'] === undefined
+    ? undefined
+    : Math.round(positive('election-timeout-ms', args['election-timeout-ms']));
 const KEY_SPACE = 10_000;
 const VALUE_BYTES = 256;
 const DEADLINE_MS = 5_000;
@@ -233,14 +240,14 @@ async function measureAll(suts: readonly SystemUnderTest[]): Promise<Map<SystemN
 }
 
 async function startRaftstore(profileDir: string | undefined): Promise<RaftstoreSystem> {
-  const logLevel = args['member-log-level'];
-  if (!profileDir) return RaftstoreSystem.start({ compiled: !args.source, logLevel });
-  mkdirSync(profileDir, { recursive: true });
-  return RaftstoreSystem.start({
+  const common = {
     compiled: !args.source,
-    logLevel,
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
-  });
+    logLevel: args['member-log-level'],
+    ...(ELECTION_TIMEOUT_MS ? { electionTimeoutMs: ELECTION_TIMEOUT_MS } : {}),
+  };
+  if (!profileDir) return RaftstoreSystem.start(common);
+  mkdirSync(profileDir, { recursive: true });
+  return RaftstoreSystem.start({ ...common, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
 }
 
 interface Row {
@@ -348,7 +355,9 @@ async function main(): Promise<void> {
         log(`etcd: skipped, ${ETCD_BINARY} is absent (apt-get install etcd-server)`);
       else {
         log('etcd: starting 3 members (fsync on, default settings)');
-        suts.push(await EtcdSystem.start());
+        suts.push(
+          await EtcdSystem.start(ELECTION_TIMEOUT_MS ? { electionTimeoutMs: ELECTION_TIMEOUT_MS } : {}),
+        );
       }
     }
     results = await measureAll(suts);
@@ -360,8 +369,11 @@ async function main(): Promise<void> {
   }
   const ours = results.get('raftstore');
   const etcd = results.get('etcd');
+  const timing = ELECTION_TIMEOUT_MS
+    ? `election timeout ${ELECTION_TIMEOUT_MS} ms (heartbeat a tenth) on both`
+    : 'default Raft timing';
   console.log(
-    `\n3 members each on loopback, both up at once and taking turns per scenario, fsync on, 8-byte keys, ${VALUE_BYTES}-byte values, ${SECONDS} s per scenario, ` +
+    `\n3 members each on loopback, both up at once and taking turns per scenario, fsync on, ${timing}, 8-byte keys, ${VALUE_BYTES}-byte values, ${SECONDS} s per scenario, ` +
       `${WORKERS} load workers; gaps: one put every ${GAP_INTERVAL_MS} ms round-robin over all members, fault at ${FAULT_AT_MS} ms\n`,
   );
   console.log(table(ours, etcd));

@@ -59,9 +59,11 @@ export class EtcdCluster {
   private constructor(
     readonly baseDir: string,
     readonly members: EtcdMember[],
+    private readonly extraArgs: readonly string[],
   ) {}
 
-  static async start(size: number): Promise<EtcdCluster> {
+  /** `extraArgs` go to every member (e.g. --election-timeout, --heartbeat-interval). */
+  static async start(size: number, extraArgs: readonly string[] = []): Promise<EtcdCluster> {
     if (!existsSync(ETCD_BINARY))
       throw new Error(`${ETCD_BINARY} is missing: apt-get install -y etcd-server (or set ETCD_BINARY)`);
     const baseDir = await mkdtemp(join(tmpdir(), 'bench-etcd-'));
@@ -77,7 +79,7 @@ export class EtcdCluster {
         process: undefined,
       });
     }
-    const cluster = new EtcdCluster(baseDir, members);
+    const cluster = new EtcdCluster(baseDir, members, extraArgs);
     for (const m of members) cluster.spawnMember(m);
     await cluster.waitForLeader(30_000);
     return cluster;
@@ -98,6 +100,7 @@ export class EtcdCluster {
       '--initial-cluster-state=new',
       '--logger=zap',
       '--log-outputs=stderr',
+      ...this.extraArgs,
     ];
     const log = createWriteStream(m.logFile, { flags: 'a' });
     const child = spawn(ETCD_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -31,13 +31,19 @@ export class RaftstoreSystem implements SystemUnderTest {
     compiled: boolean;
     logLevel: string;
     nodeArgs?: readonly string[];
+    /** Election timeout; the tick (= heartbeat interval) is a tenth of it. Default: the node's defaults. */
+    electionTimeoutMs?: number;
   }): Promise<RaftstoreSystem> {
+    const timing = options.electionTimeoutMs
+      ? { tickMs: Math.max(1, Math.round(options.electionTimeoutMs / 10)), electionTicks: 10 }
+      : {};
     return new RaftstoreSystem(
       await LocalCluster.start({
         members: 3,
         compiled: options.compiled,
         fsync: true,
         logLevel: options.logLevel,
+        ...timing,
         ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
       }),
     );
@@ -97,8 +103,12 @@ export class EtcdSystem implements SystemUnderTest {
   get logDir(): string {
     return this.cluster.baseDir;
   }
-  static async start(): Promise<EtcdSystem> {
-    return new EtcdSystem(await EtcdCluster.start(3));
+  static async start(options: { electionTimeoutMs?: number } = {}): Promise<EtcdSystem> {
+    const e = options.electionTimeoutMs;
+    const timing = e
+      ? [`--election-timeout=${e}`, `--heartbeat-interval=${Math.max(1, Math.round(e / 10))}`]
+      : [];
+    return new EtcdSystem(await EtcdCluster.start(3, timing));
   }
   endpoints(): string[] {
     return this.cluster.endpoints();
