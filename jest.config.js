@@ -3,7 +3,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/node', '<rootDir>/operator', '<rootDir>/e2e'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/e2e/'],
+  // e2e/kube's unit tests run here (no cluster needed; ~30 s); the suites that need a cluster run with npm run e2e*.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/e2e/smoke/', '<rootDir>/e2e/operator/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {

@@ -7,8 +7,11 @@ import { cacheRoot, stateDir } from '../kube/controlplane/cluster.js';
 import { kubernetesVersion } from '../kube/controlplane/versions.js';
 
 export const STATE_DIR = stateDir();
-export const KUBECONFIG = path.join(STATE_DIR, 'admin.kubeconfig');
-export const HELM = path.join(cacheRoot(), kubernetesVersion(), 'bin', 'helm');
+/** The local cluster's admin kubeconfig, or another cluster's (kind, minikube) from RAFTSTORE_E2E_KUBECONFIG. */
+export const KUBECONFIG = process.env['RAFTSTORE_E2E_KUBECONFIG'] ?? path.join(STATE_DIR, 'admin.kubeconfig');
+/** helm from the kube:build cache, or the one RAFTSTORE_E2E_HELM names (`helm` on PATH for kind/minikube). */
+export const HELM =
+  process.env['RAFTSTORE_E2E_HELM'] ?? path.join(cacheRoot(), kubernetesVersion(), 'bin', 'helm');
 
 export interface CmdResult {
   code: number;

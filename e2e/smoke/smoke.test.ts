@@ -1,5 +1,5 @@
-// End-to-end smoke suite against the real control plane and the node agent (npm run kube:up first; `npm run e2e`
-// does the whole round trip). Tests run in order and share one namespace.
+// End-to-end smoke suite against the real control plane and the node agent (npm run kube:up first, then `npm run e2e`
+// and `npm run kube:down`). Tests run in order and share one namespace.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {

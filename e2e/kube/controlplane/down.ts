@@ -1,11 +1,12 @@
 // npm run kube:down — stops the node agent (which removes its pods), the control plane and CoreDNS, then removes
 // the bridge, the agent's iptables chains, mounts under the state dir and the hostPath link. Keeps logs and state
-// files for inspection; the next kube:up starts from scratch anyway.
+// files for inspection; the next kube:up starts from scratch anyway. Fails if anything of the cluster is left.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot, layout, stateDir } from './cluster.js';
 import { acquireStateLock, lockWaitSeconds } from './lock.js';
 import { pidsWithExeUnder } from './processes.js';
+import { whatRemains } from './leftovers.js';
 import { teardown } from './teardown.js';
 import { kubernetesVersion } from './versions.js';
 
@@ -25,8 +26,11 @@ async function main(): Promise<void> {
     cacheRoot: cache,
     layout: l,
   });
-  const left = pidsWithExeUnder(cache);
-  if (left.length > 0) throw new Error(`processes still running from ${cache}: ${left.join(', ')}`);
+  const left = [
+    ...pidsWithExeUnder(cache).map((p) => `process ${p} running from ${cache}`),
+    ...whatRemains(l.root),
+  ];
+  if (left.length > 0) throw new Error(`left behind after teardown:\n  ${left.join('\n  ')}`);
   const parts = [
     `stopped: ${report.stopped.join(', ') || 'nothing was running'}`,
     report.strays.length > 0 ? `stray processes killed: ${report.strays.join('; ')}` : '',

@@ -133,3 +133,36 @@ export function sweepAgentChains(): number {
   for (const c of cmds) run('iptables', ['-w', '5', ...c]);
   return cmds.length;
 }
+
+/**
+ * What must not survive kube:down, each entry naming the leftover: pod network namespaces (`rsk-*`), links
+ * (`rsk*`: the bridge, pod veths), the agent's nat chains, mounts under the state dir, and processes of the agent
+ * or of pods. Control-plane daemons are checked by their binaries' path apart. Host-wide apart from the agent: the
+ * cluster's bridge, ports and names are fixed, so there is one per host (or per network namespace).
+ */
+export function whatRemains(stateRoot: string): string[] {
+  const capture = (file: string, args: readonly string[]): string => {
+    try {
+      return run(file, args);
+    } catch {
+      return '';
+    }
+  };
+  const found: string[] = [];
+  for (const l of capture('ip', ['netns', 'list']).split('\n'))
+    if (l.startsWith('rsk-')) found.push(`network namespace ${l.split(' ')[0]}`);
+  for (const m of capture('ip', ['-o', 'link', 'show']).matchAll(/^\d+: (rsk[^:@]*)[@:]/gm))
+    found.push(`link ${m[1]}`);
+  for (const l of capture('iptables-save', ['-t', 'nat']).split('\n'))
+    if (l.startsWith(`:${AGENT_CHAIN_PREFIX}`)) found.push(`iptables chain ${l.slice(1).split(' ')[0]}`);
+  for (const m of mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), stateRoot))
+    found.push(`mount ${m}`);
+  for (const l of capture('ps', ['-eo', 'pid,args']).split('\n')) {
+    // The agent of this state dir (another state dir's agent is another cluster), and pod processes (the smoke
+    // suite's httpd, or a launcher still inside `ip netns exec`), which cannot be told apart by cluster.
+    const agent = l.includes('e2e/kube/agent/main.ts') && l.includes(`--state-dir ${stateRoot}`);
+    if (agent || /e2e\/kube\/agent\/testdata\/httpd\.mjs|ip netns exec rsk-/.test(l))
+      found.push(`process ${l.trim()}`);
+  }
+  return found;
+}
