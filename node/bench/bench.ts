@@ -169,6 +169,7 @@ async function oneGap(
     jobs(sut.name, 'put', sut.endpoints(), 1, 1, {
       duration_ms: GAP_SECONDS * 1000,
       paced_interval_ms: GAP_INTERVAL_MS,
+      fault_at_ms: FAULT_AT_MS,
     }),
     () => sut.pids(),
     {
@@ -182,7 +183,8 @@ async function oneGap(
   if (stopped) await sut.restart(stopped, CLUSTER_TIMEOUT_MS);
   const began = new Date(r.maxAckGapEnd_ms - r.maxAckGap_ms).toISOString().slice(11, 23);
   log(
-    `${sut.name} ${metric}: ${r.maxAckGap_ms} ms from ${began}; requests issued in that gap (ms after it began):`,
+    `${sut.name} ${metric}: ${r.maxAckGap_ms} ms from ${began} (longest before the fault: ${r.maxAckGapBeforeFault_ms} ms); ` +
+      'requests issued in that gap (ms after it began):',
   );
   for (const g of r.gapOutcomes)
     log(
@@ -374,7 +376,8 @@ async function main(): Promise<void> {
     : 'default Raft timing';
   console.log(
     `\n3 members each on loopback, both up at once and taking turns per scenario, fsync on, ${timing}, 8-byte keys, ${VALUE_BYTES}-byte values, ${SECONDS} s per scenario, ` +
-      `${WORKERS} load workers; gaps: one put every ${GAP_INTERVAL_MS} ms round-robin over all members, fault at ${FAULT_AT_MS} ms\n`,
+      `${WORKERS} load workers; gaps: one put every ${GAP_INTERVAL_MS} ms round-robin over all members, fault at ${FAULT_AT_MS} ms, ` +
+      'longest interval without an ack that ends after the fault (worst of the rounds)\n',
   );
   console.log(table(ours, etcd));
   if (profileDir) {

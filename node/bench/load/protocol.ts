@@ -16,6 +16,11 @@ export interface WorkerJob {
   readonly duration_ms: number;
   /** When set, issue one request every interval_ms regardless of replies (the gap writer), not a closed loop. */
   readonly paced_interval_ms?: number;
+  /**
+   * When the fault comes (ms after the start): only gaps that end after it count as the fault's gap, so a stall of
+   * the shared machine before the fault is reported apart (maxAckGapBeforeFault_ms) instead of as the fault's cost.
+   */
+  readonly fault_at_ms?: number;
   readonly deadline_ms: number;
   readonly keySpace: number;
   readonly valueBytes: number;
@@ -37,6 +42,8 @@ export interface WorkerResult {
   readonly maxAckGap_ms: number;
   /** Wall-clock time (Date.now()) at which that gap ended. */
   readonly maxAckGapEnd_ms: number;
+  /** With fault_at_ms: the longest gap that ended before the fault (the machine's own noise). */
+  readonly maxAckGapBeforeFault_ms?: number;
   /** Paced runs only: what the requests issued during the longest gap got, grouped (endpoint: outcome × count). */
   readonly gapOutcomes?: readonly GapOutcome[];
   /** This worker's own CPU (user + system) during the run, in microseconds. */

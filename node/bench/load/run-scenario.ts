@@ -24,6 +24,8 @@ export interface ScenarioResult {
   readonly maxAckGap_ms: number;
   /** Wall-clock time (Date.now()) at which the longest gap ended. */
   readonly maxAckGapEnd_ms: number;
+  /** The longest gap that ended before the fault: the machine's own stalls, for context. */
+  readonly maxAckGapBeforeFault_ms: number;
   /** What requests issued during the longest gap got (paced runs). */
   readonly gapOutcomes: readonly GapOutcome[];
 }
@@ -98,6 +100,7 @@ export async function runScenario(
     let maxAckGap_ms = 0;
     let gapOutcomes: readonly GapOutcome[] = [];
     let maxAckGapEnd_ms = 0;
+    let maxAckGapBeforeFault_ms = 0;
     for (const m of messages) {
       const r: WorkerResult = (m as Extract<WorkerMessage, { type: 'result' }>).result;
       histogram.merge(r.histogram);
@@ -107,6 +110,7 @@ export async function runScenario(
       firstError ||= r.firstError;
       generatorCpu_us += r.cpu_us;
       elapsed_ms = Math.max(elapsed_ms, r.elapsed_ms);
+      maxAckGapBeforeFault_ms = Math.max(maxAckGapBeforeFault_ms, r.maxAckGapBeforeFault_ms ?? 0);
       if (r.maxAckGap_ms >= maxAckGap_ms) {
         maxAckGap_ms = r.maxAckGap_ms;
         gapOutcomes = r.gapOutcomes ?? [];
@@ -125,6 +129,7 @@ export async function runScenario(
       generatorCpu_us,
       maxAckGap_ms,
       maxAckGapEnd_ms,
+      maxAckGapBeforeFault_ms,
       gapOutcomes,
     };
   } finally {

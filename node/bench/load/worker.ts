@@ -67,12 +67,25 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
   let lastAck_ms = 0;
   let maxGap_ms = 0;
   let maxGapEnd_ms = 0;
+  let maxGapBeforeFault_ms = 0;
   let next = 0;
   const timeline: Issued[] = [];
   const paced = job.paced_interval_ms !== undefined;
   const cpu0 = process.cpuUsage();
   const start_ms = Date.now();
   const end_ms = start_ms + job.duration_ms;
+  const fault_ms = job.fault_at_ms === undefined ? start_ms : start_ms + job.fault_at_ms;
+  /** Records an interval without acks that ended at `to`. */
+  const gap = (from: number, to: number): void => {
+    if (to < fault_ms) {
+      maxGapBeforeFault_ms = Math.max(maxGapBeforeFault_ms, to - from);
+      return;
+    }
+    if (to - from > maxGap_ms) {
+      maxGap_ms = to - from;
+      maxGapEnd_ms = to;
+    }
+  };
 
   const one = async (): Promise<void> => {
     const slot = next++ % targets.length;
@@ -97,10 +110,7 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
       const now = Date.now();
       if (now <= end_ms) okInWindow++;
       if (firstAck_ms === 0) firstAck_ms = now;
-      if (lastAck_ms > 0 && now - lastAck_ms > maxGap_ms) {
-        maxGap_ms = now - lastAck_ms;
-        maxGapEnd_ms = now;
-      }
+      if (lastAck_ms > 0) gap(lastAck_ms, now);
       lastAck_ms = Math.max(lastAck_ms, now);
       if (issued) issued.end_ms = now;
     } catch (e) {
@@ -140,12 +150,7 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
     [start_ms, firstAck_ms || stopped_ms],
     [lastAck_ms || start_ms, stopped_ms],
   ];
-  for (const [from, to] of edges) {
-    if (to - from > maxGap_ms) {
-      maxGap_ms = to - from;
-      maxGapEnd_ms = to;
-    }
-  }
+  for (const [from, to] of edges) gap(from, to);
   return {
     ok,
     okInWindow,
@@ -154,6 +159,7 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
     histogram: hist.toCounts(),
     maxAckGap_ms: maxGap_ms,
     maxAckGapEnd_ms: maxGapEnd_ms,
+    ...(job.fault_at_ms === undefined ? {} : { maxAckGapBeforeFault_ms: maxGapBeforeFault_ms }),
     ...(paced ? { gapOutcomes: outcomesDuring(timeline, maxGapEnd_ms - maxGap_ms, maxGapEnd_ms) } : {}),
     cpu_us: cpu.user + cpu.system,
     elapsed_ms: Date.now() - start_ms,
