@@ -1,7 +1,7 @@
 // A pod's volumes as host directories under the agent's state dir, which the launcher bind-mounts at each
 // mountPath. PVCs resolve to their bound host-path PV (data outlives the pod); the service-account token comes from
 // the TokenRequest API, bound to the pod, so in-cluster clients authenticate as the pod's service account.
-import { chmod, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubeHttp } from './kube-http.js';
 import { isNotFound } from './kube-http.js';
@@ -189,8 +189,17 @@ async function pvcPath(ctx: VolumeContext, claimName: string): Promise<string> {
   const hp = pv?.spec.hostPath?.path;
   if (hp === undefined)
     throw new VolumeNotReady(`persistentvolume "${pvc.spec.volumeName}" is not a hostPath volume`);
-  await mkdir(hp, { recursive: true });
-  return hp;
+  return await hostDirectory(hp);
+}
+
+/**
+ * A host directory as the launcher must bind it: created, with symlinks resolved on the host. The launcher mounts
+ * inside the pod's mount namespace, where an earlier mount (an emptyDir at /tmp) can hide a symlink on the path —
+ * the hostPath provisioner's /tmp/hostpath_pv is one.
+ */
+export async function hostDirectory(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  return await realpath(dir);
 }
 
 /** Sets up every volume of the pod; returns volume name → host directory. */
@@ -213,10 +222,7 @@ async function materialiseOne(
     await mkdir(dir, { recursive: true });
     return dir;
   }
-  if (v.hostPath) {
-    await mkdir(v.hostPath.path, { recursive: true });
-    return v.hostPath.path;
-  }
+  if (v.hostPath) return await hostDirectory(v.hostPath.path);
   if (v.persistentVolumeClaim) return await pvcPath(ctx, v.persistentVolumeClaim.claimName);
   if (v.configMap) {
     const cm = await getOptional<ConfigMap>(
