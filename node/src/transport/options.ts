@@ -71,6 +71,11 @@ export interface TransportTimeouts {
   readonly snapshotMinBytesPerSecond: number;
   /** close(): the time given to flush queues and end streams before everything is cancelled. */
   readonly closeMs: number;
+  /**
+   * A peer's channel is closed and recreated (so its DNS name is resolved afresh) after the peer turned out to be
+   * another member, or after repeated stream failures; at most once per this interval per peer.
+   */
+  readonly channelRecreateMinIntervalMs: number;
 }
 
 export interface PeerTransportOptions {
@@ -117,6 +122,7 @@ export const DEFAULT_TIMEOUTS: TransportTimeouts = {
   snapshotBaseMs: 10_000,
   snapshotMinBytesPerSecond: 1 * MiB,
   closeMs: 5_000,
+  channelRecreateMinIntervalMs: 1_000,
 };
 
 /** Room for the RaftBatch / SnapshotChunk framing around the payload (shard id, ids, tags and lengths). */

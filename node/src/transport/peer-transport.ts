@@ -165,6 +165,8 @@ export class PeerTransport {
       peerChannelOptions(this.options),
       this.raw.credentials,
       this.logger,
+      this.raw.now ?? Date.now,
+      this.options.timeouts.channelRecreateMinIntervalMs,
     );
     const common = { peer: id, options: this.options, channel, logger: this.logger, metrics: this.metrics };
     const peer: Peer = {

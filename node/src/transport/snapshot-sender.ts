@@ -4,6 +4,7 @@
 // with the size. The outcome goes to onSnapshotStatus (RawNode.reportSnapshot), which is what lets the leader retry.
 
 import { createHash } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
 import type { SendSnapshotResponse, SnapshotChunk } from '../api/generated/raftstore/v1/raft.js';
 import { messageToProto } from '../api/raft-message-codec.js';
 import type { Message, NodeId } from '../raft/types.js';
@@ -148,6 +149,10 @@ export class SnapshotSender {
       const err =
         outcome?.ok === false ? outcome.error : `peer acknowledged ${outcome?.response.receivedBytes} bytes`;
       this.ctx.logger.warn({ ...fields, err }, 'snapshot send failed');
+      // Refused as another member: the channel reaches the wrong node; the next call resolves the peer afresh.
+      if (outcome?.ok === false && outcome.code === status.FAILED_PRECONDITION) {
+        this.ctx.channel.invalidate('the peer is not the member addressed');
+      }
     }
     this.ctx.metrics.snapshotSent?.(peer, ok, data.length, chunks);
     return ok;

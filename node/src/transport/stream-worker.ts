@@ -4,8 +4,11 @@
 // Life of a stream: open when there is something to send (re-resolving the address) → write batches while the stream accepts them (write() false →
 // wait for 'drain') → after streamMaxAgeMs, end it gracefully and open the next (the call's deadline is that age
 // plus endTimeoutMs, so no deadline ever cuts a healthy stream). If the call fails, whatever it carried may be lost:
-// report the peer unreachable, keep the queue (bounded), back off and reconnect.
+// report the peer unreachable, keep the queue (bounded), back off and reconnect. A refusal as another member
+// (FAILED_PRECONDITION), or STALE_AFTER_FAILURES broken streams in a row, marks the channel stale so the reconnect
+// resolves the peer's name afresh (see peer-channel.ts).
 
+import { status } from '@grpc/grpc-js';
 import type { RaftBatch, StreamSummary } from '../api/generated/raftstore/v1/raft.js';
 import { messageToProto } from '../api/raft-message-codec.js';
 import type { Message, NodeId } from '../raft/types.js';
@@ -34,6 +37,9 @@ export interface StreamWorkerContext {
 }
 
 type Mode = 'running' | 'draining' | 'stopped';
+
+/** Broken streams in a row after which the channel is recreated whatever the failure was. */
+export const STALE_AFTER_FAILURES = 3;
 type PumpResult = 'rotate' | 'drained' | 'broken' | 'stopped';
 
 export class StreamWorker {
@@ -44,6 +50,7 @@ export class StreamWorker {
   private call: ClientCall<RaftBatch, StreamSummary> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerFired = false;
+  private failuresInRow = 0;
   lastSendError: string | undefined;
   lastContactMs: number | undefined;
   readonly done: Promise<void>;
@@ -141,7 +148,16 @@ export class StreamWorker {
       this.ctx.metrics.streamReconnect?.(this.ctx.peer);
       if (call.written > 0 || this.queue.length > 0) this.ctx.onUnreachable(this.ctx.peer);
       // A stream that stayed up longer than the longest backoff was healthy: start the next wait from the bottom.
-      if (Date.now() - openedAt > this.ctx.options.backoff.maxMs) this.backoff.reset();
+      if (Date.now() - openedAt > this.ctx.options.backoff.maxMs) {
+        this.backoff.reset();
+        this.failuresInRow = 0;
+      }
+      this.failuresInRow += 1;
+      if (call.outcome?.ok === false && call.outcome.code === status.FAILED_PRECONDITION) {
+        this.ctx.channel.invalidate('the peer is not the member addressed');
+      } else if (this.failuresInRow >= STALE_AFTER_FAILURES) {
+        this.ctx.channel.invalidate(`${this.failuresInRow} broken streams in a row`);
+      }
       if (this.mode === 'draining') break; // closing: do not wait to reconnect to a broken peer
       if (!(await this.backOff())) break;
     }
@@ -159,6 +175,7 @@ export class StreamWorker {
     if (result === 'stopped' || result === 'broken') return result;
     if (await this.finish(call)) {
       this.backoff.reset();
+      this.failuresInRow = 0;
       return result === 'rotate' ? 'rotated' : 'drained';
     }
     return this.isStopped() ? 'stopped' : 'broken';
