@@ -2,6 +2,8 @@
 // width integers (so equal states encode to equal bytes), u32 length prefixes. Every read checks the remaining
 // length first, so a truncated or corrupted input is a KvCodecError, never a silent misread or a huge allocation.
 
+import { copyBytes } from './bytes.js';
+
 export class KvCodecError extends Error {
   override readonly name = 'KvCodecError';
 }
@@ -151,7 +153,7 @@ export class ByteReader {
   bytes(field: string): Uint8Array {
     const length = this.u32(`${field} length`);
     this.#need(length, field);
-    const value = this.#bytes.slice(this.#offset, this.#offset + length);
+    const value = copyBytes(this.#bytes, this.#offset, this.#offset + length);
     this.#offset += length;
     return value;
   }

@@ -1,4 +1,4 @@
-import { bytesEqual, compareBytes, prefixEnd, startsWith, toBytes } from './bytes.js';
+import { bytesEqual, compareBytes, copyBytes, prefixEnd, startsWith, toBytes } from './bytes.js';
 
 const b = (...v: number[]): Uint8Array => Uint8Array.from(v);
 
@@ -27,5 +27,20 @@ describe('bytes', () => {
     expect(prefixEnd(b())).toBeUndefined();
     expect(startsWith(b(1, 2, 3), b(1, 2))).toBe(true);
     expect(startsWith(b(1), b(1, 2))).toBe(false);
+  });
+});
+
+describe('copies, not views', () => {
+  test('prefixEnd of a Buffer leaves the prefix as it was (Buffer#slice is a view)', () => {
+    const prefix = Buffer.from('k/');
+    expect(Buffer.from(prefixEnd(prefix)!).toString()).toBe('k0');
+    expect(prefix.toString()).toBe('k/');
+  });
+
+  test('copyBytes and toBytes of a Buffer do not share its memory', () => {
+    const source = Buffer.from('abc');
+    const copies = [copyBytes(source), toBytes(source), copyBytes(source, 1)];
+    source[1] = 0x7a;
+    expect(copies.map((c) => Buffer.from(c).toString())).toEqual(['abc', 'abc', 'bc']);
   });
 });

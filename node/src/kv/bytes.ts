@@ -8,7 +8,15 @@ const utf8 = new TextEncoder();
 
 /** The bytes of `value`; a Uint8Array is copied so the store never aliases a buffer the caller may reuse. */
 export function toBytes(value: BytesLike): Uint8Array {
-  return typeof value === 'string' ? utf8.encode(value) : value.slice();
+  return typeof value === 'string' ? utf8.encode(value) : copyBytes(value);
+}
+
+/**
+ * A copy of `bytes`. Never `bytes.slice()`: on a Buffer (what gRPC and file reads produce) that is a view sharing
+ * memory, so it would neither protect the copy from later writes nor release the (possibly large) source.
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  return new Uint8Array(bytes.subarray(start, end));
 }
 
 /** Negative, zero or positive as a sorts before, equal to or after b, comparing unsigned bytes. */
@@ -39,7 +47,9 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   for (let i = prefix.length - 1; i >= 0; i--) {
     const byte = prefix[i] ?? 0;
     if (byte < 0xff) {
-      const end = prefix.slice(0, i + 1);
+      // A copy, never a view: Buffer#slice (what gRPC decodes bytes into) shares memory, and incrementing a view
+      // would rewrite the caller's prefix so the scan covered [end, end), always empty.
+      const end = Uint8Array.from(prefix.subarray(0, i + 1));
       end[i] = byte + 1;
       return end;
     }

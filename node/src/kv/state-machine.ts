@@ -7,7 +7,7 @@
 // its writes sharing the new revision). Per key: createRevision, modRevision and version (writes since creation).
 
 import { KvCodecError } from './binary.js';
-import { compareBytes, prefixEnd, toBytes, type BytesLike } from './bytes.js';
+import { compareBytes, copyBytes, prefixEnd, toBytes, type BytesLike } from './bytes.js';
 import { decodeCommand } from './command-codec.js';
 import { seededRandom } from './seeded-random.js';
 import { DEFAULT_SESSION_CONFIG, SessionError, SessionTable, type SessionConfig } from './sessions.js';
@@ -177,10 +177,10 @@ export class KvStateMachine {
   }
 
   #put(op: PutOp, revision: number): Omit<PutResult, 'revision'> {
-    const key = op.key.slice(); // copies: the store must not pin or share the entry's buffer
+    const key = copyBytes(op.key); // copies: the store must not pin or share the entry's buffer
     const previous = this.#map.get(key);
     this.#map.set(key, {
-      value: op.value.slice(),
+      value: copyBytes(op.value),
       createRevision: previous?.createRevision ?? revision,
       modRevision: revision,
       version: (previous?.version ?? 0) + 1,
@@ -285,7 +285,7 @@ export class KvStateMachine {
   get(key: BytesLike): KeyValue | undefined {
     const bytes = typeof key === 'string' ? toBytes(key) : key;
     const stored = this.#map.get(bytes);
-    return stored === undefined ? undefined : toKeyValue(bytes.slice(), stored);
+    return stored === undefined ? undefined : toKeyValue(copyBytes(bytes), stored);
   }
 
   /**
