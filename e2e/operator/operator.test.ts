@@ -119,7 +119,7 @@ test('create: a 3-member cluster becomes Available and healthy', async () => {
   expect(condition(c.status, 'Degraded')).toBe('False');
   const printed = await kubectl(['get', 'raftclusters', '-n', NS]);
   process.stdout.write(`\n$ kubectl get raftclusters -n ${NS}\n${printed}\n`);
-  expect(printed).toMatch(/demo\s+3\/3\s+healthy/);
+  expect(printed).toMatch(/demo\s+3\s+healthy\s+demo-\d/);
 }, 450_000);
 
 test('raftctl writes and reads keys through the members', async () => {
