@@ -27,6 +27,20 @@ describe('launcher', () => {
     expect(s).toContain("mount -o remount,bind,ro '/data/sub'");
     expect(s.trimEnd().endsWith("exec 'node' 'x.js'")).toBe(true);
   });
+  it('mounts the image root before every volume, so a volume at /tmp cannot hide a checkout under /tmp', () => {
+    const s = renderLauncher(
+      [{ source: '/pods/1/tmp', target: '/tmp', readOnly: false }],
+      ['node', '/opt/raftstore-image/dist/main.js'],
+      '/opt/raftstore-image',
+      undefined,
+      { source: '/tmp/checkout', target: '/opt/raftstore-image', readOnly: false },
+    );
+    const lines = s.split('\n');
+    expect(lines.indexOf("mount --bind '/tmp/checkout' '/opt/raftstore-image'")).toBeGreaterThan(0);
+    expect(lines.indexOf("mount --bind '/tmp/checkout' '/opt/raftstore-image'")).toBeLessThan(
+      lines.indexOf("mount --bind '/pods/1/tmp' '/tmp'"),
+    );
+  });
   it('rejects relative mount paths and empty commands', () => {
     expect(() => renderLauncher([{ source: '/a', target: 'rel', readOnly: false }], ['x'], '/')).toThrow(
       /not absolute/,

@@ -22,7 +22,7 @@ import type {
   Probe,
   Secret,
 } from './kube-types.js';
-import { renderLauncher, type BindMount } from './launcher.js';
+import { IMAGE_ROOT, renderLauncher, type BindMount } from './launcher.js';
 import { computePodStatus, sameStatus } from './pod-status.js';
 import {
   initialProbeState,
@@ -432,7 +432,7 @@ export class PodWorker {
     const now = this.ctx.nowMs();
     const c = r.spec;
     if (this.sandbox === undefined || this.volumes === undefined || this.podIP === undefined) return;
-    const resolved = resolveImage(this.ctx.images, c.image, this.ctx.repo, c.command, c.args);
+    const resolved = resolveImage(this.ctx.images, c.image, IMAGE_ROOT, c.command, c.args);
     if (resolved === undefined) {
       // Like a registry that does not have the image: ErrImagePull, then ImagePullBackOff between retries.
       r.imagePullFailures++;
@@ -491,9 +491,17 @@ export class PodWorker {
     const argv = resolved.argv.map((a) => expandVars(a, env.env));
     const launcherPath = path.join(this.podDir(), `launch-${c.name}.sh`);
     await mkdir(this.podDir(), { recursive: true });
-    await writeFile(launcherPath, renderLauncher(mounts, argv, c.workingDir ?? resolved.cwd, hostname), {
-      mode: 0o700,
-    });
+    await writeFile(
+      launcherPath,
+      renderLauncher(mounts, argv, c.workingDir ?? resolved.cwd, hostname, {
+        source: this.ctx.repo,
+        target: IMAGE_ROOT,
+        readOnly: false,
+      }),
+      {
+        mode: 0o700,
+      },
+    );
     const restarted = r.status.lastState.terminated !== undefined;
     const restartCount =
       r.status.restartCount + (restarted && r.status.state.waiting?.reason === 'CrashLoopBackOff' ? 1 : 0);
