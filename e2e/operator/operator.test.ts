@@ -224,6 +224,60 @@ test('delete 2 of 3 pods: unhealthy (quorum lost), then healthy when they return
   expect(await raftctl(['get', 'after-leader-loss'])).toContain('yes');
 }, 420_000);
 
+test('wipe a member’s volume: its old identity is fenced and it rejoins as a fresh learner', async () => {
+  const before = (await raftMembership(await clientEndpoints(NS, CLUSTER)))!;
+  const victim = before.voters.find((v) => v !== before.leader)!;
+  const oldId = (await getCluster(NS, CLUSTER)).status?.members?.find((m) => m.name === victim)?.id;
+  expect(oldId).toBeDefined();
+  // The volume goes with the pod (pvc-protection holds the claim until the pod is gone): the new pod starts empty.
+  await kubectl(['delete', 'pvc', '-n', NS, `data-${victim}`, '--wait=false']);
+  await deletePods([victim]);
+  const start = Date.now();
+  await waitFor(`${victim} back under a new Raft id`, 300_000, async () => {
+    const m = (await getCluster(NS, CLUSTER)).status?.members?.find((x) => x.name === victim);
+    return m !== undefined && m.id !== oldId && m.role !== 'learner' ? true : undefined;
+  });
+  await waitHealthy(3, 300_000);
+  figure(`wiped member fenced, re-added and promoted: ${Date.now() - start} ms`);
+  const ids = (await getCluster(NS, CLUSTER)).status?.members?.map((m) => m.id) ?? [];
+  expect(ids).not.toContain(oldId);
+  expect(await raftctl(['get', 'k/7'])).toContain('v7');
+}, 660_000);
+
+test('paused: no disruptive step while paused, status still updated; unpausing resumes the scale', async () => {
+  await kubectl([
+    'patch',
+    '-n',
+    NS,
+    `raftcluster/${CLUSTER}`,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { paused: true, replicas: 5 } }),
+  ]);
+  await waitFor('the pause reported', 60_000, async () => {
+    const c = await getCluster(NS, CLUSTER);
+    const progressing = c.status?.conditions?.find((x) => x.type === 'Progressing');
+    return c.status?.observedGeneration === c.metadata.generation && progressing?.reason === 'Paused'
+      ? true
+      : undefined;
+  });
+  await sleep(10_000);
+  expect((await memberPods(NS, CLUSTER)).length).toBe(3);
+  expect((await raftMembership(await clientEndpoints(NS, CLUSTER)))?.voters.length).toBe(3);
+  await kubectl([
+    'patch',
+    '-n',
+    NS,
+    `raftcluster/${CLUSTER}`,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { paused: false } }),
+  ]);
+  await waitHealthy(5, 600_000);
+  await kubectl(['scale', '-n', NS, `raftcluster/${CLUSTER}`, '--replicas=3']);
+  await waitHealthy(3, 600_000);
+}, 1_300_000);
+
 test('change the version: a rolling upgrade under load keeps every acknowledged write, linearizably', async () => {
   let endpoints = await clientEndpoints(NS, CLUSTER);
   const refresh = setInterval(() => {
