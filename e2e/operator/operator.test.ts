@@ -170,6 +170,19 @@ test('scale back to 3: the highest ordinals leave Raft first, then their pods an
   expect(await raftctl(['get', 'k/7'])).toContain('v7');
 }, 780_000);
 
+/** A merge patch of spec, as a user's `kubectl patch raftcluster --type=merge` does. */
+async function patchSpec(spec: Record<string, unknown>): Promise<void> {
+  await kubectl([
+    'patch',
+    '-n',
+    NS,
+    `raftcluster/${CLUSTER}`,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec }),
+  ]);
+}
+
 async function deletePods(names: string[]): Promise<void> {
   await kubectl(['delete', 'pod', '-n', NS, '--wait=false', ...names]);
 }
@@ -245,15 +258,7 @@ test('wipe a member’s volume: its old identity is fenced and it rejoins as a f
 }, 660_000);
 
 test('paused: no disruptive step while paused, status still updated; unpausing resumes the scale', async () => {
-  await kubectl([
-    'patch',
-    '-n',
-    NS,
-    `raftcluster/${CLUSTER}`,
-    '--type=merge',
-    '-p',
-    JSON.stringify({ spec: { paused: true, replicas: 5 } }),
-  ]);
+  await patchSpec({ paused: true, replicas: 5 });
   await waitFor('the pause reported', 60_000, async () => {
     const c = await getCluster(NS, CLUSTER);
     const progressing = c.status?.conditions?.find((x) => x.type === 'Progressing');
@@ -264,15 +269,7 @@ test('paused: no disruptive step while paused, status still updated; unpausing r
   await sleep(10_000);
   expect((await memberPods(NS, CLUSTER)).length).toBe(3);
   expect((await raftMembership(await clientEndpoints(NS, CLUSTER)))?.voters.length).toBe(3);
-  await kubectl([
-    'patch',
-    '-n',
-    NS,
-    `raftcluster/${CLUSTER}`,
-    '--type=merge',
-    '-p',
-    JSON.stringify({ spec: { paused: false } }),
-  ]);
+  await patchSpec({ paused: false });
   await waitHealthy(5, 600_000);
   await kubectl(['scale', '-n', NS, `raftcluster/${CLUSTER}`, '--replicas=3']);
   await waitHealthy(3, 600_000);
@@ -303,15 +300,7 @@ test('change the version: a rolling upgrade under load keeps every acknowledged 
   const start = Date.now();
   try {
     await sleep(2000);
-    await kubectl([
-      'patch',
-      '-n',
-      NS,
-      `raftcluster/${CLUSTER}`,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { version: UPGRADE_VERSION } }),
-    ]);
+    await patchSpec({ version: UPGRADE_VERSION });
     await waitFor('every member on the new version', 600_000, async () => {
       const c = await getCluster(NS, CLUSTER);
       return c.status?.currentVersion === UPGRADE_VERSION && c.status.health === 'healthy' ? true : undefined;
