@@ -100,15 +100,22 @@ fetch_kubernetes() {
 
 compile_kubernetes() {
   local commit minor pkg ldflags="-s -w"
+  local tree_state=clean
   commit="$(module_commit "k8s.io/kubernetes@$K8S_VERSION")"
-  # kubectl version must be truthful: refuse to build a server that cannot name its commit.
-  [[ -n "$commit" ]] || { echo "kube build: the proxy recorded no git commit for k8s.io/kubernetes@$K8S_VERSION" >&2; return 1; }
+  # The commit is optional metadata: many module proxies serve .info without an Origin record. kubectl version must
+  # stay truthful, so then the commit is left empty and the tree state says "archive" — what Kubernetes' own
+  # hack/lib/version.sh reports for a build from a source archive with no git information.
+  if [[ -z "$commit" ]]; then
+    tree_state=archive
+    log "the module proxy recorded no git commit for k8s.io/kubernetes@$K8S_VERSION: building with gitCommit \"\"" \
+      "and gitTreeState \"archive\" (kubectl version -o json shows both)"
+  fi
   minor="${K8S_VERSION#v1.}"
   minor="${minor%%.*}"
   # What `kubectl version` and /version report; the same variables exist in component-base and client-go.
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-    ldflags+=" -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
+    ldflags+=" -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=$tree_state -X $pkg.buildDate=$build_date"
   done
   # One `go build` for the three: the packages they share compile once.
   (cd "$src/kubernetes" && go build "${go_build_flags[@]}" -o "$bin/" -ldflags="$ldflags" "${kubernetes_cmds[@]}")
