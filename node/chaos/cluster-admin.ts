@@ -1,7 +1,7 @@
 // Membership and leadership calls the fault injector makes, as promises with deadlines. Failures are returned to
 // the caller (a fault that could not be applied is logged, not fatal: the cluster is under fire).
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { ClusterClient, type Member } from '../src/api/generated/raftstore/v1/cluster.js';
+import { ClusterClient, type Member } from '../shared/api/generated/raftstore/v1/cluster.js';
 
 type Callback<R> = (err: ServiceError | null, res: R) => void;
 

@@ -8,7 +8,7 @@ import {
   type GetResponse,
   type PutResponse,
   type TxnResponse,
-} from '../src/api/generated/raftstore/v1/kv.js';
+} from '../shared/api/generated/raftstore/v1/kv.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -5,7 +5,7 @@
 // /livez + /readyz are served, and SIGTERM shuts everything down in order (workers, Lease release, informers).
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { ObservabilityHttpServer, type Readiness } from '../../node/src/observability/http-server.js';
+import { ObservabilityHttpServer, type Readiness } from '../../node/shared/http/http-server.js';
 import { DEFAULT_GRPC_ADMIN, GrpcAdminApi } from './admin/admin-api.js';
 import { ConfigError, parseConfig, type OperatorConfig } from './config/config.js';
 import { Controller } from './controller/controller.js';

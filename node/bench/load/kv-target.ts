@@ -4,7 +4,7 @@ import { credentials, loadPackageDefinition, Metadata, type Client, type Service
 import { loadSync } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { KVClient } from '../../src/api/generated/raftstore/v1/kv.js';
+import { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
 import type { SystemName } from './protocol.js';
 
 export interface KvTarget {

@@ -1,6 +1,6 @@
 // The two systems under test behind one interface, so every scenario is written once and runs on both.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { ClusterClient } from '../../src/api/generated/raftstore/v1/cluster.js';
+import { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import { LocalCluster } from '../../src/local-cluster/local-cluster.js';
 import { EtcdCluster } from '../etcd/etcd-cluster.js';
 import type { SystemName } from './protocol.js';

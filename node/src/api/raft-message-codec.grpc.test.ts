@@ -12,7 +12,7 @@ import {
   type SendSnapshotResponse,
   type SnapshotChunk,
   type StreamSummary,
-} from './generated/raftstore/v1/raft.js';
+} from '../../shared/api/generated/raftstore/v1/raft.js';
 import { messageFromProto, messageToProto } from './raft-message-codec.js';
 import type { Message } from '../raft/types.js';
 

@@ -1,5 +1,5 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { MessageType as ProtoMessageType, RaftMessage } from './generated/raftstore/v1/raft.js';
+import { MessageType as ProtoMessageType, RaftMessage } from '../../shared/api/generated/raftstore/v1/raft.js';
 import {
   ALL_MESSAGE_TYPES,
   decodeMessage,

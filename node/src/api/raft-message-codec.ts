@@ -17,12 +17,12 @@ import type {
   Entry as ProtoEntry,
   Snapshot as ProtoSnapshot,
   SnapshotMetadata as ProtoSnapshotMetadata,
-} from './generated/raftstore/v1/raft.js';
+} from '../../shared/api/generated/raftstore/v1/raft.js';
 import {
   EntryType as ProtoEntryType,
   MessageType as ProtoMessageType,
   RaftMessage,
-} from './generated/raftstore/v1/raft.js';
+} from '../../shared/api/generated/raftstore/v1/raft.js';
 
 export class RaftMessageCodecError extends Error {
   override readonly name = 'RaftMessageCodecError';

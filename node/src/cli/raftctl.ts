@@ -12,7 +12,7 @@ import {
   type SnapshotResponse,
   type StatusResponse,
   type TransferLeadershipResponse,
-} from '../api/generated/raftstore/v1/cluster.js';
+} from '../../shared/api/generated/raftstore/v1/cluster.js';
 import type {
   DeleteResponse,
   GetResponse,
@@ -21,8 +21,8 @@ import type {
   PutResponse,
   RangeResponse,
   TxnResponse,
-} from '../api/generated/raftstore/v1/kv.js';
-import { describeError, FailoverClient, unary } from './failover-client.js';
+} from '../../shared/api/generated/raftstore/v1/kv.js';
+import { describeError, FailoverClient, unary } from '../../shared/client/failover-client.js';
 import {
   parseRaftctlArgs,
   USAGE,

@@ -12,7 +12,7 @@ import {
   type KeyRange,
   type RequestOp,
   type TxnRequest,
-} from '../api/generated/raftstore/v1/kv.js';
+} from '../../shared/api/generated/raftstore/v1/kv.js';
 import { UsageError } from './raftctl-args.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -16,6 +16,6 @@ export {
   type MetricsSource,
   type Readiness,
   type ReadinessCheck,
-} from './http-server.js';
+} from '../../shared/http/http-server.js';
 export { appliedCaughtUpCheck, hasLeaderCheck, readinessOf, votingMemberCheck } from './readiness.js';
 export { raftStatusToJson, type RaftStatusJson } from './status-json.js';

@@ -3,7 +3,7 @@
 // them pure makes each rule testable on its own (CloudNativePG-style policy chain).
 
 import { NO_NODE, type RaftStatus } from '../raft/types.js';
-import type { Readiness, ReadinessCheck } from './http-server.js';
+import type { Readiness, ReadinessCheck } from '../../shared/http/http-server.js';
 
 /** A member that knows no leader cannot serve linearizable reads or accept writes. */
 export function hasLeaderCheck(status: RaftStatus): ReadinessCheck {

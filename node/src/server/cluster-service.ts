@@ -8,9 +8,9 @@ import {
   type Member,
   type MemberListResponse,
   type StatusResponse,
-} from '../api/generated/raftstore/v1/cluster.js';
-import type * as wire from '../api/generated/raftstore/v1/cluster.js';
-import type { ResponseHeader } from '../api/generated/raftstore/v1/common.js';
+} from '../../shared/api/generated/raftstore/v1/cluster.js';
+import type * as wire from '../../shared/api/generated/raftstore/v1/cluster.js';
+import type { ResponseHeader } from '../../shared/api/generated/raftstore/v1/common.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { ApplyOutcome } from '../kv/types.js';
 import type { NodeId, RaftStatus } from '../raft/types.js';

@@ -2,9 +2,9 @@
 // linearizable by default through a ReadIndex barrier, which works on any member, so reads spread over followers;
 // serializable reads answer from local state at once.
 import { status, type ServerUnaryCall } from '@grpc/grpc-js';
-import type { KVServer } from '../api/generated/raftstore/v1/kv.js';
-import type * as wire from '../api/generated/raftstore/v1/kv.js';
-import type { ResponseHeader, RequestHeader } from '../api/generated/raftstore/v1/common.js';
+import type { KVServer } from '../../shared/api/generated/raftstore/v1/kv.js';
+import type * as wire from '../../shared/api/generated/raftstore/v1/kv.js';
+import type { ResponseHeader, RequestHeader } from '../../shared/api/generated/raftstore/v1/common.js';
 import { encodeCommand } from '../kv/command-codec.js';
 import type { KvLimits } from '../kv/limits.js';
 import type { KvStateMachine } from '../kv/state-machine.js';

@@ -3,8 +3,8 @@
 // Service can serve any request. One long-lived channel per leader address; a forwarded request is marked so the
 // receiver never forwards it again (no loops during leader changes).
 import { credentials, Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
-import { ClusterClient } from '../api/generated/raftstore/v1/cluster.js';
-import { KVClient } from '../api/generated/raftstore/v1/kv.js';
+import { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
+import { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { StatusError } from './grpc-errors.js';
 
 export const FORWARDED_HEADER = 'x-raftstore-forwarded';

@@ -1,6 +1,6 @@
 // Conversions between the wire types (generated from node/proto) and the state machine's types (node/src/kv).
 // Malformed input (an unset oneof, an unknown operator) becomes InvalidRequestError, never a crash.
-import type * as wire from '../api/generated/raftstore/v1/kv.js';
+import type * as wire from '../../shared/api/generated/raftstore/v1/kv.js';
 import type {
   Compare,
   CompareOperator,

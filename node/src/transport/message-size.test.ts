@@ -1,4 +1,4 @@
-import { RaftBatch, RaftMessage } from '../api/generated/raftstore/v1/raft.js';
+import { RaftBatch, RaftMessage } from '../../shared/api/generated/raftstore/v1/raft.js';
 import { ALL_MESSAGE_TYPES, messageToProto } from '../api/raft-message-codec.js';
 import type { Message } from '../raft/types.js';
 import { batchEntrySizeUpperBound, messageSizeUpperBound } from './message-size.js';

@@ -11,7 +11,7 @@
 // subchannel pool, so several shards' transports to the same node do not multiply connections.
 
 import { type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from '@grpc/grpc-js';
-import { RaftClient } from '../api/generated/raftstore/v1/raft.js';
+import { RaftClient } from '../../shared/api/generated/raftstore/v1/raft.js';
 import type { NodeId } from '../raft/types.js';
 import type { ResolvedTransportOptions, TransportLogger } from './options.js';
 

@@ -7,7 +7,7 @@ import {
   type SendSnapshotResponse,
   type SnapshotChunk,
   type StreamSummary,
-} from '../api/generated/raftstore/v1/raft.js';
+} from '../../shared/api/generated/raftstore/v1/raft.js';
 import { messageToProto } from '../api/raft-message-codec.js';
 import type { Message } from '../raft/types.js';
 import { message, Recorder, startServer, type TestServer } from './test-harness.js';

@@ -14,7 +14,7 @@ import type {
   RaftMessage,
   SnapshotChunk,
   SnapshotHeader,
-} from '../api/generated/raftstore/v1/raft.js';
+} from '../../shared/api/generated/raftstore/v1/raft.js';
 import { LOCAL_MESSAGE_TYPES, messageFromProto, RaftMessageCodecError } from '../api/raft-message-codec.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { PeerRejectedError, TransportConfigError } from './errors.js';

@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import type { SendSnapshotResponse, SnapshotChunk } from '../api/generated/raftstore/v1/raft.js';
+import type { SendSnapshotResponse, SnapshotChunk } from '../../shared/api/generated/raftstore/v1/raft.js';
 import { messageToProto } from '../api/raft-message-codec.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { ClientCall } from './client-call.js';

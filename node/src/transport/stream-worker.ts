@@ -9,7 +9,7 @@
 // resolves the peer's name afresh (see peer-channel.ts).
 
 import { status } from '@grpc/grpc-js';
-import type { RaftBatch, StreamSummary } from '../api/generated/raftstore/v1/raft.js';
+import type { RaftBatch, StreamSummary } from '../../shared/api/generated/raftstore/v1/raft.js';
 import { messageToProto } from '../api/raft-message-codec.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { Backoff } from './backoff.js';

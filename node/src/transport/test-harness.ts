@@ -2,7 +2,7 @@
 // (bounded, event-driven: no polling sleeps). Not imported by production code.
 
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { RaftService } from '../api/generated/raftstore/v1/raft.js';
+import { RaftService } from '../../shared/api/generated/raftstore/v1/raft.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { createRaftService, type RaftServiceOptions } from './raft-service.js';
 import { raftServerOptions } from './server-options.js';

@@ -9,8 +9,8 @@ import {
   type Member,
   type MemberListResponse,
   type StatusResponse,
-} from '../../../node/src/api/generated/raftstore/v1/cluster.js';
-import { describeError, unary } from '../../../node/src/cli/failover-client.js';
+} from '../../../node/shared/api/generated/raftstore/v1/cluster.js';
+import { describeError, unary } from '../../../node/shared/client/failover-client.js';
 import type { AdminMember, AdminStatus } from '../observer/map.js';
 import { withTimeout } from '../util/timeout.js';
 

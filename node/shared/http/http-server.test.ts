@@ -1,6 +1,6 @@
 import { request as httpRequest, Agent } from 'node:http';
 import { connect } from 'node:net';
-import { NodeMetrics } from './node-metrics.js';
+import { NodeMetrics } from '../../src/observability/node-metrics.js';
 import { ObservabilityHttpServer, type HttpServerOptions, type Readiness } from './http-server.js';
 
 interface Reply {
