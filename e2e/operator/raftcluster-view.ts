@@ -2,7 +2,7 @@
 // user would) and through the members' admin API from the host (pod IPs are reachable over the e2e bridge).
 import type { RaftClusterStatus } from '../../operator/src/api/raftcluster.js';
 import { ClusterAdmin } from '../../node/chaos/cluster-admin.js';
-import { MemberRole } from '../../node/src/api/generated/raftstore/v1/cluster.js';
+import { MemberRole } from '../../node/shared/api/generated/raftstore/v1/cluster.js';
 import { kubectlJson, type PodJson } from '../smoke/cluster.js';
 
 export const CLIENT_PORT = 2379;
