@@ -6,7 +6,8 @@
 //
 // How the node uses it:
 //   const storage = await RaftDiskStorage.open(dir, options);
-//   storage.recovered            -> { hardState?, snapshot?, entries } to rebuild the Raft core's log from
+//   storage.takeRecoveredState() -> { hardState?, snapshot?, entries } to rebuild the Raft core's log from;
+//                                   once only: the storage then drops its copy (a second call throws)
 //   storage.freshlyCreated       -> true for a new (or wiped) data directory: a new incarnation
 //   for each Ready:  await storage.append(ready.hardState, ready.entries, ready.snapshot)  // then send acks
 //   after applying:  await storage.saveSnapshot(snapshot); await storage.compact(snapshot.metadata.index)
