@@ -6,7 +6,7 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { RaftCluster } from '../api/raftcluster.js';
-import { baseSpec } from '../planner/sim-world.js';
+import { baseSpec } from '../../testing/sim-world.js';
 import { buildChildren, initialShardState } from './children.js';
 import { ordinalOf, pvcName } from './names.js';
 import { buildStatefulSet, DATA_DIR } from './statefulset.js';

@@ -8,7 +8,14 @@ import { DEFAULT_OBSERVER } from '../observer/observer.js';
 import { DEFAULT_PLANNER_OPTIONS } from '../planner/plan.js';
 import { ExponentialBackoff, RateLimiter, TokenBucket } from '../queue/rate-limit.js';
 import { WorkQueue, type Timers } from '../queue/work-queue.js';
-import { FakeAdmin, FakeKube, testCluster, testMember, testObjects, testStatus } from '../testing/fakes.js';
+import {
+  FakeAdmin,
+  FakeKube,
+  testCluster,
+  testMember,
+  testObjects,
+  testStatus,
+} from '../../testing/fakes.js';
 import { Controller } from './controller.js';
 import { Reconciler, type ClusterSource, type Outcome } from './reconciler.js';
 

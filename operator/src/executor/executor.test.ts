@@ -4,7 +4,7 @@ import { AdminError } from '../admin/admin-api.js';
 import { buildStatefulSet } from '../children/statefulset.js';
 import { mapStatefulSet } from '../observer/map.js';
 import type { Action } from '../planner/action.js';
-import { FakeAdmin, FakeKube, testCluster, testObjects } from '../testing/fakes.js';
+import { FakeAdmin, FakeKube, testCluster, testObjects } from '../../testing/fakes.js';
 import { Executor } from './executor.js';
 import { applyMergePatch, mergePatch } from './merge-patch.js';
 import { eventFor, requestsFor } from './requests.js';

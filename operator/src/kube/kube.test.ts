@@ -1,6 +1,6 @@
 import type { KubernetesListObject, KubernetesObject, Watch } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { testCluster } from '../testing/fakes.js';
+import { testCluster } from '../../testing/fakes.js';
 import { buildEvent, leaseToRecord, recordToLease } from './api.js';
 import {
   generationChanged,

@@ -9,7 +9,7 @@ import {
   testPod,
   testPvc,
   testStatus,
-} from '../testing/fakes.js';
+} from '../../testing/fakes.js';
 import { adminTargets, incarnationNumber, mapRaftView, mapStatefulSet, observeCluster } from './map.js';
 import { observe } from './observer.js';
 

@@ -1,6 +1,7 @@
-// The planner on a table of situations, each replayed in a simulated world (sim-world.ts) until it converges, and
-// re-run from every intermediate state as if the operator had crashed there (before or after acting, or after acting
-// twice). The world itself flags unsafe steps: removing an absent id, re-adding a removed id, losing quorum.
+// The planner on a table of situations, each replayed in a simulated world (operator/testing/sim-world.ts) until it
+// converges, and re-run from every intermediate state as if the operator had crashed there (before or after acting,
+// or after acting twice). The world itself flags unsafe steps: removing an absent id, re-adding a removed id, losing
+// quorum.
 import type { RaftCluster, RaftClusterSpec } from '../api/raftcluster.js';
 import { podName } from '../children/names.js';
 import type { Action, ActionType, Plan } from './action.js';
@@ -15,7 +16,7 @@ import {
   observe,
   tick,
   type SimWorld,
-} from './sim-world.js';
+} from '../../testing/sim-world.js';
 
 const OPTIONS: PlannerOptions = { ...DEFAULT_PLANNER_OPTIONS, learnerLagMax: 30, stepTimeoutSeconds: 120 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');

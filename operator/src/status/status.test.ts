@@ -1,6 +1,6 @@
 import type { Condition } from '../api/raftcluster.js';
 import { plan } from '../planner/plan.js';
-import { apply, baseSpec, emptyWorld, observe, tick, type SimWorld } from '../planner/sim-world.js';
+import { apply, baseSpec, emptyWorld, observe, tick, type SimWorld } from '../../testing/sim-world.js';
 import {
   computeConditions,
   evaluate,

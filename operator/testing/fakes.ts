@@ -8,17 +8,17 @@ import type {
   V1ServiceAccount,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import type { RaftCluster, RaftClusterSpec } from '../api/raftcluster.js';
-import { buildChildren, initialShardState } from '../children/children.js';
-import { pvcName, shardLabels, podName } from '../children/names.js';
-import type { AddLearnerRequest, AdminApi } from '../admin/admin-api.js';
-import type { Child } from '../children/children.js';
-import type { DeleteOutcome, KubeWriter } from '../executor/executor.js';
-import type { Json } from '../executor/merge-patch.js';
-import type { EventSpec } from '../executor/requests.js';
-import { AdminError } from '../admin/admin-api.js';
-import type { AdminMember, AdminStatus, ClusterObjects } from '../observer/map.js';
-import { baseSpec } from '../planner/sim-world.js';
+import type { RaftCluster, RaftClusterSpec } from '../src/api/raftcluster.js';
+import { buildChildren, initialShardState } from '../src/children/children.js';
+import { pvcName, shardLabels, podName } from '../src/children/names.js';
+import type { AddLearnerRequest, AdminApi } from '../src/admin/admin-api.js';
+import type { Child } from '../src/children/children.js';
+import type { DeleteOutcome, KubeWriter } from '../src/executor/executor.js';
+import type { Json } from '../src/executor/merge-patch.js';
+import type { EventSpec } from '../src/executor/requests.js';
+import { AdminError } from '../src/admin/admin-api.js';
+import type { AdminMember, AdminStatus, ClusterObjects } from '../src/observer/map.js';
+import { baseSpec } from './sim-world.js';
 
 export function testCluster(
   over: Partial<RaftClusterSpec> = {},

@@ -2,11 +2,11 @@
 // behaviour), deterministic, for replaying the planner step by step. It checks the safety properties itself when an
 // action is applied, independently of the planner: no removal of an absent id, no re-adding a removed id, no
 // disruptive step that leaves fewer healthy voters than a quorum (for 3+ voters).
-import { desiredImage, type RaftCluster, type RaftClusterSpec } from '../api/raftcluster.js';
-import { podName, pvcName } from '../children/names.js';
-import { quorum } from '../health/health.js';
-import type { Action } from './action.js';
-import type { ObservedCluster, RaftMember } from './observed.js';
+import { desiredImage, type RaftCluster, type RaftClusterSpec } from '../src/api/raftcluster.js';
+import { podName, pvcName } from '../src/children/names.js';
+import { quorum } from '../src/health/health.js';
+import type { Action } from '../src/planner/action.js';
+import type { ObservedCluster, RaftMember } from '../src/planner/observed.js';
 
 export interface SimPod {
   name: string;
