@@ -1,7 +1,7 @@
 // Micro-benchmark of the Raft core alone (`npm run bench:core`): a 3-member cluster in one process, persisting
 // instantly and delivering messages in memory, so the figure is the core's own cost per committed entry.
 // Prints figures; asserts nothing about speed.
-import { TestCluster } from '../src/raft/testing/test-cluster.js';
+import { TestCluster } from '../testing/raft/test-cluster.js';
 
 interface Args {
   seconds: number;

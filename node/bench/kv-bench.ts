@@ -1,10 +1,10 @@
 // Prints throughput figures for the key-value state machine (`npm run bench:kv [-- keys]`). A benchmark, not a
 // test: it asserts nothing, and its numbers depend on the machine and its load.
 
-import { decodeCommand, encodeCommand } from './command-codec.js';
-import { seededRandom } from './seeded-random.js';
-import { KvStateMachine } from './state-machine.js';
-import type { Command } from './types.js';
+import { decodeCommand, encodeCommand } from '../src/kv/command-codec.js';
+import { seededRandom } from '../src/kv/seeded-random.js';
+import { KvStateMachine } from '../src/kv/state-machine.js';
+import type { Command } from '../src/kv/types.js';
 
 const keyCount = Number(process.argv[2] ?? 100_000);
 if (!Number.isSafeInteger(keyCount) || keyCount < 1 || keyCount > 10_000_000) {

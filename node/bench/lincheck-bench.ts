@@ -6,12 +6,12 @@
 //                             [--write PREFIX]   (also writes PREFIX-good.jsonl and PREFIX-corrupted.jsonl)
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { checkLinearizable } from '../src/lincheck/check.js';
-import { generateKvHistory, type KvOperation } from '../src/lincheck/generate.js';
-import { toJsonLines, parseJsonLines } from '../src/lincheck/history.js';
-import { kvCodec } from '../src/lincheck/kv-codec.js';
-import { kvModel } from '../src/lincheck/kv-model.js';
-import { seededRandom } from '../src/lincheck/random.js';
+import { checkLinearizable } from '../testing/lincheck/check.js';
+import { generateKvHistory, type KvOperation } from '../testing/lincheck/generate.js';
+import { toJsonLines, parseJsonLines } from '../testing/lincheck/history.js';
+import { kvCodec } from '../testing/lincheck/kv-codec.js';
+import { kvModel } from '../testing/lincheck/kv-model.js';
+import { seededRandom } from '../testing/lincheck/random.js';
 
 const { values } = parseArgs({
   options: {

@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJsonLines } from '../src/lincheck/history.js';
+import { parseJsonLines } from '../testing/lincheck/history.js';
 import { chaosRun } from './run.js';
 
 // A bound, not a timed assertion: the run itself aims at under 60 s, the machine is shared and loaded.

@@ -1,6 +1,6 @@
 // The checker side of chaos must be sharp: a lost acknowledged write is reported, legitimate outcomes are not.
-import { checkLinearizable } from '../src/lincheck/check.js';
-import { kvModel } from '../src/lincheck/kv-model.js';
+import { checkLinearizable } from '../testing/lincheck/check.js';
+import { kvModel } from '../testing/lincheck/kv-model.js';
 import { findLostWrites, type KvOperation } from './lost-writes.js';
 
 const put = (client: number, key: string, value: string, call: number, ret?: number): KvOperation =>

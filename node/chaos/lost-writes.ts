@@ -2,8 +2,8 @@
 // that may legitimately be the last one. A value is legitimate when some write of it (acknowledged or of unknown
 // outcome) is not followed in real time by an acknowledged write of the same key; anything else (an absent key,
 // a stale acknowledged value, a value nobody wrote) means an acknowledged write was lost.
-import { effectiveReturn, type Operation } from '../src/lincheck/history.js';
-import type { KvInput, KvOutput } from '../src/lincheck/kv-model.js';
+import { effectiveReturn, type Operation } from '../testing/lincheck/history.js';
+import type { KvInput, KvOutput } from '../testing/lincheck/kv-model.js';
 
 export type KvOperation = Operation<KvInput, KvOutput>;
 

@@ -3,11 +3,11 @@
 // and the final reads for lost acknowledged writes; everything is written under the output directory.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkLinearizable, type CheckResult } from '../src/lincheck/check.js';
-import { toJsonLines } from '../src/lincheck/history.js';
-import { kvModel } from '../src/lincheck/kv-model.js';
+import { checkLinearizable, type CheckResult } from '../testing/lincheck/check.js';
+import { toJsonLines } from '../testing/lincheck/history.js';
+import { kvModel } from '../testing/lincheck/kv-model.js';
 import { LocalCluster, type LocalMember } from '../src/local-cluster/local-cluster.js';
-import { Prng } from '../src/sim/prng.js';
+import { Prng } from '../testing/sim/prng.js';
 import { ClusterAdmin } from './cluster-admin.js';
 import { KvSession, SequenceSource } from './kv-session.js';
 import { findLostWrites, type KvOperation, type LostWrite } from './lost-writes.js';

@@ -7,7 +7,7 @@ import { crc32 } from './crc32.js';
 import { decodeResult, encodeResult } from './result-codec.js';
 import { seededRandom } from './seeded-random.js';
 import { KvStateMachine } from './state-machine.js';
-import { b, command, del, prefix, put } from './test-helpers.js';
+import { b, command, del, prefix, put } from '../../testing/kv/test-helpers.js';
 
 function onlyCodecErrors(decode: () => unknown): void {
   try {

@@ -1,6 +1,6 @@
 import { KvCodecError } from './binary.js';
 import { decodeCommand, encodeCommand } from './command-codec.js';
-import { b, command, del, interval, key, prefix, put } from './test-helpers.js';
+import { b, command, del, interval, key, prefix, put } from '../../testing/kv/test-helpers.js';
 import type { Command } from './types.js';
 
 const everyShape: readonly Command[] = [

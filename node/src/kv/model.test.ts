@@ -4,7 +4,7 @@
 import { compareBytes } from './bytes.js';
 import { seededRandom } from './seeded-random.js';
 import { KvStateMachine } from './state-machine.js';
-import { command } from './test-helpers.js';
+import { command } from '../../testing/kv/test-helpers.js';
 import type { KeyRange, KeyValue, Operation } from './types.js';
 
 class Model {

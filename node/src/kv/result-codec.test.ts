@@ -1,6 +1,6 @@
 import { KvCodecError } from './binary.js';
 import { decodeResult, encodeResult } from './result-codec.js';
-import { b } from './test-helpers.js';
+import { b } from '../../testing/kv/test-helpers.js';
 import type { CommandResult, KeyValue } from './types.js';
 
 const kv = (k: string, v: string): KeyValue => ({

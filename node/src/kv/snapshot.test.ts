@@ -2,7 +2,7 @@ import { KvCodecError } from './binary.js';
 import { seededRandom } from './seeded-random.js';
 import { encodeKvSnapshot, decodeKvSnapshot } from './snapshot-codec.js';
 import { KvStateMachine, kvStateMachineOptions } from './state-machine.js';
-import { b, command, del, interval, key, prefix, put } from './test-helpers.js';
+import { b, command, del, interval, key, prefix, put } from '../../testing/kv/test-helpers.js';
 import type { Command } from './types.js';
 
 const sessions = { ttlMs: 10_000, maxSessions: 50, maxResultsPerSession: 2 };

@@ -1,7 +1,7 @@
 import { KvCodecError } from './binary.js';
 import { encodeCommand } from './command-codec.js';
 import { KvInvariantError, KvStateMachine, kvStateMachineOptions } from './state-machine.js';
-import { b, command, del, interval, key, prefix, put, text } from './test-helpers.js';
+import { b, command, del, interval, key, prefix, put, text } from '../../testing/kv/test-helpers.js';
 import type { CommandResult, Compare, Operation, RangeOptions, TxnOp } from './types.js';
 
 const all: RangeOptions = { limit: 0, keysOnly: false, countOnly: false };

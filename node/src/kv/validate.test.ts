@@ -1,5 +1,5 @@
 import { DEFAULT_KV_LIMITS, type KvLimits } from './limits.js';
-import { command, del, interval, key, prefix, put } from './test-helpers.js';
+import { command, del, interval, key, prefix, put } from '../../testing/kv/test-helpers.js';
 import type { RangeOp, TxnOp } from './types.js';
 import { validateCommand, validateRangeRequest, withDefaultRangeLimit } from './validate.js';
 

@@ -1,6 +1,6 @@
 // Single-server membership changes (Raft thesis §4.1, §4.2.1 learners): add learner, promote, remove.
 import { MemoryStorage } from './memory-storage.js';
-import { TestCluster } from './testing/test-cluster.js';
+import { TestCluster } from '../../testing/raft/test-cluster.js';
 
 function started(ids = ['a', 'b', 'c']): TestCluster {
   const c = new TestCluster(ids);

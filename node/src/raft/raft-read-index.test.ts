@@ -1,6 +1,6 @@
 // Linearizable reads with ReadIndex (Raft thesis §6.4): the leader confirms it is still leader with a heartbeat
 // round before answering, and only after it committed an entry of its own term.
-import { TestCluster } from './testing/test-cluster.js';
+import { TestCluster } from '../../testing/raft/test-cluster.js';
 
 const ctx = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);

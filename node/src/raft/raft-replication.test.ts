@@ -1,7 +1,7 @@
 // Log replication (Raft paper §5.3, Figure 7), the commitment rule (§5.4.2, Figure 8), fast backtracking and flow
 // control (thesis §10.2).
 import { MemoryStorage } from './memory-storage.js';
-import { TestCluster } from './testing/test-cluster.js';
+import { TestCluster } from '../../testing/raft/test-cluster.js';
 import type { Entry, Message } from './types.js';
 
 function logOf(terms: number[]): Entry[] {

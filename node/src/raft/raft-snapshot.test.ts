@@ -1,5 +1,5 @@
 // Log compaction and snapshots (Raft paper §7): followers behind the compaction point receive a snapshot.
-import { TestCluster } from './testing/test-cluster.js';
+import { TestCluster } from '../../testing/raft/test-cluster.js';
 
 describe('snapshots', () => {
   test('a follower behind the compaction point receives the snapshot, then the log', () => {

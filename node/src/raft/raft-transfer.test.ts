@@ -1,6 +1,6 @@
 // Leadership transfer (Raft thesis §3.10): TimeoutNow to an up-to-date target, proposals refused meanwhile,
 // abandoned after an election timeout.
-import { TestCluster } from './testing/test-cluster.js';
+import { TestCluster } from '../../testing/raft/test-cluster.js';
 
 describe('leadership transfer', () => {
   test('to an up-to-date follower: it wins at once, without waiting for timeouts, despite the lease', () => {

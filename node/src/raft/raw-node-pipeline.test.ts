@@ -1,6 +1,6 @@
 // The host may step messages and take sendable messages while a Ready is being persisted (between ready() and
 // advance()), as etcd's node.go does: what promises durability still waits for the next Ready's persistence.
-import { TestCluster } from './testing/test-cluster.js';
+import { TestCluster } from '../../testing/raft/test-cluster.js';
 import type { Message } from './types.js';
 
 function ack(from: string, to: string, term: number, index: number): Message {

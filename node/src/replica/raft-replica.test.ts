@@ -11,7 +11,7 @@ import { NotLeaderError, ReplicaStoppedError } from './errors.js';
 import { MemberDirectory } from './member-directory.js';
 import { RaftReplica } from './raft-replica.js';
 import { encodeSnapshotEnvelope } from './snapshot-envelope.js';
-import { MemoryPersistence } from './testing/memory-persistence.js';
+import { MemoryPersistence } from '../../testing/replica/memory-persistence.js';
 
 const logger = pino({ level: 'silent' });
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

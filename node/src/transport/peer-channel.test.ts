@@ -8,7 +8,7 @@
 import { experimental, status } from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.js';
 import { PeerTransport } from './peer-transport.js';
-import { message, Recorder, startServer, type TestServer } from './test-harness.js';
+import { message, Recorder, startServer, type TestServer } from '../../testing/transport/test-harness.js';
 
 const SCHEME = 'swapdns';
 const records = new Map<string, { host: string; port: number }>();

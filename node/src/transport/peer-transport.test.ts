@@ -5,7 +5,13 @@ import type { Message, NodeId } from '../raft/types.js';
 import { TransportUsageError } from './errors.js';
 import type { DropReason, PeerTransportOptions } from './options.js';
 import { PeerTransport } from './peer-transport.js';
-import { deadAddress, message, Recorder, startServer, type TestServer } from './test-harness.js';
+import {
+  deadAddress,
+  message,
+  Recorder,
+  startServer,
+  type TestServer,
+} from '../../testing/transport/test-harness.js';
 
 const MiB = 1024 * 1024;
 const NETWORK_TYPES = ALL_MESSAGE_TYPES.filter((t) => !LOCAL_MESSAGE_TYPES.has(t) && t !== 'snap');

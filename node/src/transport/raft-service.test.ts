@@ -10,7 +10,7 @@ import {
 } from '../../shared/api/generated/raftstore/v1/raft.js';
 import { messageToProto } from '../api/raft-message-codec.js';
 import type { Message } from '../raft/types.js';
-import { message, Recorder, startServer, type TestServer } from './test-harness.js';
+import { message, Recorder, startServer, type TestServer } from '../../testing/transport/test-harness.js';
 
 interface Result<T> {
   readonly error: ServiceError | null;

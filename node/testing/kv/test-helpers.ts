@@ -1,6 +1,6 @@
 // Builders shared by the kv tests: commands read close to how a client would write them.
 
-import type { Command, KeyRange, Operation, SessionRef, TxnOp } from './types.js';
+import type { Command, KeyRange, Operation, SessionRef, TxnOp } from '../../src/kv/types.js';
 
 export const b = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

@@ -25,7 +25,7 @@ export const EXIT_UNKNOWN = 3;
 
 const USAGE =
   'usage: npm run lincheck -- FILE.jsonl [--budget-steps N] [--shrink-budget-steps N] [--deadline-ms N]\n' +
-  'Checks a key-value history (JSON Lines, format in node/src/lincheck/history.ts) for linearizability.';
+  'Checks a key-value history (JSON Lines, format in node/testing/lincheck/history.ts) for linearizability.';
 
 export function runLincheck(args: readonly string[], io: CommandIo): number {
   let file: string;

@@ -1,9 +1,9 @@
 // A tiny synchronous cluster for the core's unit tests: persisting is instant, delivery is explicit, and a filter
-// decides which messages are dropped. The full fault-injecting simulation lives in node/src/sim/.
-import { MemoryStorage } from '../memory-storage.js';
-import { RawNode } from '../raw-node.js';
-import type { RaftConfig } from '../config.js';
-import type { Entry, Message, NodeId, ReadState } from '../types.js';
+// decides which messages are dropped. The full fault-injecting simulation lives in node/testing/sim/.
+import { MemoryStorage } from '../../src/raft/memory-storage.js';
+import { RawNode } from '../../src/raft/raw-node.js';
+import type { RaftConfig } from '../../src/raft/config.js';
+import type { Entry, Message, NodeId, ReadState } from '../../src/raft/types.js';
 
 export interface TestMember {
   readonly id: NodeId;

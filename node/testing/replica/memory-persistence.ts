@@ -1,7 +1,7 @@
 // A RaftPersistence that keeps what it is given in memory: for tests of the replica loop that are about ordering
 // and apply semantics, not disks. The durable implementation is node/src/storage (RaftDiskStorage).
-import type { Ready, Snapshot } from '../../raft/types.js';
-import type { RaftPersistence } from '../raft-replica.js';
+import type { Ready, Snapshot } from '../../src/raft/types.js';
+import type { RaftPersistence } from '../../src/replica/raft-replica.js';
 
 export class MemoryPersistence implements RaftPersistence {
   persisted = 0;

@@ -4,7 +4,7 @@
 // can never commit). A proposal whose fate cannot be known (the member crashed) and an operation not answered
 // before its deadline end with an unknown outcome: the client records that and moves on, never re-sending it.
 // Reads use ReadIndex on the leader or on any follower; re-asking a read has no side effect, so reads retry freely.
-import type { NodeId } from '../raft/index.js';
+import type { NodeId } from '../../src/raft/index.js';
 import type { Operation } from '../lincheck/history.js';
 import type { KvInput, KvOutput } from '../lincheck/kv-model.js';
 import type { Prng } from './prng.js';

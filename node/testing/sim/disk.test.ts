@@ -1,4 +1,4 @@
-import type { Entry, HardState, Snapshot } from '../raft/index.js';
+import type { Entry, HardState, Snapshot } from '../../src/raft/index.js';
 import { DiskError, SimDisk } from './disk.js';
 import { Prng } from './prng.js';
 

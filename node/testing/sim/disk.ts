@@ -2,7 +2,7 @@
 // durable state plus any prefix of the unsynced writes (chosen by the seed): a write may have reached the platter or
 // not, but the disk never reorders writes. Each record is atomic (one entry, one hard state, one snapshot), so a
 // torn multi-entry append shows up as a shorter log.
-import type { Entry, HardState, Snapshot } from '../raft/index.js';
+import type { Entry, HardState, Snapshot } from '../../src/raft/index.js';
 import type { Prng } from './prng.js';
 
 export type DiskRecord =

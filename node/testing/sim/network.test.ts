@@ -1,4 +1,4 @@
-import type { Message } from '../raft/index.js';
+import type { Message } from '../../src/raft/index.js';
 import { MAX_IN_FLIGHT_PER_LINK, Network, type NetworkFaults } from './network.js';
 import { Prng } from './prng.js';
 

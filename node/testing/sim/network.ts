@@ -2,7 +2,7 @@
 // dropped, duplicated or delayed far enough to overtake later messages (reordering). Partitions block directed
 // links, so both symmetric splits and one-way (asymmetric) failures are expressible. A member can also be isolated
 // on its own (every link to and from it cut), independently of the partition in force: the two heal separately.
-import type { Message, NodeId } from '../raft/index.js';
+import type { Message, NodeId } from '../../src/raft/index.js';
 import { EventQueue } from './event-queue.js';
 import type { Prng } from './prng.js';
 

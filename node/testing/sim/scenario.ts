@@ -5,7 +5,7 @@
 // ms, before its first entries reach a majority — with leaders of old terms coming back that builds the logs of the
 // paper's Figure 8. Faults stop at faultsUntilMs; then everything is healed and restarted so the clients can finish.
 // Removed members are wiped for good: ids are never reused.
-import type { ConfState, NodeId } from '../raft/index.js';
+import type { ConfState, NodeId } from '../../src/raft/index.js';
 import type { Network } from './network.js';
 import type { Prng } from './prng.js';
 import type { SeedConfig } from './seed-config.js';

@@ -14,7 +14,7 @@ import {
   type NodeId,
   type Ready,
   type Snapshot,
-} from '../raft/index.js';
+} from '../../src/raft/index.js';
 import type { KvOutput } from '../lincheck/kv-model.js';
 import type { SimDisk } from './disk.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvCommand } from './kv-state-machine.js';

@@ -14,7 +14,7 @@ import {
   type NodeId,
   type Ready,
   type Snapshot,
-} from '../raft/index.js';
+} from '../../src/raft/index.js';
 import { CommittedLogChecker, type LogView } from './checkers/committed-log.js';
 import { findElectableWithoutCommitted, type Voter } from './checkers/electable.js';
 import { ElectionSafetyChecker } from './checkers/election-safety.js';

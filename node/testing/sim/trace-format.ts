@@ -1,5 +1,5 @@
 // One readable line per message for the replay trace, e.g. `n1→n2 app t3 i10/t3 +2 c9`.
-import type { Message } from '../raft/index.js';
+import type { Message } from '../../src/raft/index.js';
 
 const decoder = new TextDecoder();
 

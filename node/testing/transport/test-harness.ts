@@ -3,9 +3,9 @@
 
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { RaftService } from '../../shared/api/generated/raftstore/v1/raft.js';
-import type { Message, NodeId } from '../raft/types.js';
-import { createRaftService, type RaftServiceOptions } from './raft-service.js';
-import { raftServerOptions } from './server-options.js';
+import type { Message, NodeId } from '../../src/raft/types.js';
+import { createRaftService, type RaftServiceOptions } from '../../src/transport/raft-service.js';
+import { raftServerOptions } from '../../src/transport/server-options.js';
 
 /** Records events; waitFor resolves when a predicate over everything recorded holds, or rejects at its timeout. */
 export class Recorder<T> {

@@ -1,4 +1,4 @@
-import type { Entry } from '../../raft/index.js';
+import type { Entry } from '../../../src/raft/index.js';
 import { CommittedLogChecker, type LogView } from './committed-log.js';
 
 const enc = new TextEncoder();

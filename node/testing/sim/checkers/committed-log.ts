@@ -3,7 +3,7 @@
 // - Leader Completeness / no committed entry lost: once any member applied an entry, every leader of a later term
 //   holds it in its log (or covers it with its snapshot).
 // Applied entries are the ground truth: a member applies only what it learned is committed.
-import type { Entry, NodeId } from '../../raft/index.js';
+import type { Entry, NodeId } from '../../../src/raft/index.js';
 import { entryKey, showEntry } from './entry-key.js';
 
 /** The part of a member's log a checker needs: the term at an index, or undefined when compacted or beyond. */

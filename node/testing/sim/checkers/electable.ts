@@ -9,7 +9,7 @@
 // a state the cluster can reach. Commits by counting replicas of an earlier term's entry (breaking the Figure 8
 // rule) produce exactly such a state: the majority holding the entry ends in an old term, and a voter that led a
 // later term for a moment outranks them. Only valid while the voters are a fixed set (no membership changes).
-import type { NodeId } from '../../raft/index.js';
+import type { NodeId } from '../../../src/raft/index.js';
 import type { LogView } from './committed-log.js';
 
 export interface LogTip {

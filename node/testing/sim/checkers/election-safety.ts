@@ -1,6 +1,6 @@
 // Raft paper Figure 3, Election Safety: at most one leader can be elected in a given term. The map term → leader is
 // kept for the whole run, so two leaders of one term are caught even if their reigns never overlapped in time.
-import type { NodeId } from '../../raft/index.js';
+import type { NodeId } from '../../../src/raft/index.js';
 
 export class ElectionSafetyChecker {
   private readonly leaders = new Map<number, NodeId>();

@@ -1,6 +1,6 @@
 // A compact, exact identity for an entry's payload, so checkers compare entries by value without keeping copies of
 // every Uint8Array. latin1 maps each byte to one char, so distinct payloads give distinct strings.
-import type { Entry } from '../../raft/index.js';
+import type { Entry } from '../../../src/raft/index.js';
 
 export function entryKey(entry: Pick<Entry, 'type' | 'data'>): string {
   const d = entry.data;

@@ -1,4 +1,4 @@
-import type { Entry } from '../../raft/index.js';
+import type { Entry } from '../../../src/raft/index.js';
 import { LogMatchingChecker } from './log-matching.js';
 
 const enc = new TextEncoder();

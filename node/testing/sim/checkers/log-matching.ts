@@ -2,7 +2,7 @@
 // identical in all entries up to that index. Checked incrementally: every entry that enters any member's log is
 // recorded by (index, term) with its payload and the term of the entry before it. Two logs that agree on (index,
 // term) must then agree on the payload and on the previous entry's term, and by induction on the whole prefix.
-import type { Entry, NodeId } from '../../raft/index.js';
+import type { Entry, NodeId } from '../../../src/raft/index.js';
 import { entryKey, showEntry } from './entry-key.js';
 
 interface Seen {

@@ -2,7 +2,7 @@
 // incarnation both are checked after every step. Across a crash the volatile commit index may go back (it is
 // written without its own fsync), but the term may not go below the last one the member durably synced: votes
 // and acknowledgements were promised in that term.
-import type { NodeId } from '../../raft/index.js';
+import type { NodeId } from '../../../src/raft/index.js';
 
 export class MonotonicChecker {
   private readonly last = new Map<NodeId, { incarnation: number; term: number; commit: number }>();

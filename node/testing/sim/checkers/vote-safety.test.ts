@@ -1,4 +1,4 @@
-import type { Message } from '../../raft/index.js';
+import type { Message } from '../../../src/raft/index.js';
 import { VoteSafetyChecker } from './vote-safety.js';
 
 function msg(type: Message['type'], from: string, to: string, term: number, reject = false): Message {

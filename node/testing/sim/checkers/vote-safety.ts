@@ -4,7 +4,7 @@
 // itself). A vote set in memory and lost in a crash before anyone heard of it may legitimately be cast again; a vote
 // someone heard of may not, even after a crash, which is exactly what a host that sends before its fsync breaks.
 // Catching the second vote directly does not depend on the second candidate also winning.
-import type { Message, NodeId } from '../../raft/index.js';
+import type { Message, NodeId } from '../../../src/raft/index.js';
 
 export class VoteSafetyChecker {
   /** `voter@term` → the candidate it voted for. */

@@ -3,13 +3,13 @@
 // rule every other leader follows (thesis §6.4: do not answer until an entry of the current term is committed). A
 // new leader may not yet know the latest commit index, so the read can miss a write that was already acknowledged.
 //
-//   npx tsx node/src/sim/repro/singleton-read-index.ts
+//   npx tsx node/testing/sim/repro/singleton-read-index.ts
 //
 // Cluster {n1, n2}, n2 leads and removes itself: `remove n2` (index k) and a client write W (index k+1) are both
 // committed by n2, which applies them (W is acknowledged) and steps down. The append that would have told n1 that
 // k+1 is committed is lost; n1 knows commit = k, applies the removal, becomes the only voter, wins at once, and a
 // ReadIndex issued before its no-op is persisted comes back with index k: W is not visible.
-import { MemoryStorage, RawNode, type Message, type Ready } from '../../raft/index.js';
+import { MemoryStorage, RawNode, type Message, type Ready } from '../../../src/raft/index.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
