@@ -17,7 +17,8 @@ import type { DeleteOutcome, KubeWriter } from '../src/executor/executor.js';
 import type { Json } from '../src/executor/merge-patch.js';
 import type { EventSpec } from '../src/executor/requests.js';
 import { AdminError } from '../src/admin/admin-api.js';
-import type { AdminMember, AdminStatus, ClusterObjects } from '../src/observer/map.js';
+import type { AdminMember, AdminStatus } from '../src/model/admin-answers.js';
+import type { ClusterObjects } from '../src/observer/map.js';
 import { baseSpec } from './sim-world.js';
 
 export function testCluster(

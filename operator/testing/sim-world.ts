@@ -6,7 +6,7 @@ import { desiredImage, type RaftCluster, type RaftClusterSpec } from '../src/api
 import { podName, pvcName } from '../src/children/names.js';
 import { quorum } from '../src/health/health.js';
 import type { Action } from '../src/planner/action.js';
-import type { ObservedCluster, RaftMember } from '../src/planner/observed.js';
+import type { ObservedCluster, RaftMember } from '../src/model/observed.js';
 
 export interface SimPod {
   name: string;

@@ -11,7 +11,7 @@ import {
   type StatusResponse,
 } from '../../../node/shared/api/generated/raftstore/v1/cluster.js';
 import { describeError, unary } from '../../../node/shared/client/failover-client.js';
-import type { AdminMember, AdminStatus } from '../observer/map.js';
+import type { AdminMember, AdminStatus } from '../model/admin-answers.js';
 import { withTimeout } from '../util/timeout.js';
 
 export interface AddLearnerRequest {

@@ -1,4 +1,4 @@
-import type { RaftMember, RaftView } from '../planner/observed.js';
+import type { RaftMember, RaftView } from '../model/observed.js';
 import { clusterHealth, maxFailures, quorum, shardHealth } from './health.js';
 
 function view(up: boolean[], opts: { leader?: boolean; learners?: number } = {}): RaftView {

@@ -1,7 +1,7 @@
 // Health comes from the Raft view (is each voter in the configuration reachable from the leader?), never from pod
 // readiness: a pod can be Ready while its member was removed, and every pod can be Ready while quorum is lost.
 import type { Health } from '../api/raftcluster.js';
-import type { RaftView } from '../planner/observed.js';
+import type { RaftView } from '../model/observed.js';
 
 export interface ShardHealth {
   health: Health;

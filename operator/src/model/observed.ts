@@ -1,5 +1,6 @@
-// The observed state the planner reads. Shaped so the I/O layer fills it straight from informer caches
-// (StatefulSets, Pods, PVCs) and from two admin gRPC calls: the leader's member list and each new pod's Status.
+// The observed state: the observer fills it, health judges it, the planner reads it. Shaped so the I/O layer fills it
+// straight from informer caches (StatefulSets, Pods, PVCs) and from two admin gRPC calls: the leader's member list
+// and each new pod's Status. Types only, importing nothing but the API's, so every side can import it.
 import type { RaftCluster } from '../api/raftcluster.js';
 
 /** One member in the Raft configuration, as the leader's admin API lists it. */

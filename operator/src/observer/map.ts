@@ -29,7 +29,8 @@ import type {
   ObservedStatefulSet,
   RaftMember,
   RaftView,
-} from '../planner/observed.js';
+} from '../model/observed.js';
+import type { AdminMember, AdminStatus } from '../model/admin-answers.js';
 
 export const SHARD_LABEL = 'raftstore.dev/shard';
 export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
@@ -44,33 +45,6 @@ export interface ClusterObjects {
   services: readonly V1Service[];
   pdbs: readonly V1PodDisruptionBudget[];
   serviceAccounts: readonly V1ServiceAccount[];
-}
-
-/** A member's answer to Status (its own identity), as the admin client decoded it. */
-export interface AdminStatus {
-  member: string;
-  id: string;
-  /** 32 hex digits, new for every fresh data directory. */
-  incarnation: string;
-  version: string;
-  isMember: boolean;
-  term: number;
-  lastIndex: number;
-  role: 'leader' | 'follower' | 'learner' | 'unknown';
-  /** Name of the leader this member knows; "" if none. */
-  leader: string;
-}
-
-export interface AdminMember {
-  name: string;
-  id: string;
-  role: 'leader' | 'follower' | 'learner' | 'unknown';
-  matchIndex: number;
-  healthy: boolean;
-  /** Only the answering member reports its own incarnation and version; "" for the others. */
-  incarnation: string;
-  version: string;
-  clientAddress: string;
 }
 
 export type MemberListAnswer =

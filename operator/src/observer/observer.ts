@@ -3,13 +3,13 @@
 // When no member answers, the shard's Raft view is "unreachable" with the reasons; it is never guessed.
 import type { RaftCluster } from '../api/raftcluster.js';
 import type { AdminApi } from '../admin/admin-api.js';
-import type { ObservedCluster } from '../planner/observed.js';
+import type { AdminStatus } from '../model/admin-answers.js';
+import type { ObservedCluster } from '../model/observed.js';
 import { errorMessage, mapBounded } from '../util/timeout.js';
 import {
   adminTargets,
   memberListCandidates,
   observeCluster,
-  type AdminStatus,
   type AdminTarget,
   type ClusterObjects,
   type MemberListAnswer,

@@ -11,7 +11,7 @@ import {
 import { clientAddress, ordinalOf, peerAddress, podName } from '../children/names.js';
 import { quorum } from '../health/health.js';
 import type { Action, Plan } from './action.js';
-import type { ObservedCluster, ObservedPod, ObservedShard, RaftMember } from './observed.js';
+import type { ObservedCluster, ObservedPod, ObservedShard, RaftMember } from '../model/observed.js';
 
 export interface PlannerOptions {
   /** A learner is promoted once it is at most this many entries behind the leader. */

@@ -9,7 +9,7 @@ import {
 import { labelSelectorString, selectorLabels } from '../children/names.js';
 import { clusterHealth, shardHealth } from '../health/health.js';
 import type { Plan } from '../planner/action.js';
-import type { ObservedCluster, ObservedShard } from '../planner/observed.js';
+import type { ObservedCluster, ObservedShard } from '../model/observed.js';
 import { computeConditions } from './conditions.js';
 
 function members(obs: ObservedShard): MemberStatus[] {

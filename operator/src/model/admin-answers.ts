@@ -1,0 +1,31 @@
+// What the members' admin API answers, decoded from the wire: the admin client (admin/) produces these and the
+// observer (observer/) maps them onto the observed state. They live here, apart from both, so the client does not
+// import the observer that calls it.
+
+/** A member's answer to Status (its own identity), as the admin client decoded it. */
+export interface AdminStatus {
+  member: string;
+  id: string;
+  /** 32 hex digits, new for every fresh data directory. */
+  incarnation: string;
+  version: string;
+  isMember: boolean;
+  term: number;
+  lastIndex: number;
+  role: 'leader' | 'follower' | 'learner' | 'unknown';
+  /** Name of the leader this member knows; "" if none. */
+  leader: string;
+}
+
+/** One member of a MemberList answer, as the admin client decoded it. */
+export interface AdminMember {
+  name: string;
+  id: string;
+  role: 'leader' | 'follower' | 'learner' | 'unknown';
+  matchIndex: number;
+  healthy: boolean;
+  /** Only the answering member reports its own incarnation and version; "" for the others. */
+  incarnation: string;
+  version: string;
+  clientAddress: string;
+}
