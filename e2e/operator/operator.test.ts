@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLinearizable } from '../../node/testing/lincheck/check.js';
 import { kvModel } from '../../node/testing/lincheck/kv-model.js';
-import { Prng } from '../../node/testing/sim/prng.js';
+import { Prng } from '../../node/src/random/prng.js';
 import { KvSession, SequenceSource } from '../../node/chaos/kv-session.js';
 import { findLostWrites } from '../../node/chaos/lost-writes.js';
 import { keyName, Workload } from '../../node/chaos/workload.js';

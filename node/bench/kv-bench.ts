@@ -2,7 +2,7 @@
 // test: it asserts nothing, and its numbers depend on the machine and its load.
 
 import { decodeCommand, encodeCommand } from '../src/kv/command-codec.js';
-import { seededRandom } from '../src/kv/seeded-random.js';
+import { seededRandom } from '../src/random/prng.js';
 import { KvStateMachine } from '../src/kv/state-machine.js';
 import type { Command } from '../src/kv/types.js';
 

@@ -11,7 +11,7 @@ import { generateKvHistory, type KvOperation } from '../testing/lincheck/generat
 import { toJsonLines, parseJsonLines } from '../testing/lincheck/history.js';
 import { kvCodec } from '../testing/lincheck/kv-codec.js';
 import { kvModel } from '../testing/lincheck/kv-model.js';
-import { seededRandom } from '../testing/lincheck/random.js';
+import { seededRandom } from '../src/random/prng.js';
 
 const { values } = parseArgs({
   options: {

@@ -7,7 +7,7 @@ import { checkLinearizable, type CheckResult } from '../testing/lincheck/check.j
 import { toJsonLines } from '../testing/lincheck/history.js';
 import { kvModel } from '../testing/lincheck/kv-model.js';
 import { LocalCluster, type LocalMember } from '../src/local-cluster/local-cluster.js';
-import { Prng } from '../testing/sim/prng.js';
+import { Prng } from '../src/random/prng.js';
 import { ClusterAdmin } from './cluster-admin.js';
 import { KvSession, SequenceSource } from './kv-session.js';
 import { findLostWrites, type KvOperation, type LostWrite } from './lost-writes.js';

@@ -1,6 +1,6 @@
 // A run's fault schedule, derived only from the seed so that a failing run can be replayed with --seed. The
 // workload's interleaving is not reproducible (real processes and real time), the faults and their order are.
-import { Prng } from '../testing/sim/prng.js';
+import { Prng } from '../src/random/prng.js';
 
 export type FaultKind =
   | 'kill-leader'

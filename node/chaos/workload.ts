@@ -3,7 +3,7 @@
 // runs one operation at a time: put of a unique value, linearizable get, or compare-and-set through Txn, on a small
 // key set so that operations conflict. A failed or timed-out write is recorded with an unknown outcome and its
 // value is never written again; a failed read is dropped (it had no effect).
-import type { Prng } from '../testing/sim/prng.js';
+import type { Prng } from '../src/random/prng.js';
 import type { KvInput, KvOutput } from '../testing/lincheck/kv-model.js';
 import type { KvOperation } from './lost-writes.js';
 import { KvSession, SequenceSource } from './kv-session.js';

@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../../src/local-cluster/free-port.js';
-import { etcdService } from '../load/kv-target.js';
+import { etcdService } from './etcd-api.js';
 
 export const ETCD_BINARY = process.env.ETCD_BINARY ?? '/usr/bin/etcd';
 

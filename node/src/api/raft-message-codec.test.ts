@@ -1,5 +1,8 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { MessageType as ProtoMessageType, RaftMessage } from '../../shared/api/generated/raftstore/v1/raft.js';
+import {
+  MessageType as ProtoMessageType,
+  RaftMessage,
+} from '../../shared/api/generated/raftstore/v1/raft.js';
 import {
   ALL_MESSAGE_TYPES,
   decodeMessage,
@@ -9,6 +12,7 @@ import {
   RaftMessageCodecError,
 } from './raft-message-codec.js';
 import type { Message, MessageType } from '../raft/types.js';
+import { Prng } from '../random/prng.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 
@@ -140,8 +144,8 @@ describe('raft message codec', () => {
   });
 
   it('throws only RaftMessageCodecError on random or mutated bytes', () => {
-    let state = 12345;
-    const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) % 256;
+    const prng = new Prng(12345);
+    const next = (): number => prng.int(0, 255);
     const valid = encodeMessage(fullMessage('app'));
     for (let i = 0; i < 3000; i++) {
       const input =

@@ -5,7 +5,7 @@ import { KvCodecError } from './binary.js';
 import { decodeCommand, encodeCommand } from './command-codec.js';
 import { crc32 } from './crc32.js';
 import { decodeResult, encodeResult } from './result-codec.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../random/prng.js';
 import { KvStateMachine } from './state-machine.js';
 import { b, command, del, prefix, put } from '../../testing/kv/test-helpers.js';
 

@@ -2,7 +2,7 @@
 // histories. The model is written independently of the store's code paths, so a disagreement is a bug in one.
 
 import { compareBytes } from './bytes.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../random/prng.js';
 import { KvStateMachine } from './state-machine.js';
 import { command } from '../../testing/kv/test-helpers.js';
 import type { KeyRange, KeyValue, Operation } from './types.js';

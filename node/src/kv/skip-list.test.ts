@@ -1,5 +1,5 @@
 import { compareBytes } from './bytes.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../random/prng.js';
 import { SkipList } from './skip-list.js';
 
 const key = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 0xff);

@@ -1,5 +1,5 @@
 import { KvCodecError } from './binary.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../random/prng.js';
 import { encodeKvSnapshot, decodeKvSnapshot } from './snapshot-codec.js';
 import { KvStateMachine, kvStateMachineOptions } from './state-machine.js';
 import { b, command, del, interval, key, prefix, put } from '../../testing/kv/test-helpers.js';

@@ -9,7 +9,7 @@
 import { KvCodecError } from './binary.js';
 import { compareBytes, copyBytes, prefixEnd, toBytes, type BytesLike } from './bytes.js';
 import { decodeCommand } from './command-codec.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../random/prng.js';
 import { DEFAULT_SESSION_CONFIG, SessionError, SessionTable, type SessionConfig } from './sessions.js';
 import { SkipList } from './skip-list.js';
 import { decodeKvSnapshot, encodeKvSnapshot } from './snapshot-codec.js';

@@ -1,7 +1,8 @@
 // Leader election (Raft paper §5.2, §5.4.1), pre-vote (thesis §9.6) and check-quorum (thesis §6.2).
 import { MemoryStorage } from './memory-storage.js';
 import { RawNode } from './raw-node.js';
-import { TestCluster, seededRandom } from '../../testing/raft/test-cluster.js';
+import { TestCluster } from '../../testing/raft/test-cluster.js';
+import { seededRandom } from '../random/prng.js';
 import type { Message } from './types.js';
 
 describe('leader election', () => {

@@ -7,6 +7,7 @@ import type { ApplyOutcome, Command } from '../kv/types.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import { RawNode } from '../raft/raw-node.js';
 import type { Message } from '../raft/types.js';
+import { seededRandom } from '../random/prng.js';
 import { NotLeaderError, ReplicaStoppedError } from './errors.js';
 import { MemberDirectory } from './member-directory.js';
 import { RaftReplica } from './raft-replica.js';
@@ -44,14 +45,13 @@ function cluster(ids: string[], options: { snapshotEntries?: number } = {}) {
     const storage = MemoryStorage.bootstrap(ids, bootstrap);
     const p = new MemoryPersistence();
     persistence.set(id, p);
-    let seed = i + 1;
     const replica: Replica = new RaftReplica<ApplyOutcome>({
       node: new RawNode({
         id,
         storage,
         electionTicks: 10,
         heartbeatTicks: 1,
-        random: () => (seed = (seed * 16807) % 2147483647) / 2147483647,
+        random: seededRandom(i + 1),
       }),
       storage,
       persistence: p,

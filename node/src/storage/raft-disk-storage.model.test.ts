@@ -7,20 +7,8 @@ import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
+import { Prng } from '../random/prng.js';
 import { RaftDiskStorage, type RaftDiskStorageOptions, type RecoveredState } from './raft-disk-storage.js';
-
-/** mulberry32: a small seeded PRNG, so every run of a seed is identical. */
-function prng(seed: number): { int(lo: number, hi: number): number; chance(p: number): boolean } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)), chance: (p) => next() < p };
-}
 
 type Rec =
   | { kind: 'entry'; entry: Entry }
@@ -87,7 +75,7 @@ async function runSeed(seed: number, steps: number): Promise<Counts> {
     compactions: 0,
     rollovers: 0,
   };
-  const rnd = prng(seed);
+  const rnd = new Prng(seed);
   const dir = await mkdtemp(join(tmpdir(), `disk-model-${seed}-`));
   const options: RaftDiskStorageOptions = {
     identity: { clusterId: 'c', shardId: 's', memberName: 'm' },

@@ -1,19 +1,8 @@
 import { RaftBatch, RaftMessage } from '../../shared/api/generated/raftstore/v1/raft.js';
 import { ALL_MESSAGE_TYPES, messageToProto } from '../api/raft-message-codec.js';
 import type { Message } from '../raft/types.js';
+import { seededRandom } from '../random/prng.js';
 import { batchEntrySizeUpperBound, messageSizeUpperBound } from './message-size.js';
-
-/** A small deterministic generator (mulberry32) so a failure names the seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomMessage(random: () => number): Message {
   const int = (max: number): number => Math.floor(random() * max);
@@ -52,7 +41,7 @@ function randomMessage(random: () => number): Message {
 describe('messageSizeUpperBound', () => {
   it('is never below the real encoded size and stays close to it (1000 random messages)', () => {
     const seed = 20261122;
-    const random = rng(seed);
+    const random = seededRandom(seed);
     for (let i = 0; i < 1000; i += 1) {
       const message = randomMessage(random);
       const actual = RaftMessage.encode(messageToProto(message)).finish().length;
@@ -64,7 +53,7 @@ describe('messageSizeUpperBound', () => {
   });
 
   it('bounds a whole batch when summed with the batch framing', () => {
-    const random = rng(7);
+    const random = seededRandom(7);
     const messages = Array.from({ length: 50 }, () => randomMessage(random));
     const actual = RaftBatch.encode({
       shardId: 0xffff_ffff,

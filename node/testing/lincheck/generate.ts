@@ -5,7 +5,7 @@
 // benchmark; corrupting one output of such a history is how the tests make bad histories.
 import type { Operation } from './history.js';
 import type { KvInput, KvOutput } from './kv-model.js';
-import { randomInt, type Random } from './random.js';
+import { randomInt, type Random } from '../../src/random/prng.js';
 
 export interface GenerateOptions {
   readonly operations: number;

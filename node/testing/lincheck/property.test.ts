@@ -8,7 +8,7 @@ import { isLinearizableExhaustive } from './exhaustive.js';
 import { generateKvHistory, type KvOperation } from './generate.js';
 import { toJsonLines } from './history.js';
 import { kvModel, type KvInput, type KvOutput } from './kv-model.js';
-import { randomInt, seededRandom, type Random } from './random.js';
+import { randomInt, seededRandom, type Random } from '../../src/random/prng.js';
 
 const SEEDS = Array.from({ length: 25 }, (_, i) => i + 1);
 

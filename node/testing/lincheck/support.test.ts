@@ -1,26 +1,8 @@
-// The test-support pieces: the seeded random source, the history generator and the exhaustive oracle.
+// The test-support pieces: the history generator and the exhaustive oracle.
 import { EXHAUSTIVE_MAX_OPERATIONS, isLinearizableExhaustive } from './exhaustive.js';
 import { generateKvHistory } from './generate.js';
 import { kvModel } from './kv-model.js';
-import { randomInt, seededRandom } from './random.js';
-
-describe('seededRandom', () => {
-  test('the same seed gives the same sequence, another seed another one', () => {
-    const a = seededRandom(42);
-    const b = seededRandom(42);
-    const c = seededRandom(43);
-    const first = Array.from({ length: 5 }, () => a());
-    expect(Array.from({ length: 5 }, () => b())).toEqual(first);
-    expect(Array.from({ length: 5 }, () => c())).not.toEqual(first);
-  });
-
-  test('randomInt covers its inclusive range and rejects an empty one', () => {
-    const random = seededRandom(1);
-    const seen = new Set(Array.from({ length: 200 }, () => randomInt(random, 3, 6)));
-    expect([...seen].sort()).toEqual([3, 4, 5, 6]);
-    expect(() => randomInt(random, 2, 1)).toThrow('randomInt: empty range [2, 1]');
-  });
-});
+import { seededRandom } from '../../src/random/prng.js';
 
 describe('generateKvHistory', () => {
   const options = { operations: 400, keys: 3, clients: 5, unknownRate: 0.1, maxLatency: 20 };

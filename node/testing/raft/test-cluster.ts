@@ -4,6 +4,7 @@ import { MemoryStorage } from '../../src/raft/memory-storage.js';
 import { RawNode } from '../../src/raft/raw-node.js';
 import type { RaftConfig } from '../../src/raft/config.js';
 import type { Entry, Message, NodeId, ReadState } from '../../src/raft/types.js';
+import { seededRandom } from '../../src/random/prng.js';
 
 export interface TestMember {
   readonly id: NodeId;
@@ -12,18 +13,6 @@ export interface TestMember {
   /** Normal entries with data, in apply order. */
   readonly applied: Entry[];
   readonly readStates: ReadState[];
-}
-
-/** A deterministic source in [0,1) for election jitter (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export type DropFilter = (m: Message) => boolean;

@@ -7,7 +7,7 @@
 import type { NodeId } from '../../src/raft/index.js';
 import type { Operation } from '../lincheck/history.js';
 import type { KvInput, KvOutput } from '../lincheck/kv-model.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '../../src/random/prng.js';
 import type { SimNode, SubmitResult, WriteOutcome } from './sim-node.js';
 
 export interface ClientSettings {

@@ -1,6 +1,6 @@
 import type { Entry, HardState, Snapshot } from '../../src/raft/index.js';
 import { DiskError, SimDisk } from './disk.js';
-import { Prng } from './prng.js';
+import { Prng } from '../../src/random/prng.js';
 
 function e(index: number, term: number): Entry {
   return { index, term, type: 'normal', data: new Uint8Array([index]) };

@@ -3,7 +3,7 @@
 // not, but the disk never reorders writes. Each record is atomic (one entry, one hard state, one snapshot), so a
 // torn multi-entry append shows up as a shorter log.
 import type { Entry, HardState, Snapshot } from '../../src/raft/index.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '../../src/random/prng.js';
 
 export type DiskRecord =
   | { readonly kind: 'installSnapshot'; readonly snapshot: Snapshot }

@@ -1,6 +1,6 @@
 import type { Message } from '../../src/raft/index.js';
 import { MAX_IN_FLIGHT_PER_LINK, Network, type NetworkFaults } from './network.js';
-import { Prng } from './prng.js';
+import { Prng } from '../../src/random/prng.js';
 
 const calm: NetworkFaults = {
   dropRate: 0,

@@ -4,7 +4,7 @@
 // on its own (every link to and from it cut), independently of the partition in force: the two heal separately.
 import type { Message, NodeId } from '../../src/raft/index.js';
 import { EventQueue } from './event-queue.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '../../src/random/prng.js';
 
 export interface NetworkFaults {
   /** Probability a message is lost. */

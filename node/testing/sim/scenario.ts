@@ -7,7 +7,7 @@
 // Removed members are wiped for good: ids are never reused.
 import type { ConfState, NodeId } from '../../src/raft/index.js';
 import type { Network } from './network.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '../../src/random/prng.js';
 import type { SeedConfig } from './seed-config.js';
 import type { SimNode } from './sim-node.js';
 

@@ -2,7 +2,7 @@
 // and core limits, so some seeds are calm and others hostile, and rare combinations get covered).
 import type { ClientSettings } from './client.js';
 import type { NetworkFaults } from './network.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '../../src/random/prng.js';
 import type { NodeSettings } from './sim-node.js';
 
 export interface FaultRates {

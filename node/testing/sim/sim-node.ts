@@ -18,7 +18,7 @@ import {
 import type { KvOutput } from '../lincheck/kv-model.js';
 import type { SimDisk } from './disk.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvCommand } from './kv-state-machine.js';
-import type { Prng } from './prng.js';
+import type { Prng } from '../../src/random/prng.js';
 
 export type NodeState = 'up' | 'down' | 'paused' | 'gone';
 

@@ -1,7 +1,7 @@
 // The CI slice of the simulation: a couple of hundred short seeds of the real core under faults must show no
 // violation; the same seed must replay identically; and deliberately broken hosts must be caught, which shows the
 // checkers are sharp (a simulation whose checkers never fire proves nothing).
-import { Prng } from './prng.js';
+import { Prng } from '../../src/random/prng.js';
 import { drawSeedConfig } from './seed-config.js';
 import { runSeed, type SeedResult } from './simulator.js';
 

@@ -24,7 +24,7 @@ import { VoteSafetyChecker } from './checkers/vote-safety.js';
 import { SimClient, type ClientEnv } from './client.js';
 import { SimDisk } from './disk.js';
 import { Network } from './network.js';
-import { Prng } from './prng.js';
+import { Prng } from '../../src/random/prng.js';
 import { Scenario, type ScenarioHost } from './scenario.js';
 import { drawSeedConfig, type ConfigOverrides, type SeedConfig } from './seed-config.js';
 import { SimNode, type HostBugs, type NodeHooks, type WriteOutcome } from './sim-node.js';

@@ -10,14 +10,11 @@
 // k+1 is committed is lost; n1 knows commit = k, applies the removal, becomes the only voter, wins at once, and a
 // ReadIndex issued before its no-op is persisted comes back with index k: W is not visible.
 import { MemoryStorage, RawNode, type Message, type Ready } from '../../../src/raft/index.js';
+import { seededRandom } from '../../../src/random/prng.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-let seed = 1;
-const random = (): number => {
-  seed = (seed * 16807) % 2147483647;
-  return seed / 2147483647;
-};
+const random = seededRandom(1);
 
 const nodes = new Map<string, RawNode>();
 for (const id of ['n1', 'n2']) {

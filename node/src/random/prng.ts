@@ -1,7 +1,12 @@
-// The simulation's only source of randomness: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator), seeded
-// through splitmix32. Every fault, delay, client choice and election timeout comes from a Prng derived from the
-// seed, so one seed replays exactly. Independent streams (network, faults, clients, each node) are forked by label,
-// so adding a draw to one concern does not shift the choices of the others.
+// The one seeded random generator of the code base: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator),
+// seeded through splitmix32. One seed gives one sequence, on every platform, so a run that draws from it replays
+// exactly: the simulator (every fault, delay, client choice and election timeout), the chaos runs, generated
+// histories, the tests and the skip list's coin flips (node/src/kv, where they affect speed only). Independent streams
+// (network, faults, clients, each node) are forked by label, so adding a draw to one concern does not shift the
+// choices of the others. Not for anything security-related.
+
+/** A source of floats in [0, 1), the shape RawNode, SkipList and the history generator take. */
+export type Random = () => number;
 
 /** splitmix32: spreads a 32-bit seed over the state so nearby seeds give unrelated sequences. */
 function splitmix32(state: { s: number }): number {
@@ -77,4 +82,16 @@ export class Prng {
       ((this.nextUint32() ^ hashLabel(label)) >>> 0) * 0x200000 + (this.nextUint32() & 0x1fffff),
     );
   }
+}
+
+/** A fresh Prng seeded with `seed`, as a plain function returning floats in [0, 1). */
+export function seededRandom(seed: number): Random {
+  const prng = new Prng(seed);
+  return () => prng.float();
+}
+
+/** An integer in [low, high] (both inclusive), drawn from a plain random source. */
+export function randomInt(random: Random, low: number, high: number): number {
+  if (!(high >= low)) throw new RangeError(`randomInt: empty range [${low}, ${high}]`);
+  return low + Math.floor(random() * (high - low + 1));
 }

@@ -1,4 +1,4 @@
-import { Prng } from './prng.js';
+import { Prng, randomInt, seededRandom } from './prng.js';
 
 describe('Prng', () => {
   test('one seed gives one sequence; another seed another', () => {
@@ -39,5 +39,23 @@ describe('Prng', () => {
     expect(() => new Prng(-1)).toThrow(/seed/);
     expect(() => new Prng(1).int(5, 4)).toThrow(/bad range/);
     expect(() => new Prng(1).pick([])).toThrow(/empty/);
+  });
+});
+
+describe('seededRandom', () => {
+  test('the same seed gives the same sequence, another seed another one', () => {
+    const a = seededRandom(42);
+    const b = seededRandom(42);
+    const c = seededRandom(43);
+    const first = Array.from({ length: 5 }, () => a());
+    expect(Array.from({ length: 5 }, () => b())).toEqual(first);
+    expect(Array.from({ length: 5 }, () => c())).not.toEqual(first);
+  });
+
+  test('randomInt covers its inclusive range and rejects an empty one', () => {
+    const random = seededRandom(1);
+    const seen = new Set(Array.from({ length: 200 }, () => randomInt(random, 3, 6)));
+    expect([...seen].sort()).toEqual([3, 4, 5, 6]);
+    expect(() => randomInt(random, 2, 1)).toThrow('randomInt: empty range [2, 1]');
   });
 });
