@@ -1,7 +1,7 @@
 // Jest runs TypeScript as native ESM through swc (no type checking here: `npm run typecheck` does that).
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/node', '<rootDir>/operator', '<rootDir>/e2e'],
+  roots: ['<rootDir>/node', '<rootDir>/operator', '<rootDir>/e2e', '<rootDir>/.ci'],
   testMatch: ['**/*.test.ts'],
   // e2e/kube's unit tests run here (no cluster needed; ~30 s); the suites that need a cluster run with npm run e2e*.
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/e2e/smoke/', '<rootDir>/e2e/operator/'],
