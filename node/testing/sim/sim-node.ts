@@ -17,7 +17,7 @@ import {
 } from '../../src/raft/index.js';
 import type { KvOutput } from '../lincheck/kv-model.js';
 import type { SimDisk } from './disk.js';
-import { KvStateMachine, decodeCommand, encodeCommand, type KvCommand } from './kv-state-machine.js';
+import { SimKvStateMachine, decodeCommand, encodeCommand, type KvCommand } from './sim-kv-state-machine.js';
 import type { Prng } from '../../src/random/prng.js';
 
 export type NodeState = 'up' | 'down' | 'paused' | 'gone';
@@ -125,7 +125,7 @@ export class SimNode {
   incarnation = 0;
   raw: RawNode | undefined;
   storage: MemoryStorage | undefined;
-  readonly sm = new KvStateMachine();
+  readonly sm = new SimKvStateMachine();
   appliedIndex = 0;
   /** The next simulated ms at which this member's clock ticks; members tick at slightly different rates. */
   nextTickAt = 0;

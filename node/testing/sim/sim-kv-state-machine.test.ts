@@ -1,8 +1,13 @@
-import { CommandFormatError, KvStateMachine, decodeCommand, encodeCommand } from './kv-state-machine.js';
+import {
+  CommandFormatError,
+  SimKvStateMachine,
+  decodeCommand,
+  encodeCommand,
+} from './sim-kv-state-machine.js';
 
-describe('KvStateMachine', () => {
+describe('SimKvStateMachine', () => {
   test('put, delete and compare-and-set answer like the sequential model', () => {
-    const sm = new KvStateMachine();
+    const sm = new SimKvStateMachine();
     expect(
       sm.apply({ req: 'c1.1', client: 1, input: { op: 'cas', key: 'a', expected: null, value: 'x' } }),
     ).toEqual({
@@ -29,7 +34,7 @@ describe('KvStateMachine', () => {
   });
 
   test('a request applied twice is reported and changes nothing the second time', () => {
-    const sm = new KvStateMachine();
+    const sm = new SimKvStateMachine();
     sm.apply({ req: 'c1.1', client: 1, input: { op: 'put', key: 'a', value: 'first' } });
     sm.apply({ req: 'c1.2', client: 1, input: { op: 'put', key: 'a', value: 'second' } });
     expect(sm.apply({ req: 'c1.1', client: 1, input: { op: 'put', key: 'a', value: 'first' } })).toEqual({
@@ -39,10 +44,10 @@ describe('KvStateMachine', () => {
   });
 
   test('a snapshot restores the same state and the same applied requests, byte for byte', () => {
-    const sm = new KvStateMachine();
+    const sm = new SimKvStateMachine();
     sm.apply({ req: 'c1.1', client: 1, input: { op: 'put', key: 'a', value: '1' } });
     sm.apply({ req: 'c1.2', client: 1, input: { op: 'put', key: 'b', value: '2' } });
-    const copy = new KvStateMachine();
+    const copy = new SimKvStateMachine();
     copy.restore(sm.snapshot());
     expect(copy.snapshot()).toEqual(sm.snapshot());
     expect(copy.apply({ req: 'c1.2', client: 1, input: { op: 'put', key: 'b', value: '2' } }).kind).toBe(
