@@ -8,46 +8,18 @@
 import { ConfigError, type ConfigProblem, type ValueSource } from './config-error.js';
 import { splitArgv, type FlagInfo } from './argv.js';
 import { formatHostPort, isWildcardHost, listenAddressesClash, type HostPort } from './host-port.js';
-import {
-  OPTION_KEYS,
-  OPTIONS,
-  type InitialClusterState,
-  type LogLevel,
-  type OptionKey,
-  type OptionSpec,
-  type OptionValue,
-} from './options.js';
-import type { InitialMember } from './value-parsers.js';
+import { OPTION_KEYS, OPTIONS, type OptionKey, type OptionSpec, type OptionValue } from './options.js';
 
-export interface NodeConfig {
-  readonly name: string;
-  readonly clusterId: string;
-  readonly shard: number;
-  readonly dataDir: string;
-  readonly clientListen: HostPort;
-  readonly peerListen: HostPort;
-  readonly httpListen: HostPort;
-  /** Always dialable: never a wildcard host nor port 0 (derived from the listen address when that is dialable). */
-  readonly advertiseClient: HostPort;
-  readonly advertisePeer: HostPort;
-  /** Empty only with initialClusterState 'existing' and no --initial-members. */
-  readonly initialMembers: readonly InitialMember[];
-  readonly initialClusterState: InitialClusterState;
-  readonly tickMs: number;
-  readonly electionTicks: number;
-  readonly heartbeatTicks: number;
-  readonly snapshotEntries: number;
-  readonly snapshotRetainEntries: number;
-  readonly maxKeyBytes: number;
-  readonly maxValueBytes: number;
-  readonly maxTxnOps: number;
-  readonly maxRequestBytes: number;
-  readonly maxUncommittedBytes: number;
-  readonly requestTimeoutMs: number;
-  readonly shutdownGraceMs: number;
-  readonly logLevel: LogLevel;
-  readonly fsync: boolean;
-}
+/**
+ * One field per entry of the option table, typed by its parser: a new setting is declared once, in options.ts.
+ * Three fields are completed here rather than taken as parsed: advertiseClient and advertisePeer are always
+ * dialable (never a wildcard host nor port 0; derived from the listen address when that is dialable), and
+ * initialMembers is empty only with initialClusterState 'existing' and no --initial-members.
+ */
+export type NodeConfig = { readonly [K in OptionKey]: OptionValue<K> };
+
+/** The settings as parsed so far: undefined when unset (without default) or invalid (a problem is then recorded). */
+type PartialConfig = { -readonly [K in OptionKey]?: NodeConfig[K] };
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -121,31 +93,22 @@ export function parseNodeConfig(argv: readonly string[], env: Env): NodeConfig {
     problems.push({ flag: spec.flag, envVar: spec.env, value: raw?.text, source: raw?.source, expected });
   };
 
-  const name = get('name');
-  const clusterId = get('clusterId');
-  const shard = get('shard');
-  const dataDir = get('dataDir');
-  const clientListen = get('clientListen');
-  const peerListen = get('peerListen');
-  const httpListen = get('httpListen');
-  const advertiseClientFlag = get('advertiseClient');
-  const advertisePeerFlag = get('advertisePeer');
-  const initialMembers = get('initialMembers');
-  const initialClusterState = get('initialClusterState');
-  const tickMs = get('tickMs');
-  const electionTicks = get('electionTicks');
-  const heartbeatTicks = get('heartbeatTicks');
-  const snapshotEntries = get('snapshotEntries');
-  const snapshotRetainEntries = get('snapshotRetainEntries');
-  const maxKeyBytes = get('maxKeyBytes');
-  const maxValueBytes = get('maxValueBytes');
-  const maxTxnOps = get('maxTxnOps');
-  const maxRequestBytes = get('maxRequestBytes');
-  const maxUncommittedBytes = get('maxUncommittedBytes');
-  const requestTimeoutMs = get('requestTimeoutMs');
-  const shutdownGraceMs = get('shutdownGraceMs');
-  const logLevel = get('logLevel');
-  const fsync = get('fsync');
+  const values: PartialConfig = {};
+  for (const key of OPTION_KEYS) setValue(values, key, get(key));
+  const {
+    name,
+    clientListen,
+    peerListen,
+    httpListen,
+    initialMembers,
+    initialClusterState,
+    electionTicks,
+    heartbeatTicks,
+    maxKeyBytes,
+    maxValueBytes,
+    maxRequestBytes,
+    maxUncommittedBytes,
+  } = values;
 
   // Raft needs several heartbeats per election timeout, or followers start elections against a live leader.
   if (heartbeatTicks !== undefined && electionTicks !== undefined && heartbeatTicks >= electionTicks) {
@@ -185,8 +148,8 @@ export function parseNodeConfig(argv: readonly string[], env: Env): NodeConfig {
     }
   });
 
-  const advertiseClient = advertised('advertiseClient', advertiseClientFlag, 'clientListen', clientListen);
-  const advertisePeer = advertised('advertisePeer', advertisePeerFlag, 'peerListen', peerListen);
+  const advertiseClient = advertised('advertiseClient', values.advertiseClient, 'clientListen', clientListen);
+  const advertisePeer = advertised('advertisePeer', values.advertisePeer, 'peerListen', peerListen);
 
   function advertised(
     key: 'advertiseClient' | 'advertisePeer',
@@ -241,62 +204,26 @@ export function parseNodeConfig(argv: readonly string[], env: Env): NodeConfig {
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  // Every field is defined here: each undefined above recorded a problem. The checks make that visible to tsc.
-  if (
-    name === undefined ||
-    clusterId === undefined ||
-    shard === undefined ||
-    dataDir === undefined ||
-    clientListen === undefined ||
-    peerListen === undefined ||
-    httpListen === undefined ||
-    advertiseClient === undefined ||
-    advertisePeer === undefined ||
-    initialClusterState === undefined ||
-    tickMs === undefined ||
-    electionTicks === undefined ||
-    heartbeatTicks === undefined ||
-    snapshotEntries === undefined ||
-    snapshotRetainEntries === undefined ||
-    maxKeyBytes === undefined ||
-    maxValueBytes === undefined ||
-    maxTxnOps === undefined ||
-    maxRequestBytes === undefined ||
-    maxUncommittedBytes === undefined ||
-    requestTimeoutMs === undefined ||
-    shutdownGraceMs === undefined ||
-    logLevel === undefined ||
-    fsync === undefined
-  ) {
+  values.advertiseClient = advertiseClient;
+  values.advertisePeer = advertisePeer;
+  values.initialMembers = initialMembers ?? [];
+  // Every field is defined here: each undefined above recorded a problem. The check makes that visible to tsc.
+  if (!isComplete(values)) {
     throw new Error('parseNodeConfig: a setting is missing without a recorded problem (bug)');
   }
-  return {
-    name,
-    clusterId,
-    shard,
-    dataDir,
-    clientListen,
-    peerListen,
-    httpListen,
-    advertiseClient,
-    advertisePeer,
-    initialMembers: initialMembers ?? [],
-    initialClusterState,
-    tickMs,
-    electionTicks,
-    heartbeatTicks,
-    snapshotEntries,
-    snapshotRetainEntries,
-    maxKeyBytes,
-    maxValueBytes,
-    maxTxnOps,
-    maxRequestBytes,
-    maxUncommittedBytes,
-    requestTimeoutMs,
-    shutdownGraceMs,
-    logLevel,
-    fsync,
-  };
+  return values;
+}
+
+function setValue<K extends OptionKey>(
+  values: PartialConfig,
+  key: K,
+  value: NodeConfig[K] | undefined,
+): void {
+  values[key] = value;
+}
+
+function isComplete(values: PartialConfig): values is Required<PartialConfig> {
+  return OPTION_KEYS.every((k) => values[k] !== undefined);
 }
 
 function sameAddress(a: HostPort, b: HostPort): boolean {
