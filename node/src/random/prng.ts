@@ -1,9 +1,9 @@
-// The one seeded random generator of the code base: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator),
-// seeded through splitmix32. One seed gives one sequence, on every platform, so a run that draws from it replays
-// exactly: the simulator (every fault, delay, client choice and election timeout), the chaos runs, generated
-// histories, the tests and the skip list's coin flips (node/src/kv, where they affect speed only). Independent streams
-// (network, faults, clients, each node) are forked by label, so adding a draw to one concern does not shift the
-// choices of the others. Not for anything security-related.
+// The one seeded random generator of the code base: sfc32 (Chris Doty-Humphrey's Small Fast Counting
+// generator), seeded through splitmix32. One seed gives one sequence on every platform, so a run that draws from
+// it replays exactly: the simulator (every fault, delay, client choice and election timeout), the chaos runs,
+// generated histories, the tests and the skip list's coin flips (node/src/kv, where they affect speed only).
+// Independent streams (network, faults, clients, each node) are forked by label, so adding a draw to one concern
+// does not shift the choices of the others. Not for anything security-related.
 
 /** A source of floats in [0, 1), the shape RawNode, SkipList and the history generator take. */
 export type Random = () => number;

@@ -1,8 +1,8 @@
-// The simulator's replicated key-value state machine: a small stand-in for node/src/kv/state-machine.ts (the one the
-// node runs) that speaks the operations of the linearizability checker's model (lincheck/kv-model.ts): put, get,
-// delete and compare-and-set over string keys, commands as JSON. Commands carry a unique request id; the machine
-// remembers applied ids so that a command applied twice is detected (it would mean the log repeated a client's
-// request, which the simulation treats as a bug) and never changes the state twice.
+// The simulator's replicated key-value state machine: a small stand-in for node/src/kv/state-machine.ts (the
+// one the node runs) that speaks the operations of the linearizability checker's model (lincheck/kv-model.ts):
+// put, get, delete and compare-and-set over string keys, commands as JSON. Commands carry a unique request id;
+// the machine remembers applied ids so that a command applied twice is detected (it would mean the log repeated
+// a client's request, which the simulation treats as a bug) and never changes the state twice.
 import type { KvInput, KvOutput } from '../lincheck/kv-model.js';
 
 export type WriteInput = Exclude<KvInput, { op: 'get' }>;
