@@ -7,8 +7,19 @@
 
 import { ConfigError, type ConfigProblem, type ValueSource } from './config-error.js';
 import { splitArgv, type FlagInfo } from './argv.js';
-import { formatHostPort, isWildcardHost, listenAddressesClash, type HostPort } from './host-port.js';
-import { OPTION_KEYS, OPTIONS, type OptionKey, type OptionSpec, type OptionValue } from './options.js';
+import {
+  formatHostPort,
+  isWildcardHost,
+  listenAddressesClash,
+  type HostPort,
+} from '../../shared/config/host-port.js';
+import {
+  OPTION_KEYS,
+  OPTIONS,
+  type OptionKey,
+  type OptionSpec,
+  type OptionValue,
+} from '../../shared/config/options.js';
 
 /**
  * One field per entry of the option table, typed by its parser: a new setting is declared once, in options.ts.

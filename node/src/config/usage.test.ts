@@ -1,4 +1,4 @@
-import { OPTION_KEYS, OPTIONS } from './options.js';
+import { OPTION_KEYS, OPTIONS } from '../../shared/config/options.js';
 import { usage } from './usage.js';
 
 describe('usage', () => {

@@ -1,6 +1,6 @@
 // The --help text, generated from the option table so it always lists exactly the flags the parser accepts.
 
-import { OPTION_KEYS, OPTIONS, type OptionSpec } from './options.js';
+import { OPTION_KEYS, OPTIONS, type OptionSpec } from '../../shared/config/options.js';
 
 const WRAP_COLUMNS = 100;
 const INDENT = '      ';

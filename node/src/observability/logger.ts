@@ -3,7 +3,7 @@
 // loggers add context such as {term}.
 
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from '../config/options.js';
+import type { LogLevel } from '../../shared/config/options.js';
 
 export type { Logger } from 'pino';
 

@@ -1,6 +1,6 @@
 import { prefixSlot, shardsForInterval, shardsForPrefix } from './range-routing.js';
 import { ShardMap } from './shard-map.js';
-import { keySlot } from './slot.js';
+import { keySlot } from '../../shared/sharding/slot.js';
 
 describe('range routing', () => {
   const map = ShardMap.even([0, 1, 2, 3]);

@@ -4,7 +4,7 @@
 // because the hashed part of such a key is decided inside the prefix.
 
 import type { ShardId, ShardMap } from './shard-map.js';
-import { hashedPart, keyBytes, keySlot } from './slot.js';
+import { hashedPart, keyBytes, keySlot } from '../../shared/sharding/slot.js';
 
 /** The one slot every key with this prefix hashes to, or undefined if keys under it may land anywhere. */
 export function prefixSlot(prefix: Uint8Array | string): number | undefined {

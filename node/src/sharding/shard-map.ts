@@ -2,7 +2,7 @@
 // older map can tell it is stale (a member answers "wrong shard, epoch N") and refetch. Today a cluster has one
 // shard that owns every slot; adding shards later is `rebalance` + moving the listed slots' data.
 
-import { keySlot, SLOT_COUNT } from './slot.js';
+import { keySlot, SLOT_COUNT } from '../../shared/sharding/slot.js';
 
 /** A shard's id, the `shard_id` (uint32) of every API request. */
 export type ShardId = number;

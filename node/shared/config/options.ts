@@ -1,6 +1,8 @@
 // The table of every setting: flag, environment variable, default and parser, in one place so that parsing, the
 // --help text and error messages cannot drift apart. Defaults are strings run through the same parser as user input,
-// so a default is shown in --help exactly as a user would type it.
+// so a default is shown in --help exactly as a user would type it. It lives in node/shared because the operator
+// writes these variables into each member's pod (operator/src/children/statefulset.ts) and imports their names from
+// here; the node parses them in node/src/config/node-config.ts.
 
 import { SLOT_COUNT } from '../sharding/slot.js';
 import {
@@ -29,7 +31,10 @@ export interface OptionSpec<T> {
   /** Placeholder for the value in --help, e.g. `host:port`. */
   readonly valueName: string;
   readonly help: string;
-  /** Unset and no default: an error unless a cross-field rule supplies or waives the value (see node-config.ts). */
+  /**
+   * Unset and no default: an error unless a cross-field rule supplies or waives the value (see
+   * node/src/config/node-config.ts).
+   */
   readonly defaultValue?: string;
   readonly required?: true;
   /** A bare `--flag` means `true`. */
