@@ -1,6 +1,7 @@
 // The StatefulSet of one shard, for server-side apply. The operator, not the StatefulSet controller, decides when
 // a pod restarts (OnDelete) and when a volume goes (the planner's retention step).
 import type { V1EnvVar, V1StatefulSet, V1TopologySpreadConstraint } from '@kubernetes/client-node';
+import { OPTIONS, type InitialClusterState } from '../../../node/shared/config/options.js';
 import { desiredImage, type RaftCluster } from '../api/raftcluster.js';
 import {
   CLIENT_PORT,
@@ -26,7 +27,7 @@ export interface ShardChildState {
   shard: number;
   /** Current StatefulSet replicas: the planner owns this number (it grows and shrinks one member at a time). */
   replicas: number;
-  initialClusterState: 'new' | 'existing';
+  initialClusterState: InitialClusterState;
   /** How many members founded the shard; fixed at creation so the template does not change on every scale. */
   founders: number;
 }
@@ -44,25 +45,27 @@ function env(cluster: RaftCluster, state: ShardChildState): V1EnvVar[] {
   const { name, namespace } = cluster.metadata;
   const host = `$(POD_NAME).${peerServiceName(name)}.${namespace}.svc.cluster.local`;
   const raft = cluster.spec.raft;
+  // Variable names come from the node's option table (node/shared/config/options.ts), so they cannot drift apart:
+  // a renamed variable is renamed here too, and a setting the node drops no longer compiles.
   return [
     // First: later values refer to it with $(POD_NAME), which Kubernetes expands only from earlier entries.
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: 'RAFTSTORE_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: OPTIONS.name.env, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     // The uid, not the name: a cluster deleted and re-created under the same name must not accept messages from
     // members of its predecessor (e.g. from a retained volume).
-    { name: 'RAFTSTORE_CLUSTER_ID', value: cluster.metadata.uid },
-    { name: 'RAFTSTORE_SHARD', value: String(state.shard) },
-    { name: 'RAFTSTORE_DATA_DIR', value: DATA_DIR },
-    { name: 'RAFTSTORE_CLIENT_LISTEN', value: `0.0.0.0:${CLIENT_PORT}` },
-    { name: 'RAFTSTORE_PEER_LISTEN', value: `0.0.0.0:${PEER_PORT}` },
-    { name: 'RAFTSTORE_HTTP_LISTEN', value: `0.0.0.0:${HTTP_PORT}` },
-    { name: 'RAFTSTORE_ADVERTISE_CLIENT', value: `${host}:${CLIENT_PORT}` },
-    { name: 'RAFTSTORE_ADVERTISE_PEER', value: `${host}:${PEER_PORT}` },
-    { name: 'RAFTSTORE_INITIAL_MEMBERS', value: initialMembers(cluster, state.shard, state.founders) },
-    { name: 'RAFTSTORE_INITIAL_CLUSTER_STATE', value: state.initialClusterState },
-    { name: 'RAFTSTORE_TICK_MS', value: String(raft.tickMs) },
-    { name: 'RAFTSTORE_ELECTION_TICKS', value: String(raft.electionTicks) },
-    { name: 'RAFTSTORE_HEARTBEAT_TICKS', value: String(raft.heartbeatTicks) },
+    { name: OPTIONS.clusterId.env, value: cluster.metadata.uid },
+    { name: OPTIONS.shard.env, value: String(state.shard) },
+    { name: OPTIONS.dataDir.env, value: DATA_DIR },
+    { name: OPTIONS.clientListen.env, value: `0.0.0.0:${CLIENT_PORT}` },
+    { name: OPTIONS.peerListen.env, value: `0.0.0.0:${PEER_PORT}` },
+    { name: OPTIONS.httpListen.env, value: `0.0.0.0:${HTTP_PORT}` },
+    { name: OPTIONS.advertiseClient.env, value: `${host}:${CLIENT_PORT}` },
+    { name: OPTIONS.advertisePeer.env, value: `${host}:${PEER_PORT}` },
+    { name: OPTIONS.initialMembers.env, value: initialMembers(cluster, state.shard, state.founders) },
+    { name: OPTIONS.initialClusterState.env, value: state.initialClusterState },
+    { name: OPTIONS.tickMs.env, value: String(raft.tickMs) },
+    { name: OPTIONS.electionTicks.env, value: String(raft.electionTicks) },
+    { name: OPTIONS.heartbeatTicks.env, value: String(raft.heartbeatTicks) },
   ];
 }
 
