@@ -31,6 +31,7 @@ import type {
   RaftView,
 } from '../model/observed.js';
 import type { AdminMember, AdminStatus } from '../model/admin-answers.js';
+import { OPTIONS } from '../../../node/shared/config/options.js';
 
 export const SHARD_LABEL = 'raftstore.dev/shard';
 export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
@@ -98,7 +99,7 @@ function isDeleting(obj: { metadata?: { deletionTimestamp?: unknown } }): boolea
 
 export function mapStatefulSet(sts: V1StatefulSet): ObservedStatefulSet & { founders: number | undefined } {
   const c = nodeContainer(sts.spec?.template.spec?.containers);
-  const state = c?.env?.find((e) => e.name === 'RAFTSTORE_INITIAL_CLUSTER_STATE')?.value;
+  const state = c?.env?.find((e) => e.name === OPTIONS.initialClusterState.env)?.value;
   const foundersRaw = sts.metadata?.annotations?.[FOUNDERS_ANNOTATION];
   const founders =
     foundersRaw !== undefined && /^[1-9]\d?$/.test(foundersRaw) ? Number(foundersRaw) : undefined;
