@@ -32,6 +32,7 @@ import { renderKubeconfig } from './kubeconfig.js';
 import { acquireStateLock, lockWaitSeconds } from './lock.js';
 import { linkHostpathProvisioner, createBridge } from './network.js';
 import { ensurePki } from './pki.js';
+import { ensureSystemTools } from './system-tools.js';
 import { isRunning, logTail, rssKib, startDaemon, type DaemonSpec } from './processes.js';
 import { teardown } from './teardown.js';
 import { kubernetesVersion } from './versions.js';
@@ -160,6 +161,7 @@ function nodesReadyProbe(api: KubeApi): Probe {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('kube:up needs root (bridge, iptables, mounts, port 53)');
+  ensureSystemTools(process.env, say);
   const version = kubernetesVersion();
   const cache = cacheRoot();
   const bin = join(cache, version, 'bin');
@@ -271,6 +273,7 @@ async function main(): Promise<void> {
 // cluster of the run that holds it.
 try {
   if (process.getuid?.() !== 0) throw new Error('kube:up needs root (bridge, iptables, mounts, port 53)');
+  ensureSystemTools(process.env, say);
   const lockFile = layout(stateDir()).lock;
   acquireStateLock(lockFile, 'kube:up', lockWaitSeconds(), (holder) =>
     say(`${lockFile} is held (${holder}); waiting up to ${lockWaitSeconds()} s`),
