@@ -13,6 +13,11 @@ describe('agent config', () => {
     expect(c.backoff.initialMs).toBe(10_000);
     expect(c.imagesFile.endsWith('/e2e/kube/images.json')).toBe(true);
   });
+  it("points pods' DNS at CoreDNS's own address, not the DNATed kube-dns Service (no conntrack race)", () => {
+    const c = parseArgs([], {});
+    expect(c.podNameserver).toBe('10.244.0.1');
+    expect(c.dnsServiceIP).toBe('10.96.0.10');
+  });
   it('takes the state dir from RAFTSTORE_KUBE_DIR and --opt=value forms', () => {
     const c = parseArgs(['--backoff-initial-ms=500', '--fault-port', '0'], { RAFTSTORE_KUBE_DIR: '/s' });
     expect(c.stateDir).toBe('/s');

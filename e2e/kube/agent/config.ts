@@ -27,6 +27,14 @@ export interface AgentConfig {
   serviceCidr: string;
   kubernetesServiceIP: string;
   dnsServiceIP: string;
+  /**
+   * The nameserver pods' resolv.conf names: CoreDNS's own address on the bridge, not the kube-dns Service IP, as
+   * NodeLocal DNSCache does with its link-local address. DNS through the Service is DNATed, and glibc sends a
+   * lookup's A and AAAA queries at once from one socket: conntrack's insert race then drops one of them on some
+   * kernels and machines, and that lookup stalls for resolv.conf's 5 s timeout (kubernetes/kubernetes#56903) —
+   * longer than raftctl's 5 s deadline, and a stall for every peer's re-resolution after pods move.
+   */
+  podNameserver: string;
   clusterDomain: string;
 }
 
@@ -97,6 +105,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Agen
     serviceCidr: SERVICE_CIDR,
     kubernetesServiceIP: KUBERNETES_SERVICE_IP,
     dnsServiceIP: DNS_SERVICE_IP,
+    podNameserver: BRIDGE_ADDRESS,
     clusterDomain: CLUSTER_DOMAIN,
   };
 }

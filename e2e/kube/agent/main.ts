@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const net = {
     bridge: cfg.bridge,
     gateway: cfg.gateway,
-    dns: { nameserver: cfg.dnsServiceIP, clusterDomain: cfg.clusterDomain },
+    dns: { nameserver: cfg.podNameserver, clusterDomain: cfg.clusterDomain },
   };
   const agents: NodeAgent[] = [];
   const clients: KubeHttp[] = [adminApi];
