@@ -362,9 +362,11 @@ test('delete the RaftCluster: children are garbage-collected, volumes kept (when
 test('helm test writes and reads a key through a fresh cluster', async () => {
   await kubectl(['apply', '-n', NS, '-f', path.join(REPO, 'manifests/raftcluster-3.yaml')]);
   await waitHealthy(3, 300_000);
-  const r = await cmd(HELM, ['test', 'raftstore-operator', '-n', OPERATOR_NS, '--timeout', '3m'], {
+  // --logs: the test pod's own output (each raftctl error) is printed, so a failure says why.
+  const r = await cmd(HELM, ['test', 'raftstore-operator', '-n', OPERATOR_NS, '--timeout', '3m', '--logs'], {
     timeoutMs: 200_000,
   });
+  if (r.code !== 0) process.stdout.write(`helm test output:\n${r.stdout}\n`);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
 }, 540_000);
