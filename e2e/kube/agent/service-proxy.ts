@@ -5,14 +5,24 @@ import { run } from './exec.js';
 import { Informer, type Logger } from './informer.js';
 import type { KubeHttp } from './kube-http.js';
 import type { EndpointSlice, Service } from './kube-types.js';
-import { CHAIN_POSTROUTING, CHAIN_SERVICES, renderNatRules, serviceRules } from './service-rules.js';
+import {
+  CHAIN_NO_ENDPOINTS,
+  CHAIN_POSTROUTING,
+  CHAIN_SERVICES,
+  renderFilterRules,
+  renderNatRules,
+  serviceRules,
+} from './service-rules.js';
 
 const DEBOUNCE_MS = 100;
-/** Entry jumps from the built-in chains into ours. */
-const JUMPS: readonly (readonly string[])[] = [
-  ['PREROUTING', '-j', CHAIN_SERVICES],
-  ['OUTPUT', '-j', CHAIN_SERVICES],
-  ['POSTROUTING', '-j', CHAIN_POSTROUTING],
+/** Entry jumps from the built-in chains into ours: [table, chain, rule...]. */
+const JUMPS: readonly (readonly [string, string, ...string[]])[] = [
+  ['nat', 'PREROUTING', '-j', CHAIN_SERVICES],
+  ['nat', 'OUTPUT', '-j', CHAIN_SERVICES],
+  ['nat', 'POSTROUTING', '-j', CHAIN_POSTROUTING],
+  // Pods' traffic is routed through the host (FORWARD); the host's own goes through OUTPUT.
+  ['filter', 'FORWARD', '-j', CHAIN_NO_ENDPOINTS],
+  ['filter', 'OUTPUT', '-j', CHAIN_NO_ENDPOINTS],
 ];
 
 export class ServiceProxy {
@@ -62,7 +72,8 @@ export class ServiceProxy {
     try {
       const rules = serviceRules(this.services.list(), this.slices.list());
       const existing = await ownChains();
-      const text = renderNatRules(rules, existing);
+      // One iptables-restore input, two tables: each table's part is committed atomically.
+      const text = renderNatRules(rules, existing) + renderFilterRules(rules);
       if (text !== this.lastApplied) {
         await run(['iptables-restore', '-w', '5', '--noflush'], { input: text });
         this.lastApplied = text;
@@ -95,41 +106,41 @@ export class ServiceProxy {
   }
 }
 
-async function ownChains(): Promise<string[]> {
-  const save = await run(['iptables-save', '-t', 'nat']);
+async function ownChains(table = 'nat'): Promise<string[]> {
+  const save = await run(['iptables-save', '-t', table]);
   return [...save.stdout.matchAll(/^:(RSK-[^ ]+) /gm)].map((m) => m[1] ?? '');
 }
 
 async function ensureJumps(): Promise<void> {
   await run(['iptables-restore', '-w', '5', '--noflush'], {
-    input: `*nat\n:${CHAIN_SERVICES} - [0:0]\n:${CHAIN_POSTROUTING} - [0:0]\nCOMMIT\n`,
+    input:
+      `*nat\n:${CHAIN_SERVICES} - [0:0]\n:${CHAIN_POSTROUTING} - [0:0]\nCOMMIT\n` +
+      `*filter\n:${CHAIN_NO_ENDPOINTS} - [0:0]\nCOMMIT\n`,
   });
-  for (const [chain, ...rest] of JUMPS) {
-    const has = await run(['iptables', '-w', '5', '-t', 'nat', '-C', chain ?? '', ...rest], {
-      allowFailure: true,
-    });
-    if (has.code !== 0) await run(['iptables', '-w', '5', '-t', 'nat', '-I', chain ?? '', '1', ...rest]);
+  for (const [table, chain, ...rest] of JUMPS) {
+    const has = await run(['iptables', '-w', '5', '-t', table, '-C', chain, ...rest], { allowFailure: true });
+    if (has.code !== 0) await run(['iptables', '-w', '5', '-t', table, '-I', chain, '1', ...rest]);
   }
 }
 
-/** Removes the jumps and every RSK-* nat chain (also after a crash: nothing here depends on in-memory state). */
+/** Removes the jumps and every RSK-* chain (also after a crash: nothing here depends on in-memory state). */
 export async function removeAllRules(): Promise<void> {
-  for (const [chain, ...rest] of JUMPS) {
+  for (const [table, chain, ...rest] of JUMPS) {
     for (let i = 0; i < 10; i++) {
-      const r = await run(['iptables', '-w', '5', '-t', 'nat', '-D', chain ?? '', ...rest], {
-        allowFailure: true,
-      });
+      const r = await run(['iptables', '-w', '5', '-t', table, '-D', chain, ...rest], { allowFailure: true });
       if (r.code !== 0) break;
     }
   }
-  const chains = await ownChains();
-  if (chains.length === 0) return;
-  const text = [
-    '*nat',
-    ...chains.map((c) => `:${c} - [0:0]`),
-    ...chains.map((c) => `-X ${c}`),
-    'COMMIT',
-    '',
-  ].join('\n');
-  await run(['iptables-restore', '-w', '5', '--noflush'], { input: text });
+  for (const table of ['nat', 'filter']) {
+    const chains = await ownChains(table);
+    if (chains.length === 0) continue;
+    const text = [
+      `*${table}`,
+      ...chains.map((c) => `:${c} - [0:0]`),
+      ...chains.map((c) => `-X ${c}`),
+      'COMMIT',
+      '',
+    ].join('\n');
+    await run(['iptables-restore', '-w', '5', '--noflush'], { input: text });
+  }
 }

@@ -1,5 +1,5 @@
 import type { EndpointSlice, Service } from './kube-types.js';
-import { renderNatRules, serviceRules } from './service-rules.js';
+import { renderFilterRules, renderNatRules, serviceRules } from './service-rules.js';
 
 const svc = (ns: string, name: string, ip: string, ports: Service['spec']['ports']): Service => ({
   metadata: { name, namespace: ns },
@@ -84,6 +84,29 @@ describe('service rules', () => {
     expect(text).not.toContain('KUBE-OTHER');
     for (const m of text.matchAll(/RSK-[A-Z]+-[A-Z0-9x]+/g)) expect(m[0].length).toBeLessThanOrEqual(28);
   });
+  it('rejects connections to a Service port without ready endpoints, and only those (as kube-proxy does)', () => {
+    const noneReady = slice(
+      'db',
+      'cache',
+      [{ port: 6379 }],
+      [{ addresses: ['10.244.1.9'], conditions: { ready: false } }],
+    );
+    const rules = serviceRules(
+      [...services, svc('db', 'cache', '10.96.7.7', [{ port: 6379 }])],
+      [...slices, noneReady],
+    );
+    const text = renderFilterRules(rules);
+    expect(text.split('\n')).toEqual([
+      '*filter',
+      ':RSK-NO-ENDPOINTS - [0:0]',
+      '-A RSK-NO-ENDPOINTS -d 10.96.7.7/32 -p tcp -m tcp --dport 6379 -m comment --comment "db/cache:/tcp has no endpoints" -j REJECT --reject-with icmp-port-unreachable',
+      'COMMIT',
+      '',
+    ]);
+    // No DNAT for it either: the reject is the only rule that names its cluster IP.
+    expect(renderNatRules(rules, [])).not.toContain('10.96.7.7');
+  });
+
   it('is deterministic', () => {
     expect(renderNatRules(serviceRules(services, slices), [])).toBe(
       renderNatRules(serviceRules([...services].reverse(), slices), []),

@@ -6,6 +6,8 @@ import type { EndpointSlice, Service } from './kube-types.js';
 
 export const CHAIN_SERVICES = 'RSK-SERVICES';
 export const CHAIN_POSTROUTING = 'RSK-POSTROUTING';
+/** Filter-table chain (jumped to from FORWARD and OUTPUT) that rejects connections to Services without endpoints. */
+export const CHAIN_NO_ENDPOINTS = 'RSK-NO-ENDPOINTS';
 /** Marks hairpin traffic (a pod reaching itself through its Service) for masquerade, as kube-proxy does. */
 export const MASQ_MARK = '0x4000/0x4000';
 
@@ -109,4 +111,21 @@ export function renderNatRules(rules: readonly ServiceRule[], existingChains: re
     'COMMIT',
     '',
   ].join('\n');
+}
+
+/**
+ * The filter table's part, as kube-proxy does it: a connection to a Service port with no ready endpoint is rejected
+ * (ICMP port unreachable, so the client sees "connection refused" at once) instead of leaving the cluster IP
+ * unrouted, where a SYN is dropped and the client hangs until its own timeout — grpc-js then reports only
+ * "DEADLINE_EXCEEDED: Waiting for LB pick", for as long as the Service has no ready member.
+ */
+export function renderFilterRules(rules: readonly ServiceRule[]): string {
+  const rejects = rules
+    .filter((r) => r.endpoints.length === 0)
+    .map(
+      (r) =>
+        `-A ${CHAIN_NO_ENDPOINTS} -d ${r.clusterIP}/32 -p ${r.protocol} -m ${r.protocol} --dport ${r.port} ` +
+        `-m comment --comment "${r.key} has no endpoints" -j REJECT --reject-with icmp-port-unreachable`,
+    );
+  return ['*filter', `:${CHAIN_NO_ENDPOINTS} - [0:0]`, ...rejects, 'COMMIT', ''].join('\n');
 }

@@ -57,6 +57,22 @@ describe('chainCleanupCommands', () => {
     ]);
   });
 
+  it('cleans the filter table the same way (the rejects for Services without endpoints)', () => {
+    const save = [
+      '*filter',
+      ':FORWARD ACCEPT [0:0]',
+      ':RSK-NO-ENDPOINTS - [0:0]',
+      '-A FORWARD -j RSK-NO-ENDPOINTS',
+      '-A RSK-NO-ENDPOINTS -d 10.96.7.7/32 -p tcp -m tcp --dport 6379 -m comment --comment "db/cache:/tcp has no endpoints" -j REJECT --reject-with icmp-port-unreachable',
+      'COMMIT',
+    ].join('\n');
+    expect(chainCleanupCommands(save, 'filter')).toEqual([
+      ['-t', 'filter', '-D', 'FORWARD', '-j', 'RSK-NO-ENDPOINTS'],
+      ['-t', 'filter', '-F', 'RSK-NO-ENDPOINTS'],
+      ['-t', 'filter', '-X', 'RSK-NO-ENDPOINTS'],
+    ]);
+  });
+
   it('returns nothing when no chain of ours exists', () => {
     expect(chainCleanupCommands('*nat\n:PREROUTING ACCEPT [0:0]\n-A OUTPUT -j DOCKER\nCOMMIT\n')).toEqual([]);
   });

@@ -33,26 +33,33 @@ export function mountsUnder(mountinfo: string, dir: string): string[] {
   return out.sort((a, b) => b.length - a.length);
 }
 
+/** The tables the agent makes chains in: nat (Service DNAT) and filter (rejects for Services without endpoints). */
+export const AGENT_TABLES = ['nat', 'filter'] as const;
+
 /**
- * From `iptables-save -t nat` output: the commands that remove the agent's chains — first every rule that jumps
- * into one (including from built-in chains like PREROUTING), then the chains themselves.
+ * From `iptables-save -t TABLE` output: the commands that remove the agent's chains in that table — first every
+ * rule that jumps into one (including from built-in chains like PREROUTING), then the chains themselves.
  */
-export function chainCleanupCommands(natSave: string, prefix: string = AGENT_CHAIN_PREFIX): string[][] {
+export function chainCleanupCommands(
+  save: string,
+  table: string = 'nat',
+  prefix: string = AGENT_CHAIN_PREFIX,
+): string[][] {
   const chains: string[] = [];
   const deletes: string[][] = [];
-  for (const line of natSave.split('\n')) {
+  for (const line of save.split('\n')) {
     const decl = /^:(\S+) /.exec(line);
     if (decl?.[1]?.startsWith(prefix)) chains.push(decl[1]);
     const rule = /^-A (\S+) (.*)$/.exec(line);
     if (rule && !rule[1]!.startsWith(prefix) && new RegExp(`-j ${prefix}\\S+`).test(rule[2]!)) {
       // iptables-save prints rules exactly as `-D` takes them; only quoting needs undoing.
-      deletes.push(['-t', 'nat', '-D', rule[1]!, ...splitRule(rule[2]!)]);
+      deletes.push(['-t', table, '-D', rule[1]!, ...splitRule(rule[2]!)]);
     }
   }
   return [
     ...deletes,
-    ...chains.map((c) => ['-t', 'nat', '-F', c]),
-    ...chains.map((c) => ['-t', 'nat', '-X', c]),
+    ...chains.map((c) => ['-t', table, '-F', c]),
+    ...chains.map((c) => ['-t', table, '-X', c]),
   ];
 }
 
@@ -121,22 +128,26 @@ export function sweepPodNamespaces(): string[] {
   return swept;
 }
 
-/** Removes the agent's RSK-* nat chains and the jumps into them. Returns the number of iptables commands run. */
+/** Removes the agent's RSK-* chains and the jumps into them. Returns the number of iptables commands run. */
 export function sweepAgentChains(): number {
-  let save: string;
-  try {
-    save = run('iptables-save', ['-t', 'nat']);
-  } catch {
-    return 0; // no iptables on this host: then nobody made rules either
+  let count = 0;
+  for (const table of AGENT_TABLES) {
+    let save: string;
+    try {
+      save = run('iptables-save', ['-t', table]);
+    } catch {
+      return count; // no iptables on this host: then nobody made rules either
+    }
+    const cmds = chainCleanupCommands(save, table);
+    for (const c of cmds) run('iptables', ['-w', '5', ...c]);
+    count += cmds.length;
   }
-  const cmds = chainCleanupCommands(save);
-  for (const c of cmds) run('iptables', ['-w', '5', ...c]);
-  return cmds.length;
+  return count;
 }
 
 /**
  * What must not survive kube:down, each entry naming the leftover: pod network namespaces (`rsk-*`), links
- * (`rsk*`: the bridge, pod veths), the agent's nat chains, mounts under the state dir, and processes of the agent
+ * (`rsk*`: the bridge, pod veths), the agent's nat and filter chains, mounts under the state dir, and processes of the agent
  * or of pods. Control-plane daemons are checked by their binaries' path apart. Host-wide apart from the agent: the
  * cluster's bridge, ports and names are fixed, so there is one per host (or per network namespace).
  */
@@ -153,8 +164,10 @@ export function whatRemains(stateRoot: string): string[] {
     if (l.startsWith('rsk-')) found.push(`network namespace ${l.split(' ')[0]}`);
   for (const m of capture('ip', ['-o', 'link', 'show']).matchAll(/^\d+: (rsk[^:@]*)[@:]/gm))
     found.push(`link ${m[1]}`);
-  for (const l of capture('iptables-save', ['-t', 'nat']).split('\n'))
-    if (l.startsWith(`:${AGENT_CHAIN_PREFIX}`)) found.push(`iptables chain ${l.slice(1).split(' ')[0]}`);
+  for (const table of AGENT_TABLES)
+    for (const l of capture('iptables-save', ['-t', table]).split('\n'))
+      if (l.startsWith(`:${AGENT_CHAIN_PREFIX}`))
+        found.push(`iptables ${table} chain ${l.slice(1).split(' ')[0]}`);
   for (const m of mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), stateRoot))
     found.push(`mount ${m}`);
   for (const l of capture('ps', ['-eo', 'pid,args']).split('\n')) {
