@@ -14,9 +14,9 @@ export function isTest(file: string): boolean {
   return /\.(test|fixture)\.ts$/.test(file);
 }
 
-/** Code that exists only for tests, benchmarks and the e2e harness: never shipped, never imported by what is. */
+/** Code that exists only for tests, benchmarks, CI and the e2e harness: never shipped, never imported by what is. */
 export function isTestSupport(file: string): boolean {
-  return /^(node\/testing|operator\/testing|node\/bench|node\/chaos|e2e)\//.test(file) || isTest(file);
+  return /^(node\/testing|operator\/testing|node\/bench|node\/chaos|e2e|\.ci)\//.test(file) || isTest(file);
 }
 
 /** What users run: the node, the shared code, the operator, `npm start`'s scripts. */
@@ -107,7 +107,10 @@ export function cycleViolations(graph: ImportGraph): Violation[] {
   // Tests sit beside their module and import it; only the code's own imports can form a cycle worth fixing.
   const code = new Map([...graph].filter(([file]) => !isTest(file)));
   return [
-    ...importCycles(code).map((files) => ({ rule: 'no import cycle between files', detail: files.join(' ↔ ') })),
+    ...importCycles(code).map((files) => ({
+      rule: 'no import cycle between files',
+      detail: files.join(' ↔ '),
+    })),
     // A folder is one concept: a folder whose files import a folder that imports it back is a back-up arrow.
     ...importCycles(folderGraph(code)).map((folders) => ({
       rule: 'no import cycle between folders',
