@@ -170,7 +170,7 @@ function main(): void {
   const env = { ...process.env };
   if (target.kind === 'local') {
     checkLocalPrerequisites();
-    say('building the control plane (cold: tens of minutes, once; warm: seconds)');
+    say('building the control plane (cold: 10–25 minutes on 2 cores, once; warm: seconds)');
     run(
       'npm',
       ['run', '--silent', 'kube:build'],
