@@ -362,11 +362,16 @@ test('delete the RaftCluster: children are garbage-collected, volumes kept (when
 test('helm test writes and reads a key through a fresh cluster', async () => {
   await kubectl(['apply', '-n', NS, '-f', path.join(REPO, 'manifests/raftcluster-3.yaml')]);
   await waitHealthy(3, 300_000);
-  // --logs: the test pod's own output (each raftctl error) is printed, so a failure says why.
-  const r = await cmd(HELM, ['test', 'raftstore-operator', '-n', OPERATOR_NS, '--timeout', '3m', '--logs'], {
+  // Not `helm test --logs`: the test pod is deleted once it succeeds (hook-succeeded), and helm 3 fetches the logs
+  // after that, so a passing test fails with "unable to get pod logs ... not found" (helm/helm#9098) whenever the
+  // deletion wins the race. A failed test pod is kept, so its output (each raftctl error) is fetched here instead.
+  const r = await cmd(HELM, ['test', 'raftstore-operator', '-n', OPERATOR_NS, '--timeout', '3m'], {
     timeoutMs: 200_000,
   });
-  if (r.code !== 0) process.stdout.write(`helm test output:\n${r.stdout}\n`);
+  if (r.code !== 0) {
+    const logs = await cmd('kubectl', ['logs', '-n', OPERATOR_NS, 'raftstore-operator-test-put-get']);
+    process.stdout.write(`helm test output:\n${r.stdout}\ntest pod logs:\n${logs.stdout}${logs.stderr}\n`);
+  }
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
 }, 540_000);
