@@ -36,6 +36,12 @@ export interface ClusterServiceOptions {
   readonly observer?: RpcObserver;
 }
 
+/**
+ * How long MemberList waits for the leader it forwards to: well inside the operator's admin deadline (3 s), so a
+ * dead leader costs the caller a second and an answer, not a timeout.
+ */
+export const MEMBER_LIST_FORWARD_MS = 1000;
+
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 export function createClusterService(options: ClusterServiceOptions): ClusterServer {
@@ -129,14 +135,22 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
         if (st.leader === '' || st.leader === replica.id || isForwarded(call.metadata)) {
           return { header: header(), members: members(st) };
         }
-        return onLeader(
-          call,
-          () => Promise.resolve({ header: header(), members: members(replica.status()) }),
-          (address) =>
-            forwarder.call<MemberListResponse>((md, o, cb) =>
-              forwarder.clusterClient(address).memberList(req, md, o, cb),
-            ),
-        );
+        try {
+          return await onLeader(
+            call,
+            () => Promise.resolve({ header: header(), members: members(replica.status()) }),
+            (address) =>
+              forwarder.call<MemberListResponse>(
+                (md, o, cb) => forwarder.clusterClient(address).memberList(req, md, o, cb),
+                MEMBER_LIST_FORWARD_MS,
+              ),
+          );
+        } catch {
+          // The leader this member last heard of does not answer (its pod was just deleted, say) and this member
+          // has not yet timed it out. Its own view, without a leader it cannot reach, is the truth from here:
+          // the operator then sees a shard with no reachable leader, not a shard where nobody answered.
+          return { header: header(), members: members({ ...replica.status(), leader: '' }) };
+        }
       },
     ),
 

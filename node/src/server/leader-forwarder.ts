@@ -64,15 +64,15 @@ export class LeaderForwarder {
   }
 
   /**
-   * Makes one call (through `invoke`) with a deadline and the forwarded mark. A call that never left this process
+   * Makes one call (through `invoke`) with a deadline (the forwarder's, unless given) and the forwarded mark. A call that never left this process
    * because no connection to the leader could be made (it is down) fails as not applied, so the caller may wait for
    * the next leader and try there.
    */
-  call<Res>(invoke: Invoke<Res>): Promise<Res> {
+  call<Res>(invoke: Invoke<Res>, timeoutMs = this.timeoutMs): Promise<Res> {
     const metadata = new Metadata();
     metadata.set(FORWARDED_HEADER, '1');
     return new Promise<Res>((resolve, reject) => {
-      invoke(metadata, { deadline: Date.now() + this.timeoutMs }, (error, response) => {
+      invoke(metadata, { deadline: Date.now() + timeoutMs }, (error, response) => {
         if (error)
           reject(
             neverSent(error)
