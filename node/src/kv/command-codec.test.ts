@@ -36,6 +36,33 @@ const everyShape: readonly Command[] = [
     9,
     { clientId: 'c', sequence: 1 },
   ),
+  command({ kind: 'moveSlots', request: { step: 'freeze', slots: [0, 4095, 256], peer: 7, epoch: 3 } }, 4),
+  command({ kind: 'moveSlots', request: { step: 'abort', slots: [1], peer: 0xfffffffe, epoch: 2 ** 40 } }, 4),
+  command(
+    {
+      kind: 'ingest',
+      from: 2,
+      epoch: 9,
+      kvs: [
+        { key: b('a'), value: b('1'), version: 3 },
+        { key: b('b'), value: new Uint8Array(0), version: 1 },
+      ],
+      seal: [12, 13],
+      sessions: [
+        {
+          clientId: 'c',
+          lastSequence: 4,
+          lastSeenMs: 10,
+          results: new Map([
+            [3, { kind: 'put', revision: 2 }],
+            [4, { kind: 'wrongShard', redirect: { slot: 5, epoch: 2, owner: undefined, moving: true } }],
+          ]),
+        },
+      ],
+    },
+    5,
+  ),
+  command({ kind: 'ingest', from: 0, epoch: 1, kvs: [], seal: [], sessions: [] }, 6),
 ];
 
 describe('command codec', () => {

@@ -5,19 +5,27 @@
 // Layout (big-endian; bytes = u32 length + data; string = UTF-8 bytes):
 //   u8 format=1 | u64 timestampMs | bool hasSession [string clientId | u64 sequence] | operation
 //   operation: u8 1=put key value bool prevKv | 2=delete range bool prevKv | 3=txn compares ops(success) ops(failure)
+//              | 4=moveSlots u8 step (1=import 2=freeze 3=seal 4=activate 5=release 6=abort) slots u32 peer u64 epoch
+//              | 5=ingest u32 from, u64 epoch, u32 n (bytes key, bytes value, u64 version)*n, slots seal, sessions
+//   slots: u32 n, u16 slot*n      sessions: as in session-codec.ts
 //   range: u8 1=key bytes | 2=prefix bytes | 3=interval bytes start, bool hasEnd [bytes end]
 //   compare: bytes key | u8 operator 1..4 | u8 target 1=value bytes | 2=mod u64 | 3=create u64 | 4=version u64 |
 //            5=exists bool
 //   txn op: u8 1=put | 2=delete | 3=range (range, u64 limit, bool keysOnly, bool countOnly)
 
 import { ByteReader, ByteWriter, KvCodecError } from './binary.js';
+import { readSessions, writeSessions } from './session-codec.js';
+import type { SlotMoveStep } from '../sharding/slot-ownership.js';
 import type {
   Command,
   Compare,
   CompareOperator,
   CompareTarget,
   DeleteOp,
+  IngestedKey,
+  IngestOp,
   KeyRange,
+  MoveSlotsOp,
   Operation,
   PutOp,
   RangeOp,
@@ -199,6 +207,57 @@ function readTxn(r: ByteReader): TxnRequest {
   return { kind: 'txn', compare, success, failure };
 }
 
+const STEPS: readonly SlotMoveStep[] = ['import', 'freeze', 'seal', 'activate', 'release', 'abort'];
+const MIN_INGESTED_KEY_BYTES = 4 + 4 + 8;
+
+function writeSlots(w: ByteWriter, slots: readonly number[]): void {
+  w.u32(slots.length);
+  for (const slot of slots) w.u8(slot >>> 8).u8(slot & 0xff);
+}
+
+function readSlots(r: ByteReader): number[] {
+  const n = r.count('slot count', 2);
+  return Array.from({ length: n }, () => (r.u8('slot') << 8) | r.u8('slot'));
+}
+
+function writeMoveSlots(w: ByteWriter, op: MoveSlotsOp): void {
+  const { step, slots, peer, epoch } = op.request;
+  w.u8(STEPS.indexOf(step) + 1);
+  writeSlots(w, slots);
+  w.u32(peer).u64(epoch);
+}
+
+function readMoveSlots(r: ByteReader): MoveSlotsOp {
+  const code = r.u8('move step');
+  const step = STEPS[code - 1];
+  if (step === undefined) throw new KvCodecError(`unknown slot move step ${code}`);
+  const slots = readSlots(r);
+  return {
+    kind: 'moveSlots',
+    request: { step, slots, peer: r.u32('move peer'), epoch: r.u64('move epoch') },
+  };
+}
+
+function writeIngest(w: ByteWriter, op: IngestOp): void {
+  w.u32(op.from).u64(op.epoch).u32(op.kvs.length);
+  for (const kv of op.kvs) w.bytes(kv.key).bytes(kv.value).u64(kv.version);
+  writeSlots(w, op.seal);
+  writeSessions(w, op.sessions);
+}
+
+function readIngest(r: ByteReader): IngestOp {
+  const from = r.u32('ingest source');
+  const epoch = r.u64('ingest epoch');
+  const n = r.count('ingested key count', MIN_INGESTED_KEY_BYTES);
+  const kvs: IngestedKey[] = Array.from({ length: n }, () => ({
+    key: r.bytes('ingested key'),
+    value: r.bytes('ingested value'),
+    version: r.u64('ingested version'),
+  }));
+  const seal = readSlots(r);
+  return { kind: 'ingest', from, epoch, kvs, seal, sessions: readSessions(r) };
+}
+
 function writeOperation(w: ByteWriter, op: Operation): void {
   switch (op.kind) {
     case 'put':
@@ -213,6 +272,14 @@ function writeOperation(w: ByteWriter, op: Operation): void {
       w.u8(3);
       writeTxn(w, op);
       return;
+    case 'moveSlots':
+      w.u8(4);
+      writeMoveSlots(w, op);
+      return;
+    case 'ingest':
+      w.u8(5);
+      writeIngest(w, op);
+      return;
   }
 }
 
@@ -225,6 +292,10 @@ function readOperation(r: ByteReader): Operation {
       return readDelete(r);
     case 3:
       return readTxn(r);
+    case 4:
+      return readMoveSlots(r);
+    case 5:
+      return readIngest(r);
     default:
       throw new KvCodecError(`unknown operation kind ${tag}`);
   }

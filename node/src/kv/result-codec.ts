@@ -3,7 +3,9 @@
 //
 //   result: u8 1=put u64 revision, bool hasPrev [kv] | 2=delete u64 revision, u64 deleted, u32 n, kv*n |
 //           3=range u64 revision, u32 n, kv*n, bool more, u64 count | 4=txn u64 revision, bool succeeded, u32 n,
-//           result*n (put/delete/range only) | 5=sessionError u8 code (1=sessionUnknown 2=resultEvicted), string
+//           result*n (put/delete/range only) | 5=sessionError u8 code (1=sessionUnknown 2=resultEvicted), string |
+//           6=wrongShard u32 slot, u64 epoch, bool hasOwner [u32 owner], bool moving |
+//           7=slots u64 revision, bool ok, u64 changed, string reason
 //   kv: bytes key | bytes value | u64 createRevision | u64 modRevision | u64 version
 
 import { ByteReader, ByteWriter, KvCodecError } from './binary.js';
@@ -65,6 +67,19 @@ export function writeResult(w: ByteWriter, result: AnyResult): void {
         .u8(result.code === 'sessionUnknown' ? 1 : 2)
         .string(result.message);
       return;
+    case 'wrongShard': {
+      const { slot, epoch, owner, moving } = result.redirect;
+      w.u8(6)
+        .u32(slot)
+        .u64(epoch)
+        .bool(owner !== undefined);
+      if (owner !== undefined) w.u32(owner);
+      w.bool(moving);
+      return;
+    }
+    case 'slots':
+      w.u8(7).u64(result.revision).bool(result.ok).u64(result.changed).string(result.reason);
+      return;
   }
 }
 
@@ -99,7 +114,7 @@ function readAnyResult(r: ByteReader): AnyResult {
       const responses: TxnOpResult[] = [];
       for (let i = 0; i < n; i++) {
         const response = readAnyResult(r);
-        if (response.kind === 'txn' || response.kind === 'sessionError') {
+        if (response.kind !== 'put' && response.kind !== 'delete' && response.kind !== 'range') {
           throw new KvCodecError(`a txn response cannot contain a ${response.kind} result`);
         }
         responses.push(response);
@@ -115,6 +130,20 @@ function readAnyResult(r: ByteReader): AnyResult {
         message: r.string('session error message'),
       };
     }
+    case 6: {
+      const slot = r.u32('redirect slot');
+      const epoch = r.u64('redirect epoch');
+      const owner = r.bool('redirect has owner') ? r.u32('redirect owner') : undefined;
+      return { kind: 'wrongShard', redirect: { slot, epoch, owner, moving: r.bool('redirect moving') } };
+    }
+    case 7:
+      return {
+        kind: 'slots',
+        revision: r.u64('revision'),
+        ok: r.bool('ok'),
+        changed: r.u64('changed'),
+        reason: r.string('reason'),
+      };
     default:
       throw new KvCodecError(`unknown result kind ${tag}`);
   }

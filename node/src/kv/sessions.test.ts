@@ -69,4 +69,40 @@ describe('SessionTable', () => {
       /maxSessions must be a positive integer/,
     );
   });
+
+  it("takes in another group's sessions: the later sequence, the newest results of both, within the bounds", () => {
+    const table = new SessionTable(config);
+    table.record({ clientId: 'a', sequence: 1 }, result(1), 10);
+    table.merge(
+      {
+        clientId: 'a',
+        lastSequence: 3,
+        lastSeenMs: 500,
+        results: new Map([
+          [2, result(2)],
+          [3, result(3)],
+        ]),
+      },
+      20,
+    );
+    expect(table.check({ clientId: 'a', sequence: 3 })).toEqual({ kind: 'duplicate', result: result(3) });
+    expect(table.check({ clientId: 'a', sequence: 2 })).toEqual({ kind: 'duplicate', result: result(2) });
+    expect(table.check({ clientId: 'a', sequence: 1 }).kind).toBe('refused'); // trimmed to 2 results, never re-applied
+    expect(table.check({ clientId: 'a', sequence: 4 })).toEqual({ kind: 'apply' });
+    // A client this group never saw: its retry is answered, its next request applies.
+    table.merge({ clientId: 'b', lastSequence: 7, lastSeenMs: 1, results: new Map([[7, result(7)]]) }, 20);
+    expect(table.check({ clientId: 'b', sequence: 7 })).toEqual({ kind: 'duplicate', result: result(7) });
+    expect(table.check({ clientId: 'b', sequence: 8 })).toEqual({ kind: 'apply' });
+    // Merged sessions count as used now, on this group's clock, and the table stays bounded.
+    expect([...table.sessions()].map((x) => [x.clientId, x.lastSeenMs])).toEqual([
+      ['a', 20],
+      ['b', 20],
+    ]);
+    for (const id of ['c', 'd'])
+      table.merge({ clientId: id, lastSequence: 1, lastSeenMs: 0, results: new Map() }, 30);
+    expect(table.size).toBe(3);
+    expect(() =>
+      table.merge({ clientId: 'c', lastSequence: 1, lastSeenMs: 0, results: new Map() }, 25),
+    ).toThrow(SessionError);
+  });
 });

@@ -8,7 +8,7 @@
 // over with a new client id: its next request (sequence > 1) is refused as sessionUnknown rather than risk applying
 // a retry twice.
 
-import type { CommandResult, SessionErrorResult, SessionRef } from './types.js';
+import type { CommandResult, Session, SessionErrorResult, SessionRef } from './types.js';
 
 export interface SessionConfig {
   /** A session expires once no command of its client has been applied for this long (leader time). */
@@ -24,14 +24,6 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = {
   maxSessions: 10_000,
   maxResultsPerSession: 4,
 };
-
-export interface Session {
-  readonly clientId: string;
-  readonly lastSequence: number;
-  readonly lastSeenMs: number;
-  /** Cached results by sequence, ascending. */
-  readonly results: ReadonlyMap<number, CommandResult>;
-}
 
 interface MutableSession {
   readonly clientId: string;
@@ -126,6 +118,37 @@ export class SessionTable {
       session.results.delete(sequence);
     }
     this.#sessions.set(ref.clientId, session);
+    this.#evictOverflow();
+  }
+
+  /**
+   * Takes in another group's session of the same client, when a slot moves here: the later of the two last
+   * sequences and the newest cached results of both, so a retry of a request either group applied is answered from
+   * the cache (or refused), never applied twice. The merged session counts as used at `nowMs`, this group's clock.
+   */
+  merge(incoming: Session, nowMs: number): void {
+    const existing = this.#sessions.get(incoming.clientId);
+    if (existing !== undefined) {
+      if (nowMs < existing.lastSeenMs) {
+        throw new SessionError(`session clock went backwards: ${nowMs} < ${existing.lastSeenMs}`);
+      }
+      this.#sessions.delete(incoming.clientId);
+    }
+    const results = new Map(
+      [...(existing?.results ?? []), ...incoming.results]
+        .sort(([a], [b]) => a - b)
+        .slice(-this.#config.maxResultsPerSession),
+    );
+    this.#sessions.set(incoming.clientId, {
+      clientId: incoming.clientId,
+      lastSequence: Math.max(existing?.lastSequence ?? 0, incoming.lastSequence),
+      lastSeenMs: nowMs,
+      results,
+    });
+    this.#evictOverflow();
+  }
+
+  #evictOverflow(): void {
     for (const clientId of this.#sessions.keys()) {
       if (this.#sessions.size <= this.#config.maxSessions) break;
       this.#sessions.delete(clientId);

@@ -3,20 +3,23 @@
 // tests can compare snapshots directly. A CRC-32 trailer catches corruption and truncation; decoding also checks
 // the invariants a state must satisfy before it may replace a replica's state.
 //
-// Layout: "RSKV" | u8 format=1 | u64 appliedIndex | u64 revision | u64 clockMs |
+// Layout: "RSKV" | u8 format=2 | u64 appliedIndex | u64 revision | u64 clockMs |
 //         u32 keys, (bytes key, bytes value, u64 createRevision, u64 modRevision, u64 version)* |
-//         u32 sessions, (string clientId, u64 lastSequence, u64 lastSeenMs, u32 results, (u64 sequence, result)*)* |
+//         sessions (session-codec.ts) |
+//         ownership: u64 epoch, u32 runs, (u16 start, u16 end, u8 state, u32 peer, u64 epoch)* (slot-ownership.ts) |
 //         u32 crc32 of every preceding byte
+// Format 1 (before slots could move) has no ownership section: the group owns what it owned at creation.
 
 import { ByteReader, ByteWriter, KvCodecError } from './binary.js';
 import { compareBytes, describeKey } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { readResult, writeResult } from './result-codec.js';
-import type { Session } from './sessions.js';
-import type { CommandResult, StoredValue } from './types.js';
+import { readSessions, writeSessions } from './session-codec.js';
+import type { SlotOwnershipSpec, SlotRun, SlotState } from '../sharding/slot-ownership.js';
+import type { Session, StoredValue } from './types.js';
 
 export const SNAPSHOT_MAGIC = Uint8Array.of(0x52, 0x53, 0x4b, 0x56); // "RSKV"
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
+const FORMAT_WITHOUT_OWNERSHIP = 1;
 
 export interface KvSnapshotState {
   readonly appliedIndex: number;
@@ -26,16 +29,48 @@ export interface KvSnapshotState {
   readonly entries: Iterable<readonly [Uint8Array, StoredValue]>;
   /** In session table order (least recently used first). */
   readonly sessions: Iterable<Session>;
+  readonly ownership: SlotOwnershipSpec;
 }
 
-export interface DecodedKvSnapshot extends KvSnapshotState {
+export interface DecodedKvSnapshot extends Omit<KvSnapshotState, 'ownership'> {
   readonly entries: readonly (readonly [Uint8Array, StoredValue])[];
   readonly sessions: readonly Session[];
+  /** Undefined in a format-1 snapshot: the group serves what it served when it was created. */
+  readonly ownership: SlotOwnershipSpec | undefined;
 }
 
 const MIN_ENTRY_BYTES = 4 + 4 + 8 * 3;
-const MIN_SESSION_BYTES = 4 + 8 + 8 + 4;
-const MIN_CACHED_RESULT_BYTES = 8 + 1;
+const MIN_RUN_BYTES = 2 + 2 + 1 + 4 + 8;
+const RUN_STATES: readonly SlotState[] = ['absent', 'owned', 'leaving', 'importing', 'imported'];
+
+function writeOwnership(w: ByteWriter, ownership: SlotOwnershipSpec): void {
+  w.u64(ownership.epoch).u32(ownership.runs.length);
+  for (const run of ownership.runs) {
+    w.u8(run.start >>> 8)
+      .u8(run.start & 0xff)
+      .u8(run.end >>> 8)
+      .u8(run.end & 0xff)
+      .u8(RUN_STATES.indexOf(run.state))
+      .u32(run.peer)
+      .u64(run.epoch);
+  }
+}
+
+/** Reads the section; whether the runs describe a valid ownership is checked by SlotOwnership.fromSpec. */
+function readOwnership(r: ByteReader): SlotOwnershipSpec {
+  const epoch = r.u64('ownership epoch');
+  const n = r.count('slot run count', MIN_RUN_BYTES);
+  const runs: SlotRun[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = (r.u8('run start') << 8) | r.u8('run start');
+    const end = (r.u8('run end') << 8) | r.u8('run end');
+    const code = r.u8('run state');
+    const state = RUN_STATES[code];
+    if (state === undefined) throw new KvCodecError(`unknown slot state ${code}`);
+    runs.push({ start, end, state, peer: r.u32('run peer'), epoch: r.u64('run epoch') });
+  }
+  return { epoch, runs };
+}
 
 export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
   const w = new ByteWriter(64 * 1024);
@@ -46,15 +81,8 @@ export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
   for (const [key, stored] of entries) {
     w.bytes(key).bytes(stored.value).u64(stored.createRevision).u64(stored.modRevision).u64(stored.version);
   }
-  const sessions = [...state.sessions];
-  w.u32(sessions.length);
-  for (const session of sessions) {
-    w.string(session.clientId).u64(session.lastSequence).u64(session.lastSeenMs).u32(session.results.size);
-    for (const [sequence, result] of session.results) {
-      w.u64(sequence);
-      writeResult(w, result);
-    }
-  }
+  writeSessions(w, state.sessions);
+  writeOwnership(w, state.ownership);
   const body = w.finish();
   const out = new Uint8Array(body.length + 4);
   out.set(body);
@@ -99,7 +127,9 @@ export function decodeKvSnapshot(bytes: Uint8Array): DecodedKvSnapshot {
   }
   const r = new ByteReader(bytes, 'snapshot', SNAPSHOT_MAGIC.length, bodyEnd);
   const format = r.u8('format');
-  if (format !== SNAPSHOT_FORMAT) throw new KvCodecError(`unknown snapshot format ${format}`);
+  if (format !== SNAPSHOT_FORMAT && format !== FORMAT_WITHOUT_OWNERSHIP) {
+    throw new KvCodecError(`unknown snapshot format ${format}`);
+  }
   const appliedIndex = r.u64('applied index');
   const revision = r.u64('revision');
   const clockMs = r.u64('clock');
@@ -124,18 +154,8 @@ export function decodeKvSnapshot(bytes: Uint8Array): DecodedKvSnapshot {
     previous = key;
   }
 
-  const sessionCount = r.count('session count', MIN_SESSION_BYTES);
-  const sessions: Session[] = [];
-  for (let i = 0; i < sessionCount; i++) {
-    const clientId = r.string('client id');
-    const lastSequence = r.u64('last sequence');
-    const lastSeenMs = r.u64('last seen');
-    if (lastSeenMs > clockMs) throw new KvCodecError(`session '${clientId}' seen after the snapshot's clock`);
-    const resultCount = r.count('cached result count', MIN_CACHED_RESULT_BYTES);
-    const results = new Map<number, CommandResult>();
-    for (let j = 0; j < resultCount; j++) results.set(r.u64('cached sequence'), readResult(r));
-    sessions.push({ clientId, lastSequence, lastSeenMs, results });
-  }
+  const sessions = readSessions(r, clockMs);
+  const ownership = format === SNAPSHOT_FORMAT ? readOwnership(r) : undefined;
   r.end();
-  return { appliedIndex, revision, clockMs, entries, sessions };
+  return { appliedIndex, revision, clockMs, entries, sessions, ownership };
 }

@@ -4,6 +4,9 @@ import { encodeKvSnapshot, decodeKvSnapshot } from './snapshot-codec.js';
 import { KvStateMachine, kvStateMachineOptions } from './state-machine.js';
 import { b, command, del, interval, key, prefix, put } from '../../testing/kv/test-helpers.js';
 import type { Command } from './types.js';
+import { crc32 } from './crc32.js';
+import { SlotOwnership } from '../sharding/slot-ownership.js';
+import { keySlot } from '../../shared/sharding/slot.js';
 
 const sessions = { ttlMs: 10_000, maxSessions: 50, maxResultsPerSession: 2 };
 
@@ -127,7 +130,13 @@ describe('KV snapshots', () => {
   });
 
   it('rejects a well-formed snapshot of an impossible state', () => {
-    const base = { appliedIndex: 3, revision: 3, clockMs: 100, sessions: [] };
+    const base = {
+      appliedIndex: 3,
+      revision: 3,
+      clockMs: 100,
+      sessions: [],
+      ownership: SlotOwnership.all().toSpec(),
+    };
     const stored = { value: b('v'), createRevision: 1, modRevision: 2, version: 1 };
     const unordered = encodeKvSnapshot({
       ...base,
@@ -157,6 +166,64 @@ describe('KV snapshots', () => {
     expect(() => KvStateMachine.restore(unorderedSessions)).toThrow(/snapshot: sessions out of order/);
     const ahead = encodeKvSnapshot({ ...base, appliedIndex: 2, entries: [] });
     expect(() => decodeKvSnapshot(ahead)).toThrow(/revision 3 is beyond its applied index 2/);
+  });
+
+  it('carries the slots the group serves and the moves under way', () => {
+    const machine = new KvStateMachine(
+      kvStateMachineOptions(undefined, 1, () => SlotOwnership.initial(0, 2)),
+    );
+    machine.apply(1, {
+      timestampMs: 1,
+      op: { kind: 'moveSlots', request: { step: 'freeze', slots: [3], peer: 1, epoch: 2 } },
+    });
+    machine.apply(2, {
+      timestampMs: 2,
+      op: { kind: 'moveSlots', request: { step: 'import', slots: [4000], peer: 1, epoch: 2 } },
+    });
+    const restored = KvStateMachine.restore(machine.snapshot(), kvStateMachineOptions());
+    expect(restored.ownership.toSpec()).toEqual(machine.ownership.toSpec());
+    expect(restored.ownership.stateOf(3)).toBe('leaving');
+    expect(restored.ownership.stateOf(4000)).toBe('importing');
+    expect(restored.snapshot()).toEqual(machine.snapshot());
+  });
+
+  it('reads a snapshot written before slots could move: the group keeps what it was created with', () => {
+    const machine = new KvStateMachine();
+    machine.apply(1, { timestampMs: 1, op: { kind: 'put', key: b('k'), value: b('v'), prevKv: false } });
+    const v2 = machine.snapshot();
+    // Format 1 is format 2 without the ownership section (epoch, run count, one run of 17 bytes) before the CRC.
+    const body = v2.slice(0, v2.length - 4 - (8 + 4 + 17));
+    body[4] = 1;
+    const v1 = new Uint8Array(body.length + 4);
+    v1.set(body);
+    new DataView(v1.buffer).setUint32(body.length, crc32(body));
+    const restored = KvStateMachine.restore(
+      v1,
+      kvStateMachineOptions(undefined, 1, () => SlotOwnership.initial(0, 1)),
+    );
+    expect(restored.get('k')?.value).toEqual(b('v'));
+    expect(restored.ownership.servesEverySlot).toBe(true);
+    expect(restored.snapshot()).toEqual(v2);
+  });
+
+  it('rejects a snapshot with keys of a slot the group does not own, or an impossible ownership', () => {
+    const key = b('k');
+    const ownership = SlotOwnership.all();
+    ownership.apply({ step: 'freeze', slots: [keySlot(key)], peer: 1, epoch: 2 });
+    ownership.apply({ step: 'release', slots: [keySlot(key)], peer: 1, epoch: 2 });
+    const state = {
+      appliedIndex: 1,
+      revision: 1,
+      clockMs: 1,
+      sessions: [],
+      entries: [[key, { value: b('v'), createRevision: 1, modRevision: 1, version: 1 }] as const],
+      ownership: ownership.toSpec(),
+    };
+    expect(() => KvStateMachine.restore(encodeKvSnapshot(state))).toThrow(
+      /of slot \d+, which it does not own/,
+    );
+    const gap = { ...state, entries: [], ownership: { epoch: 2, runs: ownership.toSpec().runs.slice(1) } };
+    expect(() => KvStateMachine.restore(encodeKvSnapshot(gap))).toThrow(/snapshot: slot run/);
   });
 
   it('rejects bytes that are not a snapshot of this format', () => {

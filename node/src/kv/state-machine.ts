@@ -5,11 +5,19 @@
 // Semantics follow etcd v3 without history: one store-wide revision, incremented once per command that changes
 // something (a put always does; a delete only if it deleted a key; a transaction if any of its writes did, all of
 // its writes sharing the new revision). Per key: createRevision, modRevision and version (writes since creation).
+//
+// The group serves only the hash slots its ownership says (sharding/slot-ownership.ts): a client operation on a
+// key of another slot is refused with a redirect (slot-fence.ts), checked when the command is applied, so a write
+// proposed before the slot froze and applied after it is refused too. Slot-move steps and import batches are
+// commands like any other, ordered in the log with the writes they fence.
 
 import { KvCodecError } from './binary.js';
-import { compareBytes, copyBytes, prefixEnd, toBytes, type BytesLike } from './bytes.js';
+import { compareBytes, copyBytes, describeKey, prefixEnd, toBytes, type BytesLike } from './bytes.js';
 import { decodeCommand } from './command-codec.js';
+import { keySlot } from '../../shared/sharding/slot.js';
 import { seededRandom } from '../random/prng.js';
+import { SlotOwnership, SlotOwnershipError, type SlotOwnershipView } from '../sharding/slot-ownership.js';
+import { fenceOperation, fenceRange } from './slot-fence.js';
 import { DEFAULT_SESSION_CONFIG, SessionError, SessionTable, type SessionConfig } from './sessions.js';
 import { SkipList } from './skip-list.js';
 import { decodeKvSnapshot, encodeKvSnapshot } from './snapshot-codec.js';
@@ -17,9 +25,12 @@ import type {
   ApplyOutcome,
   Command,
   CommandResult,
+  ClientOperation,
   Compare,
   DeleteOp,
   DeleteResult,
+  IngestedKey,
+  IngestOp,
   KeyRange,
   KeyValue,
   Operation,
@@ -27,6 +38,8 @@ import type {
   PutResult,
   RangeOptions,
   RangeResult,
+  Session,
+  SlotsResult,
   StoredValue,
   TxnOpResult,
   TxnRequest,
@@ -37,15 +50,35 @@ export interface KvStateMachineOptions {
   readonly sessions: SessionConfig;
   /** Coin flips for the ordered map's balance; they affect speed only, never results or snapshots. */
   readonly random: () => number;
+  /**
+   * The slots the group serves before its first entry: the same on every replica of the group, from values fixed
+   * when the group was created (SlotOwnership.initial), never from anything that changes later.
+   */
+  readonly ownership: () => SlotOwnership;
 }
 
 /** Options with a fresh random source (never shared between instances, so each one is reproducible alone). */
 export function kvStateMachineOptions(
   sessions: SessionConfig = DEFAULT_SESSION_CONFIG,
   seed = 0x5eed,
+  ownership: () => SlotOwnership = () => SlotOwnership.all(),
 ): KvStateMachineOptions {
-  return { sessions, random: seededRandom(seed) };
+  return { sessions, random: seededRandom(seed), ownership };
 }
+
+export interface SlotExportRequest {
+  readonly slots: readonly number[];
+  readonly epoch: number;
+  /** Resume after this key (the last of the previous page); undefined for the first page. */
+  readonly after?: Uint8Array;
+  /** Page bounds: at most this many keys, and no more key + value bytes than this once the page holds a key. */
+  readonly maxKeys: number;
+  readonly maxBytes: number;
+}
+
+export type SlotExport =
+  | { readonly ok: true; readonly kvs: readonly IngestedKey[]; readonly more: boolean }
+  | { readonly ok: false; readonly reason: string };
 
 /** A broken precondition of the apply loop (e.g. an index applied twice): a bug in the host, not a client error. */
 export class KvInvariantError extends Error {
@@ -85,6 +118,7 @@ function toKeyValue(key: Uint8Array, stored: StoredValue, keysOnly = false): Key
 export class KvStateMachine {
   readonly #map: SkipList<StoredValue>;
   #sessions: SessionTable;
+  #ownership: SlotOwnership;
   #revision = 0;
   #appliedIndex = 0;
   #clockMs = 0;
@@ -92,6 +126,12 @@ export class KvStateMachine {
   constructor(options: KvStateMachineOptions = kvStateMachineOptions()) {
     this.#map = new SkipList(options.random);
     this.#sessions = new SessionTable(options.sessions);
+    this.#ownership = options.ownership();
+  }
+
+  /** The slots this group serves and the moves under way. */
+  get ownership(): SlotOwnershipView {
+    return this.#ownership;
   }
 
   /** The Raft index of the last applied entry; 0 before any. */
@@ -155,11 +195,27 @@ export class KvStateMachine {
       if (check.kind !== 'apply') return { result: check.result, duplicate: check.kind === 'duplicate' };
     }
     const result = this.#execute(command.op);
-    if (session !== undefined) this.#sessions.record(session, result, this.#clockMs);
+    // A refused request changed nothing here: its client retries it (same sequence) where the redirect points.
+    if (session !== undefined && result.kind !== 'wrongShard') {
+      this.#sessions.record(session, result, this.#clockMs);
+    }
     return { result, duplicate: false };
   }
 
   #execute(op: Operation): CommandResult {
+    switch (op.kind) {
+      case 'moveSlots':
+        return this.#moveSlots(op.request);
+      case 'ingest':
+        return this.#ingest(op);
+      default:
+        return this.#executeClient(op);
+    }
+  }
+
+  #executeClient(op: ClientOperation): CommandResult {
+    const redirect = fenceOperation(op, this.#ownership);
+    if (redirect !== undefined) return { kind: 'wrongShard', redirect };
     switch (op.kind) {
       case 'put': {
         const revision = this.#revision + 1;
@@ -200,15 +256,82 @@ export class KvStateMachine {
     };
   }
 
-  /** Entries in `range`, lazily: a read past its limit only counts, it does not build the rest. */
+  /**
+   * Entries in `range` of the slots this group serves, lazily: a read past its limit only counts, it does not build
+   * the rest. Keys of other slots (being imported, or frozen on their way out) are invisible.
+   */
   *#scan(range: KeyRange): Generator<[Uint8Array, StoredValue]> {
+    const ownership = this.#ownership;
     if (range.kind === 'key') {
       const stored = this.#map.get(range.key);
-      if (stored !== undefined) yield [range.key, stored];
+      if (stored !== undefined && (ownership.servesEverySlot || ownership.serves(keySlot(range.key)))) {
+        yield [range.key, stored];
+      }
       return;
     }
     const { start, end } = bounds(range);
-    yield* this.#map.entries(start, end);
+    if (ownership.servesEverySlot) {
+      yield* this.#map.entries(start, end);
+      return;
+    }
+    for (const entry of this.#map.entries(start, end)) {
+      if (ownership.serves(keySlot(entry[0]))) yield entry;
+    }
+  }
+
+  #moveSlots(request: Parameters<SlotOwnership['apply']>[0]): SlotsResult {
+    const outcome = this.#ownership.apply(request);
+    if (!outcome.ok) return this.#slotsResult(0, outcome.reason);
+    if (outcome.dropped.length > 0) this.#dropSlots(new Set(outcome.dropped));
+    return this.#slotsResult(outcome.changed, '');
+  }
+
+  /**
+   * Removes the keys of slots this group gave away or gave up importing. They stop being visible at once (the
+   * ownership says so), and a snapshot never carries them. Does not change the revision: no key changed, it moved.
+   * O(keys): a full scan, since keys are ordered by bytes, not by slot.
+   */
+  #dropSlots(slots: ReadonlySet<number>): void {
+    const doomed: Uint8Array[] = [];
+    for (const [key] of this.#map.entries()) if (slots.has(keySlot(key))) doomed.push(key);
+    for (const key of doomed) this.#map.delete(key);
+  }
+
+  #ingest(op: IngestOp): SlotsResult {
+    for (const kv of op.kvs) {
+      const slot = keySlot(kv.key);
+      if (this.#ownership.stateOf(slot) !== 'importing' || this.#ownership.moveEpochOf(slot) !== op.epoch) {
+        return this.#slotsResult(
+          0,
+          `key of slot ${slot}: the slot is not being imported at epoch ${op.epoch} ` +
+            `(it is ${this.#ownership.stateOf(slot)}, epoch ${this.#ownership.moveEpochOf(slot)})`,
+        );
+      }
+      if (kv.key.length === 0 || !Number.isSafeInteger(kv.version) || kv.version < 1) {
+        return this.#slotsResult(0, `an ingested key is empty or has version ${kv.version}`);
+      }
+    }
+    if (op.seal.length > 0) {
+      const sealed = this.#ownership.apply({ step: 'seal', slots: op.seal, peer: op.from, epoch: op.epoch });
+      if (!sealed.ok) return this.#slotsResult(0, sealed.reason);
+    }
+    if (op.kvs.length > 0) {
+      const revision = ++this.#revision;
+      for (const kv of op.kvs) {
+        this.#map.set(copyBytes(kv.key), {
+          value: copyBytes(kv.value),
+          createRevision: revision,
+          modRevision: revision,
+          version: kv.version,
+        });
+      }
+    }
+    for (const session of op.sessions) this.#sessions.merge(session, this.#clockMs);
+    return this.#slotsResult(op.kvs.length, '');
+  }
+
+  #slotsResult(changed: number, reason: string): SlotsResult {
+    return { kind: 'slots', revision: this.#revision, ok: reason === '', changed, reason };
   }
 
   /** Entries in `range`, materialised so the map can be modified afterwards (deletes). */
@@ -281,11 +404,58 @@ export class KvStateMachine {
     return { kind: 'txn', revision, succeeded, responses };
   }
 
-  /** The current value of a key. */
+  /** The current value of a key, if this group serves its slot. */
   get(key: BytesLike): KeyValue | undefined {
     const bytes = typeof key === 'string' ? toBytes(key) : key;
-    const stored = this.#map.get(bytes);
-    return stored === undefined ? undefined : toKeyValue(copyBytes(bytes), stored);
+    const [entry] = this.#scan({ kind: 'key', key: bytes });
+    return entry === undefined ? undefined : toKeyValue(copyBytes(bytes), entry[1]);
+  }
+
+  /** The client session table, least recently used first: what an import's sealing batch carries along. */
+  sessions(): Session[] {
+    return [...this.#sessions.sessions()];
+  }
+
+  /**
+   * A page of the keys of slots this group is giving away at `epoch` (frozen, so the page never changes), in key
+   * order after `after`: the data of an import batch. Refused unless every slot is leaving at that epoch, so what
+   * a target seals is always data its source can no longer change.
+   */
+  exportSlots(request: SlotExportRequest): SlotExport {
+    for (const slot of request.slots) {
+      if (
+        this.#ownership.stateOf(slot) !== 'leaving' ||
+        this.#ownership.moveEpochOf(slot) !== request.epoch
+      ) {
+        return {
+          ok: false,
+          reason:
+            `slot ${slot} is not leaving at epoch ${request.epoch} ` +
+            `(it is ${this.#ownership.stateOf(slot)}, epoch ${this.#ownership.moveEpochOf(slot)})`,
+        };
+      }
+    }
+    const slots = new Set(request.slots);
+    const kvs: IngestedKey[] = [];
+    let bytes = 0;
+    for (const [key, stored] of this.#map.entries(request.after)) {
+      if (request.after !== undefined && compareBytes(key, request.after) === 0) continue;
+      if (!slots.has(keySlot(key))) continue;
+      if (
+        kvs.length >= request.maxKeys ||
+        (kvs.length > 0 && bytes + key.length + stored.value.length > request.maxBytes)
+      ) {
+        return { ok: true, kvs, more: true };
+      }
+      kvs.push({ key, value: stored.value, version: stored.version });
+      bytes += key.length + stored.value.length;
+    }
+    return { ok: true, kvs, more: false };
+  }
+
+  /** Whether a read of `range` may run here: undefined, or where to go instead (a slot this group does not serve). */
+  fenceRead(range: KeyRange): ReturnType<typeof fenceRange> {
+    return fenceRange(range, this.#ownership);
   }
 
   /**
@@ -317,6 +487,7 @@ export class KvStateMachine {
       clockMs: this.#clockMs,
       entries: this.#map.entries(),
       sessions: this.#sessions.sessions(),
+      ownership: this.#ownership.toSpec(),
     });
   }
 
@@ -327,7 +498,25 @@ export class KvStateMachine {
   ): KvStateMachine {
     const decoded = decodeKvSnapshot(bytes);
     const machine = new KvStateMachine(options);
-    for (const [key, stored] of decoded.entries) machine.#map.set(key, stored);
+    if (decoded.ownership !== undefined) {
+      try {
+        machine.#ownership = SlotOwnership.fromSpec(decoded.ownership);
+      } catch (cause) {
+        if (cause instanceof SlotOwnershipError)
+          throw new KvCodecError(`snapshot: ${cause.message}`, { cause });
+        throw cause;
+      }
+    }
+    const ownership = machine.#ownership;
+    for (const [key, stored] of decoded.entries) {
+      // Release and abort drop a slot's keys: a key of a slot the group neither serves nor moves is corruption.
+      if (!ownership.servesEverySlot && ownership.stateOf(keySlot(key)) === 'absent') {
+        throw new KvCodecError(
+          `snapshot holds key ${describeKey(key)} of slot ${keySlot(key)}, which it does not own`,
+        );
+      }
+      machine.#map.set(key, stored);
+    }
     try {
       machine.#sessions = SessionTable.restore(options.sessions, decoded.sessions);
     } catch (cause) {

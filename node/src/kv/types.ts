@@ -2,6 +2,8 @@
 // command-codec.ts); results are what the apply loop hands back to the waiting client request. Semantics follow
 // etcd v3 (without MVCC history): one store-wide revision, bumped once per command that changes something.
 
+import type { SlotMoveRequest, SlotRedirect } from '../sharding/slot-ownership.js';
+
 export interface KeyValue {
   readonly key: Uint8Array;
   /** Empty when read with keysOnly. */
@@ -76,7 +78,40 @@ export interface TxnRequest {
   readonly failure: readonly TxnOp[];
 }
 
-export type Operation = PutOp | DeleteOp | TxnRequest;
+/** A step of moving hash slots between groups (sharding/slot-ownership.ts), ordered in the log with the writes. */
+export interface MoveSlotsOp {
+  readonly kind: 'moveSlots';
+  readonly request: SlotMoveRequest;
+}
+
+/** A key as the source group held it when it froze the key's slot. */
+export interface IngestedKey {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  /** Writes since creation, kept across the move; revisions are per group and start afresh. */
+  readonly version: number;
+}
+
+/**
+ * One batch of a slot import: keys of slots this group is importing at `epoch`, then the slots whose data is now
+ * all in (sealed: they may be activated). The sealing batch also carries the source's client sessions, so a client
+ * retrying a write the source applied gets the source's answer here instead of applying it twice. (A client keeps
+ * one client id and sequence per group it writes to, and retries under the id it first used; the merged table
+ * then knows that id.)
+ */
+export interface IngestOp {
+  readonly kind: 'ingest';
+  /** The source group of the move. */
+  readonly from: number;
+  readonly epoch: number;
+  readonly kvs: readonly IngestedKey[];
+  readonly seal: readonly number[];
+  readonly sessions: readonly Session[];
+}
+
+export type ClientOperation = PutOp | DeleteOp | TxnRequest;
+
+export type Operation = ClientOperation | MoveSlotsOp | IngestOp;
 
 /** Identifies a client request for at-most-once application of retries (Raft thesis §6.3). */
 export interface SessionRef {
@@ -84,6 +119,15 @@ export interface SessionRef {
   readonly clientId: string;
   /** ≥ 1, increasing per client; a client's first request has sequence 1. */
   readonly sequence: number;
+}
+
+/** A client's entry in the session table (sessions.ts), as a snapshot or an import carries it. */
+export interface Session {
+  readonly clientId: string;
+  readonly lastSequence: number;
+  readonly lastSeenMs: number;
+  /** Cached results by sequence, ascending. */
+  readonly results: ReadonlyMap<number, CommandResult>;
 }
 
 /** One replicated command: the payload of a normal Raft entry. */
@@ -141,7 +185,25 @@ export interface SessionErrorResult {
   readonly message: string;
 }
 
-export type CommandResult = PutResult | DeleteResult | TxnResult | SessionErrorResult;
+/** A request for keys of a slot this group does not serve (now): not applied; retry where `redirect` points. */
+export interface WrongShardResult {
+  readonly kind: 'wrongShard';
+  readonly redirect: SlotRedirect;
+}
+
+/** The outcome of a slot-move step or an ingest batch: applied, or refused (changing nothing) with the reason. */
+export interface SlotsResult {
+  readonly kind: 'slots';
+  readonly revision: number;
+  readonly ok: boolean;
+  /** Slots that changed state, or keys ingested. */
+  readonly changed: number;
+  /** Empty when ok. */
+  readonly reason: string;
+}
+
+export type CommandResult =
+  PutResult | DeleteResult | TxnResult | SessionErrorResult | WrongShardResult | SlotsResult;
 
 export interface ApplyOutcome {
   readonly result: CommandResult;

@@ -162,5 +162,13 @@ export function validateCommand(command: Command, limits: KvLimits): string | un
       return validateKeyRange(op.range, limits);
     case 'txn':
       return validateTxn(op, limits);
+    case 'moveSlots':
+      return undefined; // judged where it applies (SlotOwnership.apply), which refuses it without a change
+    case 'ingest':
+      for (const [i, kv] of op.kvs.entries()) {
+        const problem = validateKey(kv.key, limits) ?? validateValue(kv.value, limits);
+        if (problem !== undefined) return `ingested key ${i}: ${problem}`;
+      }
+      return undefined;
   }
 }

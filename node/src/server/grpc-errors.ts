@@ -9,6 +9,7 @@ import {
   ReplicaStoppedError,
   ReplicaTimeoutError,
 } from '../replica/errors.js';
+import type { SlotRedirect } from '../sharding/slot-ownership.js';
 import { InvalidRequestError } from './request-error.js';
 
 /**
@@ -19,7 +20,7 @@ export const NOT_APPLIED_HEADER = 'x-raftstore-not-applied';
 
 /** A failure that already carries its gRPC status (e.g. returned by the leader we forwarded to). */
 export class StatusError extends Error {
-  override readonly name = 'StatusError';
+  override readonly name: string = 'StatusError';
   constructor(
     readonly code: status,
     message: string,
@@ -27,6 +28,29 @@ export class StatusError extends Error {
     readonly notApplied = false,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Trailing metadata of a refusal for a key whose slot this group does not serve: the redirect as JSON
+ * ({"slot","epoch","owner","moving"}), for a router to retry at the owner (or, while the slot moves, shortly).
+ */
+export const SLOT_REDIRECT_HEADER = 'x-raftstore-slot-redirect';
+
+/** A request refused because its key's slot is served by another group, or is moving: nothing was applied. */
+export class WrongShardError extends StatusError {
+  constructor(
+    readonly redirect: SlotRedirect,
+    shard: number,
+  ) {
+    const owner = redirect.owner === undefined ? 'another shard' : `shard ${redirect.owner}`;
+    super(
+      redirect.moving ? status.UNAVAILABLE : status.FAILED_PRECONDITION,
+      redirect.moving
+        ? `slot ${redirect.slot} is moving between shard ${shard} and ${owner} (epoch ${redirect.epoch}); retry shortly`
+        : `slot ${redirect.slot} is not served by shard ${shard}; ${owner} serves it (epoch ${redirect.epoch})`,
+      true,
+    );
   }
 }
 
@@ -64,6 +88,7 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   const { code, details } = statusOf(err);
   const metadata = new Metadata();
   if (isNotApplied(err)) metadata.set(NOT_APPLIED_HEADER, '1');
+  if (err instanceof WrongShardError) metadata.set(SLOT_REDIRECT_HEADER, JSON.stringify(err.redirect));
   return { code, details, metadata };
 }
 

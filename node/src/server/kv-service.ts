@@ -12,7 +12,7 @@ import type { ApplyOutcome, Command, CommandResult, KeyRange, Operation, RangeOp
 import { validateCommand, validateRangeRequest, withDefaultRangeLimit } from '../kv/validate.js';
 import type { RaftReplica } from '../replica/raft-replica.js';
 import { NotLeaderError } from '../replica/errors.js';
-import { isNotApplied, StatusError } from './grpc-errors.js';
+import { isNotApplied, StatusError, WrongShardError } from './grpc-errors.js';
 import { isForwarded, type LeaderForwarder } from './leader-forwarder.js';
 import {
   compareFromWire,
@@ -151,12 +151,20 @@ export function createKvService(options: KvServiceOptions): KVServer {
         if (outcome.result.kind === 'sessionError') {
           throw new StatusError(status.FAILED_PRECONDITION, outcome.result.message);
         }
+        if (outcome.result.kind === 'wrongShard')
+          throw new WrongShardError(outcome.result.redirect, options.shardId);
         return respond(outcome.result);
       } catch (err) {
         if (attempt >= MAX_WRITE_ATTEMPTS || isForwarded(call.metadata) || !isNotApplied(err)) throw err;
         stale = leader;
       }
     }
+  };
+
+  /** Refuses a read confined to a slot this group does not serve at the applied index the read waited for. */
+  const fenceRead = (range: KeyRange): void => {
+    const redirect = machine().fenceRead(range);
+    if (redirect !== undefined) throw new WrongShardError(redirect, options.shardId);
   };
 
   /**
@@ -253,6 +261,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
       async (req) => {
         checkRange({ kind: 'key', key: req.key }, { limit: 1, keysOnly: false, countOnly: false });
         await readBarrier(req.shardId, req.serializable);
+        fenceRead({ kind: 'key', key: req.key });
         const kv = machine().get(req.key);
         return { header: header(), kv: kv ? keyValueToWire(kv) : undefined };
       },
@@ -268,6 +277,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
         const opts = rangeOptions(req.limit, req.keysOnly, req.countOnly);
         checkRange(range, opts);
         await readBarrier(req.shardId, req.serializable);
+        fenceRead(range);
         return rangeResultToWire(machine().range(range, opts), header());
       },
     ),
