@@ -178,7 +178,7 @@ describe('KV snapshots', () => {
     });
     machine.apply(2, {
       timestampMs: 2,
-      op: { kind: 'moveSlots', request: { step: 'import', slots: [4000], peer: 1, epoch: 2 } },
+      op: { kind: 'moveSlots', request: { step: 'import', slots: [4000], peer: 1, epoch: 3 } },
     });
     const restored = KvStateMachine.restore(machine.snapshot(), kvStateMachineOptions());
     expect(restored.ownership.toSpec()).toEqual(machine.ownership.toSpec());

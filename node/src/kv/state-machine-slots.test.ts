@@ -44,6 +44,11 @@ describe('KvStateMachine as one group of a sharded keyspace', () => {
       redirect: { slot: keySlot(theirs!), epoch: 0, owner: undefined, moving: false },
     });
     expect(group.machine.revision).toBe(1);
+    // A client this group has no session for, mid-sequence, is redirected, not refused as unknown: the fence comes
+    // first, so a retry that followed a moved slot to the wrong group still finds its way.
+    expect(group.run(put(theirs!, 'v'), { clientId: 'elsewhere', sequence: 9 })).toMatchObject({
+      kind: 'wrongShard',
+    });
     // The refusal was not recorded: the same sequence is still new here.
     expect(group.run(put(mine!, 'w'), session)).toMatchObject({ kind: 'put', revision: 2 });
     // A transaction is refused if any of its keys, on either branch, is elsewhere.

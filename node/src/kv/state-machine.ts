@@ -189,16 +189,21 @@ export class KvStateMachine {
     // Leader clocks may disagree across a leadership change; taking the maximum keeps time monotonic.
     this.#clockMs = Math.max(this.#clockMs, command.timestampMs);
     this.#sessions.expire(this.#clockMs);
+    // The fence comes before the session table: a request for a slot served elsewhere is that group's to answer,
+    // retry or not (after a move the owner holds this group's sessions too), and a refusal is never recorded, so
+    // the client can send the same sequence where the redirect points.
+    const op = command.op;
+    if (op.kind !== 'moveSlots' && op.kind !== 'ingest') {
+      const redirect = fenceOperation(op, this.#ownership);
+      if (redirect !== undefined) return { result: { kind: 'wrongShard', redirect }, duplicate: false };
+    }
     const session = command.session;
     if (session !== undefined) {
       const check = this.#sessions.check(session);
       if (check.kind !== 'apply') return { result: check.result, duplicate: check.kind === 'duplicate' };
     }
-    const result = this.#execute(command.op);
-    // A refused request changed nothing here: its client retries it (same sequence) where the redirect points.
-    if (session !== undefined && result.kind !== 'wrongShard') {
-      this.#sessions.record(session, result, this.#clockMs);
-    }
+    const result = this.#execute(op);
+    if (session !== undefined) this.#sessions.record(session, result, this.#clockMs);
     return { result, duplicate: false };
   }
 
@@ -214,8 +219,6 @@ export class KvStateMachine {
   }
 
   #executeClient(op: ClientOperation): CommandResult {
-    const redirect = fenceOperation(op, this.#ownership);
-    if (redirect !== undefined) return { kind: 'wrongShard', redirect };
     switch (op.kind) {
       case 'put': {
         const revision = this.#revision + 1;

@@ -103,7 +103,7 @@ describe('SlotOwnership', () => {
     // One bad slot refuses the whole step.
     group.apply(move('freeze', [10], 1, 5));
     const mid = group.toSpec();
-    expect(group.apply(move('freeze', [9, 10], 2, 5))).toEqual({
+    expect(group.apply(move('freeze', [10, 9], 2, 5))).toEqual({
       ok: false,
       reason: 'slot 10: cannot freeze a slot that is leaving (epoch 5)',
     });
@@ -116,6 +116,24 @@ describe('SlotOwnership', () => {
     });
     expect(group.apply(move('abort', [10], 1, 5))).toMatchObject({ ok: true });
     expect(group.toSpec().runs).toEqual(before.runs);
+  });
+
+  it('never restarts an aborted move under its old epoch: a retry is a new move', () => {
+    // Found by the multi-group simulation: a move aborted and restarted at the same epoch let a coordinator that
+    // resumed copying after its earlier pages seal the slot with those pages missing, and a write was lost.
+    const source = SlotOwnership.all();
+    const target = SlotOwnership.initial(1, 1);
+    target.apply(move('import', [5], 0, 2));
+    source.apply(move('freeze', [5], 1, 2));
+    target.apply(move('abort', [5], 0, 2));
+    source.apply(move('abort', [5], 1, 2));
+    expect(target.apply(move('import', [5], 0, 2))).toEqual({
+      ok: false,
+      reason: "slot 5: epoch 2 is not newer than this group's epoch 2: a move at that epoch already ran here",
+    });
+    expect(source.apply(move('freeze', [5], 1, 2))).toMatchObject({ ok: false });
+    expect(target.apply(move('import', [5], 0, 3))).toMatchObject({ ok: true, changed: 1 });
+    expect(source.apply(move('freeze', [5], 1, 3))).toMatchObject({ ok: true, changed: 1 });
   });
 
   it('rejects malformed requests', () => {
@@ -134,7 +152,7 @@ describe('SlotOwnership', () => {
   it('round-trips through its spec and rejects impossible ones', () => {
     const group = SlotOwnership.initial(0, 2);
     group.apply(move('freeze', [3, 4], 1, 2));
-    group.apply(move('import', [3000], 1, 2));
+    group.apply(move('import', [3000], 1, 3));
     const spec = group.toSpec();
     expect(SlotOwnership.fromSpec(spec).toSpec()).toEqual(spec);
     expect(spec.runs.map((r) => r.state)).toEqual([

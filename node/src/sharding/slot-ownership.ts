@@ -14,16 +14,18 @@
 //   `abort` undoes a move before 4: first in D (refused once D serves), then in S, so S serves again only after
 //   D has given up the slot.
 //
-// Every step names the map epoch of its move. A group remembers the highest epoch it has seen, refuses to start a
-// move (import, freeze) older than that, and finishes or aborts a move only at the epoch it was started with, so a
-// coordinator that lost its lease cannot start a second, conflicting move. This is Redis Cluster's MIGRATING /
+// Every step names the map epoch of its move. A group remembers the highest epoch it has seen, starts a move
+// (import, freeze) only at a newer one, and finishes or aborts a move only at the epoch it was started with, so a
+// coordinator that lost its lease cannot start a second, conflicting move, and an aborted move cannot be restarted
+// under its old epoch (a retry is a new move). This is Redis Cluster's MIGRATING /
 // IMPORTING with TiKV's region epoch as the fence, decided inside the replicated state machine rather than by the
 // coordinator, so correctness never depends on a router's map being fresh.
 
+import type { SlotState } from '../../shared/sharding/move-phase.js';
 import { SLOT_COUNT } from '../../shared/sharding/slot.js';
 import { ShardMap, type ShardId } from './shard-map.js';
 
-export type SlotState = 'absent' | 'owned' | 'leaving' | 'importing' | 'imported';
+export type { SlotState };
 
 /** The steps of a move, in order; `abort` undoes one that has not reached `activate`. */
 export type SlotMoveStep = 'import' | 'freeze' | 'seal' | 'activate' | 'release' | 'abort';
@@ -227,6 +229,12 @@ export class SlotOwnership {
     return this.#slotEpoch[checkSlot(slot)] ?? 0;
   }
 
+  /** The other group of the slot's last move step; undefined if none (never moved, or aborted). */
+  peerOf(slot: number): number | undefined {
+    const peer = this.#peer[checkSlot(slot)] ?? NO_PEER;
+    return peer === NO_PEER ? undefined : peer;
+  }
+
   serves(slot: number): boolean {
     return this.#state[checkSlot(slot)] === OWNED;
   }
@@ -304,11 +312,11 @@ export class SlotOwnership {
     const name = STATES[from] ?? 'absent';
     switch (step) {
       case 'import':
-        if (from === ABSENT) return IMPORTING;
+        if (from === ABSENT) return epoch > this.#epoch ? IMPORTING : this.#spent(epoch);
         if ((from === IMPORTING || from === IMPORTED) && sameMove && this.#peer[slot] === peer) return from;
         return `cannot import a slot that is ${name}${from >= LEAVING ? ` (epoch ${moveEpoch})` : ''}`;
       case 'freeze':
-        if (from === OWNED) return LEAVING;
+        if (from === OWNED) return epoch > this.#epoch ? LEAVING : this.#spent(epoch);
         if (from === LEAVING && sameMove && this.#peer[slot] === peer) return LEAVING;
         return `cannot freeze a slot that is ${name}${from === LEAVING ? ` (epoch ${moveEpoch})` : ''}`;
       case 'seal':
@@ -331,6 +339,17 @@ export class SlotOwnership {
         if (from === ABSENT && sameMove) return `already released at epoch ${epoch}: too late to abort`;
         return from; // nothing of this move here (never started, or already aborted)
     }
+  }
+
+  /**
+   * Why a move cannot start here at `epoch` although this group has not yet seen a newer one: it has seen this
+   * one. A move's epoch is new to its groups when it starts, so a start at a seen epoch is a move that already ran
+   * here — typically aborted, and then restarting it would restart its copy behind a coordinator's back (one that
+   * resumes copying after the pages it sent before the abort would seal an incomplete slot). A retry takes a new
+   * epoch.
+   */
+  #spent(epoch: number): string {
+    return `epoch ${epoch} is not newer than this group's epoch ${this.#epoch}: a move at that epoch already ran here`;
   }
 
   #count(code: number, delta: number): void {
