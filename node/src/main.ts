@@ -13,7 +13,10 @@ function version(): string {
   if (fromEnv) return fromEnv;
   for (const relative of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'raftstore' && pkg.version) return pkg.version;
     } catch {
       // Not at this level; try the next.

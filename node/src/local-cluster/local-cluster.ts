@@ -8,7 +8,11 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusterClient, MemberRole, type StatusResponse } from '../../shared/api/generated/raftstore/v1/cluster.js';
+import {
+  ClusterClient,
+  MemberRole,
+  type StatusResponse,
+} from '../../shared/api/generated/raftstore/v1/cluster.js';
 import { freePorts } from './free-port.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -7,7 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClusterClient, ClusterService, type StatusResponse } from '../../shared/api/generated/raftstore/v1/cluster.js';
+import {
+  ClusterClient,
+  ClusterService,
+  type StatusResponse,
+} from '../../shared/api/generated/raftstore/v1/cluster.js';
 import { KVService } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { RaftService } from '../../shared/api/generated/raftstore/v1/raft.js';
 import type { NodeConfig } from '../config/node-config.js';
