@@ -194,6 +194,9 @@ describe('KvStateMachine as one group of a sharded keyspace', () => {
       reason: 'slot 1 is not leaving at epoch 2 (it is owned, epoch 0)',
     });
     group.move('freeze', [1], 1, 2);
+    expect(group.machine.exportSlots({ slots: [1], epoch: 2, maxKeys: 0, maxBytes: 1 })).toMatchObject({
+      ok: false,
+    });
     expect(group.machine.exportSlots({ slots: [1], epoch: 3, maxKeys: 1, maxBytes: 1 })).toMatchObject({
       ok: false,
     });

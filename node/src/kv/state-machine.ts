@@ -16,7 +16,12 @@ import { compareBytes, copyBytes, describeKey, prefixEnd, toBytes, type BytesLik
 import { decodeCommand } from './command-codec.js';
 import { keySlot } from '../../shared/sharding/slot.js';
 import { seededRandom } from '../random/prng.js';
-import { SlotOwnership, SlotOwnershipError, type SlotOwnershipView } from '../sharding/slot-ownership.js';
+import {
+  SlotOwnership,
+  SlotOwnershipError,
+  type SlotMoveRequest,
+  type SlotOwnershipView,
+} from '../sharding/slot-ownership.js';
 import { fenceOperation, fenceRange } from './slot-fence.js';
 import { DEFAULT_SESSION_CONFIG, SessionError, SessionTable, type SessionConfig } from './sessions.js';
 import { SkipList } from './skip-list.js';
@@ -264,25 +269,27 @@ export class KvStateMachine {
    * the rest. Keys of other slots (being imported, or frozen on their way out) are invisible.
    */
   *#scan(range: KeyRange): Generator<[Uint8Array, StoredValue]> {
-    const ownership = this.#ownership;
     if (range.kind === 'key') {
       const stored = this.#map.get(range.key);
-      if (stored !== undefined && (ownership.servesEverySlot || ownership.serves(keySlot(range.key)))) {
-        yield [range.key, stored];
-      }
+      if (stored !== undefined && this.#servesKey(range.key)) yield [range.key, stored];
       return;
     }
     const { start, end } = bounds(range);
-    if (ownership.servesEverySlot) {
+    if (this.#ownership.servesEverySlot) {
       yield* this.#map.entries(start, end);
       return;
     }
     for (const entry of this.#map.entries(start, end)) {
-      if (ownership.serves(keySlot(entry[0]))) yield entry;
+      if (this.#ownership.serves(keySlot(entry[0]))) yield entry;
     }
   }
 
-  #moveSlots(request: Parameters<SlotOwnership['apply']>[0]): SlotsResult {
+  /** Whether the key's slot is served here; no hashing in the common case of a group serving every slot. */
+  #servesKey(key: Uint8Array): boolean {
+    return this.#ownership.servesEverySlot || this.#ownership.serves(keySlot(key));
+  }
+
+  #moveSlots(request: SlotMoveRequest): SlotsResult {
     const outcome = this.#ownership.apply(request);
     if (!outcome.ok) return this.#slotsResult(0, outcome.reason);
     if (outcome.dropped.length > 0) this.#dropSlots(new Set(outcome.dropped));
@@ -410,8 +417,8 @@ export class KvStateMachine {
   /** The current value of a key, if this group serves its slot. */
   get(key: BytesLike): KeyValue | undefined {
     const bytes = typeof key === 'string' ? toBytes(key) : key;
-    const [entry] = this.#scan({ kind: 'key', key: bytes });
-    return entry === undefined ? undefined : toKeyValue(copyBytes(bytes), entry[1]);
+    const stored = this.#map.get(bytes);
+    return stored === undefined || !this.#servesKey(bytes) ? undefined : toKeyValue(copyBytes(bytes), stored);
   }
 
   /** The client session table, least recently used first: what an import's sealing batch carries along. */
@@ -425,6 +432,12 @@ export class KvStateMachine {
    * a target seals is always data its source can no longer change.
    */
   exportSlots(request: SlotExportRequest): SlotExport {
+    if (!(request.maxKeys >= 1 && request.maxBytes >= 1)) {
+      return {
+        ok: false,
+        reason: `page bounds ${request.maxKeys} keys, ${request.maxBytes} bytes: both must be ≥ 1`,
+      };
+    }
     for (const slot of request.slots) {
       if (
         this.#ownership.stateOf(slot) !== 'leaving' ||
