@@ -132,6 +132,14 @@ describe('NodeMetrics', () => {
     expect(await sample(m, 'raftstore_proposals_pending')).toBe(4);
   });
 
+  it("publishes the slots the member's group serves and moves, and its slot-map epoch", async () => {
+    const m = new NodeMetrics({ processMetrics: false });
+    m.setSlots({ ownedCount: 1365, movingCount: 64, epoch: 9 });
+    expect(await sample(m, 'raftstore_slots{state="owned"}')).toBe(1365);
+    expect(await sample(m, 'raftstore_slots{state="moving"}')).toBe(64);
+    expect(await sample(m, 'raftstore_slot_map_epoch')).toBe(9);
+  });
+
   it('records durations in seconds into the right buckets', async () => {
     const m = new NodeMetrics({ processMetrics: false });
     m.observeFsync(0.05); // 50 µs: under the smallest bucket, 0.1 ms

@@ -60,6 +60,8 @@ export class NodeMetrics {
   private readonly snapshotBytes: Gauge;
   private readonly snapshotSeconds: Histogram<'phase'>;
   private readonly peerLag: Gauge<'peer'>;
+  private readonly slots: Gauge<'state'>;
+  private readonly slotEpoch: Gauge;
   private readonly peerConnected: Gauge<'peer'>;
   private readonly grpcRequests: Counter<'service' | 'method' | 'code'>;
   private readonly grpcSeconds: Histogram<'service' | 'method'>;
@@ -187,6 +189,18 @@ export class NodeMetrics {
       registers,
     });
 
+    this.slots = new Gauge({
+      name: name('slots'),
+      help: "Hash slots of this member's group by state: owned (served here) or moving (leaving, importing).",
+      labelNames: ['state'],
+      registers,
+    });
+    this.slotEpoch = new Gauge({
+      name: name('slot_map_epoch'),
+      help: "Highest slot-map epoch this member's group has applied a move step of.",
+      registers,
+    });
+
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -225,6 +239,17 @@ export class NodeMetrics {
       if (peer === status.id) continue;
       this.peerLag.set({ peer }, Math.max(0, status.lastIndex - progress.match));
     }
+  }
+
+  /** Records which slots the group serves (from the applied state, so every member of a group agrees). */
+  setSlots(ownership: {
+    readonly ownedCount: number;
+    readonly movingCount: number;
+    readonly epoch: number;
+  }): void {
+    this.slots.set({ state: 'owned' }, ownership.ownedCount);
+    this.slots.set({ state: 'moving' }, ownership.movingCount);
+    this.slotEpoch.set(ownership.epoch);
   }
 
   countProposals(count: number, result: ProposalOutcome): void {

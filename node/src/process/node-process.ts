@@ -387,7 +387,10 @@ export class NodeProcess {
     replica.start();
     health.setStatus('', 'SERVING');
     health.setStatus(HEALTH_SERVICE, 'SERVING');
-    proc.metricsTimer = setInterval(() => metrics.setRaftStatus(replica.status()), 1000);
+    proc.metricsTimer = setInterval(() => {
+      metrics.setRaftStatus(replica.status());
+      metrics.setSlots((replica.stateMachine as KvStateMachine).ownership);
+    }, 1000);
     proc.metricsTimer.unref();
     logger.info(
       { id: identity.nodeId, clientPort, peerPort, httpPort: httpAddress.port, mode },
