@@ -214,11 +214,8 @@ export function runReshardWorld(options: ReshardWorldOptions): ReshardReport {
     }
     const source = groups[move.from]!;
     const target = groups[move.to]!;
-    const step = (group: Group, s: SlotMoveRequest['step'], peer: number): void => {
-      group.apply(
-        { kind: 'moveSlots', request: { step: s, slots: move.slots, peer, epoch: progress.epoch } },
-        tick,
-      );
+    const step = (group: Group, s: SlotMoveRequest['step'], peer: number, epoch = progress.epoch): void => {
+      group.apply({ kind: 'moveSlots', request: { step: s, slots: move.slots, peer, epoch } }, tick);
     };
     if (progress.aborting) {
       const [slot] = move.slots as [number];
@@ -251,12 +248,8 @@ export function runReshardWorld(options: ReshardWorldOptions): ReshardReport {
     });
     const stray = strayMove(sideOf(source), sideOf(target), progress.epoch);
     if (stray !== undefined) {
-      const send = (group: Group, s: SlotMoveRequest['step'], peer: number): void => {
-        group.apply(
-          { kind: 'moveSlots', request: { step: s, slots: move.slots, peer, epoch: stray.epoch } },
-          tick,
-        );
-      };
+      const send = (group: Group, s: SlotMoveRequest['step'], peer: number): void =>
+        step(group, s, peer, stray.epoch);
       strays++;
       if (stray.on === 'target') return send(target, 'abort', move.from);
       const peer = groups[source.machine.ownership.peerOf(first) ?? move.to]!;
