@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { register as globalRegistry } from 'prom-client';
+import { raftStatus as baseStatus } from '../../testing/raft/raft-status.js';
 import type { ProgressStatus, RaftStatus } from '../raft/types.js';
 import { NodeMetrics } from './node-metrics.js';
 
@@ -15,21 +16,9 @@ function progress(match: number): ProgressStatus {
   };
 }
 
+/** A fresh follower with no leader yet, unless overridden. */
 function raftStatus(overrides: Partial<RaftStatus>): RaftStatus {
-  return {
-    id: 'a',
-    term: 1,
-    vote: '',
-    commit: 0,
-    applied: 0,
-    lastIndex: 0,
-    leader: '',
-    role: 'follower',
-    leadTransferee: '',
-    config: { voters: ['a', 'b', 'c'], learners: [] },
-    progress: new Map(),
-    ...overrides,
-  };
+  return baseStatus({ term: 1, commit: 0, applied: 0, lastIndex: 0, leader: '', ...overrides });
 }
 
 /** One sample line of the exposition, e.g. value('raftstore_term') or value('x{peer="b"}'). */

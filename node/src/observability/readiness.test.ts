@@ -1,22 +1,5 @@
-import type { RaftStatus } from '../raft/types.js';
+import { raftStatus } from '../../testing/raft/raft-status.js';
 import { appliedCaughtUpCheck, hasLeaderCheck, readinessOf, votingMemberCheck } from './readiness.js';
-
-function raftStatus(overrides: Partial<RaftStatus>): RaftStatus {
-  return {
-    id: 'a',
-    term: 4,
-    vote: '',
-    commit: 10,
-    applied: 10,
-    lastIndex: 10,
-    leader: 'b',
-    role: 'follower',
-    leadTransferee: '',
-    config: { voters: ['a', 'b', 'c'], learners: [] },
-    progress: new Map(),
-    ...overrides,
-  };
-}
 
 describe('hasLeaderCheck', () => {
   it('passes with a known leader and fails without one', () => {

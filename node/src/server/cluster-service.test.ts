@@ -5,7 +5,7 @@ import {
   type MemberListRequest,
   type MemberListResponse,
 } from '../../shared/api/generated/raftstore/v1/cluster.js';
-import type { RaftStatus } from '../raft/types.js';
+import { raftStatus } from '../../testing/raft/raft-status.js';
 import { createClusterService, MEMBER_LIST_FORWARD_MS } from './cluster-service.js';
 import { LeaderForwarder } from './leader-forwarder.js';
 
@@ -26,19 +26,7 @@ async function silentServer(): Promise<{ address: string; close: () => Promise<v
 
 /** A follower that still believes in leader `b`, whose address never answers. */
 function follower(leaderAddress: string) {
-  const status: RaftStatus = {
-    id: 'a',
-    term: 4,
-    vote: 'b',
-    commit: 10,
-    applied: 10,
-    lastIndex: 10,
-    leader: 'b',
-    role: 'follower',
-    leadTransferee: '',
-    config: { voters: ['a', 'b', 'c'], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
-    progress: new Map(),
-  } as RaftStatus;
+  const status = raftStatus({ vote: 'b' });
   const names: Record<string, { name: string; peerAddress: string; clientAddress: string }> = {
     a: { name: 'demo-0', peerAddress: '127.0.0.1:1', clientAddress: '' },
     b: { name: 'demo-1', peerAddress: leaderAddress, clientAddress: '' },
