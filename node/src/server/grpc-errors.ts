@@ -54,6 +54,16 @@ export class WrongShardError extends StatusError {
   }
 }
 
+/**
+ * Whether `err` is a wrong-shard refusal, here or from the member a request was forwarded to: the same request
+ * meets the same answer until the slot map changes, so it is for the client to re-route, never for this member
+ * to retry as it retries a write that met a leadership change.
+ */
+export function isWrongShard(err: unknown): boolean {
+  if (err instanceof WrongShardError) return true;
+  return isServiceError(err) && err.metadata?.get(SLOT_REDIRECT_HEADER).length > 0;
+}
+
 /** Whether `err` proves the write was not applied (see NOT_APPLIED_HEADER). */
 export function isNotApplied(err: unknown): boolean {
   if (err instanceof StatusError) return err.notApplied;
@@ -89,6 +99,10 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   const metadata = new Metadata();
   if (isNotApplied(err)) metadata.set(NOT_APPLIED_HEADER, '1');
   if (err instanceof WrongShardError) metadata.set(SLOT_REDIRECT_HEADER, JSON.stringify(err.redirect));
+  // A refusal from the member this one forwarded to keeps its redirect on the way back to the client.
+  const forwarded = isServiceError(err) ? err.metadata?.get(SLOT_REDIRECT_HEADER) : undefined;
+  if (forwarded !== undefined && forwarded.length > 0)
+    metadata.set(SLOT_REDIRECT_HEADER, String(forwarded[0]));
   return { code, details, metadata };
 }
 

@@ -12,7 +12,7 @@ import type { ApplyOutcome, Command, CommandResult, KeyRange, Operation, RangeOp
 import { validateCommand, validateRangeRequest, withDefaultRangeLimit } from '../kv/validate.js';
 import type { RaftReplica } from '../replica/raft-replica.js';
 import { NotLeaderError } from '../replica/errors.js';
-import { isNotApplied, StatusError, WrongShardError } from './grpc-errors.js';
+import { isNotApplied, isWrongShard, StatusError, WrongShardError } from './grpc-errors.js';
 import { isForwarded, type LeaderForwarder } from './leader-forwarder.js';
 import {
   compareFromWire,
@@ -155,6 +155,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
           throw new WrongShardError(outcome.result.redirect, options.shardId);
         return respond(outcome.result);
       } catch (err) {
+        if (isWrongShard(err)) throw err; // for the client to re-route: no leader change will change the answer
         if (attempt >= MAX_WRITE_ATTEMPTS || isForwarded(call.metadata) || !isNotApplied(err)) throw err;
         stale = leader;
       }
