@@ -71,8 +71,12 @@ export function dnsObjects(): KubeObject[] {
 
 /**
  * kube-controller-manager's hostPath provisioner serves the in-tree provisioner name `kubernetes.io/host-path`.
- * Immediate binding is right here: every simulated node shares this host's filesystem, so a volume made before
- * scheduling is reachable from whichever node the pod lands on.
+ * Every simulated node shares this host's filesystem, so any node could use a volume made before scheduling, but
+ * binding waits for the first consumer (as kind's and minikube's default classes do): with Immediate binding a pod
+ * created together with its claim (every new StatefulSet member) is first unschedulable ("unbound immediate
+ * PersistentVolumeClaims"), and kube-scheduler sometimes missed the claim's binding and left the pod parked until
+ * its 5-minute unschedulable flush — a scale-up took 336 s in one CI run instead of 14. Waiting for the consumer,
+ * the scheduler places the pod and waits for the volume itself; nothing is parked.
  */
 export function storageObjects(): KubeObject[] {
   return [
@@ -82,7 +86,7 @@ export function storageObjects(): KubeObject[] {
       metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
       provisioner: 'kubernetes.io/host-path',
       reclaimPolicy: 'Delete',
-      volumeBindingMode: 'Immediate',
+      volumeBindingMode: 'WaitForFirstConsumer',
     },
   ];
 }
