@@ -10,7 +10,7 @@ import type { SlotOwnership, SlotRedirect } from '../sharding/slot-ownership.js'
 import type { ClientOperation, KeyRange, TxnOp } from './types.js';
 
 /** The one slot every key of `range` hashes to, or undefined when its keys may land in any slot. */
-export function rangeSlot(range: KeyRange): number | undefined {
+function rangeSlot(range: KeyRange): number | undefined {
   switch (range.kind) {
     case 'key':
       return keySlot(range.key);

@@ -239,16 +239,6 @@ export class SlotOwnership {
     return this.#state[checkSlot(slot)] === OWNED;
   }
 
-  /** Slots in `state`, ascending. */
-  slotsIn(state: SlotState): number[] {
-    const code = STATES.indexOf(state);
-    const slots: number[] = [];
-    this.#state.forEach((c, slot) => {
-      if (c === code) slots.push(slot);
-    });
-    return slots;
-  }
-
   /** The hint for a key of `slot` when this group does not serve it. */
   redirect(slot: number): SlotRedirect {
     const code = this.#state[checkSlot(slot)];
