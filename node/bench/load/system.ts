@@ -70,8 +70,8 @@ export class RaftstoreSystem implements SystemUnderTest {
   async leaderEndpoint(timeout_ms: number): Promise<string> {
     return `127.0.0.1:${this.cluster.member(await this.leader(timeout_ms)).clientPort}`;
   }
-  signal(member: string, signal: NodeJS.Signals): Promise<void> {
-    return this.cluster.signal(member, signal);
+  async signal(member: string, signal: NodeJS.Signals): Promise<void> {
+    await this.cluster.signal(member, signal);
   }
   async restart(member: string, timeout_ms: number): Promise<void> {
     this.cluster.restart(member);

@@ -188,14 +188,18 @@ export class LocalCluster {
     throw new Error(`no leader within ${timeoutMs} ms; logs in ${this.baseDir}`);
   }
 
-  /** Sends a signal (SIGKILL for kill -9); resolves when a killed process has exited. */
-  async signal(name: string, signal: NodeJS.Signals): Promise<void> {
+  /**
+   * Sends a signal (SIGKILL for kill -9); for one that ends the process, resolves when it has exited, with its exit
+   * code (null when the signal killed it). Undefined when the member was not running or the signal does not stop it.
+   */
+  async signal(name: string, signal: NodeJS.Signals): Promise<number | null | undefined> {
     const m = this.member(name);
     const child = m.process;
-    if (!child) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    if (!child) return undefined;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill(signal);
-    if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') await exited;
+    if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') return exited;
+    return undefined;
   }
 
   /** Starts a stopped member again on the same data directory and ports. */

@@ -412,14 +412,19 @@ export class NodeProcess {
     const started = Date.now();
     const grace = this.config.shutdownGraceMs;
     this.logger.info({ reason }, 'shutting down');
-    const st = this.replica.status();
-    if (st.role === 'leader' && st.config.voters.length > 1 && !this.replica.failure) {
-      try {
-        const next = await this.replica.transferLeadership();
+    try {
+      // Half the grace period at most: draining requests and closing storage need the rest.
+      const next = await this.replica.handOverBeforeStopping(grace / 2);
+      if (next !== undefined) {
         this.logger.info({ next, ms: Date.now() - started }, 'handed leadership over before stopping');
-      } catch (err) {
-        this.logger.warn({ err }, 'could not hand leadership over; the others will elect a leader');
+      } else if (this.replica.status().leader === this.replica.id) {
+        this.logger.warn(
+          { ms: Date.now() - started },
+          'no voter took leadership over; the others will elect a leader',
+        );
       }
+    } catch (err) {
+      this.logger.warn({ err }, 'could not hand leadership over; the others will elect a leader');
     }
     this.health.setStatus('', 'NOT_SERVING');
     this.health.setStatus(HEALTH_SERVICE, 'NOT_SERVING');
@@ -427,7 +432,9 @@ export class NodeProcess {
     await shutdownServer(this.clientServer, remaining() / 2);
     await this.replica.stop();
     await shutdownServer(this.peerServer, Math.min(1000, remaining()));
-    await this.transport.close();
+    // Messages still queued for a peer that is gone too (several pods deleted at once) are not worth the grace
+    // period: a connect to a vanished address can hang for seconds.
+    await this.transport.close(Math.min(1000, remaining()));
     this.forwarder.close();
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     await this.storage.close();

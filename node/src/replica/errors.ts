@@ -33,6 +33,17 @@ export class ReplicaTimeoutError extends Error {
   override readonly name = 'ReplicaTimeoutError';
 }
 
+/** A leadership transfer ended without the target taking over; this member still leads. */
+export class TransferFailedError extends Error {
+  override readonly name = 'TransferFailedError';
+  constructor(
+    readonly target: NodeId,
+    why: string,
+  ) {
+    super(`leadership transfer to ${target} failed: ${why}`);
+  }
+}
+
 /** The inbox is over its bound: the caller should back off. */
 export class ReplicaOverloadedError extends Error {
   override readonly name = 'ReplicaOverloadedError';

@@ -6,13 +6,14 @@ import { KvStateMachine } from '../kv/state-machine.js';
 import type { ApplyOutcome, Command } from '../kv/types.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import { RawNode } from '../raft/raw-node.js';
-import type { Message } from '../raft/types.js';
+import type { Message, ProgressStatus } from '../raft/types.js';
 import { seededRandom } from '../random/prng.js';
 import { NotLeaderError, ReplicaStoppedError } from './errors.js';
 import { MemberDirectory } from './member-directory.js';
-import { RaftReplica } from './raft-replica.js';
+import { bestTransferTarget, RaftReplica, transferTargets } from './raft-replica.js';
 import { encodeSnapshotEnvelope } from './snapshot-envelope.js';
 import { MemoryPersistence } from '../../testing/replica/memory-persistence.js';
+import { raftStatus } from '../../testing/raft/raft-status.js';
 
 const logger = pino({ level: 'silent' });
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -218,6 +219,52 @@ describe('RaftReplica', () => {
     for (const r of c.replicas.values()) if (r !== lonely) c.cut.add(r.id);
     await until('the isolated leader steps down', () => lonely.status().leader === '', 10_000);
     await expect(lonely.awaitLeader(50)).rejects.toThrow('no leader took over within 50 ms');
+  });
+
+  test('a stopping member declines leadership: a transfer to it fails within an election timeout, not the backstop', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    await leader.propose(put('k', 'v'));
+    const [stopping, other] = [...c.replicas.values()].filter((r) => r !== leader);
+    // Its own hand-off does nothing (it does not lead) but marks it as leaving.
+    await expect(stopping!.handOverBeforeStopping(5000)).resolves.toBeUndefined();
+    const t0 = Date.now();
+    // The backstop here is the 10 s request timeout; the core abandons the transfer after one election timeout.
+    await expect(leader.transferLeadership(stopping!.id)).rejects.toThrow(
+      `leadership transfer to ${stopping!.id} failed`,
+    );
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(leader.status().role).toBe('leader');
+    // The leader's own hand-off offers leadership to the next voter after the one that declines.
+    const next = await leader.handOverBeforeStopping(5000);
+    expect(next).toBe(other!.id);
+    expect(stopping!.status().role).not.toBe('leader');
+  });
+
+  test('transfer targets: most caught-up voter first, ties in configuration order, never a learner', () => {
+    const progress = (match: number): ProgressStatus => ({
+      match,
+      next: match + 1,
+      state: 'replicate',
+      isLearner: false,
+      recentActive: true,
+      pendingSnapshot: 0,
+      inflight: 0,
+    });
+    const status = raftStatus({
+      id: 'a',
+      config: { voters: ['a', 'b', 'c', 'd'], learners: ['e'] },
+      progress: new Map([
+        ['b', progress(5)],
+        ['c', progress(9)],
+        ['d', progress(5)],
+        ['e', progress(99)],
+      ]),
+    });
+    expect(transferTargets(status)).toEqual(['c', 'b', 'd']);
+    expect(bestTransferTarget(status)).toBe('c');
   });
 
   test('a disk failure stops the replica: pending and new requests fail, onFatal is told', async () => {

@@ -11,7 +11,16 @@ import type { Logger } from 'pino';
 import { decodeConfChange } from '../raft/conf-change.js';
 import type { MemoryStorage } from '../raft/memory-storage.js';
 import type { RawNode } from '../raft/raw-node.js';
-import type { ConfChange, ConfState, Message, NodeId, RaftStatus, Ready, Snapshot } from '../raft/types.js';
+import {
+  type ConfChange,
+  type ConfState,
+  type Message,
+  NO_NODE,
+  type NodeId,
+  type RaftStatus,
+  type Ready,
+  type Snapshot,
+} from '../raft/types.js';
 import {
   NotLeaderError,
   ProposalDroppedError,
@@ -19,6 +28,7 @@ import {
   ReplicaOverloadedError,
   ReplicaStoppedError,
   ReplicaTimeoutError,
+  TransferFailedError,
 } from './errors.js';
 import type { MemberDirectory } from './member-directory.js';
 import { PendingProposals, type Waiter } from './pending-proposals.js';
@@ -144,6 +154,8 @@ export class RaftReplica<R> {
   private lastSnapshotIndex: number;
   private leader: NodeId = '';
   private removed = false;
+  /** This member is about to stop: it must not take leadership it would drop a moment later. */
+  private leaving = false;
 
   constructor(private readonly options: ReplicaOptions<R>) {
     this.machine = options.machine;
@@ -200,8 +212,18 @@ export class RaftReplica<R> {
   /** A message from a peer (transport). Dropped when stopping; bounded by the transport's own limits. */
   deliver(message: Message): void {
     if (this.stopped) return;
-    if (message.type === 'timeoutNow')
+    if (message.type === 'timeoutNow') {
+      if (this.leaving) {
+        // Campaigning now would hand the group a leader that is gone a moment later, and keep the old leader waiting
+        // for a transfer that cannot last. Dropped, the transfer is abandoned and the leader tries someone else.
+        this.options.logger.info(
+          { from: message.from },
+          'stopping: declined the leadership handed to this member',
+        );
+        return;
+      }
       this.options.logger.info({ from: message.from }, 'the leader hands leadership to this member');
+    }
     this.inboxMessages.push(message);
     this.ticksSinceMessage = 0;
     this.poke();
@@ -289,7 +311,7 @@ export class RaftReplica<R> {
    * Hands leadership to `to` (or to the most caught-up voter) and resolves once this member is no longer leader.
    * Rejects on timeout (the transfer is abandoned after an election timeout).
    */
-  async transferLeadership(to?: NodeId): Promise<NodeId> {
+  async transferLeadership(to?: NodeId, timeoutMs?: number): Promise<NodeId> {
     const refusal = this.refusal();
     if (refusal) throw refusal;
     const status = this.status();
@@ -302,14 +324,55 @@ export class RaftReplica<R> {
     // The core abandons a transfer after an election timeout; a loaded process may notice later than that.
     const deadline =
       Date.now() +
-      Math.max(2 * this.options.electionTicks * this.options.tickMs, this.options.requestTimeoutMs);
+      (timeoutMs ??
+        Math.max(2 * this.options.electionTicks * this.options.tickMs, this.options.requestTimeoutMs));
+    let started = false;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, this.options.tickMs / 2));
+      const now = this.status();
       // Stepping down comes first and the new leader's first message later: '' means "not yet known", not done.
-      const leader = this.status().leader;
-      if (leader !== this.id && leader !== '') return leader;
+      if (now.leader !== this.id && now.leader !== '') return now.leader;
+      if (now.leader !== this.id) continue;
+      // Still (or again) the leader. Waiting longer cannot help once the core gave the transfer up (the target did
+      // not take over within an election timeout: it is down, or stopping) or this member won a later election.
+      if (now.leadTransferee === target) started = true;
+      if ((started && now.leadTransferee === NO_NODE) || now.term > status.term) {
+        throw new TransferFailedError(
+          target,
+          now.term > status.term ? 'this member was elected again' : 'abandoned',
+        );
+      }
     }
     throw new ReplicaTimeoutError(`leadership transfer to ${target} did not finish in time`);
+  }
+
+  /**
+   * Before stopping: stop accepting leadership, then, if leading, hand it to the most caught-up voter, or the next
+   * one if that one does not take over (it may be stopping too). Resolves with the new leader, or undefined when
+   * this member does not lead or no voter took over (the others elect one after it is gone). Bounded by
+   * `budgetMs` in all, so the hand-off leaves time for draining within the grace period.
+   */
+  async handOverBeforeStopping(budgetMs: number, maxAttempts = 2): Promise<NodeId | undefined> {
+    this.leaving = true;
+    const deadline = Date.now() + budgetMs;
+    const tried = new Set<NodeId>();
+    for (let attempt = 0; attempt < maxAttempts && Date.now() < deadline; attempt++) {
+      const status = this.status();
+      if (status.leader !== this.id || this.refusal()) return undefined;
+      const target = transferTargets(status).find((id) => !tried.has(id));
+      if (target === undefined) return undefined;
+      tried.add(target);
+      try {
+        return await this.transferLeadership(target, deadline - Date.now());
+      } catch (err) {
+        if (!(err instanceof TransferFailedError || err instanceof ReplicaTimeoutError)) throw err;
+        this.options.logger.info(
+          { to: target, err: err.message },
+          'leadership hand-off failed; trying the next voter',
+        );
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -715,15 +778,15 @@ export class RaftReplica<R> {
 
 /** The voter (other than the leader) with the highest match index: the cheapest to hand leadership to. */
 export function bestTransferTarget(status: RaftStatus): NodeId | undefined {
-  let best: NodeId | undefined;
-  let bestMatch = -1;
-  for (const id of status.config.voters) {
-    if (id === status.id) continue;
-    const match = status.progress.get(id)?.match ?? -1;
-    if (match > bestMatch) {
-      best = id;
-      bestMatch = match;
-    }
-  }
-  return best;
+  return transferTargets(status)[0];
+}
+
+/** The other voters, most caught-up first (ties in configuration order): the order to offer leadership in. */
+export function transferTargets(status: RaftStatus): NodeId[] {
+  const match = (id: NodeId): number => status.progress.get(id)?.match ?? -1;
+  return status.config.voters
+    .filter((id) => id !== status.id)
+    .map((id, i) => ({ id, i }))
+    .sort((a, b) => match(b.id) - match(a.id) || a.i - b.i)
+    .map((x) => x.id);
 }

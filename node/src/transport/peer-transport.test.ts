@@ -340,6 +340,25 @@ describe('PeerTransport', () => {
     }
   });
 
+  it('close(withinMs) bounds the flush below closeMs: a stopping process gives a silent peer no more than it has', async () => {
+    const sockets: Socket[] = [];
+    const silent: NetServer = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const h = harness({ timeouts: { closeMs: 5000, endTimeoutMs: 5000 } });
+      h.addresses.set('silent', `127.0.0.1:${port}`);
+      h.transport.send([message('app', 'a', 'silent', 1)]);
+      const startedMs = performance.now();
+      await h.transport.close(200);
+      expect(performance.now() - startedMs).toBeLessThan(200 + 1000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('rotates the stream after streamMaxAgeMs without losing or reordering messages', async () => {
     const h = harness({ timeouts: { streamMaxAgeMs: 150, endTimeoutMs: 1000, closeMs: 2000 } });
     const b = await server('b');

@@ -108,16 +108,17 @@ export class PeerTransport {
   }
 
   /**
-   * Graceful and bounded: snapshots are cancelled at once; queued messages get until timeouts.closeMs to be flushed
-   * to reachable peers and their streams ended; then every call is cancelled and every channel closed. No callback
-   * fires for what is dropped. Idempotent.
+   * Graceful and bounded: snapshots are cancelled at once; queued messages get until timeouts.closeMs (or the
+   * caller's shorter `withinMs`: a stopping process has its own grace period) to be flushed to reachable peers and
+   * their streams ended; then every call is cancelled and every channel closed. No callback fires for what is
+   * dropped. Idempotent.
    */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
+  close(withinMs?: number): Promise<void> {
+    this.closing ??= this.shutdown(Math.min(withinMs ?? Infinity, this.options.timeouts.closeMs));
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(closeMs: number): Promise<void> {
     const peers = [...this.peers.values()];
     this.peers.clear();
     for (const peer of peers) {
@@ -125,12 +126,9 @@ export class PeerTransport {
       peer.stream.drain();
     }
     const timer = setTimeout(() => {
-      this.logger.warn(
-        { closeMs: this.options.timeouts.closeMs },
-        'transport close timed out; cancelling streams',
-      );
+      this.logger.warn({ closeMs }, 'transport close timed out; cancelling streams');
       for (const peer of peers) peer.stream.stop();
-    }, this.options.timeouts.closeMs);
+    }, closeMs);
     try {
       await Promise.all(peers.flatMap((peer) => [peer.stream.done, peer.snapshots.done]));
     } finally {
