@@ -14,7 +14,8 @@ export class FailoverClient {
   private readonly clusterClients: ClusterClient[];
   private preferred = 0;
   private readonly clientId = randomUUID();
-  private sequence = 0;
+  /** Per shard: a group's session table knows only the requests that group applied, so each has its own sequence. */
+  private readonly sequences = new Map<number, number>();
 
   constructor(
     readonly endpoints: readonly string[],
@@ -26,9 +27,15 @@ export class FailoverClient {
     this.clusterClients = endpoints.map((e) => new ClusterClient(e, credentials.createInsecure(), opts));
   }
 
-  /** A fresh session header for one logical write; reuse it for that write's retries. */
-  nextHeader(): RequestHeader {
-    return { clientId: this.clientId, sequence: ++this.sequence };
+  /**
+   * A fresh session header for one logical write to `shard`; reuse it for that write's retries. Each shard gets its
+   * own client id (`<id>/<shard>`, shard 0 the bare id) and sequence, starting at 1, as its group's session table
+   * requires.
+   */
+  nextHeader(shard = 0): RequestHeader {
+    const sequence = (this.sequences.get(shard) ?? 0) + 1;
+    this.sequences.set(shard, sequence);
+    return { clientId: shard === 0 ? this.clientId : `${this.clientId}/${shard}`, sequence };
   }
 
   kv<T>(call: (client: KVClient, deadline: Date) => Promise<T>): Promise<T> {

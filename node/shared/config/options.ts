@@ -4,6 +4,7 @@
 // writes these variables into each member's pod (operator/src/children/statefulset.ts) and imports their names from
 // here; the node parses them in node/src/config/node-config.ts.
 
+import { parseShardEndpoints, SHARD_PLACEHOLDER } from './shard-endpoints.js';
 import { SLOT_COUNT } from '../sharding/slot.js';
 import {
   boolean,
@@ -75,6 +76,27 @@ export const OPTIONS = {
     help: 'the shard (Raft group) this member serves',
     defaultValue: '0',
     parse: integerIn(0, SLOT_COUNT - 1),
+  }),
+  bootstrapShards: option({
+    flag: '--bootstrap-shards',
+    env: 'RAFTSTORE_BOOTSTRAP_SHARDS',
+    valueName: 'n',
+    help:
+      'how many shards the cluster was created with; shard k of them starts owning the k-th even share of the ' +
+      'hash slots, a shard created later starts with none. Fixed for the life of the cluster',
+    defaultValue: '1',
+    parse: integerIn(1, SLOT_COUNT),
+  }),
+  shardEndpoints: option({
+    flag: '--shard-endpoints',
+    env: 'RAFTSTORE_SHARD_ENDPOINTS',
+    valueName: 'spec',
+    help:
+      `where this member reaches other shards to route keys it does not own: a host:port template with ` +
+      `${SHARD_PLACEHOLDER} (one Service per shard), or shard=host:port[,host:port] entries separated by ';'. ` +
+      'Empty: no routing; a key of another shard is answered with a redirect',
+    defaultValue: '',
+    parse: parseShardEndpoints,
   }),
   dataDir: option({
     flag: '--data-dir',

@@ -7,7 +7,8 @@ describe('raftctl arguments', () => {
   test('global options with defaults, flags and the environment', () => {
     expect(parse('status').options).toEqual({
       endpoints: ['127.0.0.1:2379'],
-      shard: 0,
+      // Unset: keys go to the shard that owns their slot, scans cover every shard.
+      shard: undefined,
       timeoutMs: 5000,
       output: 'table',
     });

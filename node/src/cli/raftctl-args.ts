@@ -4,7 +4,8 @@ export type OutputFormat = 'table' | 'json';
 
 export interface GlobalOptions {
   readonly endpoints: readonly string[];
-  readonly shard: number;
+  /** Unset: keys are routed by slot (any member answers) and scans fan out over every shard. */
+  readonly shard: number | undefined;
   readonly timeoutMs: number;
   readonly output: OutputFormat;
 }
@@ -48,7 +49,9 @@ Usage: raftctl [global options] <command> [arguments]
 
 Global options:
   --endpoints host:port[,host:port…]   members to talk to (env RAFTCTL_ENDPOINTS; default 127.0.0.1:2379)
-  --shard N                            shard (Raft group) id (default 0)
+  --shard N                            ask only this shard (Raft group); default: keys are routed by their
+                                       hash slot and prefix/interval reads and deletes cover every shard.
+                                       Member commands (member list, status, ...) use shard 0 unless set
   --timeout DURATION                   per-request timeout, e.g. 500ms, 5s (default 5s)
   -w, --write-out table|json           output format (default table)
 
@@ -159,7 +162,7 @@ export function parseRaftctlArgs(
     throw new UsageError(`--write-out must be table or json, got "${output}"`);
   const options: GlobalOptions = {
     endpoints,
-    shard: flags.has('--shard') ? positiveInt(str('--shard'), '--shard', true) : 0,
+    shard: flags.has('--shard') ? positiveInt(str('--shard'), '--shard', true) : undefined,
     timeoutMs: flags.has('--timeout') ? parseDurationMs(str('--timeout') ?? '') : 5000,
     output,
   };

@@ -14,15 +14,21 @@ import {
   type TransferLeadershipResponse,
 } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import type {
+  DeleteRequest,
   DeleteResponse,
   GetResponse,
   KeyRange,
   KeyValue,
   PutResponse,
   RangeResponse,
+  TxnRequest,
   TxnResponse,
 } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { describeError, FailoverClient, unary } from '../../shared/client/failover-client.js';
+import { deleteEveryShard, rangeEveryShard } from '../../shared/client/fan-out.js';
+import { KeyRouter } from '../../shared/client/key-router.js';
+import type { RequestHeader } from '../../shared/api/generated/raftstore/v1/common.js';
+import { prefixSlot } from '../sharding/range-routing.js';
 import {
   parseRaftctlArgs,
   USAGE,
@@ -125,25 +131,72 @@ function printStatus(
   );
 }
 
+/** The first key a transaction names (empty when it names none: any shard can run it). */
+function firstTxnKey(spec: Omit<TxnRequest, 'header'>): Uint8Array {
+  const compare = spec.compare[0];
+  if (compare !== undefined) return compare.key;
+  for (const op of [...spec.success, ...spec.failure]) {
+    switch (op.op?.$case) {
+      case 'put':
+        return op.op.put.key;
+      case 'delete':
+      case 'range': {
+        const range = op.op.$case === 'delete' ? op.op.delete.range : op.op.range.range;
+        switch (range?.kind?.$case) {
+          case 'key':
+            return range.kind.key;
+          case 'prefix':
+            return range.kind.prefix;
+          case 'interval':
+            return range.kind.interval.start;
+          default:
+            continue;
+        }
+      }
+      default:
+        continue;
+    }
+  }
+  return new Uint8Array();
+}
+
+/** One delete; the header is made once, so a retry on another member is the same write. */
+function deleteOne(client: FailoverClient, request: DeleteRequest): Promise<DeleteResponse> {
+  return client.kv((c, deadline) =>
+    unary<DeleteResponse>((cb) => c.delete(request, new Metadata(), { deadline }, cb)),
+  );
+}
+
 async function execute(
   options: GlobalOptions,
   command: RaftctlCommand,
   client: FailoverClient,
 ): Promise<void> {
+  // KV requests go to the shard --shard names, or to the shard that owns the key (the slot map a member gives).
+  // Member commands address one group: shard 0 unless --shard names another.
   const shardId = options.shard;
+  const groupId = options.shard ?? 0;
+  const router = new KeyRouter(client);
+  const onKeyShard = <T>(
+    key: Uint8Array,
+    call: (shard: number, header: RequestHeader) => Promise<T>,
+  ): Promise<T> =>
+    shardId !== undefined ? call(shardId, client.nextHeader(shardId)) : router.call(key, call);
   switch (command.kind) {
     case 'help':
       console.log(USAGE);
       return;
     case 'put': {
-      const header = client.nextHeader();
-      await client.kv((c, deadline) =>
-        unary<PutResponse>((cb) =>
-          c.put(
-            { shardId, header, key: enc(command.key), value: enc(command.value), prevKv: false },
-            new Metadata(),
-            { deadline },
-            cb,
+      const key = enc(command.key);
+      await onKeyShard(key, (shard, header) =>
+        client.kv((c, deadline) =>
+          unary<PutResponse>((cb) =>
+            c.put(
+              { shardId: shard, header, key, value: enc(command.value), prevKv: false },
+              new Metadata(),
+              { deadline },
+              cb,
+            ),
           ),
         ),
       );
@@ -151,13 +204,16 @@ async function execute(
       return;
     }
     case 'get': {
-      const res = await client.kv((c, deadline) =>
-        unary<GetResponse>((cb) =>
-          c.get(
-            { shardId, header: undefined, key: enc(command.key), serializable: command.serializable },
-            new Metadata(),
-            { deadline },
-            cb,
+      const key = enc(command.key);
+      const res = await onKeyShard(key, (shard) =>
+        client.kv((c, deadline) =>
+          unary<GetResponse>((cb) =>
+            c.get(
+              { shardId: shard, header: undefined, key, serializable: command.serializable },
+              new Metadata(),
+              { deadline },
+              cb,
+            ),
           ),
         ),
       );
@@ -166,15 +222,15 @@ async function execute(
       return;
     }
     case 'del': {
-      const header = client.nextHeader();
       const range: KeyRange = command.prefix
         ? { kind: { $case: 'prefix', prefix: enc(command.key) } }
         : { kind: { $case: 'key', key: enc(command.key) } };
-      const res = await client.kv((c, deadline) =>
-        unary<DeleteResponse>((cb) =>
-          c.delete({ shardId, header, range, prevKv: false }, new Metadata(), { deadline }, cb),
-        ),
-      );
+      const res =
+        shardId === undefined && command.prefix && prefixSlot(command.key) === undefined
+          ? await deleteEveryShard(client, { range, prevKv: false }, (shard) => client.nextHeader(shard))
+          : await onKeyShard(enc(command.key), (shard, header) =>
+              deleteOne(client, { shardId: shard, header, range, prevKv: false }),
+            );
       console.log(String(res.deleted));
       return;
     }
@@ -184,33 +240,37 @@ async function execute(
         : {
             kind: { $case: 'interval', interval: { start: enc(command.start), end: enc(command.end ?? '') } },
           };
-      const res = await client.kv((c, deadline) =>
-        unary<RangeResponse>((cb) =>
-          c.range(
-            {
-              shardId,
-              header: undefined,
-              range,
-              limit: command.limit,
-              keysOnly: command.keysOnly,
-              countOnly: false,
-              serializable: command.serializable,
-            },
-            new Metadata(),
-            { deadline },
-            cb,
-          ),
-        ),
-      );
+      const request = {
+        header: undefined,
+        range,
+        limit: command.limit,
+        keysOnly: command.keysOnly,
+        countOnly: false,
+        serializable: command.serializable,
+      };
+      // One shard when named, or when a tagged prefix pins every key to one slot; otherwise every shard.
+      const oneSlot = command.prefix && prefixSlot(command.start) !== undefined;
+      const res =
+        shardId === undefined && !oneSlot
+          ? await rangeEveryShard(client, request)
+          : await client.kv((c, deadline) =>
+              unary<RangeResponse>((cb) =>
+                c.range({ ...request, shardId }, new Metadata(), { deadline }, cb),
+              ),
+            );
       printKvs(options, res.kvs);
       return;
     }
     case 'txn': {
       const text = command.file === '-' ? await readStdin() : await readFile(command.file, 'utf8');
       const spec = parseTxnSpec(text, shardId);
-      const header = client.nextHeader();
-      const res = await client.kv((c, deadline) =>
-        unary<TxnResponse>((cb) => c.txn({ ...spec, header }, new Metadata(), { deadline }, cb)),
+      // A transaction stays in one slot (the members refuse one that does not): its first key names the shard.
+      const res = await onKeyShard(firstTxnKey(spec), (shard, header) =>
+        client.kv((c, deadline) =>
+          unary<TxnResponse>((cb) =>
+            c.txn({ ...spec, shardId: shard, header }, new Metadata(), { deadline }, cb),
+          ),
+        ),
       );
       console.log(res.succeeded ? 'SUCCESS' : 'FAILURE');
       for (const r of res.responses) {
@@ -220,7 +280,9 @@ async function execute(
     }
     case 'memberList': {
       const res = await client.cluster((c, deadline) =>
-        unary<MemberListResponse>((cb) => c.memberList({ shardId }, new Metadata(), { deadline }, cb)),
+        unary<MemberListResponse>((cb) =>
+          c.memberList({ shardId: groupId }, new Metadata(), { deadline }, cb),
+        ),
       );
       printMembers(options, res.members);
       return;
@@ -230,7 +292,7 @@ async function execute(
         unary<AddLearnerResponse>((cb) =>
           c.addLearner(
             {
-              shardId,
+              shardId: groupId,
               name: command.name,
               id: command.id,
               address: command.peerUrl,
@@ -249,7 +311,7 @@ async function execute(
     case 'memberPromote': {
       const res = await client.cluster((c, deadline) =>
         unary<PromoteResponse>((cb) =>
-          c.promote({ shardId, id: command.id }, new Metadata(), { deadline }, cb),
+          c.promote({ shardId: groupId, id: command.id }, new Metadata(), { deadline }, cb),
         ),
       );
       printMembers(options, res.members);
@@ -258,7 +320,7 @@ async function execute(
     case 'memberRemove': {
       const res = await client.cluster((c, deadline) =>
         unary<RemoveMemberResponse>((cb) =>
-          c.removeMember({ shardId, id: command.id }, new Metadata(), { deadline }, cb),
+          c.removeMember({ shardId: groupId, id: command.id }, new Metadata(), { deadline }, cb),
         ),
       );
       printMembers(options, res.members);
@@ -267,7 +329,7 @@ async function execute(
     case 'transferLeader': {
       const res = await client.cluster((c, deadline) =>
         unary<TransferLeadershipResponse>((cb) =>
-          c.transferLeadership({ shardId, toMember: command.to }, new Metadata(), { deadline }, cb),
+          c.transferLeadership({ shardId: groupId, toMember: command.to }, new Metadata(), { deadline }, cb),
         ),
       );
       console.log(`leader is now ${res.leader}`);
@@ -280,7 +342,9 @@ async function execute(
             return {
               endpoint,
               status: await client.clusterAt(i, (c, deadline) =>
-                unary<StatusResponse>((cb) => c.status({ shardId }, new Metadata(), { deadline }, cb)),
+                unary<StatusResponse>((cb) =>
+                  c.status({ shardId: groupId }, new Metadata(), { deadline }, cb),
+                ),
               ),
             };
           } catch (err) {
@@ -294,7 +358,7 @@ async function execute(
     }
     case 'snapshot': {
       const res = await client.cluster((c, deadline) =>
-        unary<SnapshotResponse>((cb) => c.snapshot({ shardId }, new Metadata(), { deadline }, cb)),
+        unary<SnapshotResponse>((cb) => c.snapshot({ shardId: groupId }, new Metadata(), { deadline }, cb)),
       );
       console.log(`snapshot at index ${res.index} (term ${res.term}), ${res.sizeBytes} bytes`);
       return;

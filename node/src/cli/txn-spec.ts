@@ -105,7 +105,7 @@ function list(v: unknown, where: string): unknown[] {
   return v;
 }
 
-export function parseTxnSpec(text: string, shardId: number): Omit<TxnRequest, 'header'> {
+export function parseTxnSpec(text: string, shardId: number | undefined): Omit<TxnRequest, 'header'> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -39,6 +39,8 @@ describe('parseNodeConfig defaults', () => {
       name: 'node-0',
       clusterId: 'prod',
       shard: 0,
+      bootstrapShards: 1,
+      shardEndpoints: { kind: 'none' },
       dataDir: '/var/lib/raftstore',
       clientListen: { host: '0.0.0.0', port: 2379 },
       peerListen: { host: '0.0.0.0', port: 2380 },

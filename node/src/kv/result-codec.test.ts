@@ -15,6 +15,7 @@ const results: readonly CommandResult[] = [
   { kind: 'put', revision: 1 },
   { kind: 'put', revision: 9, prevKv: kv('a', 'old') },
   { kind: 'delete', revision: 4, deleted: 2, prevKvs: [kv('a', '1'), kv('b', '')] },
+  { kind: 'delete', revision: 5, deleted: 1, prevKvs: [], slotsServed: 2048 },
   {
     kind: 'txn',
     revision: 7,
@@ -43,7 +44,7 @@ describe('result codec', () => {
   });
 
   it('rejects a bare range result and a transaction nested in a transaction', () => {
-    const range = encodeResult(results[3]!).subarray(0); // txn bytes
+    const range = encodeResult(results.find((r) => r.kind === 'txn')!).subarray(0); // txn bytes
     const nested = Uint8Array.of(4, ...new Uint8Array(8), 1, 0, 0, 0, 1, ...range);
     expect(() => decodeResult(nested)).toThrow(/cannot contain a txn result/);
     const bareRange = Uint8Array.of(3, ...new Uint8Array(8), 0, 0, 0, 0, 0, ...new Uint8Array(8));

@@ -5,7 +5,8 @@
 //           3=range u64 revision, u32 n, kv*n, bool more, u64 count | 4=txn u64 revision, bool succeeded, u32 n,
 //           result*n (put/delete/range only) | 5=sessionError u8 code (1=sessionUnknown 2=resultEvicted), string |
 //           6=wrongShard u32 slot, u64 epoch, bool hasOwner [u32 owner], bool moving |
-//           7=slots u64 revision, bool ok, u64 changed, string reason
+//           7=slots u64 revision, bool ok, u64 changed, string reason |
+//           8=delete as 2, then u32 slotsServed (a delete command; 2 stays readable in older snapshots' sessions)
 //   kv: bytes key | bytes value | u64 createRevision | u64 modRevision | u64 version
 
 import { ByteReader, ByteWriter, KvCodecError } from './binary.js';
@@ -50,8 +51,11 @@ export function writeResult(w: ByteWriter, result: AnyResult): void {
       if (result.prevKv !== undefined) writeKeyValue(w, result.prevKv);
       return;
     case 'delete':
-      w.u8(2).u64(result.revision).u64(result.deleted);
+      w.u8(result.slotsServed === undefined ? 2 : 8)
+        .u64(result.revision)
+        .u64(result.deleted);
       writeKeyValues(w, result.prevKvs);
+      if (result.slotsServed !== undefined) w.u32(result.slotsServed);
       return;
     case 'range':
       w.u8(3).u64(result.revision);
@@ -93,11 +97,13 @@ function readAnyResult(r: ByteReader): AnyResult {
         : { kind: 'put', revision };
     }
     case 2:
+    case 8:
       return {
         kind: 'delete',
         revision: r.u64('revision'),
         deleted: r.u64('deleted'),
         prevKvs: readKeyValues(r),
+        ...(tag === 8 ? { slotsServed: r.u32('slots served') } : {}),
       };
     case 3:
       return {

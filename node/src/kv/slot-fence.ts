@@ -4,22 +4,9 @@
 // the slots the group serves, and whoever fans it out counts the slots every answer covered (see the state
 // machine's `ownership.ownedCount`) to tell a complete answer from one that raced a move.
 
-import { keySlot } from '../../shared/sharding/slot.js';
-import { prefixSlot } from '../sharding/range-routing.js';
 import type { SlotOwnership, SlotRedirect } from '../sharding/slot-ownership.js';
+import { rangeSlot } from './operation-slots.js';
 import type { ClientOperation, KeyRange, TxnOp } from './types.js';
-
-/** The one slot every key of `range` hashes to, or undefined when its keys may land in any slot. */
-function rangeSlot(range: KeyRange): number | undefined {
-  switch (range.kind) {
-    case 'key':
-      return keySlot(range.key);
-    case 'prefix':
-      return prefixSlot(range.prefix);
-    case 'interval':
-      return undefined;
-  }
-}
 
 /** The redirect for a range confined to a slot this group does not serve; undefined when it may run. */
 export function fenceRange(range: KeyRange, ownership: SlotOwnership): SlotRedirect | undefined {

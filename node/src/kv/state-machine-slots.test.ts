@@ -33,6 +33,14 @@ function keysIn(half: 0 | 1, count: number, stem = 'k'): string[] {
 }
 
 describe('KvStateMachine as one group of a sharded keyspace', () => {
+  it('a delete command says how many slots the group served when it applied (a fan-out sums them)', () => {
+    const group = Group.of(() => SlotOwnership.initial(0, 2));
+    for (const k of keysIn(0, 3)) group.run(put(k, 'v'));
+    expect(group.run(del(prefix('k')))).toMatchObject({ kind: 'delete', deleted: 3, slotsServed: 2048 });
+    const all = Group.of(() => SlotOwnership.all());
+    expect(all.run(del(prefix('k')))).toMatchObject({ kind: 'delete', deleted: 0, slotsServed: 4096 });
+  });
+
   it('refuses keys of slots it does not serve, with a redirect, and does not record the refusal', () => {
     const group = Group.of(() => SlotOwnership.initial(0, 2));
     const [mine] = keysIn(0, 1);

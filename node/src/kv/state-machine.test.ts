@@ -63,6 +63,7 @@ describe('KvStateMachine: put, get and delete (etcd revision semantics)', () => 
       revision: 3,
       deleted: 1,
       prevKvs: [{ key: b('a'), value: b('2'), createRevision: 1, modRevision: 2, version: 2 }],
+      slotsServed: 4096,
     });
     expect(h.sm.get('a')).toBeUndefined();
     h.exec(put('a', '3'));
@@ -72,7 +73,13 @@ describe('KvStateMachine: put, get and delete (etcd revision semantics)', () => 
   it('does not bump the revision for a delete that deletes nothing', () => {
     const h = new Harness();
     h.exec(put('a', '1'));
-    expect(h.exec(del(key('zzz')))).toEqual({ kind: 'delete', revision: 1, deleted: 0, prevKvs: [] });
+    expect(h.exec(del(key('zzz')))).toEqual({
+      kind: 'delete',
+      revision: 1,
+      deleted: 0,
+      prevKvs: [],
+      slotsServed: 4096,
+    });
     expect(h.sm.revision).toBe(1);
   });
 

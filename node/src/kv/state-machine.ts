@@ -233,7 +233,7 @@ export class KvStateMachine {
       case 'delete': {
         const result = this.#delete(op);
         if (result.deleted > 0) this.#revision++;
-        return { ...result, revision: this.#revision };
+        return { ...result, revision: this.#revision, slotsServed: this.#ownership.ownedCount };
       }
       case 'txn':
         return this.#txn(op);

@@ -152,6 +152,11 @@ export interface DeleteResult {
   readonly revision: number;
   readonly deleted: number;
   readonly prevKvs: readonly KeyValue[];
+  /**
+   * How many slots the group served when it applied a delete command, so a fan-out over shards can tell it reached
+   * every slot (they sum to SLOT_COUNT) from one that raced a move. Absent inside a transaction.
+   */
+  readonly slotsServed?: number;
 }
 
 export interface RangeResult {

@@ -13,6 +13,7 @@ import {
   MemberRole,
   type StatusResponse,
 } from '../../shared/api/generated/raftstore/v1/cluster.js';
+import { formatShardEndpoints } from '../../shared/config/shard-endpoints.js';
 import { freePorts } from './free-port.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -27,10 +28,18 @@ export interface LocalMember {
   process: ChildProcess | undefined;
   /** How the member was first started: founders bootstrap, later members join. */
   readonly initialClusterState: 'new' | 'existing';
+  /** The shard (Raft group) it serves. */
+  readonly shard: number;
 }
 
 export interface LocalClusterOptions {
+  /** Members of each shard. */
   readonly members: number;
+  /**
+   * Shards (Raft groups), each of `members` members, sharing one keyspace: every member routes keys to the others
+   * (--shard-endpoints lists every member's client address). Default 1; members of shard k > 0 are named sKmI.
+   */
+  readonly shards?: number;
   /** Where data directories and logs go; a fresh temp directory by default. */
   readonly baseDir?: string;
   readonly clusterId?: string;
@@ -57,11 +66,11 @@ function entryArgs(compiled: boolean): string[] {
   return ['--import', 'tsx', join(REPO, 'node/src/main.ts')];
 }
 
-export function clusterStatus(address: string, timeoutMs = 1000): Promise<StatusResponse> {
+export function clusterStatus(address: string, timeoutMs = 1000, shardId = 0): Promise<StatusResponse> {
   const client = new ClusterClient(address, credentials.createInsecure());
   return new Promise<StatusResponse>((resolvePromise, reject) => {
     client.status(
-      { shardId: 0 },
+      { shardId },
       new Metadata(),
       { deadline: Date.now() + timeoutMs },
       (err: ServiceError | null, res: StatusResponse) => {
@@ -90,9 +99,17 @@ export class LocalCluster {
     await mkdir(baseDir, { recursive: true });
     const cluster = new LocalCluster(baseDir, options);
     try {
-      for (let i = 0; i < options.members; i++) cluster.members.push(await cluster.allocate(`m${i}`, 'new'));
+      const shards = options.shards ?? 1;
+      for (let shard = 0; shard < shards; shard++) {
+        for (let i = 0; i < options.members; i++) {
+          const name = shard === 0 ? `m${i}` : `s${shard}m${i}`;
+          cluster.members.push(await cluster.allocate(name, 'new', shard));
+        }
+      }
       for (const m of cluster.members) cluster.spawnMember(m);
-      await cluster.waitForLeader(options.startTimeoutMs ?? 30_000);
+      for (let shard = 0; shard < shards; shard++) {
+        await cluster.waitForLeader(options.startTimeoutMs ?? 30_000, cluster.shardMembers(shard));
+      }
     } catch (err) {
       await cluster.killAll();
       throw err;
@@ -100,7 +117,11 @@ export class LocalCluster {
     return cluster;
   }
 
-  private async allocate(name: string, initialClusterState: 'new' | 'existing'): Promise<LocalMember> {
+  private async allocate(
+    name: string,
+    initialClusterState: 'new' | 'existing',
+    shard: number,
+  ): Promise<LocalMember> {
     const [clientPort, peerPort, httpPort] = await freePorts(3);
     return {
       name,
@@ -111,11 +132,27 @@ export class LocalCluster {
       logFile: join(this.baseDir, `${name}.log`),
       process: undefined,
       initialClusterState,
+      shard,
     };
   }
 
-  private founders(): LocalMember[] {
-    return this.members.filter((m) => m.initialClusterState === 'new');
+  private founders(shard: number): LocalMember[] {
+    return this.members.filter((m) => m.initialClusterState === 'new' && m.shard === shard);
+  }
+
+  /** Names of the members of one shard. */
+  shardMembers(shard: number): string[] {
+    return this.members.filter((m) => m.shard === shard).map((m) => m.name);
+  }
+
+  /** The --shard-endpoints list: every member's client address, by shard (empty for one shard: nothing to route). */
+  private shardEndpoints(): string {
+    if ((this.options.shards ?? 1) <= 1) return '';
+    const byShard = new Map<number, string[]>();
+    for (const m of this.members) {
+      byShard.set(m.shard, [...(byShard.get(m.shard) ?? []), `127.0.0.1:${m.clientPort}`]);
+    }
+    return formatShardEndpoints(byShard);
   }
 
   private spawnMember(m: LocalMember): void {
@@ -129,7 +166,10 @@ export class LocalCluster {
       `--client-listen=127.0.0.1:${m.clientPort}`,
       `--peer-listen=127.0.0.1:${m.peerPort}`,
       `--http-listen=127.0.0.1:${m.httpPort}`,
-      `--initial-members=${this.founders()
+      `--shard=${m.shard}`,
+      `--bootstrap-shards=${o.shards ?? 1}`,
+      `--shard-endpoints=${this.shardEndpoints()}`,
+      `--initial-members=${this.founders(m.shard)
         .map((f) => `${f.name}=127.0.0.1:${f.peerPort}`)
         .join(',')}`,
       `--initial-cluster-state=${m.initialClusterState}`,
@@ -168,7 +208,8 @@ export class LocalCluster {
 
   async status(name: string, timeoutMs = 1000): Promise<StatusResponse | undefined> {
     try {
-      return await clusterStatus(`127.0.0.1:${this.member(name).clientPort}`, timeoutMs);
+      const m = this.member(name);
+      return await clusterStatus(`127.0.0.1:${m.clientPort}`, timeoutMs, m.shard);
     } catch {
       return undefined;
     }
@@ -210,8 +251,8 @@ export class LocalCluster {
   }
 
   /** Starts a new empty member that waits to be added (--initial-cluster-state=existing). */
-  async startJoiner(name: string): Promise<LocalMember> {
-    const m = await this.allocate(name, 'existing');
+  async startJoiner(name: string, shard = 0): Promise<LocalMember> {
+    const m = await this.allocate(name, 'existing', shard);
     this.members.push(m);
     this.spawnMember(m);
     return m;

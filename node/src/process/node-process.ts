@@ -17,7 +17,7 @@ import { RaftService } from '../../shared/api/generated/raftstore/v1/raft.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { configWarnings } from '../config/warnings.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from '../kv/limits.js';
-import { KvStateMachine } from '../kv/state-machine.js';
+import { KvStateMachine, kvStateMachineOptions, type KvStateMachineOptions } from '../kv/state-machine.js';
 import type { ApplyOutcome } from '../kv/types.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { NodeMetrics } from '../observability/node-metrics.js';
@@ -33,6 +33,9 @@ import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from '../replica/snaps
 import { createClusterService } from '../server/cluster-service.js';
 import { createKvService } from '../server/kv-service.js';
 import { LeaderForwarder } from '../server/leader-forwarder.js';
+import { ShardForwarder } from '../server/shard-forwarder.js';
+import { SlotHints } from '../routing/slot-hints.js';
+import { SlotOwnership } from '../sharding/slot-ownership.js';
 import type { RpcObserver } from '../server/unary-handler.js';
 import { RaftDiskStorage } from '../storage/raft-disk-storage.js';
 import { createRaftService } from '../transport/raft-service.js';
@@ -135,6 +138,7 @@ export class NodeProcess {
     private readonly health: HealthImplementation,
     private readonly http: ObservabilityHttpServer,
     private readonly forwarder: LeaderForwarder,
+    private readonly shardForwarder: ShardForwarder,
     readonly metrics: NodeMetrics,
     readonly ports: { client: number; peer: number; http: number },
   ) {}
@@ -195,9 +199,14 @@ export class NodeProcess {
       clientAddress: hostPort(config.advertiseClient),
     });
 
-    // Rebuild the in-memory log and the state machine.
+    // Rebuild the in-memory log and the state machine. Before its first entry the group owns its share of the slots
+    // of the cluster's creation layout (what every replica of it, and a restored format-1 snapshot, starts from).
+    const machineOptions = (): KvStateMachineOptions =>
+      kvStateMachineOptions(undefined, undefined, () =>
+        SlotOwnership.initial(config.shard, config.bootstrapShards),
+      );
     let memory: MemoryStorage;
-    let machine = new KvStateMachine();
+    let machine = new KvStateMachine(machineOptions());
     if (mode === 'bootstrap') {
       const envelope = encodeSnapshotEnvelope({ members: initialMembers, machine: machine.snapshot() });
       memory = MemoryStorage.bootstrap(
@@ -211,7 +220,7 @@ export class NodeProcess {
       if (recovered.snapshot) {
         memory.applySnapshot(recovered.snapshot);
         const envelope = decodeSnapshotEnvelope(recovered.snapshot.data);
-        machine = KvStateMachine.restore(envelope.machine);
+        machine = KvStateMachine.restore(envelope.machine, machineOptions());
         for (const m of envelope.members) if (m.id !== identity.nodeId) directory.set(m);
       }
       memory.append(recovered.entries);
@@ -251,7 +260,7 @@ export class NodeProcess {
       storage: memory,
       persistence: new DiskPersistence(storage, config.fsync),
       machine,
-      restoreMachine: (bytes) => KvStateMachine.restore(bytes),
+      restoreMachine: (bytes) => KvStateMachine.restore(bytes, machineOptions()),
       directory,
       send: (messages) => transport.send(messages),
       tickMs: config.tickMs,
@@ -282,6 +291,11 @@ export class NodeProcess {
     const rpcObserver: RpcObserver = {
       startRequest: (service, method) => metrics.startGrpcRequest(service, method),
     };
+    const shardForwarder = new ShardForwarder(
+      config.shardEndpoints,
+      config.requestTimeoutMs,
+      config.maxRequestBytes + 1024 * 1024,
+    );
     const kv = createKvService({
       shardId: config.shard,
       memberName: config.name,
@@ -293,6 +307,8 @@ export class NodeProcess {
       // Two election timeouts: an election (or a transfer) normally ends well within it.
       leaderWaitMs: 2 * config.electionTicks * config.tickMs,
       observer: rpcObserver,
+      // Two hops: a stale hint, then the owner the wrong group names.
+      routing: { hints: new SlotHints(config.bootstrapShards), shards: shardForwarder, maxHops: 2 },
     });
     const cluster = createClusterService({
       shardId: config.shard,
@@ -380,6 +396,7 @@ export class NodeProcess {
       health,
       http,
       forwarder,
+      shardForwarder,
       metrics,
       { client: clientPort, peer: peerPort, http: httpAddress.port },
     );
@@ -436,6 +453,7 @@ export class NodeProcess {
     // period: a connect to a vanished address can hang for seconds.
     await this.transport.close(Math.min(1000, remaining()));
     this.forwarder.close();
+    this.shardForwarder.close();
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     await this.storage.close();
     await this.http.close();

@@ -64,6 +64,27 @@ export function isWrongShard(err: unknown): boolean {
   return isServiceError(err) && err.metadata?.get(SLOT_REDIRECT_HEADER).length > 0;
 }
 
+/** The redirect a wrong-shard refusal carries (here, or in the trailer of a member forwarded to). */
+export function redirectOf(err: unknown): SlotRedirect | undefined {
+  if (err instanceof WrongShardError) return err.redirect;
+  if (!isServiceError(err)) return undefined;
+  const raw = err.metadata?.get(SLOT_REDIRECT_HEADER)[0];
+  if (raw === undefined) return undefined;
+  try {
+    const r = JSON.parse(String(raw)) as Partial<SlotRedirect>;
+    if (typeof r.slot !== 'number' || typeof r.epoch !== 'number' || typeof r.moving !== 'boolean')
+      return undefined;
+    return {
+      slot: r.slot,
+      epoch: r.epoch,
+      owner: typeof r.owner === 'number' ? r.owner : undefined,
+      moving: r.moving,
+    };
+  } catch {
+    return undefined; // a malformed trailer is no redirect
+  }
+}
+
 /** Whether `err` proves the write was not applied (see NOT_APPLIED_HEADER). */
 export function isNotApplied(err: unknown): boolean {
   if (err instanceof StatusError) return err.notApplied;

@@ -1,18 +1,29 @@
 // The client-facing KV service. Writes are proposed on the leader (a follower forwards them there); reads are
 // linearizable by default through a ReadIndex barrier, which works on any member, so reads spread over followers;
 // serializable reads answer from local state at once.
-import { status, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { KVServer } from '../../shared/api/generated/raftstore/v1/kv.js';
 import type * as wire from '../../shared/api/generated/raftstore/v1/kv.js';
 import type { ResponseHeader, RequestHeader } from '../../shared/api/generated/raftstore/v1/common.js';
 import { encodeCommand } from '../kv/command-codec.js';
 import type { KvLimits } from '../kv/limits.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
-import type { ApplyOutcome, Command, CommandResult, KeyRange, Operation, RangeOptions } from '../kv/types.js';
+import { operationSlots, rangeSlots, type OperationSlots } from '../kv/operation-slots.js';
+import type {
+  ApplyOutcome,
+  ClientOperation,
+  Command,
+  CommandResult,
+  KeyRange,
+  RangeOptions,
+} from '../kv/types.js';
 import { validateCommand, validateRangeRequest, withDefaultRangeLimit } from '../kv/validate.js';
 import type { RaftReplica } from '../replica/raft-replica.js';
 import { NotLeaderError } from '../replica/errors.js';
-import { isNotApplied, isWrongShard, StatusError, WrongShardError } from './grpc-errors.js';
+import { decideRoute, type Route } from '../routing/route.js';
+import type { SlotHints } from '../routing/slot-hints.js';
+import type { SlotRedirect } from '../sharding/slot-ownership.js';
+import { isNotApplied, isWrongShard, redirectOf, StatusError, WrongShardError } from './grpc-errors.js';
 import { isForwarded, type LeaderForwarder } from './leader-forwarder.js';
 import {
   compareFromWire,
@@ -25,6 +36,7 @@ import {
   txnOpResultToWire,
 } from './proto-convert.js';
 import { InvalidRequestError } from './request-error.js';
+import { hopsOf, type ShardForwarder } from './shard-forwarder.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
 export interface KvServiceOptions {
@@ -41,12 +53,22 @@ export interface KvServiceOptions {
    */
   readonly leaderWaitMs: number;
   readonly observer?: RpcObserver;
+  /** Routing to other shards: where this member believes slots are, and how it reaches other shards. */
+  readonly routing: KvRouting;
+}
+
+export interface KvRouting {
+  readonly hints: SlotHints;
+  readonly shards: ShardForwarder;
+  /** A request is forwarded to another shard at most this many times in all (stale hints cannot bounce it). */
+  readonly maxHops: number;
 }
 
 /** A write that certainly did not apply because leadership moved under it is tried again, at most this often. */
 const MAX_WRITE_ATTEMPTS = 3;
 
-type WriteRequest = { shardId: number; header?: RequestHeader | undefined };
+type ShardRequest = { shardId?: number | undefined };
+type WriteRequest = ShardRequest & { header?: RequestHeader | undefined };
 
 export function createKvService(options: KvServiceOptions): KVServer {
   const { replica, limits, forwarder } = options;
@@ -63,12 +85,87 @@ export function createKvService(options: KvServiceOptions): KVServer {
     };
   };
 
-  const checkShard = (shardId: number): void => {
-    if (shardId !== options.shardId) {
-      throw new StatusError(
-        status.FAILED_PRECONDITION,
-        `this member serves shard ${options.shardId}, not shard ${shardId}`,
-      );
+  const { hints, shards, maxHops } = options.routing;
+
+  /**
+   * The refusal for a slot this group does not serve. A slot the group never had (the creation layout gave it to
+   * another shard) has no recorded owner; the hints name that one, so the client can go straight there.
+   */
+  const wrongShard = (redirect: SlotRedirect): WrongShardError => {
+    const hinted = hints.ownerOf(redirect.slot);
+    const owner = redirect.owner ?? (hinted !== options.shardId ? hinted : undefined);
+    return new WrongShardError({ ...redirect, owner }, options.shardId);
+  };
+
+  /** Where this request goes: here, another shard, or a refusal (route.ts). */
+  const routeOf = (
+    request: ShardRequest,
+    call: { readonly metadata: Metadata },
+    slots: OperationSlots,
+  ): Route => {
+    const ownership = machine().ownership;
+    return decideRoute({
+      ownShard: options.shardId,
+      explicitShard: request.shardId,
+      slots,
+      servesEverySlot: ownership.servesEverySlot,
+      serves: (slot) => ownership.serves(slot),
+      // The group knows where a slot it gave away went; for the others the hints guess.
+      ownerOf: (slot) => ownership.redirect(slot).owner ?? hints.ownerOf(slot),
+      canReach: (shard) => shards.canReach(shard),
+      hops: hopsOf(call.metadata, maxHops),
+      maxHops,
+    });
+  };
+
+  const refuse = (route: Extract<Route, { kind: 'refuse' }>): never => {
+    switch (route.reason) {
+      case 'crossSlot':
+      case 'spansShards':
+        throw new InvalidRequestError(route.message);
+      case 'tooManyHops':
+        throw new StatusError(status.UNAVAILABLE, route.message, true);
+      case 'misrouted':
+        throw new StatusError(status.FAILED_PRECONDITION, route.message, true);
+    }
+  };
+
+  /**
+   * Runs `local` here, or forwards the request to the shard its key belongs to. A wrong-shard answer (this group's
+   * fence, or the shard forwarded to) teaches the hints; when it names an owner this member can reach and hops
+   * remain, the request goes there (it was certainly not applied), else the client gets the redirect.
+   */
+  const routed = async <Req extends ShardRequest, Res>(
+    request: Req,
+    call: ServerUnaryCall<Req, Res>,
+    slots: OperationSlots,
+    local: () => Promise<Res>,
+    remote: (shard: number, hops: number) => Promise<Res>,
+  ): Promise<Res> => {
+    // Forwards so far along this request's path: those before it reached this member, then this member's own.
+    let sent = hopsOf(call.metadata, maxHops);
+    let route = routeOf(request, call, slots);
+    for (;;) {
+      if (route.kind === 'refuse') return refuse(route);
+      try {
+        return route.kind === 'local' ? await local() : await remote(route.shard, sent);
+      } catch (err) {
+        if (route.kind === 'forward') sent += 1;
+        const redirect = redirectOf(err);
+        if (redirect === undefined) throw err;
+        hints.learn(redirect);
+        const owner = redirect.owner;
+        if (
+          request.shardId !== undefined ||
+          redirect.moving ||
+          owner === undefined ||
+          owner === options.shardId ||
+          !shards.canReach(owner) ||
+          sent >= maxHops
+        )
+          throw err;
+        route = { kind: 'forward', shard: owner };
+      }
     }
   };
 
@@ -110,11 +207,10 @@ export function createKvService(options: KvServiceOptions): KVServer {
   const write = async <Req extends WriteRequest, Res>(
     request: Req,
     call: ServerUnaryCall<Req, Res>,
-    op: Operation,
+    op: ClientOperation,
     forward: (address: string) => Promise<Res>,
     respond: (result: CommandResult) => Res,
   ): Promise<Res> => {
-    checkShard(request.shardId);
     const session =
       request.header && request.header.clientId !== ''
         ? { clientId: request.header.clientId, sequence: request.header.sequence }
@@ -151,8 +247,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
         if (outcome.result.kind === 'sessionError') {
           throw new StatusError(status.FAILED_PRECONDITION, outcome.result.message);
         }
-        if (outcome.result.kind === 'wrongShard')
-          throw new WrongShardError(outcome.result.redirect, options.shardId);
+        if (outcome.result.kind === 'wrongShard') throw wrongShard(outcome.result.redirect);
         return respond(outcome.result);
       } catch (err) {
         if (isWrongShard(err)) throw err; // for the client to re-route: no leader change will change the answer
@@ -165,15 +260,14 @@ export function createKvService(options: KvServiceOptions): KVServer {
   /** Refuses a read confined to a slot this group does not serve at the applied index the read waited for. */
   const fenceRead = (range: KeyRange): void => {
     const redirect = machine().fenceRead(range);
-    if (redirect !== undefined) throw new WrongShardError(redirect, options.shardId);
+    if (redirect !== undefined) throw wrongShard(redirect);
   };
 
   /**
    * Waits for the read barrier unless the client asked for a serializable (possibly stale) read. Reads are always
    * safe to repeat: one whose ReadIndex round was lost to a leader change goes again once a leader is known.
    */
-  const readBarrier = async (shardId: number, serializable: boolean): Promise<void> => {
-    checkShard(shardId);
+  const readBarrier = async (serializable: boolean): Promise<void> => {
     if (serializable) return;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -194,19 +288,49 @@ export function createKvService(options: KvServiceOptions): KVServer {
     if (problem) throw new InvalidRequestError(problem);
   };
 
+  /** The request as forwarded to another shard: unchanged, so the receiving member routes it by key again. */
+  const kv = (shard: number, hops: number) => ({
+    put: (req: wire.PutRequest) =>
+      shards.call<wire.PutResponse>(shard, hops, (c, md, o, cb) => c.put(req, md, o, cb)),
+    delete: (req: wire.DeleteRequest) =>
+      shards.call<wire.DeleteResponse>(shard, hops, (c, md, o, cb) => c.delete(req, md, o, cb)),
+    txn: (req: wire.TxnRequest) =>
+      shards.call<wire.TxnResponse>(shard, hops, (c, md, o, cb) => c.txn(req, md, o, cb)),
+    get: (req: wire.GetRequest) =>
+      shards.call<wire.GetResponse>(shard, hops, (c, md, o, cb) => c.get(req, md, o, cb)),
+    range: (req: wire.RangeRequest) =>
+      shards.call<wire.RangeResponse>(shard, hops, (c, md, o, cb) => c.range(req, md, o, cb)),
+  });
+
   return {
-    put: unaryHandler<wire.PutRequest, wire.PutResponse>('KV', 'Put', limit, options.observer, (req, call) =>
-      write(
-        req,
-        call,
-        { kind: 'put', key: req.key, value: req.value, prevKv: req.prevKv },
-        (address) =>
-          forwarder.call<wire.PutResponse>((md, o, cb) => forwarder.kvClient(address).put(req, md, o, cb)),
-        (result) => {
-          if (result.kind !== 'put') throw new Error(`put produced a ${result.kind} result`);
-          return putResultToWire(result, header());
-        },
-      ),
+    put: unaryHandler<wire.PutRequest, wire.PutResponse>(
+      'KV',
+      'Put',
+      limit,
+      options.observer,
+      (req, call) => {
+        const op: ClientOperation = { kind: 'put', key: req.key, value: req.value, prevKv: req.prevKv };
+        return routed(
+          req,
+          call,
+          operationSlots(op),
+          () =>
+            write(
+              req,
+              call,
+              op,
+              (address) =>
+                forwarder.call<wire.PutResponse>((md, o, cb) =>
+                  forwarder.kvClient(address).put(req, md, o, cb),
+                ),
+              (result) => {
+                if (result.kind !== 'put') throw new Error(`put produced a ${result.kind} result`);
+                return putResultToWire(result, header());
+              },
+            ),
+          (shard, hops) => kv(shard, hops).put(req),
+        );
+      },
     ),
 
     delete: unaryHandler<wire.DeleteRequest, wire.DeleteResponse>(
@@ -214,44 +338,73 @@ export function createKvService(options: KvServiceOptions): KVServer {
       'Delete',
       limit,
       options.observer,
-      (req, call) =>
-        write(
+      (req, call) => {
+        const op: ClientOperation = {
+          kind: 'delete',
+          range: keyRangeFromWire(req.range),
+          prevKv: req.prevKv,
+        };
+        return routed(
           req,
           call,
-          { kind: 'delete', range: keyRangeFromWire(req.range), prevKv: req.prevKv },
-          (address) =>
-            forwarder.call<wire.DeleteResponse>((md, o, cb) =>
-              forwarder.kvClient(address).delete(req, md, o, cb),
+          operationSlots(op),
+          () =>
+            write(
+              req,
+              call,
+              op,
+              (address) =>
+                forwarder.call<wire.DeleteResponse>((md, o, cb) =>
+                  forwarder.kvClient(address).delete(req, md, o, cb),
+                ),
+              (result) => {
+                if (result.kind !== 'delete') throw new Error(`delete produced a ${result.kind} result`);
+                return deleteResultToWire(result, header());
+              },
             ),
-          (result) => {
-            if (result.kind !== 'delete') throw new Error(`delete produced a ${result.kind} result`);
-            return deleteResultToWire(result, header());
-          },
-        ),
+          (shard, hops) => kv(shard, hops).delete(req),
+        );
+      },
     ),
 
-    txn: unaryHandler<wire.TxnRequest, wire.TxnResponse>('KV', 'Txn', limit, options.observer, (req, call) =>
-      write(
-        req,
-        call,
-        {
+    txn: unaryHandler<wire.TxnRequest, wire.TxnResponse>(
+      'KV',
+      'Txn',
+      limit,
+      options.observer,
+      (req, call) => {
+        const op: ClientOperation = {
           kind: 'txn',
           compare: req.compare.map(compareFromWire),
-          success: req.success.map((op, i) => txnOpFromWire(op, `success[${i}]`)),
-          failure: req.failure.map((op, i) => txnOpFromWire(op, `failure[${i}]`)),
-        },
-        (address) =>
-          forwarder.call<wire.TxnResponse>((md, o, cb) => forwarder.kvClient(address).txn(req, md, o, cb)),
-        (result) => {
-          if (result.kind !== 'txn') throw new Error(`txn produced a ${result.kind} result`);
-          const h = header();
-          return {
-            header: h,
-            succeeded: result.succeeded,
-            responses: result.responses.map((r) => txnOpResultToWire(r, h)),
-          };
-        },
-      ),
+          success: req.success.map((o, i) => txnOpFromWire(o, `success[${i}]`)),
+          failure: req.failure.map((o, i) => txnOpFromWire(o, `failure[${i}]`)),
+        };
+        return routed(
+          req,
+          call,
+          operationSlots(op),
+          () =>
+            write(
+              req,
+              call,
+              op,
+              (address) =>
+                forwarder.call<wire.TxnResponse>((md, o, cb) =>
+                  forwarder.kvClient(address).txn(req, md, o, cb),
+                ),
+              (result) => {
+                if (result.kind !== 'txn') throw new Error(`txn produced a ${result.kind} result`);
+                const h = header();
+                return {
+                  header: h,
+                  succeeded: result.succeeded,
+                  responses: result.responses.map((r) => txnOpResultToWire(r, h)),
+                };
+              },
+            ),
+          (shard, hops) => kv(shard, hops).txn(req),
+        );
+      },
     ),
 
     get: unaryHandler<wire.GetRequest, wire.GetResponse>(
@@ -259,12 +412,20 @@ export function createKvService(options: KvServiceOptions): KVServer {
       'Get',
       limit,
       options.observer,
-      async (req) => {
+      (req, call) => {
         checkRange({ kind: 'key', key: req.key }, { limit: 1, keysOnly: false, countOnly: false });
-        await readBarrier(req.shardId, req.serializable);
-        fenceRead({ kind: 'key', key: req.key });
-        const kv = machine().get(req.key);
-        return { header: header(), kv: kv ? keyValueToWire(kv) : undefined };
+        return routed(
+          req,
+          call,
+          rangeSlots({ kind: 'key', key: req.key }),
+          async () => {
+            await readBarrier(req.serializable);
+            fenceRead({ kind: 'key', key: req.key });
+            const kv = machine().get(req.key);
+            return { header: header(), kv: kv ? keyValueToWire(kv) : undefined };
+          },
+          (shard, hops) => kv(shard, hops).get(req),
+        );
       },
     ),
 
@@ -273,13 +434,39 @@ export function createKvService(options: KvServiceOptions): KVServer {
       'Range',
       limit,
       options.observer,
-      async (req) => {
+      (req, call) => {
         const range = keyRangeFromWire(req.range);
         const opts = rangeOptions(req.limit, req.keysOnly, req.countOnly);
         checkRange(range, opts);
-        await readBarrier(req.shardId, req.serializable);
-        fenceRead(range);
-        return rangeResultToWire(machine().range(range, opts), header());
+        return routed(
+          req,
+          call,
+          rangeSlots(range),
+          async () => {
+            await readBarrier(req.serializable);
+            fenceRead(range);
+            // The same synchronous turn as the scan: no move can apply between them.
+            const m = machine();
+            return rangeResultToWire(m.range(range, opts), header(), m.ownership.ownedCount);
+          },
+          (shard, hops) => kv(shard, hops).range(req),
+        );
+      },
+    ),
+
+    slotMap: unaryHandler<wire.SlotMapRequest, wire.SlotMapResponse>(
+      'KV',
+      'SlotMap',
+      limit,
+      options.observer,
+      () => {
+        const view = hints.view(options.shardId, machine().ownership);
+        return Promise.resolve({
+          header: header(),
+          epoch: view.epoch,
+          ranges: [...view.ranges],
+          shardId: options.shardId,
+        });
       },
     ),
   };

@@ -99,11 +99,22 @@ export function deleteResultToWire(
   r: DeleteResult,
   header: wire.DeleteResponse['header'],
 ): wire.DeleteResponse {
-  return { header, deleted: r.deleted, prevKvs: r.prevKvs.map(keyValueToWire) };
+  // 0 inside a transaction (the slots of a transaction are one slot, which its own key already names).
+  return {
+    header,
+    deleted: r.deleted,
+    prevKvs: r.prevKvs.map(keyValueToWire),
+    slotsServed: r.slotsServed ?? 0,
+  };
 }
 
-export function rangeResultToWire(r: RangeResult, header: wire.RangeResponse['header']): wire.RangeResponse {
-  return { header, kvs: r.kvs.map(keyValueToWire), more: r.more, count: r.count };
+/** `slotsServed`: how many slots the group served when it read (0 inside a transaction, see deleteResultToWire). */
+export function rangeResultToWire(
+  r: RangeResult,
+  header: wire.RangeResponse['header'],
+  slotsServed = 0,
+): wire.RangeResponse {
+  return { header, kvs: r.kvs.map(keyValueToWire), more: r.more, count: r.count, slotsServed };
 }
 
 export function txnOpResultToWire(r: TxnOpResult, header: wire.PutResponse['header']): wire.ResponseOp {

@@ -62,7 +62,11 @@ export interface Interval {
  * INVALID_ARGUMENT naming the limit.
  */
 export interface PutRequest {
-  shardId: number;
+  /**
+   * The shard (Raft group) to ask. Unset: any member accepts the request and routes it by its key's hash slot to
+   * the group that owns the slot. Set: only that shard answers (debugging, and each leg of a fan-out over shards).
+   */
+  shardId?: number | undefined;
   header: RequestHeader | undefined;
   key: Uint8Array;
   value: Uint8Array;
@@ -79,7 +83,13 @@ export interface PutResponse {
 }
 
 export interface GetRequest {
-  shardId: number;
+  /**
+   * The shard (Raft group) to ask. Unset: any member accepts the request and routes it by its key's hash slot to
+   * the group that owns the slot. Set: only that shard answers (debugging, and each leg of a fan-out over shards).
+   */
+  shardId?:
+    | number
+    | undefined;
   /** Reads are naturally idempotent; the header is accepted for tracing only. */
   header: RequestHeader | undefined;
   key: Uint8Array;
@@ -95,7 +105,11 @@ export interface GetResponse {
 }
 
 export interface DeleteRequest {
-  shardId: number;
+  /**
+   * The shard (Raft group) to ask. Unset: any member accepts the request and routes it by its key's hash slot to
+   * the group that owns the slot. Set: only that shard answers (debugging, and each leg of a fan-out over shards).
+   */
+  shardId?: number | undefined;
   header: RequestHeader | undefined;
   range:
     | KeyRange
@@ -108,10 +122,16 @@ export interface DeleteResponse {
   header: ResponseHeader | undefined;
   deleted: number;
   prevKvs: KeyValue[];
+  /** How many hash slots the answering group served for this delete (see RangeResponse.slots_served). */
+  slotsServed: number;
 }
 
 export interface RangeRequest {
-  shardId: number;
+  /**
+   * The shard (Raft group) to ask. Unset: any member accepts the request and routes it by its key's hash slot to
+   * the group that owns the slot. Set: only that shard answers (debugging, and each leg of a fan-out over shards).
+   */
+  shardId?: number | undefined;
   header: RequestHeader | undefined;
   range:
     | KeyRange
@@ -132,6 +152,11 @@ export interface RangeResponse {
   more: boolean;
   /** Number of keys in the range, regardless of the limit. */
   count: number;
+  /**
+   * How many hash slots the answering group served for this read. A fan-out over every shard sums them: 4096 means
+   * the merged answer covers the whole keyspace; less means it raced a slot move and must be asked again.
+   */
+  slotsServed: number;
 }
 
 /**
@@ -242,7 +267,11 @@ export interface ResponseOp {
 
 /** If every compare holds, the `success` ops run, otherwise the `failure` ops; all atomically at one revision. */
 export interface TxnRequest {
-  shardId: number;
+  /**
+   * The shard (Raft group) to ask. Unset: any member accepts the request and routes it by its key's hash slot to
+   * the group that owns the slot. Set: only that shard answers (debugging, and each leg of a fan-out over shards).
+   */
+  shardId?: number | undefined;
   header: RequestHeader | undefined;
   compare: Compare[];
   success: RequestOp[];
@@ -253,6 +282,28 @@ export interface TxnResponse {
   header: ResponseHeader | undefined;
   succeeded: boolean;
   responses: ResponseOp[];
+}
+
+export interface SlotMapRequest {
+}
+
+/** Slots [start, end] (both inclusive) served by `shard`. */
+export interface SlotRange {
+  start: number;
+  end: number;
+  shard: number;
+}
+
+export interface SlotMapResponse {
+  header:
+    | ResponseHeader
+    | undefined;
+  /** The highest slot-map epoch the member has seen (0: no slot has moved that it knows of). */
+  epoch: number;
+  /** Every slot exactly once, in slot order. */
+  ranges: SlotRange[];
+  /** The shard of the member that answered. */
+  shardId: number;
 }
 
 function createBaseKeyValue(): KeyValue {
@@ -604,12 +655,12 @@ export const Interval: MessageFns<Interval> = {
 };
 
 function createBasePutRequest(): PutRequest {
-  return { shardId: 0, header: undefined, key: new Uint8Array(0), value: new Uint8Array(0), prevKv: false };
+  return { shardId: undefined, header: undefined, key: new Uint8Array(0), value: new Uint8Array(0), prevKv: false };
 }
 
 export const PutRequest: MessageFns<PutRequest> = {
   encode(message: PutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       writer.uint32(8).uint32(message.shardId);
     }
     if (message.header !== undefined) {
@@ -698,7 +749,7 @@ export const PutRequest: MessageFns<PutRequest> = {
         ? globalThis.Number(object.shardId)
         : isSet(object.shard_id)
         ? globalThis.Number(object.shard_id)
-        : 0,
+        : undefined,
       header: isSet(object.header) ? RequestHeader.fromJSON(object.header) : undefined,
       key: isSet(object.key) ? bytesFromBase64(object.key) : new Uint8Array(0),
       value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
@@ -712,7 +763,7 @@ export const PutRequest: MessageFns<PutRequest> = {
 
   toJSON(message: PutRequest): unknown {
     const obj: any = {};
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       obj.shardId = Math.round(message.shardId);
     }
     if (message.header !== undefined) {
@@ -735,7 +786,7 @@ export const PutRequest: MessageFns<PutRequest> = {
   },
   fromPartial(object: DeepPartial<PutRequest>): PutRequest {
     const message = createBasePutRequest();
-    message.shardId = object.shardId ?? 0;
+    message.shardId = object.shardId ?? undefined;
     message.header = (object.header !== undefined && object.header !== null)
       ? RequestHeader.fromPartial(object.header)
       : undefined;
@@ -840,12 +891,12 @@ export const PutResponse: MessageFns<PutResponse> = {
 };
 
 function createBaseGetRequest(): GetRequest {
-  return { shardId: 0, header: undefined, key: new Uint8Array(0), serializable: false };
+  return { shardId: undefined, header: undefined, key: new Uint8Array(0), serializable: false };
 }
 
 export const GetRequest: MessageFns<GetRequest> = {
   encode(message: GetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       writer.uint32(8).uint32(message.shardId);
     }
     if (message.header !== undefined) {
@@ -923,7 +974,7 @@ export const GetRequest: MessageFns<GetRequest> = {
         ? globalThis.Number(object.shardId)
         : isSet(object.shard_id)
         ? globalThis.Number(object.shard_id)
-        : 0,
+        : undefined,
       header: isSet(object.header) ? RequestHeader.fromJSON(object.header) : undefined,
       key: isSet(object.key) ? bytesFromBase64(object.key) : new Uint8Array(0),
       serializable: isSet(object.serializable) ? globalThis.Boolean(object.serializable) : false,
@@ -932,7 +983,7 @@ export const GetRequest: MessageFns<GetRequest> = {
 
   toJSON(message: GetRequest): unknown {
     const obj: any = {};
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       obj.shardId = Math.round(message.shardId);
     }
     if (message.header !== undefined) {
@@ -952,7 +1003,7 @@ export const GetRequest: MessageFns<GetRequest> = {
   },
   fromPartial(object: DeepPartial<GetRequest>): GetRequest {
     const message = createBaseGetRequest();
-    message.shardId = object.shardId ?? 0;
+    message.shardId = object.shardId ?? undefined;
     message.header = (object.header !== undefined && object.header !== null)
       ? RequestHeader.fromPartial(object.header)
       : undefined;
@@ -1050,12 +1101,12 @@ export const GetResponse: MessageFns<GetResponse> = {
 };
 
 function createBaseDeleteRequest(): DeleteRequest {
-  return { shardId: 0, header: undefined, range: undefined, prevKv: false };
+  return { shardId: undefined, header: undefined, range: undefined, prevKv: false };
 }
 
 export const DeleteRequest: MessageFns<DeleteRequest> = {
   encode(message: DeleteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       writer.uint32(8).uint32(message.shardId);
     }
     if (message.header !== undefined) {
@@ -1133,7 +1184,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
         ? globalThis.Number(object.shardId)
         : isSet(object.shard_id)
         ? globalThis.Number(object.shard_id)
-        : 0,
+        : undefined,
       header: isSet(object.header) ? RequestHeader.fromJSON(object.header) : undefined,
       range: isSet(object.range) ? KeyRange.fromJSON(object.range) : undefined,
       prevKv: isSet(object.prevKv)
@@ -1146,7 +1197,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
 
   toJSON(message: DeleteRequest): unknown {
     const obj: any = {};
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       obj.shardId = Math.round(message.shardId);
     }
     if (message.header !== undefined) {
@@ -1166,7 +1217,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
   },
   fromPartial(object: DeepPartial<DeleteRequest>): DeleteRequest {
     const message = createBaseDeleteRequest();
-    message.shardId = object.shardId ?? 0;
+    message.shardId = object.shardId ?? undefined;
     message.header = (object.header !== undefined && object.header !== null)
       ? RequestHeader.fromPartial(object.header)
       : undefined;
@@ -1179,7 +1230,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
 };
 
 function createBaseDeleteResponse(): DeleteResponse {
-  return { header: undefined, deleted: 0, prevKvs: [] };
+  return { header: undefined, deleted: 0, prevKvs: [], slotsServed: 0 };
 }
 
 export const DeleteResponse: MessageFns<DeleteResponse> = {
@@ -1192,6 +1243,9 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     }
     for (const v of message.prevKvs) {
       KeyValue.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.slotsServed !== 0) {
+      writer.uint32(32).uint32(message.slotsServed);
     }
     return writer;
   },
@@ -1233,6 +1287,14 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
             message.prevKvs.push(KeyValue.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.slotsServed = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1254,6 +1316,11 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
         : globalThis.Array.isArray(object?.prev_kvs)
         ? object.prev_kvs.map((e: any) => KeyValue.fromJSON(e))
         : [],
+      slotsServed: isSet(object.slotsServed)
+        ? globalThis.Number(object.slotsServed)
+        : isSet(object.slots_served)
+        ? globalThis.Number(object.slots_served)
+        : 0,
     };
   },
 
@@ -1268,6 +1335,9 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     if (message.prevKvs?.length) {
       obj.prevKvs = message.prevKvs.map((e) => KeyValue.toJSON(e));
     }
+    if (message.slotsServed !== 0) {
+      obj.slotsServed = Math.round(message.slotsServed);
+    }
     return obj;
   },
 
@@ -1281,13 +1351,14 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
       : undefined;
     message.deleted = object.deleted ?? 0;
     message.prevKvs = object.prevKvs?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.slotsServed = object.slotsServed ?? 0;
     return message;
   },
 };
 
 function createBaseRangeRequest(): RangeRequest {
   return {
-    shardId: 0,
+    shardId: undefined,
     header: undefined,
     range: undefined,
     limit: 0,
@@ -1299,7 +1370,7 @@ function createBaseRangeRequest(): RangeRequest {
 
 export const RangeRequest: MessageFns<RangeRequest> = {
   encode(message: RangeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       writer.uint32(8).uint32(message.shardId);
     }
     if (message.header !== undefined) {
@@ -1410,7 +1481,7 @@ export const RangeRequest: MessageFns<RangeRequest> = {
         ? globalThis.Number(object.shardId)
         : isSet(object.shard_id)
         ? globalThis.Number(object.shard_id)
-        : 0,
+        : undefined,
       header: isSet(object.header) ? RequestHeader.fromJSON(object.header) : undefined,
       range: isSet(object.range) ? KeyRange.fromJSON(object.range) : undefined,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
@@ -1430,7 +1501,7 @@ export const RangeRequest: MessageFns<RangeRequest> = {
 
   toJSON(message: RangeRequest): unknown {
     const obj: any = {};
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       obj.shardId = Math.round(message.shardId);
     }
     if (message.header !== undefined) {
@@ -1459,7 +1530,7 @@ export const RangeRequest: MessageFns<RangeRequest> = {
   },
   fromPartial(object: DeepPartial<RangeRequest>): RangeRequest {
     const message = createBaseRangeRequest();
-    message.shardId = object.shardId ?? 0;
+    message.shardId = object.shardId ?? undefined;
     message.header = (object.header !== undefined && object.header !== null)
       ? RequestHeader.fromPartial(object.header)
       : undefined;
@@ -1475,7 +1546,7 @@ export const RangeRequest: MessageFns<RangeRequest> = {
 };
 
 function createBaseRangeResponse(): RangeResponse {
-  return { header: undefined, kvs: [], more: false, count: 0 };
+  return { header: undefined, kvs: [], more: false, count: 0, slotsServed: 0 };
 }
 
 export const RangeResponse: MessageFns<RangeResponse> = {
@@ -1491,6 +1562,9 @@ export const RangeResponse: MessageFns<RangeResponse> = {
     }
     if (message.count !== 0) {
       writer.uint32(32).uint64(message.count);
+    }
+    if (message.slotsServed !== 0) {
+      writer.uint32(40).uint32(message.slotsServed);
     }
     return writer;
   },
@@ -1540,6 +1614,14 @@ export const RangeResponse: MessageFns<RangeResponse> = {
             message.count = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.slotsServed = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1558,6 +1640,11 @@ export const RangeResponse: MessageFns<RangeResponse> = {
       kvs: globalThis.Array.isArray(object?.kvs) ? object.kvs.map((e: any) => KeyValue.fromJSON(e)) : [],
       more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
       count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      slotsServed: isSet(object.slotsServed)
+        ? globalThis.Number(object.slotsServed)
+        : isSet(object.slots_served)
+        ? globalThis.Number(object.slots_served)
+        : 0,
     };
   },
 
@@ -1575,6 +1662,9 @@ export const RangeResponse: MessageFns<RangeResponse> = {
     if (message.count !== 0) {
       obj.count = Math.round(message.count);
     }
+    if (message.slotsServed !== 0) {
+      obj.slotsServed = Math.round(message.slotsServed);
+    }
     return obj;
   },
 
@@ -1589,6 +1679,7 @@ export const RangeResponse: MessageFns<RangeResponse> = {
     message.kvs = object.kvs?.map((e) => KeyValue.fromPartial(e)) || [];
     message.more = object.more ?? false;
     message.count = object.count ?? 0;
+    message.slotsServed = object.slotsServed ?? 0;
     return message;
   },
 };
@@ -2361,12 +2452,12 @@ export const ResponseOp: MessageFns<ResponseOp> = {
 };
 
 function createBaseTxnRequest(): TxnRequest {
-  return { shardId: 0, header: undefined, compare: [], success: [], failure: [] };
+  return { shardId: undefined, header: undefined, compare: [], success: [], failure: [] };
 }
 
 export const TxnRequest: MessageFns<TxnRequest> = {
   encode(message: TxnRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       writer.uint32(8).uint32(message.shardId);
     }
     if (message.header !== undefined) {
@@ -2455,7 +2546,7 @@ export const TxnRequest: MessageFns<TxnRequest> = {
         ? globalThis.Number(object.shardId)
         : isSet(object.shard_id)
         ? globalThis.Number(object.shard_id)
-        : 0,
+        : undefined,
       header: isSet(object.header) ? RequestHeader.fromJSON(object.header) : undefined,
       compare: globalThis.Array.isArray(object?.compare) ? object.compare.map((e: any) => Compare.fromJSON(e)) : [],
       success: globalThis.Array.isArray(object?.success) ? object.success.map((e: any) => RequestOp.fromJSON(e)) : [],
@@ -2465,7 +2556,7 @@ export const TxnRequest: MessageFns<TxnRequest> = {
 
   toJSON(message: TxnRequest): unknown {
     const obj: any = {};
-    if (message.shardId !== 0) {
+    if (message.shardId !== undefined) {
       obj.shardId = Math.round(message.shardId);
     }
     if (message.header !== undefined) {
@@ -2488,7 +2579,7 @@ export const TxnRequest: MessageFns<TxnRequest> = {
   },
   fromPartial(object: DeepPartial<TxnRequest>): TxnRequest {
     const message = createBaseTxnRequest();
-    message.shardId = object.shardId ?? 0;
+    message.shardId = object.shardId ?? undefined;
     message.header = (object.header !== undefined && object.header !== null)
       ? RequestHeader.fromPartial(object.header)
       : undefined;
@@ -2604,6 +2695,282 @@ export const TxnResponse: MessageFns<TxnResponse> = {
   },
 };
 
+function createBaseSlotMapRequest(): SlotMapRequest {
+  return {};
+}
+
+export const SlotMapRequest: MessageFns<SlotMapRequest> = {
+  encode(_: SlotMapRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlotMapRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlotMapRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SlotMapRequest {
+    return {};
+  },
+
+  toJSON(_: SlotMapRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlotMapRequest>): SlotMapRequest {
+    return SlotMapRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SlotMapRequest>): SlotMapRequest {
+    const message = createBaseSlotMapRequest();
+    return message;
+  },
+};
+
+function createBaseSlotRange(): SlotRange {
+  return { start: 0, end: 0, shard: 0 };
+}
+
+export const SlotRange: MessageFns<SlotRange> = {
+  encode(message: SlotRange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== 0) {
+      writer.uint32(8).uint32(message.start);
+    }
+    if (message.end !== 0) {
+      writer.uint32(16).uint32(message.end);
+    }
+    if (message.shard !== 0) {
+      writer.uint32(24).uint32(message.shard);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlotRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlotRange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.start = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.end = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.shard = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlotRange {
+    return {
+      start: isSet(object.start) ? globalThis.Number(object.start) : 0,
+      end: isSet(object.end) ? globalThis.Number(object.end) : 0,
+      shard: isSet(object.shard) ? globalThis.Number(object.shard) : 0,
+    };
+  },
+
+  toJSON(message: SlotRange): unknown {
+    const obj: any = {};
+    if (message.start !== 0) {
+      obj.start = Math.round(message.start);
+    }
+    if (message.end !== 0) {
+      obj.end = Math.round(message.end);
+    }
+    if (message.shard !== 0) {
+      obj.shard = Math.round(message.shard);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlotRange>): SlotRange {
+    return SlotRange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlotRange>): SlotRange {
+    const message = createBaseSlotRange();
+    message.start = object.start ?? 0;
+    message.end = object.end ?? 0;
+    message.shard = object.shard ?? 0;
+    return message;
+  },
+};
+
+function createBaseSlotMapResponse(): SlotMapResponse {
+  return { header: undefined, epoch: 0, ranges: [], shardId: 0 };
+}
+
+export const SlotMapResponse: MessageFns<SlotMapResponse> = {
+  encode(message: SlotMapResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResponseHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(16).uint64(message.epoch);
+    }
+    for (const v of message.ranges) {
+      SlotRange.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.shardId !== 0) {
+      writer.uint32(32).uint32(message.shardId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlotMapResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlotMapResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResponseHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ranges.push(SlotRange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.shardId = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlotMapResponse {
+    return {
+      header: isSet(object.header) ? ResponseHeader.fromJSON(object.header) : undefined,
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      ranges: globalThis.Array.isArray(object?.ranges) ? object.ranges.map((e: any) => SlotRange.fromJSON(e)) : [],
+      shardId: isSet(object.shardId)
+        ? globalThis.Number(object.shardId)
+        : isSet(object.shard_id)
+        ? globalThis.Number(object.shard_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: SlotMapResponse): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = ResponseHeader.toJSON(message.header);
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.ranges?.length) {
+      obj.ranges = message.ranges.map((e) => SlotRange.toJSON(e));
+    }
+    if (message.shardId !== 0) {
+      obj.shardId = Math.round(message.shardId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlotMapResponse>): SlotMapResponse {
+    return SlotMapResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlotMapResponse>): SlotMapResponse {
+    const message = createBaseSlotMapResponse();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResponseHeader.fromPartial(object.header)
+      : undefined;
+    message.epoch = object.epoch ?? 0;
+    message.ranges = object.ranges?.map((e) => SlotRange.fromPartial(e)) || [];
+    message.shardId = object.shardId ?? 0;
+    return message;
+  },
+};
+
 /**
  * The client API. Writes go through Raft on the shard's leader (followers forward). Reads are linearizable
  * (ReadIndex) unless `serializable` is set, in which case the answering member serves its local, possibly stale,
@@ -2656,6 +3023,19 @@ export const KVService = {
     responseSerialize: (value: TxnResponse): Buffer => Buffer.from(TxnResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): TxnResponse => TxnResponse.decode(value),
   },
+  /**
+   * Which shard serves each hash slot, as the answering member knows it: its own group's slots exactly, the rest as
+   * routing hints. A client fans a prefix or interval out over the shards it lists (and checks slots_served).
+   */
+  slotMap: {
+    path: "/raftstore.v1.KV/SlotMap" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SlotMapRequest): Buffer => Buffer.from(SlotMapRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SlotMapRequest => SlotMapRequest.decode(value),
+    responseSerialize: (value: SlotMapResponse): Buffer => Buffer.from(SlotMapResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SlotMapResponse => SlotMapResponse.decode(value),
+  },
 } as const;
 
 export interface KVServer extends UntypedServiceImplementation {
@@ -2664,6 +3044,11 @@ export interface KVServer extends UntypedServiceImplementation {
   delete: handleUnaryCall<DeleteRequest, DeleteResponse>;
   range: handleUnaryCall<RangeRequest, RangeResponse>;
   txn: handleUnaryCall<TxnRequest, TxnResponse>;
+  /**
+   * Which shard serves each hash slot, as the answering member knows it: its own group's slots exactly, the rest as
+   * routing hints. A client fans a prefix or interval out over the shards it lists (and checks slots_served).
+   */
+  slotMap: handleUnaryCall<SlotMapRequest, SlotMapResponse>;
 }
 
 export interface KVClient extends Client {
@@ -2732,6 +3117,25 @@ export interface KVClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TxnResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Which shard serves each hash slot, as the answering member knows it: its own group's slots exactly, the rest as
+   * routing hints. A client fans a prefix or interval out over the shards it lists (and checks slots_served).
+   */
+  slotMap(
+    request: SlotMapRequest,
+    callback: (error: ServiceError | null, response: SlotMapResponse) => void,
+  ): ClientUnaryCall;
+  slotMap(
+    request: SlotMapRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SlotMapResponse) => void,
+  ): ClientUnaryCall;
+  slotMap(
+    request: SlotMapRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SlotMapResponse) => void,
   ): ClientUnaryCall;
 }
 

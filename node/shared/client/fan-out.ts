@@ -1,0 +1,126 @@
+// Reads and deletes over a prefix or an interval reach every shard: hashing scatters neighbouring keys over slots.
+// The client asks a member for the slot map, sends one request per shard (shard_id set), and merges the answers in
+// key order. Each answer says how many slots its group served (slots_served); only when they add up to every slot
+// does the merged answer cover the keyspace. Less means a slot moved between groups while the legs ran, and the
+// whole fan-out goes again with a fresh map (bounded), so no key is missed or counted twice.
+//
+// Not atomic across shards: each leg is its own linearizable read (or delete) in its group. A prefix with a
+// complete hash tag ("{user:42}/") lives in one slot and is sent as one routed request instead.
+
+import { Metadata } from '@grpc/grpc-js';
+import type { RequestHeader } from '../api/generated/raftstore/v1/common.js';
+import type {
+  DeleteRequest,
+  DeleteResponse,
+  KeyValue,
+  RangeRequest,
+  RangeResponse,
+  SlotMapResponse,
+} from '../api/generated/raftstore/v1/kv.js';
+import { SLOT_COUNT } from '../sharding/slot.js';
+import { unary, type FailoverClient } from './failover-client.js';
+
+/** How often a fan-out that raced a slot move is repeated before it gives up. */
+export const FAN_OUT_ATTEMPTS = 5;
+
+export class IncompleteFanOutError extends Error {
+  override readonly name = 'IncompleteFanOutError';
+}
+
+/** Distinct shards the map assigns slots to, ascending. */
+export function shardsOf(map: Pick<SlotMapResponse, 'ranges'>): number[] {
+  return [...new Set(map.ranges.map((r) => r.shard))].sort((a, b) => a - b);
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/**
+ * The answers of every shard as one: key order, at most `limit` key-values (0 = all that came back), `more` when
+ * any shard had more or the limit cut the merge, `count` the sum. Revisions are per shard: the header's is the
+ * highest of them.
+ */
+export function mergeRanges(parts: readonly RangeResponse[], limit: number): RangeResponse {
+  const all: KeyValue[] = parts.flatMap((p) => p.kvs).sort((a, b) => compareBytes(a.key, b.key));
+  const kvs = limit > 0 ? all.slice(0, limit) : all;
+  const revision = Math.max(0, ...parts.map((p) => p.header?.revision ?? 0));
+  return {
+    header: parts[0]?.header !== undefined ? { ...parts[0].header, revision } : undefined,
+    kvs,
+    more: parts.some((p) => p.more) || kvs.length < all.length,
+    count: parts.reduce((sum, p) => sum + p.count, 0),
+    slotsServed: parts.reduce((sum, p) => sum + p.slotsServed, 0),
+  };
+}
+
+async function slotMap(client: FailoverClient): Promise<SlotMapResponse> {
+  return client.kv((c, deadline) =>
+    unary<SlotMapResponse>((cb) => c.slotMap({}, new Metadata(), { deadline }, cb)),
+  );
+}
+
+/** A range over every shard, merged (see mergeRanges); throws IncompleteFanOutError if moves kept racing it. */
+export async function rangeEveryShard(
+  client: FailoverClient,
+  request: Omit<RangeRequest, 'shardId'>,
+): Promise<RangeResponse> {
+  let served = 0;
+  for (let attempt = 1; attempt <= FAN_OUT_ATTEMPTS; attempt++) {
+    const shards = shardsOf(await slotMap(client));
+    const parts = await Promise.all(
+      shards.map((shardId) =>
+        client.kv((c, deadline) =>
+          unary<RangeResponse>((cb) => c.range({ ...request, shardId }, new Metadata(), { deadline }, cb)),
+        ),
+      ),
+    );
+    const merged = mergeRanges(parts, request.limit);
+    served = merged.slotsServed;
+    if (served === SLOT_COUNT) return merged;
+  }
+  throw new IncompleteFanOutError(
+    `the shards' answers covered ${served} of ${SLOT_COUNT} slots ${FAN_OUT_ATTEMPTS} times in a row (slots kept moving); retry`,
+  );
+}
+
+/**
+ * A delete over every shard. Each leg is a write with its own session header; a fan-out that raced a move deletes
+ * again on every shard (deleting is idempotent), and `deleted` sums every pass.
+ */
+export async function deleteEveryShard(
+  client: FailoverClient,
+  request: Omit<DeleteRequest, 'shardId' | 'header'>,
+  nextHeader: (shard: number) => RequestHeader,
+): Promise<DeleteResponse> {
+  let deleted = 0;
+  const prevKvs: KeyValue[] = [];
+  let served = 0;
+  for (let attempt = 1; attempt <= FAN_OUT_ATTEMPTS; attempt++) {
+    const shards = shardsOf(await slotMap(client));
+    const parts = await Promise.all(
+      shards.map((shardId) => {
+        const header = nextHeader(shardId);
+        return client.kv((c, deadline) =>
+          unary<DeleteResponse>((cb) =>
+            c.delete({ ...request, shardId, header }, new Metadata(), { deadline }, cb),
+          ),
+        );
+      }),
+    );
+    for (const p of parts) {
+      deleted += p.deleted;
+      prevKvs.push(...p.prevKvs);
+    }
+    served = parts.reduce((sum, p) => sum + p.slotsServed, 0);
+    if (served === SLOT_COUNT) {
+      prevKvs.sort((a, b) => compareBytes(a.key, b.key));
+      return { header: parts[0]?.header, deleted, prevKvs, slotsServed: served };
+    }
+  }
+  throw new IncompleteFanOutError(
+    `the shards' deletes covered ${served} of ${SLOT_COUNT} slots ${FAN_OUT_ATTEMPTS} times in a row (slots kept moving); retry`,
+  );
+}

@@ -1,0 +1,86 @@
+// Client-side routing by hash slot. A client that uses sessions (at-most-once retries) must send each write to the
+// group whose session table holds its session, so it names the shard itself (shard_id set) instead of letting a
+// member route the key: it keeps the slot map a member gave it, asks the shard that map names, and on a wrong-shard
+// answer (nothing was applied) learns the owner from the redirect — or fetches the map again — and asks there, with
+// that shard's session. While a slot moves, the answer is UNAVAILABLE and the failover client's retries pace it.
+
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import type { RequestHeader } from '../api/generated/raftstore/v1/common.js';
+import type { SlotMapResponse } from '../api/generated/raftstore/v1/kv.js';
+import { keySlot, SLOT_COUNT } from '../sharding/slot.js';
+import { unary, type FailoverClient } from './failover-client.js';
+
+/** A request that keeps meeting wrong-shard answers is given up after this many shards. */
+const MAX_REROUTES = 4;
+
+const REDIRECT_HEADER = 'x-raftstore-slot-redirect';
+
+interface Redirect {
+  readonly slot: number;
+  readonly owner?: number;
+}
+
+/** The redirect of a wrong-shard refusal (FAILED_PRECONDITION with the trailer), if `err` is one. */
+export function wrongShardRedirect(err: unknown): Redirect | undefined {
+  const e = err as Partial<ServiceError>;
+  if (e.code !== status.FAILED_PRECONDITION) return undefined;
+  const raw = e.metadata?.get(REDIRECT_HEADER)[0];
+  if (raw === undefined) return undefined;
+  try {
+    const r = JSON.parse(String(raw)) as { slot?: unknown; owner?: unknown };
+    if (typeof r.slot !== 'number') return undefined;
+    return typeof r.owner === 'number' ? { slot: r.slot, owner: r.owner } : { slot: r.slot };
+  } catch {
+    return undefined;
+  }
+}
+
+export class KeyRouter {
+  private owners: Uint32Array | undefined;
+
+  constructor(private readonly client: FailoverClient) {}
+
+  /** Fetches the slot map from a member (any member: its own slots exactly, the rest as hints). */
+  async refresh(): Promise<void> {
+    const map = await this.client.kv((c, deadline) =>
+      unary<SlotMapResponse>((cb) => c.slotMap({}, new Metadata(), { deadline }, cb)),
+    );
+    const owners = new Uint32Array(SLOT_COUNT);
+    for (const r of map.ranges) owners.fill(r.shard, r.start, r.end + 1);
+    this.owners = owners;
+  }
+
+  async shardOfSlot(slot: number): Promise<number> {
+    if (this.owners === undefined) await this.refresh();
+    return this.owners![slot] ?? 0;
+  }
+
+  /**
+   * Runs `call` against the shard that owns `key`'s slot; `call` gets the shard and a session header made once for
+   * that shard (so the failover client's retries of it are the same write). On a wrong-shard answer it goes to the
+   * owner named, or the owner a fresh map names.
+   */
+  async call<T>(
+    key: Uint8Array | string,
+    call: (shardId: number, header: RequestHeader) => Promise<T>,
+  ): Promise<T> {
+    const slot = keySlot(key);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < MAX_REROUTES; attempt++) {
+      const shard = await this.shardOfSlot(slot);
+      try {
+        return await call(shard, this.client.nextHeader(shard));
+      } catch (err) {
+        const redirect = wrongShardRedirect(err);
+        if (redirect === undefined) throw err;
+        lastError = err;
+        if (redirect.owner !== undefined && redirect.owner !== shard && this.owners !== undefined) {
+          this.owners[slot] = redirect.owner;
+        } else {
+          await this.refresh();
+        }
+      }
+    }
+    throw lastError;
+  }
+}

@@ -1,0 +1,99 @@
+// Sends a client request on to a member of another shard: the I/O half of routing (route.ts decides). One channel
+// per endpoint; a request goes to the shard's endpoints in turn, moving on only when a call certainly never left
+// this process (no connection), so a write is never sent twice by this member. Every forwarded request carries its
+// hop count, which the receiver's routing bounds.
+
+import { credentials, Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
+import { endpointsOf, type ShardEndpoints } from '../../shared/config/shard-endpoints.js';
+import { StatusError } from './grpc-errors.js';
+import { memberChannelOptions, neverSent } from './leader-forwarder.js';
+
+/** Request metadata: how many members forwarded this request to another shard already. */
+export const ROUTE_HOPS_HEADER = 'x-raftstore-route-hops';
+
+/** The hop count a request arrived with (0 from a client; garbage counts as the bound, so it is not forwarded). */
+export function hopsOf(metadata: Metadata, maxHops: number): number {
+  const raw = metadata.get(ROUTE_HOPS_HEADER)[0];
+  if (raw === undefined) return 0;
+  const n = Number(String(raw));
+  return Number.isSafeInteger(n) && n >= 0 ? n : maxHops;
+}
+
+type Invoke<Res> = (
+  client: KVClient,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+export class ShardForwarder {
+  private readonly clients = new Map<string, KVClient>();
+  /** Per shard, the endpoint to try first: the last one that answered. */
+  private readonly preferred = new Map<number, number>();
+
+  constructor(
+    private readonly endpoints: ShardEndpoints,
+    private readonly timeoutMs: number,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  canReach(shard: number): boolean {
+    return endpointsOf(this.endpoints, shard).length > 0;
+  }
+
+  async call<Res>(shard: number, hops: number, invoke: Invoke<Res>): Promise<Res> {
+    const addresses = endpointsOf(this.endpoints, shard);
+    if (addresses.length === 0) {
+      throw new StatusError(status.FAILED_PRECONDITION, `no address is configured for shard ${shard}`, true);
+    }
+    const first = this.preferred.get(shard) ?? 0;
+    let lastError: ServiceError | undefined;
+    for (let i = 0; i < addresses.length; i++) {
+      const index = (first + i) % addresses.length;
+      const address = addresses[index]!;
+      try {
+        const response = await this.once(address, hops, invoke);
+        this.preferred.set(shard, index);
+        return response;
+      } catch (err) {
+        const e = err as ServiceError;
+        if (!neverSent(e)) throw err;
+        lastError = e;
+      }
+    }
+    throw new StatusError(
+      status.UNAVAILABLE,
+      `no member of shard ${shard} could be reached (${addresses.join(', ')}): ${lastError?.details ?? 'no answer'}`,
+      true,
+    );
+  }
+
+  private once<Res>(address: string, hops: number, invoke: Invoke<Res>): Promise<Res> {
+    const metadata = new Metadata();
+    metadata.set(ROUTE_HOPS_HEADER, String(hops + 1));
+    return new Promise<Res>((resolve, reject) => {
+      invoke(this.client(address), metadata, { deadline: Date.now() + this.timeoutMs }, (error, response) =>
+        error ? reject(error) : resolve(response),
+      );
+    });
+  }
+
+  private client(address: string): KVClient {
+    let client = this.clients.get(address);
+    if (client === undefined) {
+      client = new KVClient(
+        address,
+        credentials.createInsecure(),
+        memberChannelOptions(this.maxMessageBytes),
+      );
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
