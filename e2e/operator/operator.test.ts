@@ -12,6 +12,10 @@ import { Prng } from '../../node/src/random/prng.js';
 import { KvSession, SequenceSource } from '../../node/chaos/kv-session.js';
 import { findLostWrites } from '../../node/chaos/lost-writes.js';
 import { keyName, Workload } from '../../node/chaos/workload.js';
+import { Metadata } from '@grpc/grpc-js';
+import type { PutResponse } from '../../node/shared/api/generated/raftstore/v1/kv.js';
+import { FailoverClient, unary } from '../../node/shared/client/failover-client.js';
+import { KeyRouter } from '../../node/shared/client/key-router.js';
 import { cmd, HELM, kubectl, kubectlJson, waitFor } from '../smoke/cluster.js';
 import {
   clientEndpoints,
@@ -375,3 +379,107 @@ test('helm test writes and reads a key through a fresh cluster', async () => {
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
 }, 540_000);
+
+test('two shards are one keyspace: any member takes any key, a prefix read returns every key in order', async () => {
+  // The helm test's cluster is done with; 2 shards × 3 members is what this 2-core machine runs next to the operator.
+  await kubectl(['delete', 'raftcluster', CLUSTER, '-n', NS, '--timeout=120s']);
+  const SHARDED = 'sharded';
+  const start = Date.now();
+  await kubectl(
+    ['apply', '-n', NS, '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'raftstore.dev/v1alpha1',
+      kind: 'RaftCluster',
+      metadata: { name: SHARDED },
+      spec: { replicas: 3, shards: 2, version: '0.1.0' },
+    }),
+  );
+  const healthy = await waitFor('both shards healthy, each serving half the slots', 300_000, async () => {
+    const c = await getCluster(NS, SHARDED);
+    const shards = c.status?.shards ?? [];
+    return c.status?.health === 'healthy' &&
+      shards.length === 2 &&
+      shards.every((s) => s.health === 'healthy' && s.slots === 2048)
+      ? c
+      : undefined;
+  });
+  figure(`create → healthy (2 shards × 3 members): ${Date.now() - start} ms`);
+  expect(healthy.status?.shards?.map((s) => s.slotsMoving)).toEqual([0, 0]);
+  const services = await kubectl(['get', 'services', '-n', NS, '-o', 'name']);
+  expect(services).toContain(`service/${SHARDED}-shard-0`);
+  expect(services).toContain(`service/${SHARDED}-shard-1`);
+
+  // Writes through one member of shard 0 only, reads through one member of shard 1 only: every key crosses over.
+  const pods = await memberPods(NS, SHARDED);
+  const ipOf = (name: string): string => {
+    const ip = pods.find((p) => p.metadata.name === name)?.status.podIP;
+    if (ip === undefined) throw new Error(`${name} has no IP`);
+    return `${ip}:2379`;
+  };
+  const viaShard0 = ipOf(`${SHARDED}-0`);
+  const viaShard1 = ipOf(`${SHARDED}-s1-0`);
+  const KEYS = 1000;
+  const t0 = Date.now();
+  // A client that knows one member of shard 0, routing by slot with a session per shard (the library raftctl uses).
+  const client = new FailoverClient([viaShard0], 5000);
+  try {
+    const router = new KeyRouter(client);
+    for (let i = 0; i < KEYS - 5; i++) {
+      const key = new TextEncoder().encode(`k/${String(i).padStart(4, '0')}`);
+      await router.call(key, (shardId, header) =>
+        client.kv((c, deadline) =>
+          unary<PutResponse>((cb) =>
+            c.put(
+              { shardId, header, key, value: new TextEncoder().encode(`v${i}`), prevKv: false },
+              new Metadata(),
+              { deadline },
+              cb,
+            ),
+          ),
+        ),
+      );
+    }
+  } finally {
+    client.close();
+  }
+  figure(`${KEYS - 5} routed puts through one member of shard 0: ${Date.now() - t0} ms`);
+  // And raftctl, told of that one member only, with no --shard.
+  for (let i = KEYS - 5; i < KEYS; i++) {
+    const put = await cmd('node', [
+      RAFTCTL,
+      '--endpoints',
+      viaShard0,
+      'put',
+      `k/${String(i).padStart(4, '0')}`,
+      `v${i}`,
+    ]);
+    if (put.code !== 0) throw new Error(`raftctl put k/${i}: ${put.stderr}`);
+  }
+  const r = await cmd('node', [RAFTCTL, '--endpoints', viaShard1, 'range', 'k/', '--prefix', '-w', 'json']);
+  expect(r.stderr).toBe('');
+  const kvs = JSON.parse(r.stdout) as { key: string; value: string }[];
+  expect(kvs.map((kv) => kv.key)).toEqual(
+    Array.from({ length: KEYS }, (_, i) => `k/${String(i).padStart(4, '0')}`),
+  );
+  expect(kvs.every((kv, i) => kv.value === `v${i}`)).toBe(true);
+  // Each shard asked alone holds only its share, and the two shares are the whole.
+  const counts: number[] = [];
+  for (const shard of [0, 1]) {
+    const one = await cmd('node', [
+      RAFTCTL,
+      '--endpoints',
+      viaShard1,
+      '--shard',
+      String(shard),
+      'range',
+      'k/',
+      '--prefix',
+      '-w',
+      'json',
+    ]);
+    expect(one.stderr).toBe('');
+    counts.push((JSON.parse(one.stdout) as unknown[]).length);
+  }
+  expect(counts.every((n) => n > 0)).toBe(true);
+  expect(counts[0]! + counts[1]!).toBe(KEYS);
+}, 600_000);

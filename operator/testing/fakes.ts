@@ -125,6 +125,9 @@ export function testStatus(member: string, over: Partial<AdminStatus> = {}): Adm
     lastIndex: 100,
     role: 'follower',
     leader: 'demo-0',
+    slotsOwned: 4096,
+    slotsMoving: 0,
+    slotMapEpoch: 0,
     ...over,
   };
 }

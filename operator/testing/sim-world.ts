@@ -144,6 +144,11 @@ export function observe(
           deleting: v.deleting,
         })),
         raft,
+        // One shard: its leader serves every slot.
+        slots:
+          raft.kind === 'members' && raft.leaderId !== undefined
+            ? { owned: 4096, moving: 0, epoch: 0 }
+            : undefined,
       },
     ],
   };

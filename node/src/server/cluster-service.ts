@@ -301,6 +301,7 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
         checkShard(req.shardId);
         const st = replica.status();
         const isMember = [...st.config.voters, ...st.config.learners].includes(replica.id);
+        const ownership = (replica.stateMachine as KvStateMachine).ownership;
         return Promise.resolve({
           header: header(),
           term: st.term,
@@ -322,6 +323,9 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
                 : MemberRole.MEMBER_ROLE_FOLLOWER,
           lastIndex: st.lastIndex,
           isMember,
+          slotsOwned: ownership.ownedCount,
+          slotsMoving: ownership.movingCount,
+          slotMapEpoch: ownership.epoch,
         });
       },
     ),

@@ -84,6 +84,9 @@ export function decodeStatus(s: StatusResponse): AdminStatus {
     lastIndex: s.lastIndex,
     role: ROLE[s.role] ?? 'unknown',
     leader: s.leader,
+    slotsOwned: s.slotsOwned,
+    slotsMoving: s.slotsMoving,
+    slotMapEpoch: s.slotMapEpoch,
   };
 }
 

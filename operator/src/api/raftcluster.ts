@@ -176,6 +176,12 @@ const shardStatusSchema = object({
   readyVoters: integer(),
   leader: optional(string()),
   members: optional(array(memberStatusSchema, { 'x-kubernetes-list-type': 'atomic' })),
+  slots: optional(
+    integer({
+      description: 'Hash slots (of 4096) this shard serves, as its leader reports; unset without a leader.',
+    }),
+  ),
+  slotsMoving: optional(integer({ description: 'Hash slots moving into or out of this shard.' })),
 });
 export type ShardStatus = Infer<typeof shardStatusSchema>;
 

@@ -131,6 +131,20 @@ describe('other children', () => {
     expect(client.spec?.type).toBe('LoadBalancer');
   });
 
+  test('each shard has a client Service of its own, which the members route other shards’ keys to', () => {
+    const two = buildChildren(cluster({ shards: 2 }), [
+      initialShardState(cluster(), 0),
+      initialShardState(cluster(), 1),
+    ]);
+    const shard1 = two.find((o) => o.kind === 'Service' && o.metadata?.name === 'demo-shard-1') as V1Service;
+    expect(shard1.spec?.selector).toMatchObject({ 'raftstore.dev/shard': '1' });
+    const sts = two.find((o) => o.kind === 'StatefulSet' && o.metadata?.name === 'demo-s1') as V1StatefulSet;
+    const env = new Map(sts.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value]));
+    expect(env.get('RAFTSTORE_SHARD')).toBe('1');
+    expect(env.get('RAFTSTORE_BOOTSTRAP_SHARDS')).toBe('2');
+    expect(env.get('RAFTSTORE_SHARD_ENDPOINTS')).toBe('demo-shard-{shard}.db.svc.cluster.local:2379');
+  });
+
   test('PDB allows one member of a shard down; the ServiceAccount carries no token', () => {
     const pdb = all.find((o) => o.kind === 'PodDisruptionBudget') as V1PodDisruptionBudget;
     expect(pdb.spec?.maxUnavailable).toBe(1);
@@ -142,6 +156,7 @@ describe('other children', () => {
   test('apply order: dependencies before the StatefulSets; every object owned', () => {
     expect(all.map((o) => o.kind)).toEqual([
       'ServiceAccount',
+      'Service',
       'Service',
       'Service',
       'PodDisruptionBudget',

@@ -8,7 +8,7 @@ import type {
 import type { RaftCluster } from '../api/raftcluster.js';
 import { buildPodDisruptionBudget } from './pdb.js';
 import { buildServiceAccount } from './serviceaccount.js';
-import { buildClientService, buildPeerService } from './services.js';
+import { buildClientService, buildPeerService, buildShardService } from './services.js';
 import { buildStatefulSet, type ShardChildState } from './statefulset.js';
 
 export type Child = V1ServiceAccount | V1Service | V1PodDisruptionBudget | V1StatefulSet;
@@ -22,6 +22,7 @@ export function buildChildren(cluster: RaftCluster, shards: ShardChildState[]): 
     buildServiceAccount(cluster),
     buildPeerService(cluster),
     buildClientService(cluster),
+    ...shards.map((s) => buildShardService(cluster, s.shard)),
     ...shards.map((s) => buildPodDisruptionBudget(cluster, s.shard)),
     ...shards.map((s) => buildStatefulSet(cluster, s)),
   ];

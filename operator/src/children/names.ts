@@ -1,6 +1,8 @@
 // Names of the owned objects and the members' DNS addresses: shared by the child builders and the planner so a
 // member's advertised address and the address the operator adds it under can never disagree.
 
+import { SHARD_PLACEHOLDER } from '../../../node/shared/config/shard-endpoints.js';
+
 export const PEER_PORT = 2380;
 export const CLIENT_PORT = 2379;
 export const HTTP_PORT = 8080;
@@ -31,6 +33,19 @@ export function peerServiceName(cluster: string): string {
 
 export function clientServiceName(cluster: string): string {
   return cluster;
+}
+
+/** One shard's client Service: any member of that shard (members route keys of other shards; debugging). */
+export function shardServiceName(cluster: string, shard: number): string {
+  return `${cluster}-shard-${shard}`;
+}
+
+/**
+ * The members' --shard-endpoints: the per-shard Services, as a template, so shards a later reshard creates are
+ * reachable without changing (or restarting) any member.
+ */
+export function shardEndpointsTemplate(cluster: string, namespace: string): string {
+  return `${cluster}-shard-${SHARD_PLACEHOLDER}.${namespace}.svc.cluster.local:${CLIENT_PORT}`;
 }
 
 export function podHost(cluster: string, namespace: string, pod: string): string {

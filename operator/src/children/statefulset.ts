@@ -11,6 +11,7 @@ import {
   peerAddress,
   peerServiceName,
   podName,
+  shardEndpointsTemplate,
   shardLabels,
   statefulSetName,
 } from './names.js';
@@ -55,6 +56,9 @@ function env(cluster: RaftCluster, state: ShardChildState): V1EnvVar[] {
     // members of its predecessor (e.g. from a retained volume).
     { name: OPTIONS.clusterId.env, value: cluster.metadata.uid },
     { name: OPTIONS.shard.env, value: String(state.shard) },
+    // The layout the cluster was created with (spec.shards cannot change yet, so it is the creation count).
+    { name: OPTIONS.bootstrapShards.env, value: String(cluster.spec.shards) },
+    { name: OPTIONS.shardEndpoints.env, value: shardEndpointsTemplate(name, namespace) },
     { name: OPTIONS.dataDir.env, value: DATA_DIR },
     { name: OPTIONS.clientListen.env, value: `0.0.0.0:${CLIENT_PORT}` },
     { name: OPTIONS.peerListen.env, value: `0.0.0.0:${PEER_PORT}` },

@@ -106,14 +106,15 @@ describe('Reconciler', () => {
     const out = await reconciler.reconcile('db/demo');
     expect(out).toEqual({ result: 'requeue', requeueAfterMs: 1000, action: 'ApplyChildren' });
     expect(kube.log[0]).toMatch(/^status \{"operation":\{"type":"Bootstrap","step":"ApplyChildren"/);
-    expect(kube.log.slice(1, 6)).toEqual([
+    expect(kube.log.slice(1, 7)).toEqual([
       'apply ServiceAccount demo-node',
       'apply Service demo-peer',
       'apply Service demo',
+      'apply Service demo-shard-0',
       'apply PodDisruptionBudget demo',
       'apply StatefulSet demo',
     ]);
-    expect(kube.log[6]).toBe('event Creating');
+    expect(kube.log[7]).toBe('event Creating');
     const final = kube.statusPatches.at(-1) as {
       health: string;
       observedGeneration: number;

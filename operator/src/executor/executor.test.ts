@@ -36,10 +36,11 @@ describe('requestsFor (action → requests)', () => {
       'ServiceAccount',
       'Service',
       'Service',
+      'Service',
       'PodDisruptionBudget',
       'StatefulSet',
     ]);
-    const sts = reqs[4]!.kind === 'apply' ? (reqs[4]!.object as V1StatefulSet) : undefined;
+    const sts = reqs[5]!.kind === 'apply' ? (reqs[5]!.object as V1StatefulSet) : undefined;
     expect(mapStatefulSet(sts!)).toEqual({
       replicas: 5,
       image: 'raftstore/node:2.0.0',

@@ -15,6 +15,10 @@ export interface AdminStatus {
   role: 'leader' | 'follower' | 'learner' | 'unknown';
   /** Name of the leader this member knows; "" if none. */
   leader: string;
+  /** Hash slots the member's group serves and has moving, as far as the member applied; the map epoch it saw. */
+  slotsOwned: number;
+  slotsMoving: number;
+  slotMapEpoch: number;
 }
 
 /** One member of a MemberList answer, as the admin client decoded it. */

@@ -61,6 +61,14 @@ export interface ObservedShard {
   pods: ObservedPod[];
   pvcs: ObservedPvc[];
   raft: RaftView;
+  /** The shard's hash slots as its leader reports them; undefined when no leader answered. */
+  slots: ShardSlots | undefined;
+}
+
+export interface ShardSlots {
+  owned: number;
+  moving: number;
+  epoch: number;
 }
 
 export interface ObservedCluster {

@@ -17,6 +17,7 @@ import {
   DATA_VOLUME,
   ordinalOf,
   peerServiceName,
+  shardServiceName,
   statefulSetName,
 } from '../children/names.js';
 import { serviceAccountName } from '../children/serviceaccount.js';
@@ -29,6 +30,7 @@ import type {
   ObservedStatefulSet,
   RaftMember,
   RaftView,
+  ShardSlots,
 } from '../model/observed.js';
 import type { AdminMember, AdminStatus } from '../model/admin-answers.js';
 import { OPTIONS } from '../../../node/shared/config/options.js';
@@ -165,6 +167,14 @@ export function mapPvc(
 }
 
 /** The Raft view from the member list, with identities filled from the members' own Status answers. */
+/** What the shard's leader says of its slots (the leader has applied at least what any quorum acknowledged). */
+function leaderSlots(statuses: ReadonlyMap<string, AdminStatus>): ShardSlots | undefined {
+  const leader = [...statuses.values()].find((s) => s.role === 'leader');
+  return leader === undefined
+    ? undefined
+    : { owned: leader.slotsOwned, moving: leader.slotsMoving, epoch: leader.slotMapEpoch };
+}
+
 export function mapRaftView(answer: MemberListAnswer, statuses: ReadonlyMap<string, AdminStatus>): RaftView {
   if (!answer.ok) return { kind: 'unreachable', reason: answer.reason };
   const leader = answer.members.find((m) => m.role === 'leader');
@@ -236,6 +246,7 @@ export function observeCluster(
     list.some((o) => o.metadata?.name === n && isOwnedBy(o, uid));
   const shards: ObservedShard[] = [];
   let pdbs = true;
+  let servicesExist = true;
   for (let shard = 0; shard < cluster.spec.shards; shard++) {
     const sts = shardStatefulSet(cluster, objects, shard);
     const view = admin.get(shard);
@@ -268,10 +279,13 @@ export function observeCluster(
         view === undefined
           ? { kind: 'unreachable', reason: 'not probed' }
           : withPodEvidence(mapRaftView(view.memberList, statuses), pods, statuses),
+      slots: leaderSlots(statuses),
     });
+    servicesExist &&= has(objects.services, shardServiceName(name, shard));
   }
   const childrenExist =
     pdbs &&
+    servicesExist &&
     has(objects.services, peerServiceName(name)) &&
     has(objects.services, clientServiceName(name)) &&
     has(objects.serviceAccounts, serviceAccountName(name));

@@ -211,6 +211,26 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
     expect(
       observeCluster(cluster, { ...objects, services: objects.services.slice(1) }, new Map()).childrenExist,
     ).toBe(false);
+    // Every shard's own Service too (a cluster made before they existed gets them applied).
+    const withoutShardService = objects.services.filter((s) => s.metadata?.name !== 'demo-shard-0');
+    expect(withoutShardService.length).toBe(objects.services.length - 1);
+    expect(
+      observeCluster(cluster, { ...objects, services: withoutShardService }, new Map()).childrenExist,
+    ).toBe(false);
+  });
+
+  test('a shard’s slots are what its leader reports; without a leader they are unknown', async () => {
+    const cluster = testCluster();
+    const objects = testObjects(cluster, 3);
+    const admin = healthyAdmin();
+    admin.statuses.set(
+      '10.244.1.10:2379',
+      testStatus('demo-0', { role: 'leader', slotsOwned: 2048, slotsMoving: 16, slotMapEpoch: 3 }),
+    );
+    const { observed } = await observe(cluster, objects, admin);
+    expect(observed.shards[0]!.slots).toEqual({ owned: 2048, moving: 16, epoch: 3 });
+    admin.statuses.set('10.244.1.10:2379', testStatus('demo-0', { role: 'follower' }));
+    expect((await observe(cluster, objects, admin)).observed.shards[0]!.slots).toBeUndefined();
   });
 
   test('deleting pods and volumes are marked; pending pods are not asked', () => {

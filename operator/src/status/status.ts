@@ -47,6 +47,7 @@ export function buildStatus(observed: ObservedCluster, plan: Plan, now: Date): R
       readyVoters: h.healthyVoters,
       ...(leader !== undefined ? { leader } : {}),
       members: m,
+      ...(s.slots !== undefined ? { slots: s.slots.owned, slotsMoving: s.slots.moving } : {}),
     };
   });
   const healthMessage = perShard.map(({ s, h }) => `shard ${s.shard}: ${h.message}`).join('; ');

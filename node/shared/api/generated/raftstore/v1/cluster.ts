@@ -179,6 +179,11 @@ export interface StatusResponse {
   lastIndex: number;
   /** Whether this member is in the configuration at all (false once removed, or before being added). */
   isMember: boolean;
+  /** The hash slots this member's group serves, and those moving in or out of it, as far as this member applied. */
+  slotsOwned: number;
+  slotsMoving: number;
+  /** The highest slot-map epoch the group has seen in a move. */
+  slotMapEpoch: number;
 }
 
 export interface SnapshotRequest {
@@ -1474,6 +1479,9 @@ function createBaseStatusResponse(): StatusResponse {
     role: 0,
     lastIndex: 0,
     isMember: false,
+    slotsOwned: 0,
+    slotsMoving: 0,
+    slotMapEpoch: 0,
   };
 }
 
@@ -1523,6 +1531,15 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
     if (message.isMember !== false) {
       writer.uint32(120).bool(message.isMember);
+    }
+    if (message.slotsOwned !== 0) {
+      writer.uint32(128).uint32(message.slotsOwned);
+    }
+    if (message.slotsMoving !== 0) {
+      writer.uint32(136).uint32(message.slotsMoving);
+    }
+    if (message.slotMapEpoch !== 0) {
+      writer.uint32(144).uint64(message.slotMapEpoch);
     }
     return writer;
   },
@@ -1660,6 +1677,30 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             message.isMember = reader.bool();
             continue;
           }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.slotsOwned = reader.uint32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.slotsMoving = reader.uint32();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.slotMapEpoch = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1701,6 +1742,21 @@ export const StatusResponse: MessageFns<StatusResponse> = {
         : isSet(object.is_member)
         ? globalThis.Boolean(object.is_member)
         : false,
+      slotsOwned: isSet(object.slotsOwned)
+        ? globalThis.Number(object.slotsOwned)
+        : isSet(object.slots_owned)
+        ? globalThis.Number(object.slots_owned)
+        : 0,
+      slotsMoving: isSet(object.slotsMoving)
+        ? globalThis.Number(object.slotsMoving)
+        : isSet(object.slots_moving)
+        ? globalThis.Number(object.slots_moving)
+        : 0,
+      slotMapEpoch: isSet(object.slotMapEpoch)
+        ? globalThis.Number(object.slotMapEpoch)
+        : isSet(object.slot_map_epoch)
+        ? globalThis.Number(object.slot_map_epoch)
+        : 0,
     };
   },
 
@@ -1751,6 +1807,15 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     if (message.isMember !== false) {
       obj.isMember = message.isMember;
     }
+    if (message.slotsOwned !== 0) {
+      obj.slotsOwned = Math.round(message.slotsOwned);
+    }
+    if (message.slotsMoving !== 0) {
+      obj.slotsMoving = Math.round(message.slotsMoving);
+    }
+    if (message.slotMapEpoch !== 0) {
+      obj.slotMapEpoch = Math.round(message.slotMapEpoch);
+    }
     return obj;
   },
 
@@ -1776,6 +1841,9 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     message.role = object.role ?? 0;
     message.lastIndex = object.lastIndex ?? 0;
     message.isMember = object.isMember ?? false;
+    message.slotsOwned = object.slotsOwned ?? 0;
+    message.slotsMoving = object.slotsMoving ?? 0;
+    message.slotMapEpoch = object.slotMapEpoch ?? 0;
     return message;
   },
 };
