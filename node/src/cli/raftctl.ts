@@ -48,7 +48,7 @@ const ROLE: Record<number, string> = {
   [MemberRole.MEMBER_ROLE_LEARNER]: 'learner',
 };
 
-function printKvs(options: GlobalOptions, kvs: readonly KeyValue[]): void {
+function printKvs(options: GlobalOptions, kvs: readonly KeyValue[], keysOnly = false): void {
   if (options.output === 'json') {
     console.log(
       JSON.stringify(
@@ -63,7 +63,7 @@ function printKvs(options: GlobalOptions, kvs: readonly KeyValue[]): void {
     );
     return;
   }
-  for (const kv of kvs) console.log(`${dec(kv.key)}\n${dec(kv.value)}`);
+  for (const kv of kvs) console.log(keysOnly ? dec(kv.key) : `${dec(kv.key)}\n${dec(kv.value)}`);
 }
 
 function printMembers(options: GlobalOptions, members: readonly Member[]): void {
@@ -258,7 +258,7 @@ async function execute(
                 c.range({ ...request, shardId }, new Metadata(), { deadline }, cb),
               ),
             );
-      printKvs(options, res.kvs);
+      printKvs(options, res.kvs, command.keysOnly);
       return;
     }
     case 'txn': {
