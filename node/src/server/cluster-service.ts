@@ -19,6 +19,7 @@ import type { RaftReplica } from '../replica/raft-replica.js';
 import { StatusError } from './grpc-errors.js';
 import { isForwarded, type LeaderForwarder } from './leader-forwarder.js';
 import { InvalidRequestError } from './request-error.js';
+import { createSlotAdminHandlers } from './slot-admin.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
 export interface ClusterServiceOptions {
@@ -122,7 +123,19 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
     return byName?.id ?? idOrName;
   };
 
+  const slotAdmin = createSlotAdminHandlers({
+    replica,
+    forwarder,
+    limit,
+    header,
+    checkShard,
+    onLeader,
+    now: Date.now,
+    ...(options.observer !== undefined ? { observer: options.observer } : {}),
+  });
+
   return {
+    ...slotAdmin,
     memberList: unaryHandler<wire.MemberListRequest, MemberListResponse>(
       'Cluster',
       'MemberList',

@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   if (cluster) await rm(cluster.baseDir, { recursive: true, force: true });
-});
+}, 60_000);
 
 /** A client that knows only one member. */
 function via(name: string): FailoverClient {

@@ -200,6 +200,97 @@ export interface SnapshotResponse {
   sizeBytes: number;
 }
 
+export interface SlotStatusRequest {
+  shardId: number;
+  /** The slots to describe (at most 4096). */
+  slots: number[];
+}
+
+/** One group's record of one slot. */
+export interface SlotSide {
+  slot: number;
+  /** absent, owned, leaving, importing or imported. */
+  state: string;
+  /** The epoch of the slot's last move step; 0 when never moved. */
+  epoch: number;
+  /** The other group of that move; 4294967295 when none. */
+  peer: number;
+}
+
+export interface SlotStatusResponse {
+  header:
+    | ResponseHeader
+    | undefined;
+  /** The highest slot-map epoch the group has seen in a move step. */
+  epoch: number;
+  sides: SlotSide[];
+  slotsOwned: number;
+  slotsMoving: number;
+}
+
+export interface MoveSlotsRequest {
+  shardId: number;
+  /** import, freeze, activate, release or abort (seal happens with the last ingested page). */
+  step: string;
+  slots: number[];
+  /** The other group of the move. */
+  peer: number;
+  epoch: number;
+}
+
+export interface MoveSlotsResponse {
+  header:
+    | ResponseHeader
+    | undefined;
+  /** False when the step does not fit the slots' state; nothing changed and `reason` says why. */
+  ok: boolean;
+  changed: number;
+  reason: string;
+}
+
+export interface ExportSlotsRequest {
+  shardId: number;
+  slots: number[];
+  epoch: number;
+  /** Resume after this key (the last of the previous page); unset for the first page. */
+  after?: Uint8Array | undefined;
+  maxKeys: number;
+  maxBytes: number;
+}
+
+export interface ExportedKey {
+  key: Uint8Array;
+  value: Uint8Array;
+  version: number;
+}
+
+export interface ExportSlotsResponse {
+  header: ResponseHeader | undefined;
+  kvs: ExportedKey[];
+  /** More pages follow. */
+  more: boolean;
+  /** The group's client sessions (encoded), carried with the last page so the target answers retries. */
+  sessions: Uint8Array;
+}
+
+export interface IngestSlotsRequest {
+  shardId: number;
+  /** The source group. */
+  from: number;
+  epoch: number;
+  kvs: ExportedKey[];
+  /** Slots to seal with this page (the last page of their copy). */
+  seal: number[];
+  sessions: Uint8Array;
+}
+
+export interface IngestSlotsResponse {
+  header: ResponseHeader | undefined;
+  ok: boolean;
+  changed: number;
+  reason: string;
+}
+
 function createBaseMember(): Member {
   return {
     name: "",
@@ -2044,6 +2135,1320 @@ export const SnapshotResponse: MessageFns<SnapshotResponse> = {
   },
 };
 
+function createBaseSlotStatusRequest(): SlotStatusRequest {
+  return { shardId: 0, slots: [] };
+}
+
+export const SlotStatusRequest: MessageFns<SlotStatusRequest> = {
+  encode(message: SlotStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shardId !== 0) {
+      writer.uint32(8).uint32(message.shardId);
+    }
+    if (message.slots.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.slots) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlotStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlotStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.shardId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.slots.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.slots.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlotStatusRequest {
+    return {
+      shardId: isSet(object.shardId)
+        ? globalThis.Number(object.shardId)
+        : isSet(object.shard_id)
+        ? globalThis.Number(object.shard_id)
+        : 0,
+      slots: globalThis.Array.isArray(object?.slots) ? object.slots.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: SlotStatusRequest): unknown {
+    const obj: any = {};
+    if (message.shardId !== 0) {
+      obj.shardId = Math.round(message.shardId);
+    }
+    if (message.slots?.length) {
+      obj.slots = message.slots.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlotStatusRequest>): SlotStatusRequest {
+    return SlotStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlotStatusRequest>): SlotStatusRequest {
+    const message = createBaseSlotStatusRequest();
+    message.shardId = object.shardId ?? 0;
+    message.slots = object.slots?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSlotSide(): SlotSide {
+  return { slot: 0, state: "", epoch: 0, peer: 0 };
+}
+
+export const SlotSide: MessageFns<SlotSide> = {
+  encode(message: SlotSide, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.slot !== 0) {
+      writer.uint32(8).uint32(message.slot);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(24).uint64(message.epoch);
+    }
+    if (message.peer !== 0) {
+      writer.uint32(32).uint32(message.peer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlotSide {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlotSide();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.slot = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.peer = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlotSide {
+    return {
+      slot: isSet(object.slot) ? globalThis.Number(object.slot) : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      peer: isSet(object.peer) ? globalThis.Number(object.peer) : 0,
+    };
+  },
+
+  toJSON(message: SlotSide): unknown {
+    const obj: any = {};
+    if (message.slot !== 0) {
+      obj.slot = Math.round(message.slot);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.peer !== 0) {
+      obj.peer = Math.round(message.peer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlotSide>): SlotSide {
+    return SlotSide.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlotSide>): SlotSide {
+    const message = createBaseSlotSide();
+    message.slot = object.slot ?? 0;
+    message.state = object.state ?? "";
+    message.epoch = object.epoch ?? 0;
+    message.peer = object.peer ?? 0;
+    return message;
+  },
+};
+
+function createBaseSlotStatusResponse(): SlotStatusResponse {
+  return { header: undefined, epoch: 0, sides: [], slotsOwned: 0, slotsMoving: 0 };
+}
+
+export const SlotStatusResponse: MessageFns<SlotStatusResponse> = {
+  encode(message: SlotStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResponseHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(16).uint64(message.epoch);
+    }
+    for (const v of message.sides) {
+      SlotSide.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.slotsOwned !== 0) {
+      writer.uint32(32).uint32(message.slotsOwned);
+    }
+    if (message.slotsMoving !== 0) {
+      writer.uint32(40).uint32(message.slotsMoving);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlotStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlotStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResponseHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sides.push(SlotSide.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.slotsOwned = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.slotsMoving = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlotStatusResponse {
+    return {
+      header: isSet(object.header) ? ResponseHeader.fromJSON(object.header) : undefined,
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      sides: globalThis.Array.isArray(object?.sides) ? object.sides.map((e: any) => SlotSide.fromJSON(e)) : [],
+      slotsOwned: isSet(object.slotsOwned)
+        ? globalThis.Number(object.slotsOwned)
+        : isSet(object.slots_owned)
+        ? globalThis.Number(object.slots_owned)
+        : 0,
+      slotsMoving: isSet(object.slotsMoving)
+        ? globalThis.Number(object.slotsMoving)
+        : isSet(object.slots_moving)
+        ? globalThis.Number(object.slots_moving)
+        : 0,
+    };
+  },
+
+  toJSON(message: SlotStatusResponse): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = ResponseHeader.toJSON(message.header);
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.sides?.length) {
+      obj.sides = message.sides.map((e) => SlotSide.toJSON(e));
+    }
+    if (message.slotsOwned !== 0) {
+      obj.slotsOwned = Math.round(message.slotsOwned);
+    }
+    if (message.slotsMoving !== 0) {
+      obj.slotsMoving = Math.round(message.slotsMoving);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlotStatusResponse>): SlotStatusResponse {
+    return SlotStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlotStatusResponse>): SlotStatusResponse {
+    const message = createBaseSlotStatusResponse();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResponseHeader.fromPartial(object.header)
+      : undefined;
+    message.epoch = object.epoch ?? 0;
+    message.sides = object.sides?.map((e) => SlotSide.fromPartial(e)) || [];
+    message.slotsOwned = object.slotsOwned ?? 0;
+    message.slotsMoving = object.slotsMoving ?? 0;
+    return message;
+  },
+};
+
+function createBaseMoveSlotsRequest(): MoveSlotsRequest {
+  return { shardId: 0, step: "", slots: [], peer: 0, epoch: 0 };
+}
+
+export const MoveSlotsRequest: MessageFns<MoveSlotsRequest> = {
+  encode(message: MoveSlotsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shardId !== 0) {
+      writer.uint32(8).uint32(message.shardId);
+    }
+    if (message.step !== "") {
+      writer.uint32(18).string(message.step);
+    }
+    if (message.slots.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.slots) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.peer !== 0) {
+      writer.uint32(32).uint32(message.peer);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(40).uint64(message.epoch);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MoveSlotsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMoveSlotsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.shardId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.slots.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.slots.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.peer = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MoveSlotsRequest {
+    return {
+      shardId: isSet(object.shardId)
+        ? globalThis.Number(object.shardId)
+        : isSet(object.shard_id)
+        ? globalThis.Number(object.shard_id)
+        : 0,
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      slots: globalThis.Array.isArray(object?.slots) ? object.slots.map((e: any) => globalThis.Number(e)) : [],
+      peer: isSet(object.peer) ? globalThis.Number(object.peer) : 0,
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+    };
+  },
+
+  toJSON(message: MoveSlotsRequest): unknown {
+    const obj: any = {};
+    if (message.shardId !== 0) {
+      obj.shardId = Math.round(message.shardId);
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.slots?.length) {
+      obj.slots = message.slots.map((e) => Math.round(e));
+    }
+    if (message.peer !== 0) {
+      obj.peer = Math.round(message.peer);
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MoveSlotsRequest>): MoveSlotsRequest {
+    return MoveSlotsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MoveSlotsRequest>): MoveSlotsRequest {
+    const message = createBaseMoveSlotsRequest();
+    message.shardId = object.shardId ?? 0;
+    message.step = object.step ?? "";
+    message.slots = object.slots?.map((e) => e) || [];
+    message.peer = object.peer ?? 0;
+    message.epoch = object.epoch ?? 0;
+    return message;
+  },
+};
+
+function createBaseMoveSlotsResponse(): MoveSlotsResponse {
+  return { header: undefined, ok: false, changed: 0, reason: "" };
+}
+
+export const MoveSlotsResponse: MessageFns<MoveSlotsResponse> = {
+  encode(message: MoveSlotsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResponseHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.changed !== 0) {
+      writer.uint32(24).uint64(message.changed);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MoveSlotsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMoveSlotsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResponseHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.changed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MoveSlotsResponse {
+    return {
+      header: isSet(object.header) ? ResponseHeader.fromJSON(object.header) : undefined,
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      changed: isSet(object.changed) ? globalThis.Number(object.changed) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: MoveSlotsResponse): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = ResponseHeader.toJSON(message.header);
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.changed !== 0) {
+      obj.changed = Math.round(message.changed);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MoveSlotsResponse>): MoveSlotsResponse {
+    return MoveSlotsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MoveSlotsResponse>): MoveSlotsResponse {
+    const message = createBaseMoveSlotsResponse();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResponseHeader.fromPartial(object.header)
+      : undefined;
+    message.ok = object.ok ?? false;
+    message.changed = object.changed ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseExportSlotsRequest(): ExportSlotsRequest {
+  return { shardId: 0, slots: [], epoch: 0, after: undefined, maxKeys: 0, maxBytes: 0 };
+}
+
+export const ExportSlotsRequest: MessageFns<ExportSlotsRequest> = {
+  encode(message: ExportSlotsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shardId !== 0) {
+      writer.uint32(8).uint32(message.shardId);
+    }
+    if (message.slots.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.slots) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(24).uint64(message.epoch);
+    }
+    if (message.after !== undefined) {
+      writer.uint32(34).bytes(message.after);
+    }
+    if (message.maxKeys !== 0) {
+      writer.uint32(40).uint32(message.maxKeys);
+    }
+    if (message.maxBytes !== 0) {
+      writer.uint32(48).uint32(message.maxBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportSlotsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportSlotsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.shardId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.slots.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.slots.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.after = reader.bytes();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxKeys = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxBytes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportSlotsRequest {
+    return {
+      shardId: isSet(object.shardId)
+        ? globalThis.Number(object.shardId)
+        : isSet(object.shard_id)
+        ? globalThis.Number(object.shard_id)
+        : 0,
+      slots: globalThis.Array.isArray(object?.slots) ? object.slots.map((e: any) => globalThis.Number(e)) : [],
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      after: isSet(object.after) ? bytesFromBase64(object.after) : undefined,
+      maxKeys: isSet(object.maxKeys)
+        ? globalThis.Number(object.maxKeys)
+        : isSet(object.max_keys)
+        ? globalThis.Number(object.max_keys)
+        : 0,
+      maxBytes: isSet(object.maxBytes)
+        ? globalThis.Number(object.maxBytes)
+        : isSet(object.max_bytes)
+        ? globalThis.Number(object.max_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExportSlotsRequest): unknown {
+    const obj: any = {};
+    if (message.shardId !== 0) {
+      obj.shardId = Math.round(message.shardId);
+    }
+    if (message.slots?.length) {
+      obj.slots = message.slots.map((e) => Math.round(e));
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.after !== undefined) {
+      obj.after = base64FromBytes(message.after);
+    }
+    if (message.maxKeys !== 0) {
+      obj.maxKeys = Math.round(message.maxKeys);
+    }
+    if (message.maxBytes !== 0) {
+      obj.maxBytes = Math.round(message.maxBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExportSlotsRequest>): ExportSlotsRequest {
+    return ExportSlotsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportSlotsRequest>): ExportSlotsRequest {
+    const message = createBaseExportSlotsRequest();
+    message.shardId = object.shardId ?? 0;
+    message.slots = object.slots?.map((e) => e) || [];
+    message.epoch = object.epoch ?? 0;
+    message.after = object.after ?? undefined;
+    message.maxKeys = object.maxKeys ?? 0;
+    message.maxBytes = object.maxBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportedKey(): ExportedKey {
+  return { key: new Uint8Array(0), value: new Uint8Array(0), version: 0 };
+}
+
+export const ExportedKey: MessageFns<ExportedKey> = {
+  encode(message: ExportedKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key.length !== 0) {
+      writer.uint32(10).bytes(message.key);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(18).bytes(message.value);
+    }
+    if (message.version !== 0) {
+      writer.uint32(24).uint64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportedKey {
+    return {
+      key: isSet(object.key) ? bytesFromBase64(object.key) : new Uint8Array(0),
+      value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: ExportedKey): unknown {
+    const obj: any = {};
+    if (message.key.length !== 0) {
+      obj.key = base64FromBytes(message.key);
+    }
+    if (message.value.length !== 0) {
+      obj.value = base64FromBytes(message.value);
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExportedKey>): ExportedKey {
+    return ExportedKey.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportedKey>): ExportedKey {
+    const message = createBaseExportedKey();
+    message.key = object.key ?? new Uint8Array(0);
+    message.value = object.value ?? new Uint8Array(0);
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportSlotsResponse(): ExportSlotsResponse {
+  return { header: undefined, kvs: [], more: false, sessions: new Uint8Array(0) };
+}
+
+export const ExportSlotsResponse: MessageFns<ExportSlotsResponse> = {
+  encode(message: ExportSlotsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResponseHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.kvs) {
+      ExportedKey.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.more !== false) {
+      writer.uint32(24).bool(message.more);
+    }
+    if (message.sessions.length !== 0) {
+      writer.uint32(34).bytes(message.sessions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportSlotsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportSlotsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResponseHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kvs.push(ExportedKey.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sessions = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportSlotsResponse {
+    return {
+      header: isSet(object.header) ? ResponseHeader.fromJSON(object.header) : undefined,
+      kvs: globalThis.Array.isArray(object?.kvs) ? object.kvs.map((e: any) => ExportedKey.fromJSON(e)) : [],
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
+      sessions: isSet(object.sessions) ? bytesFromBase64(object.sessions) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: ExportSlotsResponse): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = ResponseHeader.toJSON(message.header);
+    }
+    if (message.kvs?.length) {
+      obj.kvs = message.kvs.map((e) => ExportedKey.toJSON(e));
+    }
+    if (message.more !== false) {
+      obj.more = message.more;
+    }
+    if (message.sessions.length !== 0) {
+      obj.sessions = base64FromBytes(message.sessions);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExportSlotsResponse>): ExportSlotsResponse {
+    return ExportSlotsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportSlotsResponse>): ExportSlotsResponse {
+    const message = createBaseExportSlotsResponse();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResponseHeader.fromPartial(object.header)
+      : undefined;
+    message.kvs = object.kvs?.map((e) => ExportedKey.fromPartial(e)) || [];
+    message.more = object.more ?? false;
+    message.sessions = object.sessions ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseIngestSlotsRequest(): IngestSlotsRequest {
+  return { shardId: 0, from: 0, epoch: 0, kvs: [], seal: [], sessions: new Uint8Array(0) };
+}
+
+export const IngestSlotsRequest: MessageFns<IngestSlotsRequest> = {
+  encode(message: IngestSlotsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shardId !== 0) {
+      writer.uint32(8).uint32(message.shardId);
+    }
+    if (message.from !== 0) {
+      writer.uint32(16).uint32(message.from);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(24).uint64(message.epoch);
+    }
+    for (const v of message.kvs) {
+      ExportedKey.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.seal.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.seal) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.sessions.length !== 0) {
+      writer.uint32(50).bytes(message.sessions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IngestSlotsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIngestSlotsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.shardId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.from = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kvs.push(ExportedKey.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.seal.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.seal.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sessions = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IngestSlotsRequest {
+    return {
+      shardId: isSet(object.shardId)
+        ? globalThis.Number(object.shardId)
+        : isSet(object.shard_id)
+        ? globalThis.Number(object.shard_id)
+        : 0,
+      from: isSet(object.from) ? globalThis.Number(object.from) : 0,
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      kvs: globalThis.Array.isArray(object?.kvs) ? object.kvs.map((e: any) => ExportedKey.fromJSON(e)) : [],
+      seal: globalThis.Array.isArray(object?.seal) ? object.seal.map((e: any) => globalThis.Number(e)) : [],
+      sessions: isSet(object.sessions) ? bytesFromBase64(object.sessions) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: IngestSlotsRequest): unknown {
+    const obj: any = {};
+    if (message.shardId !== 0) {
+      obj.shardId = Math.round(message.shardId);
+    }
+    if (message.from !== 0) {
+      obj.from = Math.round(message.from);
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.kvs?.length) {
+      obj.kvs = message.kvs.map((e) => ExportedKey.toJSON(e));
+    }
+    if (message.seal?.length) {
+      obj.seal = message.seal.map((e) => Math.round(e));
+    }
+    if (message.sessions.length !== 0) {
+      obj.sessions = base64FromBytes(message.sessions);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IngestSlotsRequest>): IngestSlotsRequest {
+    return IngestSlotsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IngestSlotsRequest>): IngestSlotsRequest {
+    const message = createBaseIngestSlotsRequest();
+    message.shardId = object.shardId ?? 0;
+    message.from = object.from ?? 0;
+    message.epoch = object.epoch ?? 0;
+    message.kvs = object.kvs?.map((e) => ExportedKey.fromPartial(e)) || [];
+    message.seal = object.seal?.map((e) => e) || [];
+    message.sessions = object.sessions ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseIngestSlotsResponse(): IngestSlotsResponse {
+  return { header: undefined, ok: false, changed: 0, reason: "" };
+}
+
+export const IngestSlotsResponse: MessageFns<IngestSlotsResponse> = {
+  encode(message: IngestSlotsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResponseHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.changed !== 0) {
+      writer.uint32(24).uint64(message.changed);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IngestSlotsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIngestSlotsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResponseHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.changed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IngestSlotsResponse {
+    return {
+      header: isSet(object.header) ? ResponseHeader.fromJSON(object.header) : undefined,
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      changed: isSet(object.changed) ? globalThis.Number(object.changed) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: IngestSlotsResponse): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = ResponseHeader.toJSON(message.header);
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.changed !== 0) {
+      obj.changed = Math.round(message.changed);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IngestSlotsResponse>): IngestSlotsResponse {
+    return IngestSlotsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IngestSlotsResponse>): IngestSlotsResponse {
+    const message = createBaseIngestSlotsResponse();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResponseHeader.fromPartial(object.header)
+      : undefined;
+    message.ok = object.ok ?? false;
+    message.changed = object.changed ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
 /**
  * Administration of one shard's Raft group, used by the operator and the CLI. Membership changes are single-server
  * changes: a new member joins as a learner, catches up, and is then promoted to voter.
@@ -2116,6 +3521,46 @@ export const ClusterService = {
     responseSerialize: (value: SnapshotResponse): Buffer => Buffer.from(SnapshotResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SnapshotResponse => SnapshotResponse.decode(value),
   },
+  /**
+   * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
+   * forwards); reads are linearizable. A step is idempotent and fenced by the move's epoch.
+   */
+  slotStatus: {
+    path: "/raftstore.v1.Cluster/SlotStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SlotStatusRequest): Buffer => Buffer.from(SlotStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SlotStatusRequest => SlotStatusRequest.decode(value),
+    responseSerialize: (value: SlotStatusResponse): Buffer => Buffer.from(SlotStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SlotStatusResponse => SlotStatusResponse.decode(value),
+  },
+  moveSlots: {
+    path: "/raftstore.v1.Cluster/MoveSlots" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MoveSlotsRequest): Buffer => Buffer.from(MoveSlotsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MoveSlotsRequest => MoveSlotsRequest.decode(value),
+    responseSerialize: (value: MoveSlotsResponse): Buffer => Buffer.from(MoveSlotsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MoveSlotsResponse => MoveSlotsResponse.decode(value),
+  },
+  exportSlots: {
+    path: "/raftstore.v1.Cluster/ExportSlots" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportSlotsRequest): Buffer => Buffer.from(ExportSlotsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportSlotsRequest => ExportSlotsRequest.decode(value),
+    responseSerialize: (value: ExportSlotsResponse): Buffer => Buffer.from(ExportSlotsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportSlotsResponse => ExportSlotsResponse.decode(value),
+  },
+  ingestSlots: {
+    path: "/raftstore.v1.Cluster/IngestSlots" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IngestSlotsRequest): Buffer => Buffer.from(IngestSlotsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IngestSlotsRequest => IngestSlotsRequest.decode(value),
+    responseSerialize: (value: IngestSlotsResponse): Buffer => Buffer.from(IngestSlotsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IngestSlotsResponse => IngestSlotsResponse.decode(value),
+  },
 } as const;
 
 export interface ClusterServer extends UntypedServiceImplementation {
@@ -2126,6 +3571,14 @@ export interface ClusterServer extends UntypedServiceImplementation {
   transferLeadership: handleUnaryCall<TransferLeadershipRequest, TransferLeadershipResponse>;
   status: handleUnaryCall<StatusRequest, StatusResponse>;
   snapshot: handleUnaryCall<SnapshotRequest, SnapshotResponse>;
+  /**
+   * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
+   * forwards); reads are linearizable. A step is idempotent and fenced by the move's epoch.
+   */
+  slotStatus: handleUnaryCall<SlotStatusRequest, SlotStatusResponse>;
+  moveSlots: handleUnaryCall<MoveSlotsRequest, MoveSlotsResponse>;
+  exportSlots: handleUnaryCall<ExportSlotsRequest, ExportSlotsResponse>;
+  ingestSlots: handleUnaryCall<IngestSlotsRequest, IngestSlotsResponse>;
 }
 
 export interface ClusterClient extends Client {
@@ -2234,6 +3687,70 @@ export interface ClusterClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SnapshotResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
+   * forwards); reads are linearizable. A step is idempotent and fenced by the move's epoch.
+   */
+  slotStatus(
+    request: SlotStatusRequest,
+    callback: (error: ServiceError | null, response: SlotStatusResponse) => void,
+  ): ClientUnaryCall;
+  slotStatus(
+    request: SlotStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SlotStatusResponse) => void,
+  ): ClientUnaryCall;
+  slotStatus(
+    request: SlotStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SlotStatusResponse) => void,
+  ): ClientUnaryCall;
+  moveSlots(
+    request: MoveSlotsRequest,
+    callback: (error: ServiceError | null, response: MoveSlotsResponse) => void,
+  ): ClientUnaryCall;
+  moveSlots(
+    request: MoveSlotsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MoveSlotsResponse) => void,
+  ): ClientUnaryCall;
+  moveSlots(
+    request: MoveSlotsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MoveSlotsResponse) => void,
+  ): ClientUnaryCall;
+  exportSlots(
+    request: ExportSlotsRequest,
+    callback: (error: ServiceError | null, response: ExportSlotsResponse) => void,
+  ): ClientUnaryCall;
+  exportSlots(
+    request: ExportSlotsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportSlotsResponse) => void,
+  ): ClientUnaryCall;
+  exportSlots(
+    request: ExportSlotsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportSlotsResponse) => void,
+  ): ClientUnaryCall;
+  ingestSlots(
+    request: IngestSlotsRequest,
+    callback: (error: ServiceError | null, response: IngestSlotsResponse) => void,
+  ): ClientUnaryCall;
+  ingestSlots(
+    request: IngestSlotsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IngestSlotsResponse) => void,
+  ): ClientUnaryCall;
+  ingestSlots(
+    request: IngestSlotsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IngestSlotsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ClusterClient = makeGenericClientConstructor(ClusterService, "raftstore.v1.Cluster") as unknown as {
@@ -2241,6 +3758,31 @@ export const ClusterClient = makeGenericClientConstructor(ClusterService, "rafts
   service: typeof ClusterService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -1,0 +1,120 @@
+// The slot-move API of every group, over gRPC: what a coordinator drives a move with (move-driver.ts). One failover
+// client per shard (any of its members; a follower forwards to the leader). A refusal the groups answer with
+// FAILED_PRECONDITION (an export of slots not frozen at that epoch) comes back as a not-ok outcome, so the driver
+// reads the groups again instead of failing.
+
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import type {
+  ExportSlotsResponse,
+  IngestSlotsResponse,
+  MoveSlotsResponse,
+  SlotStatusResponse,
+} from '../api/generated/raftstore/v1/cluster.js';
+import type { SlotState } from '../sharding/move-phase.js';
+import type {
+  ExportedKey,
+  ExportPage,
+  SlotGroups,
+  SlotRecord,
+  StepOutcome,
+} from '../sharding/move-driver.js';
+import { unary, type FailoverClient } from './failover-client.js';
+
+const STATES: readonly SlotState[] = ['absent', 'owned', 'leaving', 'importing', 'imported'];
+
+export class GrpcSlotGroups implements SlotGroups {
+  constructor(private readonly shard: (id: number) => FailoverClient) {}
+
+  async status(shard: number, slots: readonly number[]): Promise<{ epoch: number; records: SlotRecord[] }> {
+    const res = await this.shard(shard).cluster((c, deadline) =>
+      unary<SlotStatusResponse>((cb) =>
+        c.slotStatus({ shardId: shard, slots: [...slots] }, new Metadata(), { deadline }, cb),
+      ),
+    );
+    return {
+      epoch: res.epoch,
+      records: res.sides.map((s) => {
+        const state = STATES.find((x) => x === s.state);
+        if (state === undefined)
+          throw new Error(`shard ${shard} reported slot ${s.slot} in unknown state "${s.state}"`);
+        return { state, epoch: s.epoch, peer: s.peer };
+      }),
+    };
+  }
+
+  async step(
+    shard: number,
+    step: 'import' | 'freeze' | 'activate' | 'release' | 'abort',
+    slots: readonly number[],
+    peer: number,
+    epoch: number,
+  ): Promise<StepOutcome> {
+    const res = await this.shard(shard).cluster((c, deadline) =>
+      unary<MoveSlotsResponse>((cb) =>
+        c.moveSlots(
+          { shardId: shard, step, slots: [...slots], peer, epoch },
+          new Metadata(),
+          { deadline },
+          cb,
+        ),
+      ),
+    );
+    return { ok: res.ok, reason: res.reason };
+  }
+
+  async exportPage(
+    shard: number,
+    slots: readonly number[],
+    epoch: number,
+    after: Uint8Array | undefined,
+  ): Promise<ExportPage> {
+    try {
+      const res = await this.shard(shard).cluster((c, deadline) =>
+        unary<ExportSlotsResponse>((cb) =>
+          c.exportSlots(
+            { shardId: shard, slots: [...slots], epoch, after, maxKeys: 1000, maxBytes: 1024 * 1024 },
+            new Metadata(),
+            { deadline },
+            cb,
+          ),
+        ),
+      );
+      return { ok: true, kvs: res.kvs, more: res.more, sessions: res.sessions };
+    } catch (err) {
+      return refused(err);
+    }
+  }
+
+  async ingest(
+    shard: number,
+    from: number,
+    epoch: number,
+    kvs: readonly ExportedKey[],
+    seal: readonly number[],
+    sessions: Uint8Array,
+  ): Promise<StepOutcome> {
+    try {
+      const res = await this.shard(shard).cluster((c, deadline) =>
+        unary<IngestSlotsResponse>((cb) =>
+          c.ingestSlots(
+            { shardId: shard, from, epoch, kvs: [...kvs], seal: [...seal], sessions },
+            new Metadata(),
+            { deadline },
+            cb,
+          ),
+        ),
+      );
+      return { ok: res.ok, reason: res.reason };
+    } catch (err) {
+      return refused(err);
+    }
+  }
+}
+
+/** A FAILED_PRECONDITION answer is the groups' "not in that state": an outcome to re-read from, not a failure. */
+function refused(err: unknown): { ok: false; reason: string } {
+  if ((err as Partial<ServiceError>).code === status.FAILED_PRECONDITION) {
+    return { ok: false, reason: (err as ServiceError).details };
+  }
+  throw err;
+}
