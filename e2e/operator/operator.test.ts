@@ -12,10 +12,7 @@ import { Prng } from '../../node/src/random/prng.js';
 import { KvSession, SequenceSource } from '../../node/chaos/kv-session.js';
 import { findLostWrites } from '../../node/chaos/lost-writes.js';
 import { keyName, Workload } from '../../node/chaos/workload.js';
-import { Metadata } from '@grpc/grpc-js';
-import type { PutResponse } from '../../node/shared/api/generated/raftstore/v1/kv.js';
-import { FailoverClient, unary } from '../../node/shared/client/failover-client.js';
-import { KeyRouter } from '../../node/shared/client/key-router.js';
+import { ShardedKvClient } from '../../node/shared/client/sharded-kv-client.js';
 import { cmd, HELM, kubectl, kubectlJson, waitFor } from '../smoke/cluster.js';
 import {
   clientEndpoints,
@@ -420,25 +417,10 @@ test('two shards are one keyspace: any member takes any key, a prefix read retur
   const viaShard1 = ipOf(`${SHARDED}-s1-0`);
   const KEYS = 1000;
   const t0 = Date.now();
-  // A client that knows one member of shard 0, routing by slot with a session per shard (the library raftctl uses).
-  const client = new FailoverClient([viaShard0], 5000);
+  // A client that knows one member of shard 0, routing by slot with a session per shard (the client library).
+  const client = new ShardedKvClient([viaShard0]);
   try {
-    const router = new KeyRouter(client);
-    for (let i = 0; i < KEYS - 5; i++) {
-      const key = new TextEncoder().encode(`k/${String(i).padStart(4, '0')}`);
-      await router.call(key, (shardId, header) =>
-        client.kv((c, deadline) =>
-          unary<PutResponse>((cb) =>
-            c.put(
-              { shardId, header, key, value: new TextEncoder().encode(`v${i}`), prevKv: false },
-              new Metadata(),
-              { deadline },
-              cb,
-            ),
-          ),
-        ),
-      );
-    }
+    for (let i = 0; i < KEYS - 5; i++) await client.put(`k/${String(i).padStart(4, '0')}`, `v${i}`);
   } finally {
     client.close();
   }

@@ -1,20 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { register as globalRegistry } from 'prom-client';
-import { raftStatus as baseStatus } from '../../testing/raft/raft-status.js';
-import type { ProgressStatus, RaftStatus } from '../raft/types.js';
+import { raftStatus as baseStatus, progressStatus } from '../../testing/raft/raft-status.js';
+import type { RaftStatus } from '../raft/types.js';
 import { NodeMetrics } from './node-metrics.js';
 
-function progress(match: number): ProgressStatus {
-  return {
-    match,
-    next: match + 1,
-    state: 'replicate',
-    isLearner: false,
-    recentActive: true,
-    pendingSnapshot: 0,
-    inflight: 0,
-  };
-}
+const progress = progressStatus;
 
 /** A fresh follower with no leader yet, unless overridden. */
 function raftStatus(overrides: Partial<RaftStatus>): RaftStatus {

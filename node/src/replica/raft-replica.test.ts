@@ -6,14 +6,14 @@ import { KvStateMachine } from '../kv/state-machine.js';
 import type { ApplyOutcome, Command } from '../kv/types.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import { RawNode } from '../raft/raw-node.js';
-import type { Message, ProgressStatus } from '../raft/types.js';
+import type { Message } from '../raft/types.js';
 import { seededRandom } from '../random/prng.js';
 import { NotLeaderError, ReplicaStoppedError } from './errors.js';
 import { MemberDirectory } from './member-directory.js';
 import { bestTransferTarget, RaftReplica, transferTargets } from './raft-replica.js';
 import { encodeSnapshotEnvelope } from './snapshot-envelope.js';
 import { MemoryPersistence } from '../../testing/replica/memory-persistence.js';
-import { raftStatus } from '../../testing/raft/raft-status.js';
+import { progressStatus, raftStatus } from '../../testing/raft/raft-status.js';
 
 const logger = pino({ level: 'silent' });
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -244,15 +244,7 @@ describe('RaftReplica', () => {
   });
 
   test('transfer targets: most caught-up voter first, ties in configuration order, never a learner', () => {
-    const progress = (match: number): ProgressStatus => ({
-      match,
-      next: match + 1,
-      state: 'replicate',
-      isLearner: false,
-      recentActive: true,
-      pendingSnapshot: 0,
-      inflight: 0,
-    });
+    const progress = progressStatus;
     const status = raftStatus({
       id: 'a',
       config: { voters: ['a', 'b', 'c', 'd'], learners: ['e'] },

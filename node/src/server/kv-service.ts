@@ -36,7 +36,7 @@ import {
   txnOpResultToWire,
 } from './proto-convert.js';
 import { InvalidRequestError } from './request-error.js';
-import { hopsOf, type ShardForwarder } from './shard-forwarder.js';
+import { hopsOf, type KvInvoke, type ShardForwarder } from './shard-forwarder.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
 export interface KvServiceOptions {
@@ -288,49 +288,45 @@ export function createKvService(options: KvServiceOptions): KVServer {
     if (problem) throw new InvalidRequestError(problem);
   };
 
-  /** The request as forwarded to another shard: unchanged, so the receiving member routes it by key again. */
-  const kv = (shard: number, hops: number) => ({
-    put: (req: wire.PutRequest) =>
-      shards.call<wire.PutResponse>(shard, hops, (c, md, o, cb) => c.put(req, md, o, cb)),
-    delete: (req: wire.DeleteRequest) =>
-      shards.call<wire.DeleteResponse>(shard, hops, (c, md, o, cb) => c.delete(req, md, o, cb)),
-    txn: (req: wire.TxnRequest) =>
-      shards.call<wire.TxnResponse>(shard, hops, (c, md, o, cb) => c.txn(req, md, o, cb)),
-    get: (req: wire.GetRequest) =>
-      shards.call<wire.GetResponse>(shard, hops, (c, md, o, cb) => c.get(req, md, o, cb)),
-    range: (req: wire.RangeRequest) =>
-      shards.call<wire.RangeResponse>(shard, hops, (c, md, o, cb) => c.range(req, md, o, cb)),
-  });
-
-  return {
-    put: unaryHandler<wire.PutRequest, wire.PutResponse>(
-      'KV',
-      'Put',
-      limit,
-      options.observer,
-      (req, call) => {
-        const op: ClientOperation = { kind: 'put', key: req.key, value: req.value, prevKv: req.prevKv };
-        return routed(
+  /**
+   * A write routed to its shard (routed), then proposed here or forwarded to this group's leader (write). `invoke`
+   * sends the request unchanged to a member — this group's leader, or any member of another shard, which routes it
+   * by key again.
+   */
+  const routedWrite = <Req extends WriteRequest, Res>(
+    req: Req,
+    call: ServerUnaryCall<Req, Res>,
+    op: ClientOperation,
+    invoke: KvInvoke<Res>,
+    respond: (result: CommandResult) => Res,
+  ): Promise<Res> =>
+    routed(
+      req,
+      call,
+      operationSlots(op),
+      () =>
+        write(
           req,
           call,
-          operationSlots(op),
-          () =>
-            write(
-              req,
-              call,
-              op,
-              (address) =>
-                forwarder.call<wire.PutResponse>((md, o, cb) =>
-                  forwarder.kvClient(address).put(req, md, o, cb),
-                ),
-              (result) => {
-                if (result.kind !== 'put') throw new Error(`put produced a ${result.kind} result`);
-                return putResultToWire(result, header());
-              },
-            ),
-          (shard, hops) => kv(shard, hops).put(req),
-        );
-      },
+          op,
+          (address) => forwarder.call<Res>((md, o, cb) => invoke(forwarder.kvClient(address), md, o, cb)),
+          respond,
+        ),
+      (shard, hops) => shards.call<Res>(shard, hops, invoke),
+    );
+
+  return {
+    put: unaryHandler<wire.PutRequest, wire.PutResponse>('KV', 'Put', limit, options.observer, (req, call) =>
+      routedWrite(
+        req,
+        call,
+        { kind: 'put', key: req.key, value: req.value, prevKv: req.prevKv },
+        (c, md, o, cb) => c.put(req, md, o, cb),
+        (result) => {
+          if (result.kind !== 'put') throw new Error(`put produced a ${result.kind} result`);
+          return putResultToWire(result, header());
+        },
+      ),
     ),
 
     delete: unaryHandler<wire.DeleteRequest, wire.DeleteResponse>(
@@ -338,73 +334,40 @@ export function createKvService(options: KvServiceOptions): KVServer {
       'Delete',
       limit,
       options.observer,
-      (req, call) => {
-        const op: ClientOperation = {
-          kind: 'delete',
-          range: keyRangeFromWire(req.range),
-          prevKv: req.prevKv,
-        };
-        return routed(
+      (req, call) =>
+        routedWrite(
           req,
           call,
-          operationSlots(op),
-          () =>
-            write(
-              req,
-              call,
-              op,
-              (address) =>
-                forwarder.call<wire.DeleteResponse>((md, o, cb) =>
-                  forwarder.kvClient(address).delete(req, md, o, cb),
-                ),
-              (result) => {
-                if (result.kind !== 'delete') throw new Error(`delete produced a ${result.kind} result`);
-                return deleteResultToWire(result, header());
-              },
-            ),
-          (shard, hops) => kv(shard, hops).delete(req),
-        );
-      },
+          { kind: 'delete', range: keyRangeFromWire(req.range), prevKv: req.prevKv },
+          (c, md, o, cb) => c.delete(req, md, o, cb),
+          (result) => {
+            if (result.kind !== 'delete') throw new Error(`delete produced a ${result.kind} result`);
+            return deleteResultToWire(result, header());
+          },
+        ),
     ),
 
-    txn: unaryHandler<wire.TxnRequest, wire.TxnResponse>(
-      'KV',
-      'Txn',
-      limit,
-      options.observer,
-      (req, call) => {
-        const op: ClientOperation = {
+    txn: unaryHandler<wire.TxnRequest, wire.TxnResponse>('KV', 'Txn', limit, options.observer, (req, call) =>
+      routedWrite(
+        req,
+        call,
+        {
           kind: 'txn',
           compare: req.compare.map(compareFromWire),
           success: req.success.map((o, i) => txnOpFromWire(o, `success[${i}]`)),
           failure: req.failure.map((o, i) => txnOpFromWire(o, `failure[${i}]`)),
-        };
-        return routed(
-          req,
-          call,
-          operationSlots(op),
-          () =>
-            write(
-              req,
-              call,
-              op,
-              (address) =>
-                forwarder.call<wire.TxnResponse>((md, o, cb) =>
-                  forwarder.kvClient(address).txn(req, md, o, cb),
-                ),
-              (result) => {
-                if (result.kind !== 'txn') throw new Error(`txn produced a ${result.kind} result`);
-                const h = header();
-                return {
-                  header: h,
-                  succeeded: result.succeeded,
-                  responses: result.responses.map((r) => txnOpResultToWire(r, h)),
-                };
-              },
-            ),
-          (shard, hops) => kv(shard, hops).txn(req),
-        );
-      },
+        },
+        (c, md, o, cb) => c.txn(req, md, o, cb),
+        (result) => {
+          if (result.kind !== 'txn') throw new Error(`txn produced a ${result.kind} result`);
+          const h = header();
+          return {
+            header: h,
+            succeeded: result.succeeded,
+            responses: result.responses.map((r) => txnOpResultToWire(r, h)),
+          };
+        },
+      ),
     ),
 
     get: unaryHandler<wire.GetRequest, wire.GetResponse>(
@@ -421,10 +384,11 @@ export function createKvService(options: KvServiceOptions): KVServer {
           async () => {
             await readBarrier(req.serializable);
             fenceRead({ kind: 'key', key: req.key });
-            const kv = machine().get(req.key);
-            return { header: header(), kv: kv ? keyValueToWire(kv) : undefined };
+            const found = machine().get(req.key);
+            return { header: header(), kv: found ? keyValueToWire(found) : undefined };
           },
-          (shard, hops) => kv(shard, hops).get(req),
+          (shard, hops) =>
+            shards.call<wire.GetResponse>(shard, hops, (c, md, o, cb) => c.get(req, md, o, cb)),
         );
       },
     ),
@@ -449,7 +413,8 @@ export function createKvService(options: KvServiceOptions): KVServer {
             const m = machine();
             return rangeResultToWire(m.range(range, opts), header(), m.ownership.ownedCount);
           },
-          (shard, hops) => kv(shard, hops).range(req),
+          (shard, hops) =>
+            shards.call<wire.RangeResponse>(shard, hops, (c, md, o, cb) => c.range(req, md, o, cb)),
         );
       },
     ),

@@ -2,7 +2,6 @@
 // that owns its slot; scans fan out over both groups and merge in key order; a transaction across slots is refused
 // naming its keys, and a hash tag keeps related keys in one slot.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { rm } from 'node:fs/promises';
 import type {
   GetResponse,
   PutResponse,
@@ -13,27 +12,19 @@ import type {
 import { FailoverClient, unary } from '../../shared/client/failover-client.js';
 import { deleteEveryShard, rangeEveryShard, shardsOf } from '../../shared/client/fan-out.js';
 import { KeyRouter } from '../../shared/client/key-router.js';
+import { ShardedKvClient } from '../../shared/client/sharded-kv-client.js';
 import { keySlot, SLOT_COUNT } from '../../shared/sharding/slot.js';
-import { LocalCluster } from '../local-cluster/local-cluster.js';
+import { localClusterSuite } from '../../testing/process/local-cluster-suite.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const KEYS = 200;
 
-let cluster: LocalCluster;
-
-beforeAll(async () => {
-  cluster = await LocalCluster.start({ members: 1, shards: 2, fsync: false, logLevel: 'warn' });
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  if (cluster) await rm(cluster.baseDir, { recursive: true, force: true });
-}, 60_000);
+const suite = localClusterSuite({ members: 1, shards: 2, fsync: false, logLevel: 'warn' });
 
 /** A client that knows only one member. */
 function via(name: string): FailoverClient {
-  return new FailoverClient([`127.0.0.1:${cluster.member(name).clientPort}`], 5000);
+  return new FailoverClient([`127.0.0.1:${suite().member(name).clientPort}`], 5000);
 }
 
 /** A put without a session: the member it reaches routes it by its key. */
@@ -45,27 +36,6 @@ function put(client: FailoverClient, key: string, value: string): Promise<PutRes
         new Metadata(),
         { deadline },
         cb,
-      ),
-    ),
-  );
-}
-
-/** A put with a session: the client routes it by slot to the shard whose session table holds its session. */
-function sessionPut(
-  router: KeyRouter,
-  client: FailoverClient,
-  key: string,
-  value: string,
-): Promise<PutResponse> {
-  return router.call(key, (shardId, header) =>
-    client.kv((c, deadline) =>
-      unary<PutResponse>((cb) =>
-        c.put(
-          { shardId, header, key: enc(key), value: enc(value), prevKv: false },
-          new Metadata(),
-          { deadline },
-          cb,
-        ),
       ),
     ),
   );
@@ -97,10 +67,10 @@ test('any member takes any key: writes through one shard’s member land in both
       { start: SLOT_COUNT / 2, end: SLOT_COUNT - 1, shard: 1 },
     ]);
     for (let i = 0; i < KEYS / 2; i++) await put(a, `k/${String(i).padStart(3, '0')}`, `v${i}`);
-    // With sessions: one per shard, each starting at sequence 1, the client naming the shard.
-    const router = new KeyRouter(b);
-    for (let i = KEYS / 2; i < KEYS; i++)
-      await sessionPut(router, b, `k/${String(i).padStart(3, '0')}`, `v${i}`);
+    // With sessions: one per shard, each starting at sequence 1, the client naming the shard (the client library).
+    const sharded = new ShardedKvClient([`127.0.0.1:${suite().member('s1m0').clientPort}`]);
+    for (let i = KEYS / 2; i < KEYS; i++) await sharded.put(`k/${String(i).padStart(3, '0')}`, `v${i}`);
+    sharded.close();
     // Each key answered by the member of the group that owns its slot.
     for (let i = 0; i < KEYS; i += 7) {
       const key = `k/${String(i).padStart(3, '0')}`;

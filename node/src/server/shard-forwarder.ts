@@ -20,7 +20,8 @@ export function hopsOf(metadata: Metadata, maxHops: number): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : maxHops;
 }
 
-type Invoke<Res> = (
+/** One KV call on a given client, in grpc-js's callback style. */
+export type KvInvoke<Res> = (
   client: KVClient,
   metadata: Metadata,
   options: Partial<CallOptions>,
@@ -42,7 +43,7 @@ export class ShardForwarder {
     return endpointsOf(this.endpoints, shard).length > 0;
   }
 
-  async call<Res>(shard: number, hops: number, invoke: Invoke<Res>): Promise<Res> {
+  async call<Res>(shard: number, hops: number, invoke: KvInvoke<Res>): Promise<Res> {
     const addresses = endpointsOf(this.endpoints, shard);
     if (addresses.length === 0) {
       throw new StatusError(status.FAILED_PRECONDITION, `no address is configured for shard ${shard}`, true);
@@ -69,7 +70,7 @@ export class ShardForwarder {
     );
   }
 
-  private once<Res>(address: string, hops: number, invoke: Invoke<Res>): Promise<Res> {
+  private once<Res>(address: string, hops: number, invoke: KvInvoke<Res>): Promise<Res> {
     const metadata = new Metadata();
     metadata.set(ROUTE_HOPS_HEADER, String(hops + 1));
     return new Promise<Res>((resolve, reject) => {

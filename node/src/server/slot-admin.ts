@@ -3,14 +3,21 @@
 // group's record of some slots, a page of a frozen slot's keys — run on the leader behind a read barrier, so the
 // coordinator never acts on a stale follower's view. A follower forwards each call to its leader once.
 
-import { status, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  status,
+  type CallOptions,
+  type Metadata,
+  type ServerUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import type * as wire from '../../shared/api/generated/raftstore/v1/cluster.js';
+import type { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import type { ResponseHeader } from '../../shared/api/generated/raftstore/v1/common.js';
 import { ByteReader, ByteWriter } from '../kv/binary.js';
 import { encodeCommand } from '../kv/command-codec.js';
 import { readSessions, writeSessions } from '../kv/session-codec.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
-import type { ApplyOutcome, Operation } from '../kv/types.js';
+import type { ApplyOutcome, Operation, Session } from '../kv/types.js';
 import type { RaftReplica } from '../replica/raft-replica.js';
 import { NO_PEER, type SlotMoveStep } from '../sharding/slot-ownership.js';
 import { SLOT_COUNT } from '../../shared/sharding/slot.js';
@@ -20,6 +27,14 @@ import { InvalidRequestError } from './request-error.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
 const STEPS: readonly SlotMoveStep[] = ['import', 'freeze', 'activate', 'release', 'abort'];
+
+/** A Cluster client method, bound: how a follower sends the request on to its leader. */
+type ForwardInvoke<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
 
 /** Bounds on one export page, whatever the coordinator asks: a page is one gRPC message and one Raft entry. */
 export const EXPORT_PAGE_MAX_KEYS = 10_000;
@@ -72,145 +87,125 @@ export function createSlotAdminHandlers(
     return { ok: result.ok, changed: result.changed, reason: result.reason };
   };
 
+  /** One slot RPC: shard and request checked, then run on the leader, or forwarded to it once. */
+  const leaderRpc = <Req extends { shardId: number }, Res>(
+    method: string,
+    validate: (req: Req) => void,
+    local: (req: Req) => Promise<Res>,
+    forward: (client: ClusterClient) => ForwardInvoke<Req, Res>,
+  ) =>
+    unaryHandler<Req, Res>('Cluster', method, o.limit, o.observer, (req, call) => {
+      o.checkShard(req.shardId);
+      validate(req);
+      return o.onLeader(
+        call,
+        () => local(req),
+        (address) =>
+          forwarder.call<Res>((md, opts, cb) => forward(forwarder.clusterClient(address))(req, md, opts, cb)),
+      );
+    });
+
   return {
-    slotStatus: unaryHandler<wire.SlotStatusRequest, wire.SlotStatusResponse>(
-      'Cluster',
+    slotStatus: leaderRpc<wire.SlotStatusRequest, wire.SlotStatusResponse>(
       'SlotStatus',
-      o.limit,
-      o.observer,
-      (req, call) => {
-        o.checkShard(req.shardId);
-        checkSlots(req.slots, 'SlotStatus');
-        return o.onLeader(
-          call,
-          async () => {
-            await replica.linearizableBarrier();
-            const ownership = machine().ownership;
-            return {
-              header: o.header(),
-              epoch: ownership.epoch,
-              sides: req.slots.map((slot) => ({
-                slot,
-                state: ownership.stateOf(slot),
-                epoch: ownership.moveEpochOf(slot),
-                peer: ownership.peerOf(slot) ?? NO_PEER,
-              })),
-              slotsOwned: ownership.ownedCount,
-              slotsMoving: ownership.movingCount,
-            };
-          },
-          (address) =>
-            forwarder.call<wire.SlotStatusResponse>((md, opts, cb) =>
-              forwarder.clusterClient(address).slotStatus(req, md, opts, cb),
-            ),
-        );
+      (req) => checkSlots(req.slots, 'SlotStatus'),
+      async (req) => {
+        await replica.linearizableBarrier();
+        const ownership = machine().ownership;
+        return {
+          header: o.header(),
+          epoch: ownership.epoch,
+          sides: req.slots.map((slot) => ({
+            slot,
+            state: ownership.stateOf(slot),
+            epoch: ownership.moveEpochOf(slot),
+            peer: ownership.peerOf(slot) ?? NO_PEER,
+          })),
+          slotsOwned: ownership.ownedCount,
+          slotsMoving: ownership.movingCount,
+        };
       },
+      (c) => c.slotStatus.bind(c),
     ),
 
-    moveSlots: unaryHandler<wire.MoveSlotsRequest, wire.MoveSlotsResponse>(
-      'Cluster',
+    moveSlots: leaderRpc<wire.MoveSlotsRequest, wire.MoveSlotsResponse>(
       'MoveSlots',
-      o.limit,
-      o.observer,
-      (req, call) => {
-        o.checkShard(req.shardId);
+      (req) => {
         checkSlots(req.slots, 'MoveSlots');
-        const step = STEPS.find((s) => s === req.step);
-        if (step === undefined) {
+        if (stepOf(req.step) === undefined) {
           throw new InvalidRequestError(`MoveSlots: step "${req.step}" is not one of ${STEPS.join(', ')}`);
         }
         if (!Number.isSafeInteger(req.epoch) || req.epoch < 1) {
           throw new InvalidRequestError(`MoveSlots: epoch ${req.epoch} must be a positive integer`);
         }
-        return o.onLeader(
-          call,
-          async () => ({
-            header: o.header(),
-            ...(await propose({
-              kind: 'moveSlots',
-              request: { step, slots: req.slots, peer: req.peer, epoch: req.epoch },
-            })),
-          }),
-          (address) =>
-            forwarder.call<wire.MoveSlotsResponse>((md, opts, cb) =>
-              forwarder.clusterClient(address).moveSlots(req, md, opts, cb),
-            ),
-        );
       },
+      async (req) => ({
+        header: o.header(),
+        ...(await propose({
+          kind: 'moveSlots',
+          request: { step: stepOf(req.step)!, slots: req.slots, peer: req.peer, epoch: req.epoch },
+        })),
+      }),
+      (c) => c.moveSlots.bind(c),
     ),
 
-    exportSlots: unaryHandler<wire.ExportSlotsRequest, wire.ExportSlotsResponse>(
-      'Cluster',
+    exportSlots: leaderRpc<wire.ExportSlotsRequest, wire.ExportSlotsResponse>(
       'ExportSlots',
-      o.limit,
-      o.observer,
-      (req, call) => {
-        o.checkShard(req.shardId);
-        checkSlots(req.slots, 'ExportSlots');
-        return o.onLeader(
-          call,
-          async () => {
-            await replica.linearizableBarrier();
-            const m = machine();
-            const page = m.exportSlots({
-              slots: req.slots,
-              epoch: req.epoch,
-              ...(req.after !== undefined ? { after: req.after } : {}),
-              maxKeys: Math.min(Math.max(1, req.maxKeys), EXPORT_PAGE_MAX_KEYS),
-              maxBytes: Math.min(Math.max(1, req.maxBytes), EXPORT_PAGE_MAX_BYTES),
-            });
-            if (!page.ok) throw new StatusError(status.FAILED_PRECONDITION, `ExportSlots: ${page.reason}`);
-            return {
-              header: o.header(),
-              kvs: page.kvs.map((kv) => ({ key: kv.key, value: kv.value, version: kv.version })),
-              more: page.more,
-              // The same synchronous turn as the page: the sessions as of the last key exported.
-              sessions: page.more ? new Uint8Array() : encodeSessions(m),
-            };
-          },
-          (address) =>
-            forwarder.call<wire.ExportSlotsResponse>((md, opts, cb) =>
-              forwarder.clusterClient(address).exportSlots(req, md, opts, cb),
-            ),
-        );
+      (req) => checkSlots(req.slots, 'ExportSlots'),
+      async (req) => {
+        await replica.linearizableBarrier();
+        const m = machine();
+        const page = m.exportSlots({
+          slots: req.slots,
+          epoch: req.epoch,
+          ...(req.after !== undefined ? { after: req.after } : {}),
+          maxKeys: Math.min(Math.max(1, req.maxKeys), EXPORT_PAGE_MAX_KEYS),
+          maxBytes: Math.min(Math.max(1, req.maxBytes), EXPORT_PAGE_MAX_BYTES),
+        });
+        if (!page.ok) throw new StatusError(status.FAILED_PRECONDITION, `ExportSlots: ${page.reason}`);
+        return {
+          header: o.header(),
+          kvs: page.kvs.map((kv) => ({ key: kv.key, value: kv.value, version: kv.version })),
+          more: page.more,
+          // The same synchronous turn as the page: the sessions as of the last key exported.
+          sessions: page.more ? new Uint8Array() : encodeSessions(m),
+        };
       },
+      (c) => c.exportSlots.bind(c),
     ),
 
-    ingestSlots: unaryHandler<wire.IngestSlotsRequest, wire.IngestSlotsResponse>(
-      'Cluster',
+    ingestSlots: leaderRpc<wire.IngestSlotsRequest, wire.IngestSlotsResponse>(
       'IngestSlots',
-      o.limit,
-      o.observer,
-      (req, call) => {
-        o.checkShard(req.shardId);
+      (req) => {
         if (req.seal.length > 0) checkSlots(req.seal, 'IngestSlots');
-        let sessions;
-        try {
-          sessions = req.sessions.length === 0 ? [] : readSessions(new ByteReader(req.sessions, 'sessions'));
-        } catch (err) {
-          throw new InvalidRequestError(
-            `IngestSlots: sessions: ${err instanceof Error ? err.message : String(err)}`,
-          );
-        }
-        return o.onLeader(
-          call,
-          async () => ({
-            header: o.header(),
-            ...(await propose({
-              kind: 'ingest',
-              from: req.from,
-              epoch: req.epoch,
-              kvs: req.kvs.map((kv) => ({ key: kv.key, value: kv.value, version: kv.version })),
-              seal: req.seal,
-              sessions,
-            })),
-          }),
-          (address) =>
-            forwarder.call<wire.IngestSlotsResponse>((md, opts, cb) =>
-              forwarder.clusterClient(address).ingestSlots(req, md, opts, cb),
-            ),
-        );
+        decodeSessions(req.sessions); // refused here, before anything is proposed
       },
+      async (req) => ({
+        header: o.header(),
+        ...(await propose({
+          kind: 'ingest',
+          from: req.from,
+          epoch: req.epoch,
+          kvs: req.kvs.map((kv) => ({ key: kv.key, value: kv.value, version: kv.version })),
+          seal: req.seal,
+          sessions: decodeSessions(req.sessions),
+        })),
+      }),
+      (c) => c.ingestSlots.bind(c),
     ),
   };
+}
+
+function stepOf(raw: string): SlotMoveStep | undefined {
+  return STEPS.find((s) => s === raw);
+}
+
+function decodeSessions(bytes: Uint8Array): Session[] {
+  try {
+    return bytes.length === 0 ? [] : readSessions(new ByteReader(bytes, 'sessions'));
+  } catch (err) {
+    throw new InvalidRequestError(
+      `IngestSlots: sessions: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
 }

@@ -2,56 +2,33 @@
 // the coordinator loop the operator will run, while a client keeps writing through a member of the source shard
 // with sessions and retries. Afterwards every acknowledged write is read back with its last value, the target serves
 // the batch, and routing follows it (the client learns the new owner from a redirect).
-import { Metadata } from '@grpc/grpc-js';
-import { rm } from 'node:fs/promises';
-import type { GetResponse, PutResponse } from '../../shared/api/generated/raftstore/v1/kv.js';
-import { FailoverClient, unary } from '../../shared/client/failover-client.js';
-import { rangeEveryShard } from '../../shared/client/fan-out.js';
-import { KeyRouter } from '../../shared/client/key-router.js';
+import type { PutResponse } from '../../shared/api/generated/raftstore/v1/kv.js';
+import { FailoverClient } from '../../shared/client/failover-client.js';
+import { ShardedKvClient } from '../../shared/client/sharded-kv-client.js';
 import { GrpcSlotGroups } from '../../shared/client/slot-groups-client.js';
 import { driveMove, nextEpoch } from '../../shared/sharding/move-driver.js';
 import { keySlot } from '../../shared/sharding/slot.js';
-import { LocalCluster } from '../local-cluster/local-cluster.js';
+import { localClusterSuite } from '../../testing/process/local-cluster-suite.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const BATCH = Array.from({ length: 64 }, (_, i) => i); // shard 0's in the creation layout of two shards
 
-let cluster: LocalCluster;
-
-beforeAll(async () => {
-  cluster = await LocalCluster.start({ members: 3, shards: 2, fsync: false, logLevel: 'warn' });
-}, 180_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  if (cluster) await rm(cluster.baseDir, { recursive: true, force: true });
-}, 60_000);
+const suite = localClusterSuite({ members: 3, shards: 2, fsync: false, logLevel: 'warn' });
 
 function shardClient(shard: number): FailoverClient {
   return new FailoverClient(
-    cluster.members.filter((m) => m.shard === shard).map((m) => `127.0.0.1:${m.clientPort}`),
+    suite()
+      .members.filter((m) => m.shard === shard)
+      .map((m) => `127.0.0.1:${m.clientPort}`),
     5000,
   );
 }
 
 test('64 slots move from shard 0 to shard 1 under writes: nothing acknowledged is lost, routing follows', async () => {
-  const client = new FailoverClient([`127.0.0.1:${cluster.member('m0').clientPort}`], 5000);
-  const router = new KeyRouter(client);
+  // A client that knows one member of the source shard (the client library: routes by slot, follows redirects).
+  const kv = new ShardedKvClient([`127.0.0.1:${suite().member('m0').clientPort}`]);
   const admin = [shardClient(0), shardClient(1)];
-  const put = (key: string, value: string): Promise<PutResponse> =>
-    router.call(key, (shardId, header) =>
-      client.kv((c, deadline) =>
-        unary<PutResponse>((cb) =>
-          c.put(
-            { shardId, header, key: enc(key), value: enc(value), prevKv: false },
-            new Metadata(),
-            { deadline },
-            cb,
-          ),
-        ),
-      ),
-    );
+  const put = (key: string, value: string): Promise<PutResponse> => kv.put(key, value);
   try {
     // Keys in the batch and outside it.
     const inBatch: string[] = [];
@@ -95,32 +72,14 @@ test('64 slots move from shard 0 to shard 1 under writes: nothing acknowledged i
     expect((await groups.status(0, [0])).records[0]!.state).toBe('absent');
     // Every acknowledged write, read back through the router (which learns the batch moved) with its last value.
     for (const [k, v] of acknowledged) {
-      const got = await router.call(k, (shardId) =>
-        client.kv((c, deadline) =>
-          unary<GetResponse>((cb) =>
-            c.get(
-              { shardId, header: undefined, key: enc(k), serializable: false },
-              new Metadata(),
-              { deadline },
-              cb,
-            ),
-          ),
-        ),
-      );
-      expect(got.kv === undefined ? undefined : dec(got.kv.value)).toBe(v);
+      const got = await kv.get(k);
+      expect(got === undefined ? undefined : dec(got.value)).toBe(v);
     }
     // And the fan-out still covers every slot exactly once.
-    const all = await rangeEveryShard(client, {
-      header: undefined,
-      range: { kind: { $case: 'prefix', prefix: enc('k') } },
-      limit: 0,
-      keysOnly: true,
-      countOnly: false,
-      serializable: false,
-    });
+    const all = await kv.prefix('k', 0, true);
     expect(all.count).toBe(acknowledged.size);
   } finally {
-    client.close();
+    kv.close();
     for (const a of admin) a.close();
   }
 }, 180_000);
