@@ -50,12 +50,12 @@ export class SlotHints {
 
   /**
    * What a member tells a client (KV.SlotMap): the slots its own group serves exactly, where the group knows a slot
-   * it gave away went, and the hints for the rest.
+   * it gave away went, and the hints for the rest. Epoch 0: no move this member knows of.
    */
   view(ownShard: ShardId, ownership: SlotOwnershipView): ShardMapSpec {
     return runs(
       (slot) => (ownership.serves(slot) ? ownShard : (ownership.redirect(slot).owner ?? this.ownerOf(slot))),
-      Math.max(1, this.#epoch, ownership.epoch),
+      Math.max(this.#epoch, ownership.epoch),
     );
   }
 }
