@@ -107,9 +107,13 @@ export class LocalCluster {
         }
       }
       for (const m of cluster.members) cluster.spawnMember(m);
+      const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
       for (let shard = 0; shard < shards; shard++) {
-        await cluster.waitForLeader(options.startTimeoutMs ?? 30_000, cluster.shardMembers(shard));
+        await cluster.waitForLeader(Math.max(1, deadline - Date.now()), cluster.shardMembers(shard));
       }
+      // Every member serving, not only the leaders: a test that talks to one chosen member must find it listening
+      // (a member started through tsx on a loaded machine can take seconds longer than its peers).
+      await cluster.waitForMembers(Math.max(1, deadline - Date.now()));
     } catch (err) {
       await cluster.killAll();
       throw err;
@@ -227,6 +231,19 @@ export class LocalCluster {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`no leader within ${timeoutMs} ms; logs in ${this.baseDir}`);
+  }
+
+  /** Waits until every running member answers Status. */
+  async waitForMembers(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const m of this.members) {
+      while (m.process && (await this.status(m.name, 500)) === undefined) {
+        if (Date.now() > deadline) {
+          throw new Error(`${m.name} did not answer within ${timeoutMs} ms; logs in ${this.baseDir}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /**
