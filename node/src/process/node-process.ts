@@ -138,7 +138,6 @@ export class NodeProcess {
     private readonly health: HealthImplementation,
     private readonly http: ObservabilityHttpServer,
     private readonly forwarder: LeaderForwarder,
-    private readonly shardForwarder: ShardForwarder,
     readonly metrics: NodeMetrics,
     readonly ports: { client: number; peer: number; http: number },
   ) {}
@@ -291,11 +290,8 @@ export class NodeProcess {
     const rpcObserver: RpcObserver = {
       startRequest: (service, method) => metrics.startGrpcRequest(service, method),
     };
-    const shardForwarder = new ShardForwarder(
-      config.shardEndpoints,
-      config.requestTimeoutMs,
-      config.maxRequestBytes + 1024 * 1024,
-    );
+    // Channels to other shards come from the same cache as those to this group's leader (closed with it).
+    const shardForwarder = new ShardForwarder(config.shardEndpoints, config.requestTimeoutMs, forwarder);
     const kv = createKvService({
       shardId: config.shard,
       memberName: config.name,
@@ -396,7 +392,6 @@ export class NodeProcess {
       health,
       http,
       forwarder,
-      shardForwarder,
       metrics,
       { client: clientPort, peer: peerPort, http: httpAddress.port },
     );
@@ -453,7 +448,6 @@ export class NodeProcess {
     // period: a connect to a vanished address can hang for seconds.
     await this.transport.close(Math.min(1000, remaining()));
     this.forwarder.close();
-    this.shardForwarder.close();
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     await this.storage.close();
     await this.http.close();

@@ -4,6 +4,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { parseShardEndpoints, type ShardEndpoints } from '../../shared/config/shard-endpoints.js';
 import { isNotApplied } from './grpc-errors.js';
+import { LeaderForwarder } from './leader-forwarder.js';
 import { hopsOf, ROUTE_HOPS_HEADER, ShardForwarder } from './shard-forwarder.js';
 
 function failure(code: status, details: string): ServiceError {
@@ -19,8 +20,9 @@ function endpoints(raw: string): ShardEndpoints {
 const NEVER_SENT = 'No connection established. Last error: Error: connect ECONNREFUSED';
 
 describe('ShardForwarder', () => {
-  const forwarder = new ShardForwarder(endpoints('1=10.0.0.1:2379,10.0.0.2:2379'), 1000, 1024 * 1024);
-  afterAll(() => forwarder.close());
+  const channels = new LeaderForwarder(1000, 1024 * 1024);
+  const forwarder = new ShardForwarder(endpoints('1=10.0.0.1:2379,10.0.0.2:2379'), 1000, channels);
+  afterAll(() => channels.close());
 
   test('reaches only configured shards', () => {
     expect(forwarder.canReach(1)).toBe(true);

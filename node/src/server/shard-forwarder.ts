@@ -3,11 +3,11 @@
 // this process (no connection), so a write is never sent twice by this member. Every forwarded request carries its
 // hop count, which the receiver's routing bounds.
 
-import { credentials, Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
-import { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
+import { Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import type { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { endpointsOf, type ShardEndpoints } from '../../shared/config/shard-endpoints.js';
 import { StatusError } from './grpc-errors.js';
-import { memberChannelOptions, neverSent } from './leader-forwarder.js';
+import { neverSent } from './leader-forwarder.js';
 
 /** Request metadata: how many members forwarded this request to another shard already. */
 export const ROUTE_HOPS_HEADER = 'x-raftstore-route-hops';
@@ -28,15 +28,19 @@ export type KvInvoke<Res> = (
   callback: (error: ServiceError | null, response: Res) => void,
 ) => unknown;
 
+/** Where the forwarder gets a channel to an address: the member's one cache of KV channels (LeaderForwarder). */
+export interface KvChannels {
+  kvClient(address: string): KVClient;
+}
+
 export class ShardForwarder {
-  private readonly clients = new Map<string, KVClient>();
   /** Per shard, the endpoint to try first: the last one that answered. */
   private readonly preferred = new Map<number, number>();
 
   constructor(
     private readonly endpoints: ShardEndpoints,
     private readonly timeoutMs: number,
-    private readonly maxMessageBytes: number,
+    private readonly channels: KvChannels,
   ) {}
 
   canReach(shard: number): boolean {
@@ -74,27 +78,12 @@ export class ShardForwarder {
     const metadata = new Metadata();
     metadata.set(ROUTE_HOPS_HEADER, String(hops + 1));
     return new Promise<Res>((resolve, reject) => {
-      invoke(this.client(address), metadata, { deadline: Date.now() + this.timeoutMs }, (error, response) =>
-        error ? reject(error) : resolve(response),
+      invoke(
+        this.channels.kvClient(address),
+        metadata,
+        { deadline: Date.now() + this.timeoutMs },
+        (error, response) => (error ? reject(error) : resolve(response)),
       );
     });
-  }
-
-  private client(address: string): KVClient {
-    let client = this.clients.get(address);
-    if (client === undefined) {
-      client = new KVClient(
-        address,
-        credentials.createInsecure(),
-        memberChannelOptions(this.maxMessageBytes),
-      );
-      this.clients.set(address, client);
-    }
-    return client;
-  }
-
-  close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
   }
 }

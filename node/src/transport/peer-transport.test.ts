@@ -29,6 +29,21 @@ interface Harness {
 const open: PeerTransport[] = [];
 const servers: TestServer[] = [];
 
+/** A peer that accepts TCP but never speaks HTTP/2 (calls to it hang), for the test's duration. */
+async function withSilentPeer(test: (address: string) => Promise<void>): Promise<void> {
+  const sockets: Socket[] = [];
+  const silent: NetServer = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const address = silent.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  try {
+    await test(`127.0.0.1:${port}`);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+}
+
 function harness(overrides: Partial<PeerTransportOptions> = {}): Harness {
   const unreachable = new Recorder<NodeId>();
   const snapshotStatus = new Recorder<{ peer: NodeId; ok: boolean }>();
@@ -302,14 +317,9 @@ describe('PeerTransport', () => {
   });
 
   it('removePeer drops the queue and closes the channel; close() is bounded and silences callbacks', async () => {
-    const sockets: Socket[] = [];
-    const silent: NetServer = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const address = silent.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    try {
+    await withSilentPeer(async (silentAddress) => {
       const h = harness({ timeouts: { closeMs: 300, endTimeoutMs: 1000 } });
-      h.addresses.set('silent', `127.0.0.1:${port}`); // 'gone' has no address: its message stays queued
+      h.addresses.set('silent', silentAddress); // 'gone' has no address: its message stays queued
       h.addresses.set('dead', await deadAddress());
       h.transport.send([
         message('app', 'a', 'gone', 1),
@@ -334,29 +344,18 @@ describe('PeerTransport', () => {
       expect(h.transport.peerStats('silent')).toBeUndefined();
       expect(h.unreachable.items.length + h.snapshotStatus.items.length).toBe(reported);
       expect(h.snapshotStatus.items).toEqual([]);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
-    }
+    });
   });
 
   it('close(withinMs) bounds the flush below closeMs: a stopping process gives a silent peer no more than it has', async () => {
-    const sockets: Socket[] = [];
-    const silent: NetServer = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const address = silent.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    try {
+    await withSilentPeer(async (silentAddress) => {
       const h = harness({ timeouts: { closeMs: 5000, endTimeoutMs: 5000 } });
-      h.addresses.set('silent', `127.0.0.1:${port}`);
+      h.addresses.set('silent', silentAddress);
       h.transport.send([message('app', 'a', 'silent', 1)]);
       const startedMs = performance.now();
       await h.transport.close(200);
       expect(performance.now() - startedMs).toBeLessThan(200 + 1000);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
-    }
+    });
   });
 
   it('rotates the stream after streamMaxAgeMs without losing or reordering messages', async () => {
