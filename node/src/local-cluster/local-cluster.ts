@@ -4,7 +4,7 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ export interface LocalMember {
   readonly httpPort: number;
   readonly logFile: string;
   process: ChildProcess | undefined;
+  /** How its last process ended (exit code, or the signal that killed it); undefined while it never stopped. */
+  lastExit?: string;
   /** How the member was first started: founders bootstrap, later members join. */
   readonly initialClusterState: 'new' | 'existing';
   /** The shard (Raft group) it serves. */
@@ -64,6 +66,21 @@ function entryArgs(compiled: boolean): string[] {
     return [main];
   }
   return ['--import', 'tsx', join(REPO, 'node/src/main.ts')];
+}
+
+/** The last `lines` lines of a log (its last 8 KiB), each cut to 300 characters; empty when there is no log. */
+async function logTail(file: string, lines: number): Promise<string[]> {
+  try {
+    const text = await readFile(file, 'utf8');
+    return text
+      .slice(-8192)
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-lines)
+      .map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+  } catch {
+    return [];
+  }
 }
 
 export function clusterStatus(address: string, timeoutMs = 1000, shardId = 0): Promise<StatusResponse> {
@@ -115,8 +132,11 @@ export class LocalCluster {
       // (a member started through tsx on a loaded machine can take seconds longer than its peers).
       await cluster.waitForMembers(Math.max(1, deadline - Date.now()));
     } catch (err) {
+      // Why no leader: say which members were running and what each logged last, so a failure far away (CI) can
+      // be traced from its message alone.
+      const diagnosis = await cluster.diagnose();
       await cluster.killAll();
-      throw err;
+      throw new Error(`${(err as Error).message}\n${diagnosis}`);
     }
     return cluster;
   }
@@ -194,7 +214,8 @@ export class LocalCluster {
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     m.process = child;
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
+      m.lastExit = signal ?? `exit ${code}`;
       if (m.process === child) m.process = undefined;
     });
   }
@@ -231,6 +252,19 @@ export class LocalCluster {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`no leader within ${timeoutMs} ms; logs in ${this.baseDir}`);
+  }
+
+  /** One line per member: running or how it ended, and the last lines of its log. */
+  async diagnose(linesPerMember = 3): Promise<string> {
+    const out: string[] = [];
+    for (const m of this.members) {
+      const state = m.process
+        ? `running (pid ${m.process.pid})`
+        : `not running (${m.lastExit ?? 'never started'})`;
+      out.push(`${m.name}: ${state}; last log lines:`);
+      for (const line of await logTail(m.logFile, linesPerMember)) out.push(`  ${line}`);
+    }
+    return out.join('\n');
   }
 
   /** Waits until every running member answers Status. */
