@@ -1,5 +1,9 @@
-// Pod IPs from a node's IPv4 /24..../30 pod CIDR: lowest free host address, skipping the network, the first address
-// (reserved, like a gateway) and broadcast. Deterministic so a test can predict it.
+// Pod IPs from a node's IPv4 /16..../30 pod CIDR, skipping the network, the first address (reserved, like a gateway)
+// and broadcast. Handed out in turn after the last one given, wrapping at the end of the range, as the CNI host-local
+// IPAM that kind and minikube use does: a released address is reused only after the range wrapped. Lowest-free reuse
+// (what this did before) gave a recreated pod the address a just-deleted pod's DNS name still pointed at, so peers
+// reached the wrong member for as long as DNS lagged, which a real cluster rarely shows. Deterministic, so a test can
+// predict it.
 
 export function parseIPv4(ip: string): number {
   const parts = ip.split('.');
@@ -21,6 +25,8 @@ export class IpAllocator {
   private readonly base: number;
   private readonly size: number;
   private readonly used = new Map<string, string>();
+  /** Offset in the range of the address handed out last; the next search starts after it. */
+  private lastOffset = 1;
 
   constructor(readonly cidr: string) {
     const [addr, bits] = cidr.split('/');
@@ -34,10 +40,13 @@ export class IpAllocator {
   /** Idempotent per owner: a pod that asks again gets the address it already has. */
   allocate(owner: string): string {
     for (const [ip, o] of this.used) if (o === owner) return ip;
-    for (let i = 2; i < this.size - 1; i++) {
-      const ip = formatIPv4(this.base + i);
+    const hosts = this.size - 3; // offsets 2 .. size-2
+    for (let step = 1; step <= hosts; step++) {
+      const offset = 2 + ((this.lastOffset - 2 + step + hosts) % hosts);
+      const ip = formatIPv4(this.base + offset);
       if (!this.used.has(ip)) {
         this.used.set(ip, owner);
+        this.lastOffset = offset;
         return ip;
       }
     }
