@@ -2,7 +2,9 @@
 // group whose session table holds its session, so it names the shard itself (shard_id set) instead of letting a
 // member route the key: it keeps the slot map a member gave it, asks the shard that map names, and on a wrong-shard
 // answer (nothing was applied) learns the owner from the redirect — or fetches the map again — and asks there, with
-// that shard's session. While a slot moves, the answer is UNAVAILABLE and the failover client's retries pace it.
+// that shard's session. While a slot moves, the answer is UNAVAILABLE with a "moving" redirect: nothing was applied,
+// and the router waits and asks again, with backoff, for up to `movingBudgetMs` (a move pauses a batch's writes for
+// a bounded time, longer on a loaded machine than the failover client's few quick retries cover).
 
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { RequestHeader } from '../api/generated/raftstore/v1/common.js';
@@ -20,6 +22,28 @@ interface Redirect {
   readonly owner?: number;
 }
 
+/** Whether `err` is the refusal of a slot in motion (UNAVAILABLE with a redirect that says moving). */
+export function isSlotMoving(err: unknown): boolean {
+  const e = err as Partial<ServiceError>;
+  if (e.code !== status.UNAVAILABLE) return false;
+  const raw = e.metadata?.get(REDIRECT_HEADER)[0];
+  if (raw === undefined) return false;
+  try {
+    return (JSON.parse(String(raw)) as { moving?: unknown }).moving === true;
+  } catch {
+    return false;
+  }
+}
+
+export interface KeyRouterOptions {
+  /** How long one call keeps retrying a slot in motion before it fails with the last refusal. Default 10 s. */
+  readonly movingBudgetMs?: number;
+  /** A slot map already known (SlotMap's ranges), so the first call need not fetch one. */
+  readonly initialMap?: readonly { start: number; end: number; shard: number }[];
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
 /** The redirect of a wrong-shard refusal (FAILED_PRECONDITION with the trailer), if `err` is one. */
 export function wrongShardRedirect(err: unknown): Redirect | undefined {
   const e = err as Partial<ServiceError>;
@@ -35,19 +59,34 @@ export function wrongShardRedirect(err: unknown): Redirect | undefined {
   }
 }
 
+function ownersOf(ranges: readonly { start: number; end: number; shard: number }[]): Uint32Array {
+  const owners = new Uint32Array(SLOT_COUNT);
+  for (const r of ranges) owners.fill(r.shard, r.start, r.end + 1);
+  return owners;
+}
+
 export class KeyRouter {
   private owners: Uint32Array | undefined;
+  private readonly movingBudgetMs: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly client: FailoverClient) {}
+  constructor(
+    private readonly client: FailoverClient,
+    options: KeyRouterOptions = {},
+  ) {
+    this.movingBudgetMs = options.movingBudgetMs ?? 10_000;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    if (options.initialMap !== undefined) this.owners = ownersOf(options.initialMap);
+  }
 
   /** Fetches the slot map from a member (any member: its own slots exactly, the rest as hints). */
   async refresh(): Promise<void> {
     const map = await this.client.kv((c, deadline) =>
       unary<SlotMapResponse>((cb) => c.slotMap({}, new Metadata(), { deadline }, cb)),
     );
-    const owners = new Uint32Array(SLOT_COUNT);
-    for (const r of map.ranges) owners.fill(r.shard, r.start, r.end + 1);
-    this.owners = owners;
+    this.owners = ownersOf(map.ranges);
   }
 
   async shardOfSlot(slot: number): Promise<number> {
@@ -65,12 +104,22 @@ export class KeyRouter {
     call: (shardId: number, header: RequestHeader) => Promise<T>,
   ): Promise<T> {
     const slot = keySlot(key);
+    const movingDeadline = this.now() + this.movingBudgetMs;
+    let pauseMs = 25;
     let lastError: unknown;
-    for (let attempt = 0; attempt < MAX_REROUTES; attempt++) {
+    for (let reroutes = 0; reroutes < MAX_REROUTES;) {
       const shard = await this.shardOfSlot(slot);
       try {
         return await call(shard, this.client.nextHeader(shard));
       } catch (err) {
+        if (isSlotMoving(err) && this.now() + pauseMs < movingDeadline) {
+          // Not applied; the move ends in a bounded time, and then the slot's owner (maybe another shard) answers.
+          lastError = err;
+          await this.sleep(pauseMs);
+          pauseMs = Math.min(pauseMs * 2, 500);
+          continue;
+        }
+        reroutes++;
         const redirect = wrongShardRedirect(err);
         if (redirect === undefined) throw err;
         lastError = err;
