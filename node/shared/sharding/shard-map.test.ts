@@ -1,5 +1,5 @@
 import { rebalance, ShardMap, ShardMapError } from './shard-map.js';
-import { keySlot, SLOT_COUNT } from '../../shared/sharding/slot.js';
+import { keySlot, SLOT_COUNT } from './slot.js';
 
 function counts(map: ShardMap): Map<number, number> {
   return new Map(map.shards().map((s) => [s, map.slotsOf(s).length]));

@@ -1,8 +1,8 @@
 // Slot -> shard ownership. Immutable: every change returns a new map with a higher epoch, so a router holding an
-// older map can tell it is stale (a member answers "wrong shard, epoch N") and refetch. Today a cluster has one
-// shard that owns every slot; adding shards later is `rebalance` + moving the listed slots' data.
+// older map can tell it is stale (a member answers "wrong shard, epoch N") and refetch. `rebalance` is the plan of a
+// reshard: the members use the map for routing hints, the operator to choose which slots move where.
 
-import { keySlot, SLOT_COUNT } from '../../shared/sharding/slot.js';
+import { keySlot, SLOT_COUNT } from './slot.js';
 
 /** A shard's id, the `shard_id` (uint32) of every API request. */
 export type ShardId = number;

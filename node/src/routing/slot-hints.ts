@@ -4,7 +4,7 @@
 // before any move) and learns from redirects: a group that gave a slot away names where it went.
 
 import { SLOT_COUNT } from '../../shared/sharding/slot.js';
-import { ShardMap, type ShardId, type ShardMapSpec } from '../sharding/shard-map.js';
+import { ShardMap, type ShardId, type ShardMapSpec } from '../../shared/sharding/shard-map.js';
 import type { SlotOwnershipView, SlotRedirect } from '../sharding/slot-ownership.js';
 
 export class SlotHints {

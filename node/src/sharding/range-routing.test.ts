@@ -1,5 +1,5 @@
 import { prefixSlot, shardsForInterval, shardsForPrefix } from './range-routing.js';
-import { ShardMap } from './shard-map.js';
+import { ShardMap } from '../../shared/sharding/shard-map.js';
 import { keySlot } from '../../shared/sharding/slot.js';
 
 describe('range routing', () => {

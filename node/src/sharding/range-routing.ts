@@ -3,7 +3,7 @@
 // can design for: a prefix that contains a complete hash tag ("{user:42}/") pins every key under it to one slot,
 // because the hashed part of such a key is decided inside the prefix.
 
-import type { ShardId, ShardMap } from './shard-map.js';
+import type { ShardId, ShardMap } from '../../shared/sharding/shard-map.js';
 import { hashedPart, keyBytes, keySlot } from '../../shared/sharding/slot.js';
 
 /** The one slot every key with this prefix hashes to, or undefined if keys under it may land anywhere. */

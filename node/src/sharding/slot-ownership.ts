@@ -23,7 +23,7 @@
 
 import type { SlotState } from '../../shared/sharding/move-phase.js';
 import { SLOT_COUNT } from '../../shared/sharding/slot.js';
-import { ShardMap, type ShardId } from './shard-map.js';
+import { ShardMap, type ShardId } from '../../shared/sharding/shard-map.js';
 
 export type { SlotState };
 

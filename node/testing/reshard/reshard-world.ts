@@ -19,7 +19,7 @@ import { keySlot } from '../../shared/sharding/slot.js';
 import { KvStateMachine, kvStateMachineOptions } from '../../src/kv/state-machine.js';
 import type { CommandResult, IngestedKey, Operation, SessionRef } from '../../src/kv/types.js';
 import { seededRandom } from '../../src/random/prng.js';
-import { ShardMap } from '../../src/sharding/shard-map.js';
+import { ShardMap } from '../../shared/sharding/shard-map.js';
 import { SlotOwnership, type SlotMoveRequest } from '../../src/sharding/slot-ownership.js';
 import { checkLinearizable, type CheckResult } from '../lincheck/check.js';
 import type { Operation as HistoryOp } from '../lincheck/history.js';
