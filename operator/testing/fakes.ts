@@ -18,6 +18,7 @@ import type { Json } from '../src/executor/merge-patch.js';
 import type { EventSpec } from '../src/executor/requests.js';
 import { AdminError } from '../src/admin/admin-api.js';
 import type { AdminMember, AdminStatus } from '../src/model/admin-answers.js';
+import type { SlotTable } from '../src/model/observed.js';
 import type { ClusterObjects } from '../src/observer/map.js';
 import { baseSpec } from './sim-world.js';
 
@@ -94,7 +95,7 @@ export function testObjects(
 ): ClusterObjects & { pods: V1Pod[]; pvcs: V1PersistentVolumeClaim[] } {
   const children = buildChildren(
     cluster,
-    Array.from({ length: cluster.spec.shards }, (_, s) => initialShardState(cluster, s)),
+    Array.from({ length: cluster.spec.shards }, (_, s) => initialShardState(cluster, s, cluster.spec.shards)),
   );
   const shardsPods: V1Pod[] = [];
   const pvcs: V1PersistentVolumeClaim[] = [];
@@ -147,7 +148,7 @@ export function testMember(name: string, over: Partial<AdminMember> = {}): Admin
 }
 
 export type AdminCall =
-  | { op: 'status' | 'memberList'; address: string; shard: number }
+  | { op: 'status' | 'memberList' | 'slotTable'; address: string; shard: number }
   | { op: 'addLearner'; address: string; req: AddLearnerRequest }
   | { op: 'promote' | 'removeMember' | 'transferLeadership'; address: string; shard: number; id: string };
 
@@ -155,6 +156,8 @@ export type AdminCall =
 export class FakeAdmin implements AdminApi {
   readonly statuses = new Map<string, AdminStatus>();
   readonly memberLists = new Map<string, AdminMember[]>();
+  /** SlotStatus answers per address; an address without one fails like a dead member. */
+  readonly slotTables = new Map<string, SlotTable>();
   /** Addresses whose membership calls fail, with the error. */
   readonly failures = new Map<string, AdminError>();
   readonly calls: AdminCall[] = [];
@@ -169,6 +172,11 @@ export class FakeAdmin implements AdminApi {
     this.calls.push({ op: 'memberList', address, shard });
     const m = this.memberLists.get(address);
     return m === undefined ? Promise.reject(this.failOr(address, 'MemberList')) : Promise.resolve(m);
+  }
+  slotTable(address: string, shard: number): Promise<SlotTable> {
+    this.calls.push({ op: 'slotTable', address, shard });
+    const t = this.slotTables.get(address);
+    return t === undefined ? Promise.reject(this.failOr(address, 'SlotStatus')) : Promise.resolve(t);
   }
   addLearner(address: string, req: AddLearnerRequest): Promise<void> {
     this.calls.push({ op: 'addLearner', address, req });

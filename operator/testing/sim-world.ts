@@ -125,6 +125,7 @@ export function observe(
       ...(status !== undefined ? { status } : {}),
     },
     childrenExist: w.childrenExist,
+    bootstrapShards: 1,
     shards: [
       {
         shard: 0,
@@ -149,6 +150,7 @@ export function observe(
           raft.kind === 'members' && raft.leaderId !== undefined
             ? { owned: 4096, moving: 0, epoch: 0 }
             : undefined,
+        slotTable: undefined, // not read for a single shard
       },
     ],
   };

@@ -31,15 +31,7 @@ export class GrpcSlotGroups implements SlotGroups {
         c.slotStatus({ shardId: shard, slots: [...slots] }, new Metadata(), { deadline }, cb),
       ),
     );
-    return {
-      epoch: res.epoch,
-      records: res.sides.map((s) => {
-        const state = STATES.find((x) => x === s.state);
-        if (state === undefined)
-          throw new Error(`shard ${shard} reported slot ${s.slot} in unknown state "${s.state}"`);
-        return { state, epoch: s.epoch, peer: s.peer };
-      }),
-    };
+    return decodeSlotStatus(shard, res);
   }
 
   async step(
@@ -109,6 +101,22 @@ export class GrpcSlotGroups implements SlotGroups {
       return refused(err);
     }
   }
+}
+
+/** A SlotStatus answer as the move driver reads it; an unknown state is an error, never guessed. */
+export function decodeSlotStatus(
+  shard: number,
+  res: SlotStatusResponse,
+): { epoch: number; records: SlotRecord[] } {
+  return {
+    epoch: res.epoch,
+    records: res.sides.map((s) => {
+      const state = STATES.find((x) => x === s.state);
+      if (state === undefined)
+        throw new Error(`shard ${shard} reported slot ${s.slot} in unknown state "${s.state}"`);
+      return { state, epoch: s.epoch, peer: s.peer };
+    }),
+  };
 }
 
 /** A FAILED_PRECONDITION answer is the groups' "not in that state": an outcome to re-read from, not a failure. */

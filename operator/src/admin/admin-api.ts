@@ -8,8 +8,12 @@ import {
   MemberRole,
   type Member,
   type MemberListResponse,
+  type SlotStatusResponse,
   type StatusResponse,
 } from '../../../node/shared/api/generated/raftstore/v1/cluster.js';
+import { decodeSlotStatus } from '../../../node/shared/client/slot-groups-client.js';
+import { SLOT_COUNT } from '../../../node/shared/sharding/slot.js';
+import type { SlotTable } from '../model/observed.js';
 import { describeError, unary } from '../../../node/shared/client/failover-client.js';
 import type { AdminMember, AdminStatus } from '../model/admin-answers.js';
 import { withTimeout } from '../util/timeout.js';
@@ -30,6 +34,8 @@ export interface AdminApi {
   removeMember(address: string, shard: number, id: string): Promise<void>;
   /** Returns the name of the leader after the transfer. */
   transferLeadership(address: string, shard: number, toId: string): Promise<string>;
+  /** The group's record of every hash slot (a leader read: a follower forwards it). */
+  slotTable(address: string, shard: number): Promise<SlotTable>;
   close(): void;
 }
 
@@ -47,6 +53,8 @@ export class AdminError extends Error {
     return this.code === undefined || TRANSIENT.has(this.code);
   }
 }
+
+const ALL_SLOTS = Array.from({ length: SLOT_COUNT }, (_, slot) => slot);
 
 const TRANSIENT = new Set<number>([
   grpcStatus.UNAVAILABLE,
@@ -224,6 +232,22 @@ export class GrpcAdminApi implements AdminApi {
       ),
     );
     return res.leader;
+  }
+
+  async slotTable(address: string, shard: number): Promise<SlotTable> {
+    const res = await this.call(address, 'SlotStatus', (c, deadline) =>
+      unary<SlotStatusResponse>((cb) =>
+        c.slotStatus({ shardId: shard, slots: ALL_SLOTS }, new Metadata(), { deadline }, cb),
+      ),
+    );
+    const table = decodeSlotStatus(shard, res);
+    if (table.records.length !== SLOT_COUNT) {
+      throw new AdminError(
+        `SlotStatus at ${address}: ${table.records.length} records for ${SLOT_COUNT} slots`,
+        undefined,
+      );
+    }
+    return table;
   }
 
   close(): void {

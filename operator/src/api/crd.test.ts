@@ -85,8 +85,9 @@ describe('RaftCluster CRD', () => {
     expect(spec.properties!.raft!.default).toEqual({ tickMs: 100, electionTicks: 10, heartbeatTicks: 1 });
   });
 
-  test('CEL rules: shards immutable, storage never shrinks', () => {
-    expect(spec.properties!.shards!['x-kubernetes-validations']![0]!.rule).toBe('self == oldSelf');
+  test('CEL rules: shards may change (online resharding) within 1..64, storage never shrinks', () => {
+    expect(spec.properties!.shards!['x-kubernetes-validations']).toBeUndefined();
+    expect([spec.properties!.shards!.minimum, spec.properties!.shards!.maximum]).toEqual([1, 64]);
     const storageRules = spec.properties!.storage!['x-kubernetes-validations']!.map((r) => r.rule);
     expect(storageRules).toContain('quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0');
   });

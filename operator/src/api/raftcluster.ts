@@ -28,6 +28,8 @@ export const PLURAL = 'raftclusters';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 export const MAX_REPLICAS = 9;
+/** Far below the 4096 hash slots; each shard is a StatefulSet of `replicas` pods. */
+export const MAX_SHARDS = 64;
 
 const RETENTION = ['Retain', 'Delete'] as const;
 
@@ -42,16 +44,12 @@ export const raftClusterSpecSchema = object(
     }),
     shards: integer({
       minimum: 1,
-      maximum: 64,
+      maximum: MAX_SHARDS,
       default: 1,
       description:
-        'Number of shards (Raft groups). Cannot be changed after creation (resharding is not supported yet).',
-      'x-kubernetes-validations': [
-        {
-          rule: 'self == oldSelf',
-          message: 'shards cannot be changed after creation: resharding is not supported yet',
-        },
-      ],
+        'Number of shards (Raft groups) sharing the one keyspace. May change at any time: the operator creates or ' +
+        'retires groups and moves hash slots between them online, one batch at a time, until every shard owns an ' +
+        'equal share (status.operation shows the progress; spec.paused stops it between batches).',
     }),
     version: string({ minLength: 1, maxLength: 128, description: 'Node image tag, e.g. "0.1.0".' }),
     image: optional(
@@ -185,8 +183,37 @@ const shardStatusSchema = object({
 });
 export type ShardStatus = Infer<typeof shardStatusSchema>;
 
-export const OPERATION_TYPES = ['Bootstrap', 'ScaleUp', 'ScaleDown', 'Upgrade', 'Fence', 'Recover'] as const;
+export const OPERATION_TYPES = [
+  'Bootstrap',
+  'ScaleUp',
+  'ScaleDown',
+  'Upgrade',
+  'Fence',
+  'Recover',
+  'Reshard',
+] as const;
 export type OperationType = (typeof OPERATION_TYPES)[number];
+
+const slotMoveSchema = object(
+  {
+    from: integer({ description: 'The shard giving the slots up.' }),
+    to: integer({ description: 'The shard taking them.' }),
+    firstSlot: integer({ minimum: 0, maximum: 4095 }),
+    lastSlot: integer({
+      minimum: 0,
+      maximum: 4095,
+      description: 'Inclusive: the batch is slots firstSlot..lastSlot.',
+    }),
+    epoch: integer({
+      minimum: 1,
+      description:
+        'The move epoch, chosen above every epoch either group has seen and recorded here before the first step: ' +
+        'an operator that restarts resumes this batch at this epoch.',
+    }),
+  },
+  { description: 'The batch of hash slots moving now (a Reshard operation).' },
+);
+export type SlotMove = Infer<typeof slotMoveSchema>;
 
 const operationSchema = object({
   type: stringEnum(OPERATION_TYPES),
@@ -200,6 +227,7 @@ const operationSchema = object({
   memberId: optional(
     string({ description: 'The Raft id this step acts on (removals act on this id only).' }),
   ),
+  slotMove: optional(slotMoveSchema),
 });
 export type Operation = Infer<typeof operationSchema>;
 
@@ -226,6 +254,13 @@ export const raftClusterStatusSchema = object(
     ),
     selector: optional(string({ description: 'Label selector of the member pods (for /scale).' })),
     leader: optional(string({ description: 'Leader of shard 0.' })),
+    bootstrapShards: optional(
+      integer({
+        description:
+          'Shards the cluster was created with: the first slot layout every group starts from. Later groups start ' +
+          'empty and receive slots by moves.',
+      }),
+    ),
     members: optional(array(memberStatusSchema, { 'x-kubernetes-list-type': 'atomic' })),
     shards: optional(array(shardStatusSchema, { 'x-kubernetes-list-type': 'atomic' })),
     currentVersion: optional(string({ description: 'Version every member runs; unset while they differ.' })),

@@ -26,7 +26,7 @@ function envOf(sts: V1StatefulSet): Map<string, V1EnvVar> {
 }
 
 describe('StatefulSet', () => {
-  const sts = buildStatefulSet(cluster(), initialShardState(cluster(), 0));
+  const sts = buildStatefulSet(cluster(), initialShardState(cluster(), 0, 1));
   const pod = sts.spec!.template.spec!;
   const c = pod.containers[0]!;
 
@@ -97,20 +97,26 @@ describe('StatefulSet', () => {
 
   test('image: raftstore/node:<version> unless spec.image; scheduling defaults to a spread over nodes', () => {
     expect(c.image).toBe('raftstore/node:1.0.0');
-    const custom = buildStatefulSet(cluster({ image: 'reg/x:y' }), initialShardState(cluster(), 0));
+    const custom = buildStatefulSet(cluster({ image: 'reg/x:y' }), initialShardState(cluster(), 0, 1));
     expect(custom.spec!.template.spec!.containers[0]!.image).toBe('reg/x:y');
     expect(pod.topologySpreadConstraints?.[0]?.topologyKey).toBe('kubernetes.io/hostname');
     const tsc = [{ maxSkew: 2, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }];
     const own = buildStatefulSet(
       cluster({ topologySpreadConstraints: tsc }),
-      initialShardState(cluster(), 0),
+      initialShardState(cluster(), 0, 1),
     );
     expect(own.spec!.template.spec!.topologySpreadConstraints).toEqual(tsc);
   });
 
   test('shard 1 has its own names and founders; our labels win over podTemplate labels', () => {
     const c2 = cluster({ podTemplate: { labels: { 'raftstore.dev/shard': 'x', team: 'a' } } });
-    const s1 = buildStatefulSet(c2, { shard: 1, replicas: 3, initialClusterState: 'existing', founders: 3 });
+    const s1 = buildStatefulSet(c2, {
+      shard: 1,
+      replicas: 3,
+      initialClusterState: 'existing',
+      founders: 3,
+      bootstrapShards: 1,
+    });
     expect(s1.metadata?.name).toBe('demo-s1');
     expect(envOf(s1).get('RAFTSTORE_INITIAL_MEMBERS')?.value).toMatch(/^demo-s1-0=demo-s1-0\.demo-peer/);
     expect(s1.spec!.template.metadata!.labels).toMatchObject({ 'raftstore.dev/shard': '1', team: 'a' });
@@ -121,7 +127,7 @@ describe('StatefulSet', () => {
 
 describe('other children', () => {
   const all = buildChildren(cluster({ service: { type: 'LoadBalancer' } }), [
-    initialShardState(cluster(), 0),
+    initialShardState(cluster(), 0, 1),
   ]);
 
   test('the peer Service is headless and publishes not-ready members', () => {
@@ -133,8 +139,8 @@ describe('other children', () => {
 
   test('each shard has a client Service of its own, which the members route other shards’ keys to', () => {
     const two = buildChildren(cluster({ shards: 2 }), [
-      initialShardState(cluster(), 0),
-      initialShardState(cluster(), 1),
+      initialShardState(cluster(), 0, 2),
+      initialShardState(cluster(), 1, 2),
     ]);
     const shard1 = two.find((o) => o.kind === 'Service' && o.metadata?.name === 'demo-shard-1') as V1Service;
     expect(shard1.spec?.selector).toMatchObject({ 'raftstore.dev/shard': '1' });
@@ -143,6 +149,16 @@ describe('other children', () => {
     expect(env.get('RAFTSTORE_SHARD')).toBe('1');
     expect(env.get('RAFTSTORE_BOOTSTRAP_SHARDS')).toBe('2');
     expect(env.get('RAFTSTORE_SHARD_ENDPOINTS')).toBe('demo-shard-{shard}.db.svc.cluster.local:2379');
+  });
+
+  test('a shard added by a reshard starts from the creation layout, not from today’s spec.shards', () => {
+    // Created with 2 shards, patched to 4: shard 3's members must know the first layout had 2 groups, so that
+    // they start owning no slot (slots reach them only by moves).
+    const [sts] = buildChildren(cluster({ shards: 4 }), [initialShardState(cluster(), 3, 2)]).filter(
+      (o) => o.kind === 'StatefulSet',
+    ) as V1StatefulSet[];
+    const env = new Map(sts!.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value]));
+    expect(env.get('RAFTSTORE_BOOTSTRAP_SHARDS')).toBe('2');
   });
 
   test('PDB allows one member of a shard down; the ServiceAccount carries no token', () => {

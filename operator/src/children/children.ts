@@ -28,12 +28,17 @@ export function buildChildren(cluster: RaftCluster, shards: ShardChildState[]): 
   ];
 }
 
-/** A shard being created: all founders at once, founding a new cluster. */
-export function initialShardState(cluster: RaftCluster, shard: number): ShardChildState {
+/** A shard being created: all founders at once, founding a new group that starts from `bootstrapShards`' layout. */
+export function initialShardState(
+  cluster: RaftCluster,
+  shard: number,
+  bootstrapShards: number,
+): ShardChildState {
   return {
     shard,
     replicas: cluster.spec.replicas,
     initialClusterState: 'new',
     founders: cluster.spec.replicas,
+    bootstrapShards,
   };
 }

@@ -31,6 +31,11 @@ export interface ShardChildState {
   initialClusterState: InitialClusterState;
   /** How many members founded the shard; fixed at creation so the template does not change on every scale. */
   founders: number;
+  /**
+   * Shards the cluster was created with: the slot layout every group starts from (a group created later starts
+   * with no slots). Fixed for the cluster's life, whatever spec.shards becomes.
+   */
+  bootstrapShards: number;
 }
 
 /** `demo-0=demo-0.demo-peer.ns.svc.cluster.local:2380,...`: the founding members, as --initial-members reads them. */
@@ -56,8 +61,9 @@ function env(cluster: RaftCluster, state: ShardChildState): V1EnvVar[] {
     // members of its predecessor (e.g. from a retained volume).
     { name: OPTIONS.clusterId.env, value: cluster.metadata.uid },
     { name: OPTIONS.shard.env, value: String(state.shard) },
-    // The layout the cluster was created with (spec.shards cannot change yet, so it is the creation count).
-    { name: OPTIONS.bootstrapShards.env, value: String(cluster.spec.shards) },
+    // The layout the cluster was created with, not today's spec.shards: a member's first slots must not depend on
+    // when its pod was created.
+    { name: OPTIONS.bootstrapShards.env, value: String(state.bootstrapShards) },
     { name: OPTIONS.shardEndpoints.env, value: shardEndpointsTemplate(name, namespace) },
     { name: OPTIONS.dataDir.env, value: DATA_DIR },
     { name: OPTIONS.clientListen.env, value: `0.0.0.0:${CLIENT_PORT}` },

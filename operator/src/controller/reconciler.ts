@@ -133,6 +133,7 @@ export class Reconciler {
           observation.adminAddresses,
         );
         d.metrics.actions.inc({ action: p.action.type, result: 'success' });
+        if (done.moved !== undefined) d.metrics.recordSlotMove(namespace, name, done.moved);
         const expectation = expectationFor(done.requests);
         if (expectation !== undefined) {
           this.expected.set(key, { expectation, deadlineMs: d.now().getTime() + d.expectationTimeoutMs });

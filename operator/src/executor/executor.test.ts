@@ -8,6 +8,14 @@ import { FakeAdmin, FakeKube, testCluster, testObjects } from '../../testing/fak
 import { Executor } from './executor.js';
 import { applyMergePatch, mergePatch } from './merge-patch.js';
 import { eventFor, requestsFor } from './requests.js';
+import {
+  NO_PEER,
+  type ExportedKey,
+  type ExportPage,
+  type SlotGroups,
+  type SlotRecord,
+  type StepOutcome,
+} from '../../../node/shared/sharding/move-driver.js';
 
 const op = (type: Operation['type'], step: string, message: string): Operation => ({
   type,
@@ -27,6 +35,7 @@ describe('requestsFor (action → requests)', () => {
       replicas: 5,
       initialClusterState: 'existing',
       founders: 3,
+      bootstrapShards: 1,
     });
     const reqs = requestsFor({ type: 'ApplyChildren' }, testCluster({ version: '2.0.0' }), {
       ...objects,
@@ -46,6 +55,7 @@ describe('requestsFor (action → requests)', () => {
       image: 'raftstore/node:2.0.0',
       initialClusterState: 'existing',
       founders: 3,
+      bootstrapShards: 1,
     });
   });
 
@@ -271,5 +281,123 @@ describe('mergePatch', () => {
     expect(applyMergePatch(from, patch)).toEqual(to);
     expect(mergePatch(to, to)).toBeUndefined();
     expect(mergePatch({ operation: { type: 'X' } }, { operation: undefined })).toEqual({ operation: null });
+  });
+});
+
+/** The slot-move API of two groups as a small state table: enough to watch the executor drive one batch. */
+class TableGroups implements SlotGroups {
+  readonly state = new Map<number, SlotRecord>([
+    [0, { state: 'owned', epoch: 0, peer: NO_PEER }],
+    [1, { state: 'absent', epoch: 0, peer: NO_PEER }],
+  ]);
+  readonly calls: string[] = [];
+  status(shard: number): Promise<{ epoch: number; records: SlotRecord[] }> {
+    return Promise.resolve({ epoch: 0, records: [this.state.get(shard)!] });
+  }
+  step(
+    shard: number,
+    step: string,
+    _slots: readonly number[],
+    peer: number,
+    epoch: number,
+  ): Promise<StepOutcome> {
+    this.calls.push(`${step}@${shard}`);
+    const next: Record<string, SlotRecord['state']> = {
+      import: 'importing',
+      freeze: 'leaving',
+      activate: 'owned',
+      release: 'absent',
+    };
+    this.state.set(shard, { state: next[step]!, epoch, peer });
+    return Promise.resolve({ ok: true, reason: '' });
+  }
+  exportPage(): Promise<ExportPage> {
+    this.calls.push('export@0');
+    const kv = (k: string): ExportedKey => ({ key: Buffer.from(k), value: Buffer.from('v'), version: 1 });
+    return Promise.resolve({ ok: true, kvs: [kv('a'), kv('b')], more: false, sessions: new Uint8Array() });
+  }
+  ingest(shard: number, from: number, epoch: number): Promise<StepOutcome> {
+    this.calls.push(`ingest@${shard}`);
+    this.state.set(shard, { state: 'imported', epoch, peer: from });
+    return Promise.resolve({ ok: true, reason: '' });
+  }
+}
+
+describe('resharding steps', () => {
+  const move = { from: 0, to: 1, firstSlot: 10, lastSlot: 11, epoch: 3 };
+
+  test('MoveSlots drives the batch to the end and reports keys, pages and the pause in its Event', async () => {
+    const cluster = testCluster({ shards: 2 });
+    const kube = new FakeKube();
+    const groups = new TableGroups();
+    let closed = false;
+    const ex = new Executor(kube, new FakeAdmin(), 3, undefined, () => ({
+      groups,
+      close: () => (closed = true),
+    }));
+    const o = op('Reshard', 'MoveSlots', 'resharding to 2 shards');
+    const result = await ex.execute(
+      cluster,
+      { type: 'MoveSlots', move },
+      o,
+      testObjects(cluster, 3),
+      new Map(),
+    );
+    expect(groups.calls).toEqual(['import@1', 'freeze@0', 'export@0', 'ingest@1', 'activate@1', 'release@0']);
+    expect(result.moved).toMatchObject({ keysCopied: 2, pages: 1 });
+    expect(kube.events[0]).toMatchObject({ reason: 'SlotsMoved', action: 'MoveSlots' });
+    expect(kube.events[0]!.note).toMatch(
+      /^moved slots 10-11 from shard 0 to shard 1 \(epoch 3\): 2 key\(s\) in 1 page\(s\), writes to these slots paused \d+ ms$/,
+    );
+    expect(closed).toBe(true);
+  });
+
+  test('a batch the groups keep refusing fails the step within its bounds, with a Warning', async () => {
+    const cluster = testCluster({ shards: 2 });
+    const kube = new FakeKube();
+    const refusing: SlotGroups = {
+      status: () => Promise.resolve({ epoch: 0, records: [{ state: 'owned', epoch: 0, peer: NO_PEER }] }),
+      step: () => Promise.resolve({ ok: false, reason: 'not the leader of this epoch' }),
+      exportPage: () => Promise.resolve({ ok: false, reason: 'no' }),
+      ingest: () => Promise.resolve({ ok: false, reason: 'no' }),
+    };
+    const ex = new Executor(
+      kube,
+      new FakeAdmin(),
+      3,
+      undefined,
+      () => ({ groups: refusing, close: () => {} }),
+      {
+        timeoutMs: 5000,
+        maxRounds: 5,
+      },
+    );
+    const o = op('Reshard', 'MoveSlots', 'resharding to 2 shards');
+    await expect(
+      ex.execute(cluster, { type: 'MoveSlots', move }, o, testObjects(cluster, 3), new Map()),
+    ).rejects.toThrow(/did not finish in 5 rounds \(last refusal: not the leader of this epoch\)/);
+    expect(kube.events.map((e) => e.reason)).toEqual(['StepFailed']);
+  });
+
+  test('RetireShard deletes the shard’s StatefulSet, PDB, Service and (whenScaled Delete) volumes, by uid', () => {
+    const two = testCluster({ shards: 2 });
+    const objects = testObjects(two, 2);
+    const one = testCluster({ shards: 1 });
+    const requests = requestsFor({ type: 'RetireShard', shard: 1 }, one, objects);
+    expect(requests.map((r) => (r.kind === 'delete' ? `${r.resource} ${r.name}` : r.kind))).toEqual([
+      'statefulsets demo-s1',
+      'poddisruptionbudgets demo-s1',
+      'services demo-shard-1',
+      'persistentvolumeclaims data-demo-s1-0',
+      'persistentvolumeclaims data-demo-s1-1',
+    ]);
+    const retained = testCluster({
+      shards: 1,
+      pvcRetention: { whenScaled: 'Retain', whenDeleted: 'Retain' },
+    });
+    expect(requestsFor({ type: 'RetireShard', shard: 1 }, retained, objects)).toHaveLength(3);
+    expect(() => requestsFor({ type: 'RetireShard', shard: 1 }, two, objects)).toThrow(
+      /one of the 2 the spec asks for/,
+    );
   });
 });

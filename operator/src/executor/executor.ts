@@ -1,18 +1,21 @@
 // Carries out one planned Action: the requests from requests.ts against the API server (KubeWriter) and the members'
 // admin API, then the Event. Membership calls go to the shard's leader first and move on to another member only on
 // a transient failure (the calls are idempotent on the node side, so a retry elsewhere is safe).
-import type { Operation, RaftCluster } from '../api/raftcluster.js';
+import type { Operation, RaftCluster, SlotMove } from '../api/raftcluster.js';
 import { AdminError, type AdminApi } from '../admin/admin-api.js';
+import { grpcSlotGroups, type SlotGroupsFactory } from '../admin/slot-groups.js';
+import { driveMove, type MoveReport } from '../../../node/shared/sharding/move-driver.js';
 import type { Child } from '../children/children.js';
 import type { Action } from '../planner/action.js';
 import type { ClusterObjects } from '../observer/map.js';
-import { errorMessage } from '../util/timeout.js';
+import { errorMessage, withTimeout } from '../util/timeout.js';
 import type { Json } from './merge-patch.js';
 import {
   eventFor,
   ExecutorError,
   failureEvent,
   requestsFor,
+  type DeletableResource,
   type EventSpec,
   type ExecRequest,
 } from './requests.js';
@@ -25,7 +28,7 @@ export interface KubeWriter {
   apply(object: Child): Promise<void>;
   /** Delete with a uid precondition; 'gone' when it no longer exists, 'replaced' when the uid differs. */
   delete(
-    resource: 'pods' | 'persistentvolumeclaims',
+    resource: DeletableResource,
     namespace: string,
     name: string,
     uid: string | undefined,
@@ -38,7 +41,17 @@ export interface KubeWriter {
 export interface ExecuteResult {
   requests: ExecRequest[];
   event: EventSpec | undefined;
+  /** What a MoveSlots step did: keys copied, pages, how long writes to the batch paused. */
+  moved?: MoveReport;
 }
+
+/** Bounds on one batch of a slot move; past them the step fails and the next reconcile resumes it at its epoch. */
+export interface MoveLimits {
+  timeoutMs: number;
+  maxRounds: number;
+}
+
+export const DEFAULT_MOVE_LIMITS: MoveLimits = { timeoutMs: 300_000, maxRounds: 20_000 };
 
 export class Executor {
   constructor(
@@ -48,6 +61,8 @@ export class Executor {
     private readonly adminAttempts = 3,
     /** Told about Events that could not be written (they never fail the step). */
     private readonly onEventError: (error: string) => void = () => undefined,
+    private readonly slotGroups: SlotGroupsFactory = grpcSlotGroups,
+    private readonly moveLimits: MoveLimits = DEFAULT_MOVE_LIMITS,
   ) {}
 
   /**
@@ -62,15 +77,36 @@ export class Executor {
     adminAddresses: ReadonlyMap<number, readonly string[]>,
   ): Promise<ExecuteResult> {
     const requests = requestsFor(action, cluster, objects);
+    let moved: MoveReport | undefined;
     try {
-      for (const r of requests) await this.perform(cluster, r, adminAddresses);
+      for (const r of requests) moved = (await this.perform(cluster, r, adminAddresses)) ?? moved;
     } catch (err) {
       await this.emit(cluster, failureEvent(action, operation, errorMessage(err)));
       throw err;
     }
-    const event = eventFor(action, operation);
+    const event = eventFor(action, operation, moved);
     if (event !== undefined) await this.emit(cluster, event);
-    return { requests, event };
+    return { requests, event, ...(moved !== undefined ? { moved } : {}) };
+  }
+
+  /** One batch to the end with the move driver, bounded in rounds and time; resumable at the same epoch. */
+  private async moveSlots(
+    move: SlotMove,
+    adminAddresses: ReadonlyMap<number, readonly string[]>,
+  ): Promise<MoveReport> {
+    const slots = Array.from({ length: move.lastSlot - move.firstSlot + 1 }, (_, i) => move.firstSlot + i);
+    const session = this.slotGroups(adminAddresses);
+    try {
+      return await withTimeout(
+        driveMove(session.groups, { slots, from: move.from, to: move.to }, move.epoch, {
+          maxRounds: this.moveLimits.maxRounds,
+        }),
+        this.moveLimits.timeoutMs,
+        `moving slots ${move.firstSlot}-${move.lastSlot} from shard ${move.from} to shard ${move.to}`,
+      );
+    } finally {
+      session.close();
+    }
   }
 
   /** Events are best effort: a failed Event must not fail the step it reports. */
@@ -86,29 +122,36 @@ export class Executor {
     cluster: RaftCluster,
     r: ExecRequest,
     adminAddresses: ReadonlyMap<number, readonly string[]>,
-  ): Promise<void> {
+  ): Promise<MoveReport | undefined> {
     switch (r.kind) {
       case 'apply':
-        return this.kube.apply(r.object);
+        await this.kube.apply(r.object);
+        return undefined;
       case 'delete':
         await this.kube.delete(r.resource, r.namespace, r.name, r.uid);
-        return;
+        return undefined;
       case 'addLearner':
-        return this.onMembers(cluster, r.shard, adminAddresses, 'AddLearner', (a) =>
+        await this.onMembers(cluster, r.shard, adminAddresses, 'AddLearner', (a) =>
           this.admin.addLearner(a, r.req),
         );
+        return undefined;
       case 'promote':
-        return this.onMembers(cluster, r.shard, adminAddresses, 'Promote', (a) =>
+        await this.onMembers(cluster, r.shard, adminAddresses, 'Promote', (a) =>
           this.admin.promote(a, r.shard, r.id),
         );
+        return undefined;
       case 'removeMember':
-        return this.onMembers(cluster, r.shard, adminAddresses, 'RemoveMember', (a) =>
+        await this.onMembers(cluster, r.shard, adminAddresses, 'RemoveMember', (a) =>
           this.admin.removeMember(a, r.shard, r.id),
         );
+        return undefined;
       case 'transferLeadership':
-        return this.onMembers(cluster, r.shard, adminAddresses, 'TransferLeadership', async (a) => {
+        await this.onMembers(cluster, r.shard, adminAddresses, 'TransferLeadership', async (a) => {
           await this.admin.transferLeadership(a, r.shard, r.toId);
         });
+        return undefined;
+      case 'moveSlots':
+        return this.moveSlots(r.move, adminAddresses);
     }
   }
 

@@ -1,12 +1,23 @@
 // Pure: what each planner Action means as requests to the API server and to the members' admin API. The executor
 // (executor.ts) only carries these out, so the mapping is tested without any I/O.
-import type { Operation, RaftCluster } from '../api/raftcluster.js';
+import type { Operation, RaftCluster, SlotMove } from '../api/raftcluster.js';
+import type { MoveReport } from '../../../node/shared/sharding/move-driver.js';
 import type { AddLearnerRequest } from '../admin/admin-api.js';
 import { buildChildren, initialShardState, type Child } from '../children/children.js';
-import { statefulSetName } from '../children/names.js';
+import { shardServiceName, statefulSetName } from '../children/names.js';
 import { buildStatefulSet, type ShardChildState } from '../children/statefulset.js';
 import type { Action } from '../planner/action.js';
-import { isOwnedBy, mapStatefulSet, type ClusterObjects } from '../observer/map.js';
+import {
+  bootstrapShardsOf,
+  isOwnedBy,
+  mapPvc,
+  mapStatefulSet,
+  type ClusterObjects,
+} from '../observer/map.js';
+
+/** What the operator ever deletes: members (fencing, upgrades, scale-down) and a retired shard's objects. */
+export type DeletableResource =
+  'pods' | 'persistentvolumeclaims' | 'statefulsets' | 'poddisruptionbudgets' | 'services';
 
 export type ExecRequest =
   /** Server-side apply, one field manager, force. */
@@ -14,7 +25,7 @@ export type ExecRequest =
   /** Delete with a uid precondition: never the successor of the object the plan was made on. */
   | {
       kind: 'delete';
-      resource: 'pods' | 'persistentvolumeclaims';
+      resource: DeletableResource;
       namespace: string;
       name: string;
       uid: string | undefined;
@@ -22,7 +33,9 @@ export type ExecRequest =
   | { kind: 'addLearner'; shard: number; req: AddLearnerRequest }
   | { kind: 'promote'; shard: number; id: string }
   | { kind: 'removeMember'; shard: number; id: string }
-  | { kind: 'transferLeadership'; shard: number; toId: string };
+  | { kind: 'transferLeadership'; shard: number; toId: string }
+  /** Drive one batch of slots between two groups to the end (the move driver, against the groups' leaders). */
+  | { kind: 'moveSlots'; move: SlotMove };
 
 export class ExecutorError extends Error {
   override name = 'ExecutorError';
@@ -38,7 +51,9 @@ export function shardState(
   const sts = objects.statefulSets.find(
     (s) => s.metadata?.name === name && isOwnedBy(s, cluster.metadata.uid),
   );
-  if (sts === undefined) return { state: initialShardState(cluster, shard), exists: false };
+  if (sts === undefined) {
+    return { state: initialShardState(cluster, shard, bootstrapShardsOf(cluster, objects)), exists: false };
+  }
   const m = mapStatefulSet(sts);
   return {
     state: {
@@ -48,6 +63,7 @@ export function shardState(
       // Older objects without the annotation: the founders were the replicas asked for at creation; the spec's
       // count is the best guess left, and it only names the founding peers a fresh founder would contact.
       founders: m.founders ?? cluster.spec.replicas,
+      bootstrapShards: m.bootstrapShards ?? bootstrapShardsOf(cluster, objects),
     },
     exists: true,
   };
@@ -128,10 +144,59 @@ export function requestsFor(action: Action, cluster: RaftCluster, objects: Clust
       return [{ kind: 'removeMember', shard: action.shard, id: action.id }];
     case 'TransferLeadership':
       return [{ kind: 'transferLeadership', shard: action.shard, toId: action.toId }];
+    case 'MoveSlots':
+      return [{ kind: 'moveSlots', move: action.move }];
+    case 'RetireShard':
+      return retireShard(cluster, objects, action.shard);
     case 'Wait':
     case 'Done':
       return [];
   }
+}
+
+/**
+ * A retired shard's objects: its StatefulSet (the garbage collector then removes its pods), PDB and Service, and
+ * its volumes when pvcRetention.whenScaled is Delete. Refused for a shard the spec still asks for.
+ */
+function retireShard(cluster: RaftCluster, objects: ClusterObjects, shard: number): ExecRequest[] {
+  if (shard < cluster.spec.shards) {
+    throw new ExecutorError(
+      `RetireShard: shard ${shard} is one of the ${cluster.spec.shards} the spec asks for`,
+    );
+  }
+  const { namespace, uid } = cluster.metadata;
+  type Owned = {
+    metadata?: {
+      name?: string;
+      uid?: string;
+      ownerReferences?: { uid: string; controller?: boolean }[];
+    };
+  };
+  const owned = (list: readonly Owned[], resource: DeletableResource, name: string): ExecRequest[] => {
+    const o = list.find((x) => x.metadata?.name === name && isOwnedBy(x, uid));
+    return o === undefined ? [] : [{ kind: 'delete', resource, namespace, name, uid: o.metadata?.uid }];
+  };
+  const stsName = statefulSetName(cluster.metadata.name, shard);
+  const requests: ExecRequest[] = [
+    ...owned(objects.statefulSets, 'statefulsets', stsName),
+    ...owned(objects.pdbs, 'poddisruptionbudgets', stsName),
+    ...owned(objects.services, 'services', shardServiceName(cluster.metadata.name, shard)),
+  ];
+  if (cluster.spec.pvcRetention.whenScaled === 'Delete') {
+    for (const pvc of objects.pvcs) {
+      const name = pvc.metadata?.name ?? '';
+      if (mapPvc(cluster.metadata.name, shard, pvc) === undefined || pvc.metadata?.deletionTimestamp != null)
+        continue;
+      requests.push({
+        kind: 'delete',
+        resource: 'persistentvolumeclaims',
+        namespace,
+        name,
+        uid: pvc.metadata?.uid,
+      });
+    }
+  }
+  return requests;
 }
 
 export interface EventSpec {
@@ -152,10 +217,16 @@ const REASONS: Partial<Record<Action['type'], string>> = {
   RemoveMember: 'MemberRemoved',
   DeletePod: 'PodDeleted',
   DeletePVC: 'VolumeDeleted',
+  MoveSlots: 'SlotsMoved',
+  RetireShard: 'ShardRetired',
 };
 
 /** The Event for an executed action: every membership change and upgrade step; nothing for Wait/Done. */
-export function eventFor(action: Action, operation: Operation | undefined): EventSpec | undefined {
+export function eventFor(
+  action: Action,
+  operation: Operation | undefined,
+  moved?: MoveReport,
+): EventSpec | undefined {
   if (action.type === 'Wait' || action.type === 'Done') return undefined;
   const op = operation?.type;
   let reason = REASONS[action.type] ?? 'ChildrenApplied';
@@ -164,11 +235,17 @@ export function eventFor(action: Action, operation: Operation | undefined): Even
   } else if (action.type === 'DeletePod' && op === 'Upgrade') {
     reason = 'UpgradeRestart';
   }
+  const done =
+    action.type === 'MoveSlots' && moved !== undefined
+      ? `moved slots ${action.move.firstSlot}-${action.move.lastSlot} from shard ${action.move.from} to shard ` +
+        `${action.move.to} (epoch ${action.move.epoch}): ${moved.keysCopied} key(s) in ${moved.pages} page(s), ` +
+        `writes to these slots paused ${moved.pauseMs} ms`
+      : undefined;
   return {
     type: 'Normal',
     reason,
     action: operation?.step ?? action.type,
-    note: truncate(operation?.message ?? action.type, 1000),
+    note: truncate(done ?? operation?.message ?? action.type, 1000),
   };
 }
 

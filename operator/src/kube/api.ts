@@ -2,11 +2,13 @@
 // with uid preconditions, merge patches of /status, events.k8s.io Events, and the Lease. Every call has a deadline.
 import {
   ApiException,
+  AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
   KubernetesObjectApi,
+  PolicyV1Api,
   PatchStrategy,
   setHeaderOptions,
   V1MicroTime,
@@ -19,6 +21,7 @@ import { GROUP, PLURAL, VERSION, type RaftCluster } from '../api/raftcluster.js'
 import type { Child } from '../children/children.js';
 import type { LeaseRecord, LeaseStore } from '../election/lease.js';
 import type { DeleteOutcome, KubeWriter } from '../executor/executor.js';
+import type { DeletableResource } from '../executor/requests.js';
 import type { Json } from '../executor/merge-patch.js';
 import type { EventSpec } from '../executor/requests.js';
 import { withTimeout } from '../util/timeout.js';
@@ -80,6 +83,8 @@ export class KubeApiWriter implements KubeWriter {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly events: EventsV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly policy: PolicyV1Api;
 
   constructor(
     kc: KubeConfig,
@@ -92,6 +97,8 @@ export class KubeApiWriter implements KubeWriter {
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.events = kc.makeApiClient(EventsV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.policy = kc.makeApiClient(PolicyV1Api);
   }
 
   async apply(object: Child): Promise<void> {
@@ -102,21 +109,25 @@ export class KubeApiWriter implements KubeWriter {
   }
 
   async delete(
-    resource: 'pods' | 'persistentvolumeclaims',
+    resource: DeletableResource,
     namespace: string,
     name: string,
     uid: string | undefined,
   ): Promise<DeleteOutcome> {
     const body = uid !== undefined ? { preconditions: { uid } } : {};
     const what = `delete ${resource} ${namespace}/${name}`;
+    const request = { name, namespace, body };
+    const calls: Record<DeletableResource, () => Promise<unknown>> = {
+      pods: () => this.core.deleteNamespacedPod(request),
+      persistentvolumeclaims: () => this.core.deleteNamespacedPersistentVolumeClaim(request),
+      services: () => this.core.deleteNamespacedService(request),
+      // Foreground would wait on the pods; background lets the garbage collector remove them after the StatefulSet.
+      statefulsets: () =>
+        this.apps.deleteNamespacedStatefulSet({ ...request, propagationPolicy: 'Background' }),
+      poddisruptionbudgets: () => this.policy.deleteNamespacedPodDisruptionBudget(request),
+    };
     try {
-      await withTimeout<unknown>(
-        resource === 'pods'
-          ? this.core.deleteNamespacedPod({ name, namespace, body })
-          : this.core.deleteNamespacedPersistentVolumeClaim({ name, namespace, body }),
-        this.timeoutMs,
-        what,
-      );
+      await withTimeout<unknown>(calls[resource](), this.timeoutMs, what);
       return 'deleted';
     } catch (err) {
       const status = httpStatus(err);

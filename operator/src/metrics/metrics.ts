@@ -2,6 +2,7 @@
 // one test process do not collide).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { HEALTH_VALUES, OPERATION_TYPES, type RaftClusterStatus } from '../api/raftcluster.js';
+import type { MoveReport } from '../../../node/shared/sharding/move-driver.js';
 
 export type ReconcileResult = 'success' | 'requeue' | 'error' | 'terminal';
 
@@ -16,6 +17,9 @@ export class OperatorMetrics {
   readonly actions: Counter<'action' | 'result'>;
   readonly isLeader: Gauge;
   readonly informerErrors: Counter<'kind'>;
+  readonly slotBatches: Counter<'namespace' | 'cluster'>;
+  readonly slotKeysCopied: Counter<'namespace' | 'cluster'>;
+  readonly slotMovePause: Histogram<'namespace' | 'cluster'>;
 
   constructor(options: { defaultMetrics: boolean } = { defaultMetrics: false }) {
     const registers = [this.registry];
@@ -72,6 +76,25 @@ export class OperatorMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.slotBatches = new Counter({
+      name: 'raftstore_operator_slot_batches_moved_total',
+      help: 'Batches of hash slots the operator moved between shards to the end.',
+      labelNames: ['namespace', 'cluster'],
+      registers,
+    });
+    this.slotKeysCopied = new Counter({
+      name: 'raftstore_operator_slot_keys_copied_total',
+      help: 'Keys copied from a source shard to a target shard by slot moves.',
+      labelNames: ['namespace', 'cluster'],
+      registers,
+    });
+    this.slotMovePause = new Histogram({
+      name: 'raftstore_operator_slot_move_pause_seconds',
+      help: "Per batch: from the source's freeze to the target serving, the time writes to the batch's slots were refused.",
+      labelNames: ['namespace', 'cluster'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
     if (options.defaultMetrics)
       collectDefaultMetrics({ register: this.registry, prefix: 'raftstore_operator_' });
   }
@@ -94,11 +117,21 @@ export class OperatorMetrics {
     }
   }
 
+  /** One batch of a reshard finished. */
+  recordSlotMove(namespace: string, cluster: string, report: MoveReport): void {
+    this.slotBatches.inc({ namespace, cluster });
+    this.slotKeysCopied.inc({ namespace, cluster }, report.keysCopied);
+    this.slotMovePause.observe({ namespace, cluster }, report.pauseMs / 1000);
+  }
+
   /** A deleted cluster's series go away. */
   forgetCluster(namespace: string, cluster: string): void {
     for (const h of HEALTH_VALUES) this.clusterHealth.remove({ namespace, cluster, health: h });
     for (const s of ['voters', 'healthy_voters', 'learners'])
       this.clusterMembers.remove({ namespace, cluster, state: s });
     for (const t of OPERATION_TYPES) this.operationsInProgress.remove({ namespace, cluster, type: t });
+    this.slotBatches.remove({ namespace, cluster });
+    this.slotKeysCopied.remove({ namespace, cluster });
+    this.slotMovePause.remove({ namespace, cluster });
   }
 }

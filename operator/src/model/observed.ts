@@ -2,6 +2,7 @@
 // straight from informer caches (StatefulSets, Pods, PVCs) and from two admin gRPC calls: the leader's member list
 // and each new pod's Status. Types only, importing nothing but the API's, so every side can import it.
 import type { RaftCluster } from '../api/raftcluster.js';
+import type { SlotRecord } from '../../../node/shared/sharding/move-driver.js';
 
 /** One member in the Raft configuration, as the leader's admin API lists it. */
 export interface RaftMember {
@@ -63,6 +64,15 @@ export interface ObservedShard {
   raft: RaftView;
   /** The shard's hash slots as its leader reports them; undefined when no leader answered. */
   slots: ShardSlots | undefined;
+  /** The group's record of every slot (index = slot), read from its leader; undefined when that read failed. */
+  slotTable: SlotTable | undefined;
+}
+
+/** One group's record of all 4096 slots: what resharding plans from. */
+export interface SlotTable {
+  /** The highest move epoch the group has seen. */
+  epoch: number;
+  records: readonly SlotRecord[];
 }
 
 export interface ShardSlots {
@@ -75,5 +85,7 @@ export interface ObservedCluster {
   cluster: RaftCluster;
   /** Services, PDB and ServiceAccount all exist (the StatefulSets are tracked per shard). */
   childrenExist: boolean;
+  /** Shards the cluster was created with (its first slot layout), as its StatefulSets record it. */
+  bootstrapShards: number;
   shards: ObservedShard[];
 }

@@ -23,6 +23,7 @@ import {
 import { serviceAccountName } from '../children/serviceaccount.js';
 import { FOUNDERS_ANNOTATION } from '../children/statefulset.js';
 import type {
+  SlotTable,
   ObservedCluster,
   ObservedPod,
   ObservedPvc,
@@ -57,6 +58,24 @@ export interface ShardAdminView {
   /** Pod name → its Status answer (absent: it did not answer). */
   statuses: ReadonlyMap<string, AdminStatus>;
   memberList: MemberListAnswer;
+  /** The group's record of every slot; absent when not read (one shard) or when the read failed. */
+  slotTable?: SlotTable;
+}
+
+/**
+ * Shards to observe: those the spec asks for, and beyond them every shard whose StatefulSet still exists (a shrink
+ * retires a group only after every slot moved off it, so until then it is observed, planned for and reported).
+ */
+export function observedShardCount(cluster: RaftCluster, objects: ClusterObjects): number {
+  let count = cluster.spec.shards;
+  for (const sts of objects.statefulSets) {
+    if (!isOwnedBy(sts, cluster.metadata.uid)) continue;
+    const shard = shardOf(sts);
+    if (shard !== undefined && sts.metadata?.name === statefulSetName(cluster.metadata.name, shard)) {
+      count = Math.max(count, shard + 1);
+    }
+  }
+  return count;
 }
 
 /** A pod the observer asks for its Status, with the address to reach it. */
@@ -99,9 +118,12 @@ function isDeleting(obj: { metadata?: { deletionTimestamp?: unknown } }): boolea
   return t !== undefined && t !== null;
 }
 
-export function mapStatefulSet(sts: V1StatefulSet): ObservedStatefulSet & { founders: number | undefined } {
+export function mapStatefulSet(
+  sts: V1StatefulSet,
+): ObservedStatefulSet & { founders: number | undefined; bootstrapShards: number | undefined } {
   const c = nodeContainer(sts.spec?.template.spec?.containers);
   const state = c?.env?.find((e) => e.name === OPTIONS.initialClusterState.env)?.value;
+  const bootstrapRaw = c?.env?.find((e) => e.name === OPTIONS.bootstrapShards.env)?.value;
   const foundersRaw = sts.metadata?.annotations?.[FOUNDERS_ANNOTATION];
   const founders =
     foundersRaw !== undefined && /^[1-9]\d?$/.test(foundersRaw) ? Number(foundersRaw) : undefined;
@@ -111,7 +133,22 @@ export function mapStatefulSet(sts: V1StatefulSet): ObservedStatefulSet & { foun
     // Anything but an explicit "new" is "existing": the safe reading (a new pod joins rather than founding).
     initialClusterState: state === 'new' ? 'new' : 'existing',
     founders,
+    bootstrapShards:
+      bootstrapRaw !== undefined && /^[1-9]\d{0,3}$/.test(bootstrapRaw) ? Number(bootstrapRaw) : undefined,
   };
+}
+
+/**
+ * The shard count the cluster was created with. The StatefulSets carry it (every one the same value), so it survives
+ * a lost status; status.bootstrapShards is next; a cluster with neither is being created now, from spec.shards.
+ */
+export function bootstrapShardsOf(cluster: RaftCluster, objects: ClusterObjects): number {
+  for (const sts of objects.statefulSets) {
+    if (!isOwnedBy(sts, cluster.metadata.uid)) continue;
+    const n = mapStatefulSet(sts).bootstrapShards;
+    if (n !== undefined) return n;
+  }
+  return cluster.status?.bootstrapShards ?? cluster.spec.shards;
 }
 
 function podIdentity(pod: string, status: AdminStatus | undefined): ObservedPod['identity'] {
@@ -247,7 +284,8 @@ export function observeCluster(
   const shards: ObservedShard[] = [];
   let pdbs = true;
   let servicesExist = true;
-  for (let shard = 0; shard < cluster.spec.shards; shard++) {
+  const shardCount = observedShardCount(cluster, objects);
+  for (let shard = 0; shard < shardCount; shard++) {
     const sts = shardStatefulSet(cluster, objects, shard);
     const view = admin.get(shard);
     const statuses = view?.statuses ?? new Map<string, AdminStatus>();
@@ -261,7 +299,7 @@ export function observeCluster(
       .map((v) => mapPvc(name, shard, v))
       .filter((v): v is ObservedPvc => v !== undefined)
       .sort((a, b) => a.ordinal - b.ordinal);
-    pdbs &&= has(objects.pdbs, statefulSetName(name, shard));
+    if (shard < cluster.spec.shards) pdbs &&= has(objects.pdbs, statefulSetName(name, shard));
     const mapped = sts === undefined ? undefined : mapStatefulSet(sts);
     shards.push({
       shard,
@@ -280,8 +318,9 @@ export function observeCluster(
           ? { kind: 'unreachable', reason: 'not probed' }
           : withPodEvidence(mapRaftView(view.memberList, statuses), pods, statuses),
       slots: leaderSlots(statuses),
+      slotTable: view?.slotTable,
     });
-    servicesExist &&= has(objects.services, shardServiceName(name, shard));
+    if (shard < cluster.spec.shards) servicesExist &&= has(objects.services, shardServiceName(name, shard));
   }
   const childrenExist =
     pdbs &&
@@ -289,7 +328,7 @@ export function observeCluster(
     has(objects.services, peerServiceName(name)) &&
     has(objects.services, clientServiceName(name)) &&
     has(objects.serviceAccounts, serviceAccountName(name));
-  return { cluster, childrenExist, shards };
+  return { cluster, childrenExist, bootstrapShards: bootstrapShardsOf(cluster, objects), shards };
 }
 
 /**

@@ -233,6 +233,37 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
     expect((await observe(cluster, objects, admin)).observed.shards[0]!.slots).toBeUndefined();
   });
 
+  test('slot tables are read from each leader only when there is more than one shard (or soon will be)', async () => {
+    const one = testCluster();
+    const objects = testObjects(one, 3);
+    const admin = healthyAdmin();
+    const table = { epoch: 4, records: [] };
+    admin.slotTables.set('10.244.1.10:2379', table);
+    const single = await observe(one, objects, admin);
+    expect(single.observed.shards[0]!.slotTable).toBeUndefined();
+    expect(admin.calls.filter((c) => c.op === 'slotTable')).toEqual([]);
+    // Patched to two shards: shard 0's table is read from its leader; shard 1 has no pod yet, so none.
+    const grown = await observe(testCluster({ shards: 2 }), objects, admin);
+    expect(grown.observed.shards.map((s) => s.slotTable)).toEqual([table, undefined]);
+    expect(admin.calls.filter((c) => c.op === 'slotTable').map((c) => c.address)).toEqual([
+      '10.244.1.10:2379',
+    ]);
+  });
+
+  test('a shard beyond spec.shards whose StatefulSet still exists is observed until it is retired', () => {
+    const three = testCluster({ shards: 3 });
+    const objects = testObjects(three, 1);
+    const observed = observeCluster(testCluster({ shards: 2 }), objects, new Map());
+    expect(observed.shards.map((s) => [s.shard, s.statefulSet !== undefined])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+    ]);
+    expect(observed.bootstrapShards).toBe(3);
+    // Its PDB and Service are not required: retiring deletes them along with its StatefulSet.
+    expect(observed.childrenExist).toBe(true);
+  });
+
   test('deleting pods and volumes are marked; pending pods are not asked', () => {
     const cluster = testCluster();
     const objects = testObjects(cluster, 0);
@@ -265,12 +296,14 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
       replicas: 4,
       initialClusterState: 'existing',
       founders: 3,
+      bootstrapShards: 1,
     });
     expect(mapStatefulSet(sts)).toEqual({
       replicas: 4,
       image: 'raftstore/node:1.0.0',
       initialClusterState: 'existing',
       founders: 3,
+      bootstrapShards: 1,
     });
   });
 

@@ -4,12 +4,13 @@
 import type { RaftCluster } from '../api/raftcluster.js';
 import type { AdminApi } from '../admin/admin-api.js';
 import type { AdminStatus } from '../model/admin-answers.js';
-import type { ObservedCluster } from '../model/observed.js';
+import type { ObservedCluster, SlotTable } from '../model/observed.js';
 import { errorMessage, mapBounded } from '../util/timeout.js';
 import {
   adminTargets,
   memberListCandidates,
   observeCluster,
+  observedShardCount,
   type AdminTarget,
   type ClusterObjects,
   type MemberListAnswer,
@@ -44,7 +45,8 @@ export async function observe(
   const views = new Map<number, ShardAdminView>();
   const adminAddresses = new Map<number, string[]>();
   const allStatuses = new Map<string, AdminStatus>();
-  for (let shard = 0; shard < cluster.spec.shards; shard++) {
+  const shardCount = observedShardCount(cluster, objects);
+  for (let shard = 0; shard < shardCount; shard++) {
     const targets = adminTargets(cluster, objects, shard, options.useDns);
     const answers = await mapBounded(targets, options.concurrency, async (t) => {
       try {
@@ -63,7 +65,12 @@ export async function observe(
     );
     const failures = answers.flatMap((a) => (a.error === undefined ? [] : [a.error]));
     const memberList = await askMemberList(admin, shard, candidates, options.memberListAttempts, failures);
-    views.set(shard, { statuses, memberList });
+    // Every slot's record, for resharding: only where there is more than one group (or soon will be).
+    const slotTable =
+      shardCount > 1 && memberList.ok
+        ? await askSlotTable(admin, shard, candidates, options.memberListAttempts)
+        : undefined;
+    views.set(shard, { statuses, memberList, ...(slotTable !== undefined ? { slotTable } : {}) });
   }
   return { observed: observeCluster(cluster, objects, views), adminAddresses, statuses: allStatuses };
 }
@@ -91,6 +98,23 @@ async function askMemberList(
   }
   const reasons = [...errors, ...statusFailures.filter((s) => !errors.includes(s))];
   return { ok: false, reason: truncate(reasons.join('; '), 512) };
+}
+
+/** The group's slot table from the first candidate that answers (the leader first); undefined if none does. */
+async function askSlotTable(
+  admin: AdminApi,
+  shard: number,
+  candidates: readonly AdminTarget[],
+  attempts: number,
+): Promise<SlotTable | undefined> {
+  for (const c of candidates.slice(0, Math.max(1, attempts))) {
+    try {
+      return await admin.slotTable(c.address, shard);
+    } catch {
+      // the next candidate; with none left the planner waits for a table rather than guessing one
+    }
+  }
+  return undefined;
 }
 
 function truncate(s: string, max: number): string {

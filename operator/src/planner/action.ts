@@ -1,6 +1,6 @@
 // The next step the reconciler takes. Each action is idempotent: executing it twice (a crash after acting but
 // before the next observation) has the effect of executing it once.
-import type { Operation } from '../api/raftcluster.js';
+import type { Operation, SlotMove } from '../api/raftcluster.js';
 
 export type Action =
   /** Server-side apply of every child object (creation, or a template change such as a new image). Non-disruptive:
@@ -23,6 +23,11 @@ export type Action =
   | { type: 'RemoveMember'; shard: number; id: string }
   | { type: 'DeletePod'; shard: number; name: string }
   | { type: 'DeletePVC'; shard: number; name: string }
+  /** Drive one batch of hash slots from one group to another to the end (resumable at the same epoch). */
+  | { type: 'MoveSlots'; move: SlotMove }
+  /** A group beyond spec.shards that owns no slot any more: delete its StatefulSet, PDB, Service (and volumes per
+   * pvcRetention.whenScaled). */
+  | { type: 'RetireShard'; shard: number }
   | { type: 'Wait'; reason: string; requeueAfterSeconds: number }
   | { type: 'Done'; requeueAfterSeconds: number };
 
@@ -38,6 +43,8 @@ export const DISRUPTIVE: ReadonlySet<ActionType> = new Set<ActionType>([
   'RemoveMember',
   'DeletePod',
   'DeletePVC',
+  'MoveSlots',
+  'RetireShard',
 ]);
 
 /**

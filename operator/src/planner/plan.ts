@@ -7,13 +7,17 @@ import {
   type Operation,
   type OperationType,
   type RaftClusterSpec,
+  type SlotMove,
 } from '../api/raftcluster.js';
+import { planReshard } from './reshard.js';
 import { clientAddress, ordinalOf, peerAddress, podName } from '../children/names.js';
 import { quorum } from '../health/health.js';
 import type { Action, Plan } from './action.js';
 import type { ObservedCluster, ObservedPod, ObservedShard, RaftMember } from '../model/observed.js';
 
 export interface PlannerOptions {
+  /** Hash slots per resharding batch: writes to a batch's slots pause while it is copied. */
+  reshardBatchSlots: number;
   /** A learner is promoted once it is at most this many entries behind the leader. */
   learnerLagMax: number;
   /** A step that has not completed after this long is reported as stalled (and keeps being retried). */
@@ -25,6 +29,7 @@ export interface PlannerOptions {
 }
 
 export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
+  reshardBatchSlots: 256,
   learnerLagMax: 100,
   stepTimeoutSeconds: 600,
   pollSeconds: 5,
@@ -39,6 +44,7 @@ interface Step {
   shard: number;
   member?: string;
   memberId?: string;
+  slotMove?: SlotMove;
   action: Action;
 }
 
@@ -63,19 +69,26 @@ export function plan(
 
   // Children first: creating them or changing their templates never restarts a pod (OnDelete), so it is allowed
   // even while paused and before anything else.
-  const missing = observed.shards.filter((s) => s.statefulSet === undefined).length;
-  const stale = observed.shards.some((s) => s.statefulSet !== undefined && s.statefulSet.image !== image);
-  if (!observed.childrenExist || missing > 0 || stale || observed.shards.length !== spec.shards) {
+  // Shards beyond spec.shards are being retired (their slots move off first): not re-applied, but still planned for.
+  const wanted = observed.shards.filter((s) => s.shard < spec.shards);
+  const missingShards = wanted.filter((s) => s.statefulSet === undefined).map((s) => s.shard);
+  const missing = missingShards.length;
+  const stale = wanted.some((s) => s.statefulSet !== undefined && s.statefulSet.image !== image);
+  if (!observed.childrenExist || missing > 0 || stale || wanted.length !== spec.shards) {
     const creating = missing === spec.shards;
+    // New groups beyond the ones that exist: a reshard grows the cluster (they start with no slots).
+    const growing = !creating && missing > 0 && missingShards.every((k) => k >= spec.shards - missing);
     return toPlan(
       {
-        type: creating ? 'Bootstrap' : stale ? 'Upgrade' : 'Recover',
+        type: creating ? 'Bootstrap' : stale ? 'Upgrade' : growing ? 'Reshard' : 'Recover',
         step: 'ApplyChildren',
         message: creating
           ? `creating ${spec.shards} shard(s) of ${spec.replicas} member(s)`
           : stale
             ? `rolling out ${image}: updating the pod templates`
-            : 'restoring missing child objects',
+            : growing
+              ? `resharding to ${spec.shards} shards: creating shard(s) ${missingShards.join(', ')} (they start with no slots)`
+              : 'restoring missing child objects',
         shard: 0,
         action: { type: 'ApplyChildren' },
       },
@@ -116,8 +129,79 @@ export function plan(
     }
     return toPlan(step, previous, now, options);
   }
-  if (firstWait !== undefined) return toPlan(firstWait, previous, now, options);
+  // Membership first: slots move only when no shard has a membership step to take.
+  const { step: reshard, underWay } = reshardStep(observed, previous, options) ?? {};
+  if (reshard !== undefined && reshard.action.type !== 'Wait') {
+    // A batch under way holds its slots' writes: it is finished even while paused; no new one starts.
+    if (spec.paused && underWay !== true) {
+      return toPlan(
+        {
+          ...reshard,
+          message: `paused between batches: would ${reshard.message}`,
+          action: { type: 'Wait', reason: 'Paused', requeueAfterSeconds: options.resyncSeconds },
+        },
+        previous,
+        now,
+        options,
+      );
+    }
+    return toPlan(reshard, previous, now, options);
+  }
+  const waiting = firstWait ?? reshard;
+  if (waiting !== undefined) return toPlan(waiting, previous, now, options);
   return { action: { type: 'Done', requeueAfterSeconds: options.resyncSeconds }, operation: undefined };
+}
+
+/** The reshard's next step as a planner Step, and whether it continues a batch already under way. */
+function reshardStep(
+  observed: ObservedCluster,
+  previous: Operation | undefined,
+  options: PlannerOptions,
+): { step: Step; underWay: boolean } | undefined {
+  const target = observed.cluster.spec.shards;
+  const step = planReshard(observed.shards, target, previous?.slotMove, options.reshardBatchSlots);
+  if (step === undefined) return undefined;
+  switch (step.kind) {
+    case 'wait':
+      return {
+        underWay: false,
+        step: {
+          type: 'Reshard',
+          step: step.step,
+          message: step.message,
+          shard: 0,
+          action: { type: 'Wait', reason: step.message, requeueAfterSeconds: options.pollSeconds },
+        },
+      };
+    case 'retire':
+      return {
+        underWay: false,
+        step: {
+          type: 'Reshard',
+          step: 'RetireShard',
+          message: `resharding to ${target} shards: shard ${step.shard} owns no slot any more; deleting its objects`,
+          shard: step.shard,
+          action: { type: 'RetireShard', shard: step.shard },
+        },
+      };
+    case 'move': {
+      const m = step.move;
+      const count = m.lastSlot - m.firstSlot + 1;
+      return {
+        underWay: step.resumed,
+        step: {
+          type: 'Reshard',
+          step: 'MoveSlots',
+          message:
+            `resharding to ${target} shards: ${step.resumed ? 'resuming' : 'moving'} slots ${m.firstSlot}-${m.lastSlot} ` +
+            `(${count}) from shard ${m.from} to shard ${m.to} at epoch ${m.epoch}; ${step.slotsToMove} slot(s) to move in all`,
+          shard: m.from,
+          slotMove: m,
+          action: { type: 'MoveSlots', move: m },
+        },
+      };
+    }
+  }
 }
 
 function describe(step: Step): string {
@@ -131,7 +215,8 @@ function toPlan(step: Step, previous: Operation | undefined, now: Date, options:
     previous.type === step.type &&
     previous.step.replace(/^Stalled:/, '') === step.step &&
     previous.shard === step.shard &&
-    previous.member === step.member;
+    previous.member === step.member &&
+    previous.slotMove?.epoch === step.slotMove?.epoch;
   const startedAt = same ? previous.startedAt : now.toISOString();
   const ageSeconds = (now.getTime() - Date.parse(startedAt)) / 1000;
   const stalled = step.action.type === 'Wait' && ageSeconds > options.stepTimeoutSeconds;
@@ -143,6 +228,7 @@ function toPlan(step: Step, previous: Operation | undefined, now: Date, options:
     shard: step.shard,
     ...(step.member !== undefined ? { member: step.member } : {}),
     ...(step.memberId !== undefined ? { memberId: step.memberId } : {}),
+    ...(step.slotMove !== undefined ? { slotMove: step.slotMove } : {}),
   };
   return { action: step.action, operation };
 }

@@ -64,6 +64,7 @@ export function buildStatus(observed: ObservedCluster, plan: Plan, now: Date): R
     readyReplicas: minOrZero(perShard.map((x) => x.h.healthyVoters)),
     selector: labelSelectorString(selectorLabels(cluster.metadata.name)),
     ...(shard0?.leader !== undefined ? { leader: shard0.leader } : {}),
+    bootstrapShards: observed.bootstrapShards,
     members: shard0?.members ?? [],
     shards,
     ...(allCurrent ? { currentVersion: cluster.spec.version } : {}),
