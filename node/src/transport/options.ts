@@ -66,6 +66,13 @@ export interface TransportTimeouts {
   readonly streamMaxAgeMs: number;
   /** After end(), how long to wait for the peer's StreamSummary before cancelling. */
   readonly endTimeoutMs: number;
+  /**
+   * A new Stream the peer has not answered (its response headers come at once) within this long is abandoned, and
+   * the peer's name resolved afresh before the next one: its address is probably stale. A rescheduled pod's old IP
+   * can swallow a TCP connect for minutes (the kernel's SYN retries), and until the call ends nothing else would
+   * look the name up again.
+   */
+  readonly answerTimeoutMs: number;
   /** SendSnapshot deadline = snapshotBaseMs + size / snapshotMinBytesPerSecond. */
   readonly snapshotBaseMs: number;
   readonly snapshotMinBytesPerSecond: number;
@@ -119,6 +126,7 @@ export const DEFAULT_KEEPALIVE: KeepaliveOptions = { timeMs: 10_000, timeoutMs: 
 export const DEFAULT_TIMEOUTS: TransportTimeouts = {
   streamMaxAgeMs: 300_000,
   endTimeoutMs: 5_000,
+  answerTimeoutMs: 3_000,
   snapshotBaseMs: 10_000,
   snapshotMinBytesPerSecond: 1 * MiB,
   closeMs: 5_000,

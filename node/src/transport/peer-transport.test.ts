@@ -30,14 +30,16 @@ const open: PeerTransport[] = [];
 const servers: TestServer[] = [];
 
 /** A peer that accepts TCP but never speaks HTTP/2 (calls to it hang), for the test's duration. */
-async function withSilentPeer(test: (address: string) => Promise<void>): Promise<void> {
+async function withSilentPeer(
+  test: (address: string, accepted: () => number) => Promise<void>,
+): Promise<void> {
   const sockets: Socket[] = [];
   const silent: NetServer = createServer((socket) => sockets.push(socket));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const address = silent.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   try {
-    await test(`127.0.0.1:${port}`);
+    await test(`127.0.0.1:${port}`, () => sockets.length);
   } finally {
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => silent.close(() => resolve()));
@@ -246,6 +248,33 @@ describe('PeerTransport', () => {
     await newHome.delivered.waitFor((d) => d.length === 1, 5000, 'delivery at the new address');
     expect(h.transport.peerStats('b')?.address).toBe(newHome.address);
   });
+
+  it('abandons a stream the peer does not answer and resolves the peer afresh (a rescheduled pod’s stale address)', async () => {
+    // The peer's name first points at an address that swallows the connection (like a deleted pod's old IP, where
+    // a connect can hang for minutes); then DNS catches up with its new home. Without the answer timeout the
+    // stream to the old address would wait out streamMaxAgeMs (300 s) and nothing would look the name up again.
+    await withSilentPeer(async (silentAddress, accepted) => {
+      const h = harness({ timeouts: { closeMs: 2000, endTimeoutMs: 1000, answerTimeoutMs: 500 } });
+      const newHome = await server('b');
+      h.addresses.set('b', silentAddress);
+      h.transport.send([message('heartbeat', 'a', 'b', 1)]);
+      for (let i = 0; accepted() === 0; i++) {
+        if (i > 500) throw new Error('the stream never reached the stale address');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      h.addresses.set('b', newHome.address);
+      // Raft keeps sending (heartbeats every tick): what was written into the abandoned stream is lost, the rest
+      // must reach the new home.
+      const ticker = setInterval(() => h.transport.send([message('heartbeat', 'a', 'b', 2)]), 100);
+      try {
+        await newHome.delivered.waitFor((d) => d.length >= 1, 5000, 'delivery at the new address');
+      } finally {
+        clearInterval(ticker);
+      }
+      expect(h.transport.peerStats('b')?.address).toBe(newHome.address);
+      expect(h.unreachable.items).toContain('b'); // what went to the old address was reported lost
+    });
+  }, 30_000);
 
   it('streams a 20 MiB snapshot in chunks beside the message stream and reports it ok', async () => {
     const chunks = new Recorder<number>();

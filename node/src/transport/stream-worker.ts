@@ -5,8 +5,8 @@
 // wait for 'drain') → after streamMaxAgeMs, end it gracefully and open the next (the call's deadline is that age
 // plus endTimeoutMs, so no deadline ever cuts a healthy stream). If the call fails, whatever it carried may be lost:
 // report the peer unreachable, keep the queue (bounded), back off and reconnect. A refusal as another member
-// (FAILED_PRECONDITION), or STALE_AFTER_FAILURES broken streams in a row, marks the channel stale so the reconnect
-// resolves the peer's name afresh (see peer-channel.ts).
+// (FAILED_PRECONDITION), a stream the peer has not answered within answerTimeoutMs, or STALE_AFTER_FAILURES broken
+// streams in a row, marks the channel stale so the reconnect resolves the peer's name afresh (see peer-channel.ts).
 
 import { status } from '@grpc/grpc-js';
 import type { RaftBatch, StreamSummary } from '../../shared/api/generated/raftstore/v1/raft.js';
@@ -50,6 +50,8 @@ export class StreamWorker {
   private call: ClientCall<RaftBatch, StreamSummary> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerFired = false;
+  /** The current call was not answered within answerTimeoutMs (its own timer: the other one paces the pump). */
+  private unanswered = false;
   private failuresInRow = 0;
   lastSendError: string | undefined;
   lastContactMs: number | undefined;
@@ -127,15 +129,25 @@ export class StreamWorker {
       );
       this.call = call;
       const openedAt = Date.now();
+      this.unanswered = false;
+      const answerTimer = setTimeout(() => {
+        if (call.wasAnswered) return;
+        this.unanswered = true;
+        this.wake.notify();
+      }, this.ctx.options.timeouts.answerTimeoutMs);
       const ending = await this.runCall(call);
+      clearTimeout(answerTimer);
       if (call.wasAnswered) this.ctx.metrics.connectionChanged?.(this.ctx.peer, false);
       if (ending === 'stopped') break;
       if (ending === 'rotated') continue;
       if (ending === 'drained') break;
       // Broken (or a graceful end that failed): what this call carried may be lost.
       call.cancel();
-      this.lastSendError =
-        call.outcome?.ok === false ? call.outcome.error : 'stream did not end within endTimeoutMs';
+      this.lastSendError = this.unanswered
+        ? `the peer did not answer the stream within ${this.ctx.options.timeouts.answerTimeoutMs} ms`
+        : call.outcome?.ok === false
+          ? call.outcome.error
+          : 'stream did not end within endTimeoutMs';
       this.ctx.logger.warn(
         {
           peer: this.ctx.peer,
@@ -155,6 +167,8 @@ export class StreamWorker {
       this.failuresInRow += 1;
       if (call.outcome?.ok === false && call.outcome.code === status.FAILED_PRECONDITION) {
         this.ctx.channel.invalidate('the peer is not the member addressed');
+      } else if (this.unanswered) {
+        this.ctx.channel.invalidate('the peer did not answer: its address may be stale');
       } else if (this.failuresInRow >= STALE_AFTER_FAILURES) {
         this.ctx.channel.invalidate(`${this.failuresInRow} broken streams in a row`);
       }
@@ -192,6 +206,7 @@ export class StreamWorker {
     while (true) {
       if (this.mode === 'stopped') return 'stopped';
       if (call.outcome !== undefined) return 'broken'; // even an OK status: the peer ended our stream
+      if (this.unanswered) return 'broken';
       if (this.timerFired) return 'rotate';
       if (!call.writable) {
         await this.wake.wait();
@@ -228,7 +243,9 @@ export class StreamWorker {
   private async finish(call: ClientCall<RaftBatch, StreamSummary>): Promise<boolean> {
     call.end();
     this.arm(this.ctx.options.timeouts.endTimeoutMs);
-    await this.wake.until(() => call.outcome !== undefined || this.timerFired || this.mode === 'stopped');
+    await this.wake.until(
+      () => call.outcome !== undefined || this.timerFired || this.unanswered || this.mode === 'stopped',
+    );
     this.disarm();
     return call.outcome?.ok === true;
   }
