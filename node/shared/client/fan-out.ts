@@ -1,8 +1,10 @@
 // Reads and deletes over a prefix or an interval reach every shard: hashing scatters neighbouring keys over slots.
 // The client asks a member for the slot map, sends one request per shard (shard_id set), and merges the answers in
 // key order. Each answer says how many slots its group served (slots_served); only when they add up to every slot
-// does the merged answer cover the keyspace. Less means a slot moved between groups while the legs ran, and the
-// whole fan-out goes again with a fresh map (bounded), so no key is missed or counted twice.
+// does the merged answer cover the keyspace. Less means a slot moved between groups while the legs ran, or the member
+// asked does not know of a group that holds slots now (its view of other groups is only a hint, e.g. a group added by
+// a reshard that took nothing from it): the fan-out goes again, bounded, over every shard that any group's own view
+// names (each group knows its own slots and where the slots it gave away went), so no key is missed or counted twice.
 //
 // Not atomic across shards: each leg is its own linearizable read (or delete) in its group. A prefix with a
 // complete hash tag ("{user:42}/") lives in one slot and is sent as one routed request instead.
@@ -56,11 +58,35 @@ export function mergeRanges(parts: readonly RangeResponse[], limit: number): Ran
   };
 }
 
-async function slotMap(client: FailoverClient): Promise<SlotMapResponse> {
+async function slotMap(client: FailoverClient, shardId?: number): Promise<SlotMapResponse> {
   return client.kv((c, deadline) =>
-    unary<SlotMapResponse>((cb) => c.slotMap({}, new Metadata(), { deadline }, cb)),
+    unary<SlotMapResponse>((cb) =>
+      c.slotMap(shardId === undefined ? {} : { shardId }, new Metadata(), { deadline }, cb),
+    ),
   );
 }
+
+/**
+ * The shards to ask: on a first attempt those the answering member's view names; after an incomplete one, also
+ * every shard named by the view of any group reached that way, until no new one appears (bounded by MAX_SHARDS).
+ */
+export async function shardsToAsk(client: FailoverClient, discover: boolean): Promise<number[]> {
+  const first = await slotMap(client);
+  const known = new Set(shardsOf(first));
+  if (!discover) return [...known].sort((a, b) => a - b);
+  const asked = new Set<number>([first.shardId]);
+  while (known.size <= MAX_SHARDS) {
+    const next = [...known].filter((s) => !asked.has(s));
+    if (next.length === 0) break;
+    const views = await Promise.all(next.map((s) => slotMap(client, s)));
+    for (const s of next) asked.add(s);
+    for (const v of views) for (const s of shardsOf(v)) known.add(s);
+  }
+  return [...known].sort((a, b) => a - b);
+}
+
+/** A bound on discovery: far above any real cluster (the operator allows 64 shards). */
+const MAX_SHARDS = 1024;
 
 /** A range over every shard, merged (see mergeRanges); throws IncompleteFanOutError if moves kept racing it. */
 export async function rangeEveryShard(
@@ -69,7 +95,7 @@ export async function rangeEveryShard(
 ): Promise<RangeResponse> {
   let served = 0;
   for (let attempt = 1; attempt <= FAN_OUT_ATTEMPTS; attempt++) {
-    const shards = shardsOf(await slotMap(client));
+    const shards = await shardsToAsk(client, attempt > 1);
     const parts = await Promise.all(
       shards.map((shardId) =>
         client.kv((c, deadline) =>
@@ -99,7 +125,7 @@ export async function deleteEveryShard(
   const prevKvs: KeyValue[] = [];
   let served = 0;
   for (let attempt = 1; attempt <= FAN_OUT_ATTEMPTS; attempt++) {
-    const shards = shardsOf(await slotMap(client));
+    const shards = await shardsToAsk(client, attempt > 1);
     const parts = await Promise.all(
       shards.map((shardId) => {
         const header = nextHeader(shardId);

@@ -66,6 +66,12 @@ test('any member takes any key: writes through one shard’s member land in both
       { start: 0, end: SLOT_COUNT / 2 - 1, shard: 0 },
       { start: SLOT_COUNT / 2, end: SLOT_COUNT - 1, shard: 1 },
     ]);
+    // Another group's own view, through this member (a fan-out discovers groups this way): forwarded to shard 1.
+    const other = await a.kv((c, deadline) =>
+      unary<SlotMapResponse>((cb) => c.slotMap({ shardId: 1 }, new Metadata(), { deadline }, cb)),
+    );
+    expect(other.shardId).toBe(1);
+    expect(map.shardId).toBe(0);
     for (let i = 0; i < KEYS / 2; i++) await put(a, `k/${String(i).padStart(3, '0')}`, `v${i}`);
     // With sessions: one per shard, each starting at sequence 1, the client naming the shard (the client library).
     const sharded = new ShardedKvClient([`127.0.0.1:${suite().member('s1m0').clientPort}`]);

@@ -285,6 +285,12 @@ export interface TxnResponse {
 }
 
 export interface SlotMapRequest {
+  /**
+   * Unset: the answering member's own view. Set to another shard: the member forwards the request there, so a client
+   * that knows one member can read every group's view (each group knows its own slots exactly, and where the slots
+   * it gave away went).
+   */
+  shardId?: number | undefined;
 }
 
 /** Slots [start, end] (both inclusive) served by `shard`. */
@@ -2696,11 +2702,14 @@ export const TxnResponse: MessageFns<TxnResponse> = {
 };
 
 function createBaseSlotMapRequest(): SlotMapRequest {
-  return {};
+  return { shardId: undefined };
 }
 
 export const SlotMapRequest: MessageFns<SlotMapRequest> = {
-  encode(_: SlotMapRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: SlotMapRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shardId !== undefined) {
+      writer.uint32(8).uint32(message.shardId);
+    }
     return writer;
   },
 
@@ -2717,6 +2726,14 @@ export const SlotMapRequest: MessageFns<SlotMapRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.shardId = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2729,20 +2746,30 @@ export const SlotMapRequest: MessageFns<SlotMapRequest> = {
     }
   },
 
-  fromJSON(_: any): SlotMapRequest {
-    return {};
+  fromJSON(object: any): SlotMapRequest {
+    return {
+      shardId: isSet(object.shardId)
+        ? globalThis.Number(object.shardId)
+        : isSet(object.shard_id)
+        ? globalThis.Number(object.shard_id)
+        : undefined,
+    };
   },
 
-  toJSON(_: SlotMapRequest): unknown {
+  toJSON(message: SlotMapRequest): unknown {
     const obj: any = {};
+    if (message.shardId !== undefined) {
+      obj.shardId = Math.round(message.shardId);
+    }
     return obj;
   },
 
   create(base?: DeepPartial<SlotMapRequest>): SlotMapRequest {
     return SlotMapRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<SlotMapRequest>): SlotMapRequest {
+  fromPartial(object: DeepPartial<SlotMapRequest>): SlotMapRequest {
     const message = createBaseSlotMapRequest();
+    message.shardId = object.shardId ?? undefined;
     return message;
   },
 };
