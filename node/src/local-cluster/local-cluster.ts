@@ -42,6 +42,14 @@ export interface LocalClusterOptions {
    * (--shard-endpoints lists every member's client address). Default 1; members of shard k > 0 are named sKmI.
    */
   readonly shards?: number;
+  /**
+   * Shards a reshard will create later (ids `shards` .. `shards + spareShards - 1`, `members` each, default 0). Their
+   * ports are taken now and listed in every member's --shard-endpoints, so that the members already running can route
+   * to a new group the moment it exists: an explicit list is read once at start, and restarting members to extend it
+   * would be a fault of its own. Their processes start only with startShard(), as founders of a group that owns no
+   * slot (--bootstrap-shards stays `shards`).
+   */
+  readonly spareShards?: number;
   /** Where data directories and logs go; a fresh temp directory by default. */
   readonly baseDir?: string;
   readonly clusterId?: string;
@@ -101,6 +109,8 @@ export function clusterStatus(address: string, timeoutMs = 1000, shardId = 0): P
 
 export class LocalCluster {
   readonly members: LocalMember[] = [];
+  /** Every port handed to a member, ever: a port is reserved for good, since a restarted member binds it again. */
+  private readonly ports = new Set<number>();
 
   private constructor(
     readonly baseDir: string,
@@ -117,13 +127,13 @@ export class LocalCluster {
     const cluster = new LocalCluster(baseDir, options);
     try {
       const shards = options.shards ?? 1;
-      for (let shard = 0; shard < shards; shard++) {
+      for (let shard = 0; shard < shards + (options.spareShards ?? 0); shard++) {
         for (let i = 0; i < options.members; i++) {
           const name = shard === 0 ? `m${i}` : `s${shard}m${i}`;
           cluster.members.push(await cluster.allocate(name, 'new', shard));
         }
       }
-      for (const m of cluster.members) cluster.spawnMember(m);
+      for (const m of cluster.members) if (m.shard < shards) cluster.spawnMember(m);
       const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
       for (let shard = 0; shard < shards; shard++) {
         await cluster.waitForLeader(Math.max(1, deadline - Date.now()), cluster.shardMembers(shard));
@@ -131,6 +141,14 @@ export class LocalCluster {
       // Every member serving, not only the leaders: a test that talks to one chosen member must find it listening
       // (a member started through tsx on a loaded machine can take seconds longer than its peers).
       await cluster.waitForMembers(Math.max(1, deadline - Date.now()));
+      // A founder that exited meanwhile (its port taken, a crash) would leave its group a member short for the whole
+      // run while the others elected a leader without it: that is not the cluster the caller asked for.
+      const exited = cluster.members.filter((m) => m.shard < shards && m.process === undefined);
+      if (exited.length > 0) {
+        throw new Error(
+          `${exited.map((m) => `${m.name} (${m.lastExit ?? 'never started'})`).join(', ')} exited during start; logs in ${baseDir}`,
+        );
+      }
     } catch (err) {
       // Why no leader: say which members were running and what each logged last, so a failure far away (CI) can
       // be traced from its message alone.
@@ -146,7 +164,9 @@ export class LocalCluster {
     initialClusterState: 'new' | 'existing',
     shard: number,
   ): Promise<LocalMember> {
-    const [clientPort, peerPort, httpPort] = await freePorts(3);
+    // Ports are probed for every member before any binds its own, so the OS can offer one of them twice.
+    const [clientPort, peerPort, httpPort] = await freePorts(3, '127.0.0.1', this.ports);
+    for (const port of [clientPort!, peerPort!, httpPort!]) this.ports.add(port);
     return {
       name,
       dataDir: join(this.baseDir, name),
@@ -171,7 +191,7 @@ export class LocalCluster {
 
   /** The --shard-endpoints list: every member's client address, by shard (empty for one shard: nothing to route). */
   private shardEndpoints(): string {
-    if ((this.options.shards ?? 1) <= 1) return '';
+    if ((this.options.shards ?? 1) + (this.options.spareShards ?? 0) <= 1) return '';
     const byShard = new Map<number, string[]>();
     for (const m of this.members) {
       byShard.set(m.shard, [...(byShard.get(m.shard) ?? []), `127.0.0.1:${m.clientPort}`]);
@@ -299,6 +319,24 @@ export class LocalCluster {
     const m = this.member(name);
     if (m.process) throw new Error(`${name} is still running`);
     this.spawnMember(m);
+  }
+
+  /**
+   * Starts the founding members of a spare shard (see `spareShards`): a new group that elects a leader among them
+   * and owns no slot until slots are moved to it. Returns their names; the caller waits for the leader.
+   */
+  startShard(shard: number): string[] {
+    const first = this.options.shards ?? 1;
+    if (!Number.isInteger(shard) || shard < first || shard >= first + (this.options.spareShards ?? 0)) {
+      throw new Error(
+        `shard ${shard} is not a spare shard of this cluster (spare ids start at ${first}, ${this.options.spareShards ?? 0} of them)`,
+      );
+    }
+    const founders = this.founders(shard);
+    const running = founders.filter((m) => m.process !== undefined || m.lastExit !== undefined);
+    if (running.length > 0) throw new Error(`shard ${shard} was started already (${running[0]!.name})`);
+    for (const m of founders) this.spawnMember(m);
+    return founders.map((m) => m.name);
   }
 
   /** Starts a new empty member that waits to be added (--initial-cluster-state=existing). */
