@@ -11,6 +11,8 @@ export class ClusterAdmin {
   constructor(
     readonly endpoint: string,
     private readonly deadlineMs: number,
+    /** The group asked: a member answers only for its own shard. */
+    readonly shardId = 0,
   ) {
     this.client = new ClusterClient(endpoint, credentials.createInsecure());
   }
@@ -26,14 +28,14 @@ export class ClusterAdmin {
 
   async members(): Promise<Member[]> {
     const res = await this.call<{ members: Member[] }>((md, o, cb) =>
-      this.client.memberList({ shardId: 0 }, md, o, cb),
+      this.client.memberList({ shardId: this.shardId }, md, o, cb),
     );
     return res.members;
   }
 
   async transferLeadership(toMember: string): Promise<string> {
     const res = await this.call<{ leader: string }>((md, o, cb) =>
-      this.client.transferLeadership({ shardId: 0, toMember }, md, o, cb),
+      this.client.transferLeadership({ shardId: this.shardId, toMember }, md, o, cb),
     );
     return res.leader;
   }
@@ -45,15 +47,15 @@ export class ClusterAdmin {
     incarnation: string;
     clientAddress: string;
   }): Promise<void> {
-    await this.call((md, o, cb) => this.client.addLearner({ shardId: 0, ...request }, md, o, cb));
+    await this.call((md, o, cb) => this.client.addLearner({ shardId: this.shardId, ...request }, md, o, cb));
   }
 
   async promote(id: string): Promise<void> {
-    await this.call((md, o, cb) => this.client.promote({ shardId: 0, id }, md, o, cb));
+    await this.call((md, o, cb) => this.client.promote({ shardId: this.shardId, id }, md, o, cb));
   }
 
   async removeMember(id: string): Promise<void> {
-    await this.call((md, o, cb) => this.client.removeMember({ shardId: 0, id }, md, o, cb));
+    await this.call((md, o, cb) => this.client.removeMember({ shardId: this.shardId, id }, md, o, cb));
   }
 
   close(): void {

@@ -1,31 +1,54 @@
 // One chaos client's connection to the cluster: typed promise wrappers over the generated grpc-js stubs, each call
-// with its own deadline. Every call carries the session's RequestHeader {clientId, sequence} so that a write the
-// server forwards or retries internally is applied at most once.
+// with its own deadline. Every write carries the session's RequestHeader {clientId, sequence} so that a write the
+// server forwards or retries internally is applied at most once. A session belongs to one group's session table, so
+// every request names that group (shard_id; 0 in a cluster of one shard) and a member of another shard forwards it.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { isSlotMoving, wrongShardRedirect } from '../shared/client/key-router.js';
 import {
   Compare_Operator,
   KVClient,
   type GetResponse,
   type PutResponse,
+  type SlotMapResponse,
   type TxnResponse,
 } from '../shared/api/generated/raftstore/v1/kv.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A failed call with its gRPC status code. The harness treats every failed write as an unknown outcome. */
+/**
+ * A slot refusal a group answered with (its redirect trailer): the slot is moving, or another shard serves it. The
+ * group refused the request before applying anything, so it may be sent again, to the owner or after the move.
+ */
+export type SlotRefusal =
+  | { readonly kind: 'moving' }
+  | { readonly kind: 'wrongShard'; readonly slot: number; readonly owner: number | undefined };
+
+/**
+ * A failed call with its gRPC status code. The harness treats every failed write as an unknown outcome, except a
+ * slot refusal, which a routed client follows (and records as unknown only if it gives up).
+ */
 export class KvCallError extends Error {
   override readonly name = 'KvCallError';
   constructor(
     readonly code: number,
     message: string,
+    readonly refusal?: SlotRefusal,
   ) {
     super(message);
   }
 }
 
 function toCallError(err: ServiceError): KvCallError {
-  return new KvCallError(err.code, `${err.code}: ${err.details}`);
+  const message = `${err.code}: ${err.details}`;
+  if (isSlotMoving(err)) return new KvCallError(err.code, message, { kind: 'moving' });
+  const redirect = wrongShardRedirect(err);
+  if (redirect === undefined) return new KvCallError(err.code, message);
+  return new KvCallError(err.code, message, {
+    kind: 'wrongShard',
+    slot: redirect.slot,
+    owner: redirect.owner,
+  });
 }
 
 /**
@@ -48,6 +71,7 @@ export class KvSession {
     readonly clientId: string,
     private readonly deadlineMs: number,
     private readonly sequence: SequenceSource,
+    readonly shardId = 0,
   ) {
     this.client = new KVClient(endpoint, credentials.createInsecure(), {
       // Fail fast while a member is down instead of queueing behind reconnect backoff.
@@ -66,7 +90,7 @@ export class KvSession {
 
   put(key: string, value: string): Promise<void> {
     const req = {
-      shardId: 0,
+      shardId: this.shardId,
       header: this.header(),
       key: encoder.encode(key),
       value: encoder.encode(value),
@@ -82,7 +106,14 @@ export class KvSession {
 
   /** A linearizable (ReadIndex) read; null when the key is absent. */
   get(key: string): Promise<string | null> {
-    const req = { shardId: 0, header: this.header(), key: encoder.encode(key), serializable: false };
+    const req = {
+      shardId: this.shardId,
+      // No session header: a read changes nothing, and a group starts a session only on a write with sequence 1,
+      // so a read that took sequence 1 left every later write of the session refused ("no session").
+      header: undefined,
+      key: encoder.encode(key),
+      serializable: false,
+    };
     return new Promise((resolve, reject) => {
       this.client.get(req, new Metadata(), this.deadline(), (err: ServiceError | null, res: GetResponse) => {
         if (err) reject(toCallError(err));
@@ -107,7 +138,7 @@ export class KvSession {
             target: { $case: 'value' as const, value: encoder.encode(expected) },
           };
     const req = {
-      shardId: 0,
+      shardId: this.shardId,
       header: this.header(),
       compare: [compare],
       success: [
@@ -120,6 +151,21 @@ export class KvSession {
         if (err) reject(toCallError(err));
         else resolve(res.succeeded);
       });
+    });
+  }
+
+  /** The answering member's slot map: its own group's slots exactly (`shardId` says which), hints for the rest. */
+  slotMap(): Promise<SlotMapResponse> {
+    return new Promise((resolve, reject) => {
+      this.client.slotMap(
+        {},
+        new Metadata(),
+        this.deadline(),
+        (err: ServiceError | null, res: SlotMapResponse) => {
+          if (err) reject(toCallError(err));
+          else resolve(res);
+        },
+      );
     });
   }
 

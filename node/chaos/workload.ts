@@ -2,15 +2,18 @@
 // own session (clientId), talks to one member (rotating to the next on failure, so forwarding is exercised), and
 // runs one operation at a time: put of a unique value, linearizable get, or compare-and-set through Txn, on a small
 // key set so that operations conflict. A failed or timed-out write is recorded with an unknown outcome and its
-// value is never written again; a failed read is dropped (it had no effect).
+// value is never written again; a failed read is dropped (it had no effect). In a sharded cluster each connection
+// routes by key (routed-kv.ts); the history and its rules are the same.
 import type { Prng } from '../src/random/prng.js';
 import type { KvInput, KvOutput } from '../testing/lincheck/kv-model.js';
 import type { KvOperation } from './lost-writes.js';
 import { KvSession, SequenceSource } from './kv-session.js';
+import type { KvOps } from './routed-kv.js';
 
 export interface WorkloadOptions {
   readonly clients: number;
-  readonly keys: number;
+  /** The keys the clients pick from: a count n means keyName(0) .. keyName(n - 1). */
+  readonly keys: number | readonly string[];
   /** Per-operation gRPC deadline. */
   readonly opDeadlineMs: number;
   /** Current client endpoints (members come and go). */
@@ -21,6 +24,11 @@ export interface WorkloadOptions {
   /** Upper bound on operations per client, so a history stays checkable. */
   readonly maxOpsPerClient: number;
   readonly runId: string;
+  /**
+   * How client `client` talks to the cluster through the member at `endpoint`. Default: one session with shard 0's
+   * group (a cluster of one shard), its sequence kept across connections.
+   */
+  readonly connect?: (client: number, endpoint: string) => KvOps;
 }
 
 export function keyName(index: number): string {
@@ -34,7 +42,13 @@ export class Workload {
   /** The last value each client saw per key, used as a cas expectation. */
   private readonly seen = new Map<string, string | null>();
 
-  constructor(private readonly options: WorkloadOptions) {}
+  private readonly keys: readonly string[];
+
+  constructor(private readonly options: WorkloadOptions) {
+    const keys = options.keys;
+    this.keys = typeof keys === 'number' ? Array.from({ length: keys }, (_, k) => keyName(k)) : keys;
+    if (this.keys.length === 0) throw new Error('the workload needs at least one key');
+  }
 
   start(): void {
     for (let c = 0; c < this.options.clients; c++) this.done.push(this.client(c));
@@ -49,8 +63,12 @@ export class Workload {
   private async client(id: number): Promise<void> {
     const o = this.options;
     let endpointIndex = id;
-    let session: KvSession | undefined;
+    let session: KvOps | undefined;
     const sequence = new SequenceSource();
+    const connect =
+      o.connect ??
+      ((client: number, endpoint: string): KvOps =>
+        new KvSession(endpoint, `chaos-${o.runId}-c${client}`, o.opDeadlineMs, sequence));
     let counter = 0;
     let consecutiveFailures = 0;
     try {
@@ -63,9 +81,9 @@ export class Workload {
         const endpoint = endpoints[endpointIndex % endpoints.length]!;
         if (session?.endpoint !== endpoint) {
           session?.close();
-          session = new KvSession(endpoint, `chaos-${o.runId}-c${id}`, o.opDeadlineMs, sequence);
+          session = connect(id, endpoint);
         }
-        const key = keyName(o.rng.int(0, o.keys - 1));
+        const key = this.keys[o.rng.int(0, this.keys.length - 1)]!;
         const roll = o.rng.float();
         counter += 1;
         const value = `c${id}-${counter}`;
@@ -93,7 +111,7 @@ export class Workload {
     }
   }
 
-  private async invoke(session: KvSession, input: KvInput): Promise<KvOutput | undefined> {
+  private async invoke(session: KvOps, input: KvInput): Promise<KvOutput | undefined> {
     try {
       switch (input.op) {
         case 'put':
