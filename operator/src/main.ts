@@ -23,6 +23,8 @@ import { monotonicClock, realTimers, WorkQueue } from './queue/work-queue.js';
 import { errorMessage, sleep } from './util/timeout.js';
 
 const SHUTDOWN_WORKERS_MS = 20_000;
+/** After stopping the moves of reconciles that would not finish: their next group call fails at once. */
+const SHUTDOWN_MOVES_MS = 3_000;
 const SHUTDOWN_TOTAL_MS = 28_000; // under the chart's terminationGracePeriodSeconds (30)
 
 function loadKubeConfig(): KubeConfig {
@@ -79,11 +81,12 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
   );
   const admin = new GrpcAdminApi({ ...DEFAULT_GRPC_ADMIN, timeoutMs: config.adminTimeoutMs });
   const kube = new KubeApiWriter(kc, config.apiTimeoutMs, config.leaderElection.identity);
+  const executor = new Executor(kube, admin, 3, (err) => log.warn({ err }, 'could not record an Event'));
   const reconciler = new Reconciler({
     source: informers,
     admin,
     kube,
-    executor: new Executor(kube, admin, 3, (err) => log.warn({ err }, 'could not record an Event')),
+    executor,
     metrics,
     log,
     now: () => new Date(),
@@ -202,6 +205,8 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
           leading = false;
           metrics.isLeader.set(0);
           log.error({ reason }, 'lost leadership');
+          // Another replica may lead already: a batch moving here must not go on beside its moves.
+          executor.stopMoves();
           shutdown(`lost leadership: ${reason}`, 1);
         },
         onAttemptFailed: (error) => log.warn({ err: error }, 'leader election attempt failed'),
@@ -223,9 +228,16 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
   }, SHUTDOWN_TOTAL_MS);
   hardStop.unref();
   clearInterval(resync);
+  // Reconciles finish while this replica still renews its Lease (a batch of slots moving now usually takes well under
+  // a second), so no standby can lead beside them. One that would not finish in time has its moves stopped before
+  // the Lease goes: the next leader resumes each batch from the groups' records.
+  let drained = await controller.stop(SHUTDOWN_WORKERS_MS);
+  if (!drained) {
+    executor.stopMoves();
+    drained = await controller.stop(SHUTDOWN_MOVES_MS);
+    if (!drained) log.warn('reconciles still running at shutdown');
+  }
   stopElection.abort();
-  const drained = await controller.stop(SHUTDOWN_WORKERS_MS);
-  if (!drained) log.warn('reconciles still running at shutdown');
   await electionRun;
   if (elector !== undefined && (await elector.release())) log.info('released the Lease');
   metrics.isLeader.set(0);

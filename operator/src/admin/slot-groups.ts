@@ -17,7 +17,10 @@ const CALL_TIMEOUT_MS = 10_000;
 
 export const grpcSlotGroups: SlotGroupsFactory = (addresses) => {
   const clients = new Map<number, FailoverClient>();
+  let closed = false;
   const client = (shard: number): FailoverClient => {
+    // A closed session must not open new channels: a move stopped by closing it fails its next call instead.
+    if (closed) throw new Error(`shard ${shard}: the slot-move session is closed`);
     let c = clients.get(shard);
     if (c === undefined) {
       const endpoints = addresses.get(shard) ?? [];
@@ -30,6 +33,7 @@ export const grpcSlotGroups: SlotGroupsFactory = (addresses) => {
   return {
     groups: new GrpcSlotGroups(client),
     close: () => {
+      closed = true;
       for (const c of clients.values()) c.close();
       clients.clear();
     },

@@ -379,6 +379,38 @@ describe('resharding steps', () => {
     expect(kube.events.map((e) => e.reason)).toEqual(['StepFailed']);
   });
 
+  test('stopMoves ends a batch moving now at its next group call, refuses new ones, and leaves it resumable', async () => {
+    const cluster = testCluster({ shards: 2 });
+    const kube = new FakeKube();
+    const groups = new TableGroups();
+    const api: SlotGroups = groups;
+    // The session's groups hang in the first export, as a slow copy would; closing the session fails them.
+    let failStuck: (err: Error) => void = () => undefined;
+    const stuck: SlotGroups = {
+      status: (...call) => api.status(...call),
+      step: (...call) => api.step(...call),
+      exportPage: () => new Promise<ExportPage>((_, reject) => (failStuck = reject)),
+      ingest: (...call) => api.ingest(...call),
+    };
+    const ex = new Executor(kube, new FakeAdmin(), 3, undefined, () => ({
+      groups: stuck,
+      close: () => failStuck(new Error('shard 0: the slot-move session is closed')),
+    }));
+    const o = op('Reshard', 'MoveSlots', 'resharding to 2 shards');
+    const moving = ex.execute(cluster, { type: 'MoveSlots', move }, o, testObjects(cluster, 3), new Map());
+    await new Promise((r) => setTimeout(r, 10));
+    expect(groups.calls).toEqual(['import@1', 'freeze@0']);
+    ex.stopMoves();
+    await expect(moving).rejects.toThrow(/the slot-move session is closed/);
+    // Where it stopped is in the groups' records: the target importing, the source frozen, at the batch's epoch.
+    expect(groups.state.get(1)).toMatchObject({ state: 'importing', epoch: 3 });
+    expect(groups.state.get(0)).toMatchObject({ state: 'leaving', epoch: 3 });
+    await expect(
+      ex.execute(cluster, { type: 'MoveSlots', move }, o, testObjects(cluster, 3), new Map()),
+    ).rejects.toThrow(/slot moves are stopped: this operator replica is shutting down/);
+    expect(groups.calls).toEqual(['import@1', 'freeze@0']);
+  });
+
   test('RetireShard deletes the shard’s StatefulSet, PDB, Service and (whenScaled Delete) volumes, by uid', () => {
     const two = testCluster({ shards: 2 });
     const objects = testObjects(two, 2);

@@ -3,7 +3,7 @@
 // a transient failure (the calls are idempotent on the node side, so a retry elsewhere is safe).
 import type { Operation, RaftCluster, SlotMove } from '../api/raftcluster.js';
 import { AdminError, type AdminApi } from '../admin/admin-api.js';
-import { grpcSlotGroups, type SlotGroupsFactory } from '../admin/slot-groups.js';
+import { grpcSlotGroups, type SlotGroupsFactory, type SlotGroupsSession } from '../admin/slot-groups.js';
 import { driveMove, type MoveReport } from '../../../node/shared/sharding/move-driver.js';
 import type { Child } from '../children/children.js';
 import type { Action } from '../planner/action.js';
@@ -54,6 +54,10 @@ export interface MoveLimits {
 export const DEFAULT_MOVE_LIMITS: MoveLimits = { timeoutMs: 300_000, maxRounds: 20_000 };
 
 export class Executor {
+  /** Sessions of the batches moving now, so stopMoves can end them. */
+  private readonly moving = new Set<SlotGroupsSession>();
+  private movesStopped = false;
+
   constructor(
     private readonly kube: KubeWriter,
     private readonly admin: AdminApi,
@@ -95,7 +99,9 @@ export class Executor {
     adminAddresses: ReadonlyMap<number, readonly string[]>,
   ): Promise<MoveReport> {
     const slots = Array.from({ length: move.lastSlot - move.firstSlot + 1 }, (_, i) => move.firstSlot + i);
+    if (this.movesStopped) throw new Error('slot moves are stopped: this operator replica is shutting down');
     const session = this.slotGroups(adminAddresses);
+    this.moving.add(session);
     try {
       return await withTimeout(
         driveMove(session.groups, { slots, from: move.from, to: move.to }, move.epoch, {
@@ -105,8 +111,19 @@ export class Executor {
         `moving slots ${move.firstSlot}-${move.lastSlot} from shard ${move.from} to shard ${move.to}`,
       );
     } finally {
+      this.moving.delete(session);
       session.close();
     }
+  }
+
+  /**
+   * Ends every batch moving now (its next call to a group fails) and refuses new ones. For a replica that is about
+   * to give up, or has lost, its Lease: a move must not go on beside the next leader's. The groups' records keep
+   * each batch where it stopped, and the next leader resumes it at its epoch.
+   */
+  stopMoves(): void {
+    this.movesStopped = true;
+    for (const session of this.moving) session.close();
   }
 
   /** Events are best effort: a failed Event must not fail the step it reports. */
