@@ -228,6 +228,14 @@ const operationSchema = object({
     string({ description: 'The Raft id this step acts on (removals act on this id only).' }),
   ),
   slotMove: optional(slotMoveSchema),
+  targetShards: optional(
+    integer({
+      minimum: 1,
+      description:
+        'The shard count a Reshard operation works toward. It differs from spec.shards while a batch of an ' +
+        'earlier reshard finishes: the new reshard is queued behind it (condition Progressing, reason ReshardQueued).',
+    }),
+  ),
 });
 export type Operation = Infer<typeof operationSchema>;
 

@@ -45,6 +45,8 @@ interface Step {
   member?: string;
   memberId?: string;
   slotMove?: SlotMove;
+  /** For Reshard steps: the shard count this step works toward. */
+  targetShards?: number;
   action: Action;
 }
 
@@ -90,6 +92,7 @@ export function plan(
               ? `resharding to ${spec.shards} shards: creating shard(s) ${missingShards.join(', ')} (they start with no slots)`
               : 'restoring missing child objects',
         shard: 0,
+        ...(growing ? { targetShards: spec.shards } : {}),
         action: { type: 'ApplyChildren' },
       },
       previous,
@@ -161,6 +164,12 @@ function reshardStep(
   const target = observed.cluster.spec.shards;
   const step = planReshard(observed.shards, target, previous?.slotMove, options.reshardBatchSlots);
   if (step === undefined) return undefined;
+  // spec.shards changed while a reshard ran: the batch under way finishes first (its slots' writes wait on it), so
+  // the new reshard is queued behind it; one that finds no batch under way replaces the old one at once.
+  const earlier =
+    previous?.type === 'Reshard' && previous.targetShards !== undefined && previous.targetShards !== target
+      ? previous.targetShards
+      : undefined;
   switch (step.kind) {
     case 'wait':
       return {
@@ -170,6 +179,7 @@ function reshardStep(
           step: step.step,
           message: step.message,
           shard: 0,
+          targetShards: target,
           action: { type: 'Wait', reason: step.message, requeueAfterSeconds: options.pollSeconds },
         },
       };
@@ -181,22 +191,29 @@ function reshardStep(
           step: 'RetireShard',
           message: `resharding to ${target} shards: shard ${step.shard} owns no slot any more; deleting its objects`,
           shard: step.shard,
+          targetShards: target,
           action: { type: 'RetireShard', shard: step.shard },
         },
       };
     case 'move': {
       const m = step.move;
       const count = m.lastSlot - m.firstSlot + 1;
+      const batch = `slots ${m.firstSlot}-${m.lastSlot} (${count}) from shard ${m.from} to shard ${m.to} at epoch ${m.epoch}`;
+      const queued = step.resumed && earlier !== undefined;
       return {
         underWay: step.resumed,
         step: {
           type: 'Reshard',
           step: 'MoveSlots',
-          message:
-            `resharding to ${target} shards: ${step.resumed ? 'resuming' : 'moving'} slots ${m.firstSlot}-${m.lastSlot} ` +
-            `(${count}) from shard ${m.from} to shard ${m.to} at epoch ${m.epoch}; ${step.slotsToMove} slot(s) to move in all`,
+          message: queued
+            ? `reshard to ${target} shards queued: finishing the batch under way of the reshard to ${earlier} ` +
+              `shards first (${batch})`
+            : `resharding to ${target} shards: ${step.resumed ? 'resuming' : 'moving'} ${batch}; ` +
+              `${step.slotsToMove} slot(s) to move in all` +
+              (earlier !== undefined ? ` (replaces the reshard to ${earlier} shards)` : ''),
           shard: m.from,
           slotMove: m,
+          targetShards: queued ? earlier : target,
           action: { type: 'MoveSlots', move: m },
         },
       };
@@ -229,6 +246,7 @@ function toPlan(step: Step, previous: Operation | undefined, now: Date, options:
     ...(step.member !== undefined ? { member: step.member } : {}),
     ...(step.memberId !== undefined ? { memberId: step.memberId } : {}),
     ...(step.slotMove !== undefined ? { slotMove: step.slotMove } : {}),
+    ...(step.targetShards !== undefined ? { targetShards: step.targetShards } : {}),
   };
   return { action: step.action, operation };
 }

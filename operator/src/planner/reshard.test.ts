@@ -9,6 +9,7 @@ import type { ObservedCluster, ObservedShard } from '../model/observed.js';
 import type { Plan } from './action.js';
 import { DEFAULT_PLANNER_OPTIONS, plan } from './plan.js';
 import { planReshard } from './reshard.js';
+import { evaluate, progressingPolicies } from '../status/conditions.js';
 import { baseSpec, CLUSTER, NAMESPACE } from '../../testing/sim-world.js';
 
 const OWNED: SlotRecord = { state: 'owned', epoch: 0, peer: NO_PEER };
@@ -244,6 +245,45 @@ describe('the planner reshards to an even spread and retires emptied groups', ()
     const shrink = converge(groups, baseSpec({ shards: 3 }));
     expect(groups.counts()).toEqual([1366, 1365, 1365]);
     expect(shrink.filter((p) => p.action.type === 'RetireShard').map((p) => p.operation?.shard)).toEqual([3]);
+  });
+
+  test('a second reshard while one runs is queued behind the batch under way, says so, then replaces it', () => {
+    const groups = new Groups(
+      new Map([
+        [0, [[0, 2047]]],
+        [1, [[2048, 4095]]],
+        [2, []],
+        [3, []],
+      ]),
+    );
+    const toFour = baseSpec({ shards: 4 });
+    const running = plan(groups.observed(toFour, undefined), NOW, DEFAULT_PLANNER_OPTIONS);
+    expect(running.operation).toMatchObject({ type: 'Reshard', step: 'MoveSlots', targetShards: 4 });
+    groups.apply(running, toFour, true); // half-way when the user asks for 3 instead
+    const toThree = baseSpec({ shards: 3 });
+    const queued = plan(groups.observed(toThree, running.operation), NOW, DEFAULT_PLANNER_OPTIONS);
+    expect(queued.action).toEqual({ type: 'MoveSlots', move: running.operation?.slotMove });
+    expect(queued.operation).toMatchObject({ targetShards: 4 });
+    expect(queued.operation?.message).toMatch(
+      /^reshard to 3 shards queued: finishing the batch under way of the reshard to 4 shards first \(slots /,
+    );
+    const progressing = evaluate(progressingPolicies, {
+      health: 'healthy',
+      healthMessage: '',
+      operation: queued.operation,
+      paused: false,
+      shards: 3,
+      warnings: [],
+    });
+    expect(progressing).toMatchObject({ status: 'True', reason: 'ReshardQueued' });
+    groups.apply(queued, toThree, false);
+    const next = plan(groups.observed(toThree, queued.operation), NOW, DEFAULT_PLANNER_OPTIONS);
+    expect(next.operation).toMatchObject({ type: 'Reshard', targetShards: 3 });
+    expect(next.operation?.message).toMatch(
+      /^resharding to 3 shards: .*\(replaces the reshard to 4 shards\)$/,
+    );
+    converge(groups, toThree);
+    expect(groups.counts()).toEqual([1366, 1365, 1365]);
   });
 
   test('paused: no new batch starts, but a batch under way is finished', () => {

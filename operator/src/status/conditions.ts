@@ -16,6 +16,8 @@ export interface ConditionInput {
   healthMessage: string;
   operation: Operation | undefined;
   paused: boolean;
+  /** spec.shards: a Reshard operation toward another count is an earlier reshard finishing its batch. */
+  shards: number;
   warnings: string[];
 }
 
@@ -50,6 +52,12 @@ export const progressingPolicies: Policy[] = [
           reason: 'Paused',
           message: i.operation?.message ?? 'spec.paused is true: no disruptive action is taken',
         }
+      : undefined,
+  (i) =>
+    i.operation?.type === 'Reshard' &&
+    i.operation.targetShards !== undefined &&
+    i.operation.targetShards !== i.shards
+      ? { status: 'True', reason: 'ReshardQueued', message: i.operation.message }
       : undefined,
   (i) =>
     i.operation !== undefined

@@ -30,6 +30,7 @@ function input(over: Partial<ConditionInput> = {}): ConditionInput {
     healthMessage: '3/3 voters up',
     operation: undefined,
     paused: false,
+    shards: 1,
     warnings: [],
     ...over,
   };

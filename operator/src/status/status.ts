@@ -77,6 +77,7 @@ export function buildStatus(observed: ObservedCluster, plan: Plan, now: Date): R
         healthMessage,
         operation: plan.operation,
         paused: cluster.spec.paused,
+        shards: cluster.spec.shards,
         warnings: specWarnings(cluster.spec),
       },
       cluster.metadata.generation,
