@@ -4,13 +4,15 @@
 // Figures the issue asks for as a benchmark (time to healthy, time per member, write unavailability during the
 // upgrade) are printed, never asserted.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLinearizable } from '../../node/testing/lincheck/check.js';
+import { toJsonLines } from '../../node/testing/lincheck/history.js';
 import { kvModel } from '../../node/testing/lincheck/kv-model.js';
 import { Prng } from '../../node/src/random/prng.js';
 import { KvSession, SequenceSource } from '../../node/chaos/kv-session.js';
-import { findLostWrites } from '../../node/chaos/lost-writes.js';
+import { findLostWrites, type KvOperation } from '../../node/chaos/lost-writes.js';
 import { RoutedClient, RoutedKv } from '../../node/chaos/routed-kv.js';
 import { keyName, Workload } from '../../node/chaos/workload.js';
 import { ShardedKvClient } from '../../node/shared/client/sharded-kv-client.js';
@@ -74,6 +76,23 @@ async function observeHealth(want: string, timeoutMs: number): Promise<number> {
     (await getCluster(NS, CLUSTER)).status?.health === want ? true : undefined,
   );
   return Date.now() - start;
+}
+
+/**
+ * Checks a workload's history; keeps it under .ci-out/histories (CI keeps that folder) so a violation can be
+ * studied with `npm run lincheck`, and fails with the checker's smallest offending set of operations.
+ */
+async function expectLinearizable(runId: string, history: readonly KvOperation[]): Promise<void> {
+  const dir = path.join(REPO, '.ci-out', 'histories');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `${runId.replace(/[^A-Za-z0-9]+/g, '-')}.jsonl`), toJsonLines(history));
+  const check = checkLinearizable(kvModel, history, { deadlineMs: 120_000 });
+  if (check.kind === 'violation') {
+    throw new Error(
+      `${runId}: not linearizable on ${check.partitionKey}: ${check.explanation}\n${toJsonLines(check.operations)}`,
+    );
+  }
+  expect(check.kind).toBe('linearizable');
 }
 
 beforeAll(async () => {
@@ -334,8 +353,7 @@ test('change the version: a rolling upgrade under load keeps every acknowledged 
   figure(`upgrade: ${workload.history.length} operations, longest write gap ${gap.toFixed(0)} ms`);
   expect(acked.length).toBeGreaterThan(50);
 
-  const check = checkLinearizable(kvModel, workload.history, { deadlineMs: 60_000 });
-  expect(check.kind).toBe('linearizable');
+  await expectLinearizable('upgrade', workload.history);
   const session = new KvSession(endpoints[0]!, 'e2e-final-read', 5000, new SequenceSource());
   const finalValues = new Map<string, string | null>();
   try {
@@ -571,8 +589,7 @@ async function underWorkload(runId: string, seed: number, body: () => Promise<vo
     `${runId}: ${history.length} operations by 3 clients, ${acked} writes acknowledged, ${unknown} unknown`,
   );
   expect(acked).toBeGreaterThan(50);
-  const check = checkLinearizable(kvModel, history, { deadlineMs: 120_000 });
-  expect(check.kind).toBe('linearizable');
+  await expectLinearizable(runId, history);
   const finalValues = new Map<string, string | null>();
   const reader = new RoutedKv(service, clientOf(99));
   try {
