@@ -555,11 +555,22 @@ async function waitResharded(counts: readonly number[], timeoutMs: number): Prom
 async function underWorkload(runId: string, seed: number, body: () => Promise<void>): Promise<number> {
   const service = await clientServiceAddress(NS, SHARDED);
   const creation = ShardMap.even([0, 1]); // the creation layout; the clients learn the rest from the members
+  // Operations go through the Service; when its routes lead nowhere a client asks every member for its group's
+  // slots (each group answers its own exactly), as the chaos harness does.
+  let members = await clientEndpoints(NS, SHARDED);
+  const refreshMembers = setInterval(() => {
+    clientEndpoints(NS, SHARDED).then(
+      (e) => {
+        if (e.length > 0) members = e;
+      },
+      () => undefined,
+    );
+  }, 1000);
   const routed = new Map<number, RoutedClient>();
   const clientOf = (client: number): RoutedClient => {
     let c = routed.get(client);
     if (c === undefined) {
-      c = new RoutedClient(`e2e-${runId}-c${client}`, creation, () => [service], 2000);
+      c = new RoutedClient(`e2e-${runId}-c${client}`, creation, () => members, 2000);
       routed.set(client, c);
     }
     return c;
@@ -583,6 +594,7 @@ async function underWorkload(runId: string, seed: number, body: () => Promise<vo
     await body();
   } finally {
     await workload.stop();
+    clearInterval(refreshMembers);
   }
   const history = workload.history;
   const acked = history.filter((op) => op.input.op !== 'get' && op.return !== undefined).length;

@@ -4,6 +4,7 @@
 // every request names that group (shard_id; 0 in a cluster of one shard) and a member of another shard forwards it.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { isSlotMoving, wrongShardRedirect } from '../shared/client/key-router.js';
+import { unreachableShardOf } from '../shared/client/shard-unreachable.js';
 import {
   Compare_Operator,
   KVClient,
@@ -22,6 +23,8 @@ const decoder = new TextDecoder();
  */
 export type SlotRefusal =
   | { readonly kind: 'moving' }
+  /** The member could reach no member of the shard asked for (say, one a reshard retired): sent nowhere. */
+  | { readonly kind: 'unreachable'; readonly shard: number }
   | { readonly kind: 'wrongShard'; readonly slot: number; readonly owner: number | undefined };
 
 /**
@@ -42,6 +45,9 @@ export class KvCallError extends Error {
 function toCallError(err: ServiceError): KvCallError {
   const message = `${err.code}: ${err.details}`;
   if (isSlotMoving(err)) return new KvCallError(err.code, message, { kind: 'moving' });
+  const unreachable = unreachableShardOf(err);
+  if (unreachable !== undefined)
+    return new KvCallError(err.code, message, { kind: 'unreachable', shard: unreachable });
   const redirect = wrongShardRedirect(err);
   if (redirect === undefined) return new KvCallError(err.code, message);
   return new KvCallError(err.code, message, {

@@ -90,7 +90,12 @@ export class RoutedClient {
   /** Asks every member for its group's slots when the routes are stale (bounded: one deadline, rate-limited). */
   async refreshIfStale(force = false): Promise<void> {
     if (!this.stale && !force) return;
-    if (this.now() - this.lastRefreshMs < REFRESH_INTERVAL_MS) return;
+    const wait = this.lastRefreshMs + REFRESH_INTERVAL_MS - this.now();
+    if (wait > 0) {
+      if (!force) return;
+      // A forced refresh (the routes led nowhere) waits its turn rather than re-sending on the same routes.
+      await new Promise((r) => setTimeout(r, wait));
+    }
     this.lastRefreshMs = this.now();
     this.counts.refreshes += 1;
     const answers = await Promise.allSettled(

@@ -19,6 +19,16 @@ describe('nextAttempt', () => {
     });
   });
 
+  test('a shard no member could reach (sent nowhere) is looked up again, within the reroute budget', () => {
+    expect(nextAttempt({ kind: 'unreachable', shard: 3 }, state)).toEqual({
+      kind: 'reroute',
+      owner: undefined,
+    });
+    expect(
+      nextAttempt({ kind: 'unreachable', shard: 3 }, { ...state, reroutes: ROUTE_BUDGET.maxReroutes }).kind,
+    ).toBe('giveUp');
+  });
+
   test('a wrong-shard answer goes to the owner it names, or looks it up when it names none or the same shard', () => {
     expect(nextAttempt({ kind: 'wrongShard', slot: 7, owner: 3 }, state)).toEqual({
       kind: 'reroute',

@@ -94,6 +94,8 @@ export function nextAttempt(
   if (state.reroutes >= budget.maxReroutes) {
     return { kind: 'giveUp', why: `${budget.maxReroutes} wrong-shard answers in a row` };
   }
+  // The shard the routes named could not be reached at all: look the owner up from the groups themselves.
+  if (refusal.kind === 'unreachable') return { kind: 'reroute', owner: undefined };
   // A redirect back to the shard just asked (a lagging member's answer) teaches nothing: look the owner up.
   const owner = refusal.owner !== undefined && refusal.owner !== state.shard ? refusal.owner : undefined;
   return { kind: 'reroute', owner };

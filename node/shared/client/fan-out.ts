@@ -21,6 +21,7 @@ import type {
 } from '../api/generated/raftstore/v1/kv.js';
 import { SLOT_COUNT } from '../sharding/slot.js';
 import { unary, type FailoverClient } from './failover-client.js';
+import { unreachableShardOf } from './shard-unreachable.js';
 
 /** How often a fan-out that raced a slot move is repeated before it gives up. */
 export const FAN_OUT_ATTEMPTS = 5;
@@ -49,8 +50,9 @@ export function mergeRanges(parts: readonly RangeResponse[], limit: number): Ran
   const all: KeyValue[] = parts.flatMap((p) => p.kvs).sort((a, b) => compareBytes(a.key, b.key));
   const kvs = limit > 0 ? all.slice(0, limit) : all;
   const revision = Math.max(0, ...parts.map((p) => p.header?.revision ?? 0));
+  const first = parts.find((p) => p.header !== undefined)?.header;
   return {
-    header: parts[0]?.header !== undefined ? { ...parts[0].header, revision } : undefined,
+    header: first !== undefined ? { ...first, revision } : undefined,
     kvs,
     more: parts.some((p) => p.more) || kvs.length < all.length,
     count: parts.reduce((sum, p) => sum + p.count, 0),
@@ -66,23 +68,58 @@ async function slotMap(client: FailoverClient, shardId?: number): Promise<SlotMa
   );
 }
 
+/** `call`'s answer, or undefined when the member could not reach `shard` at all (nothing was sent there). */
+async function unlessUnreachable<T>(shard: number, call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (unreachableShardOf(err) === shard) return undefined;
+    throw err;
+  }
+}
+
+export interface GroupViews {
+  /** Every shard any view names (a retired one too, until no view names it), ascending. */
+  readonly shards: number[];
+  /** The answering member's view first, then each group's own; groups no member could reach are missing. */
+  readonly views: SlotMapResponse[];
+}
+
 /**
- * The shards to ask: on a first attempt those the answering member's view names; after an incomplete one, also
- * every shard named by the view of any group reached that way, until no new one appears (bounded by MAX_SHARDS).
+ * The answering member's view of the map; with `discover`, also the own view of every group any view names, until
+ * no new one appears (bounded by MAX_SHARDS). A view may name a shard that no longer exists (a group remembers where
+ * it gave slots, not what the receiver did with them later): one that no member can reach is left out.
  */
-export async function shardsToAsk(client: FailoverClient, discover: boolean): Promise<number[]> {
+export async function groupViews(client: FailoverClient, discover: boolean): Promise<GroupViews> {
   const first = await slotMap(client);
   const known = new Set(shardsOf(first));
-  if (!discover) return [...known].sort((a, b) => a - b);
-  const asked = new Set<number>([first.shardId]);
-  while (known.size <= MAX_SHARDS) {
-    const next = [...known].filter((s) => !asked.has(s));
-    if (next.length === 0) break;
-    const views = await Promise.all(next.map((s) => slotMap(client, s)));
-    for (const s of next) asked.add(s);
-    for (const v of views) for (const s of shardsOf(v)) known.add(s);
+  const views = [first];
+  if (discover) {
+    const asked = new Set<number>([first.shardId]);
+    while (known.size <= MAX_SHARDS) {
+      // Shard ids are dense (a cluster of N shards has 0..N-1, a reshard adds or retires the highest), so every id
+      // up to the highest named is a group to ask: one known only to a retired group's view is found that way.
+      for (let s = 0; s < Math.max(...known); s++) known.add(s);
+      const next = [...known].filter((s) => !asked.has(s));
+      if (next.length === 0) break;
+      const answers = await Promise.all(next.map((s) => unlessUnreachable(s, slotMap(client, s))));
+      for (const s of next) asked.add(s);
+      for (const v of answers) {
+        if (v === undefined) continue;
+        views.push(v);
+        for (const s of shardsOf(v)) known.add(s);
+      }
+    }
   }
-  return [...known].sort((a, b) => a - b);
+  return { shards: [...known].sort((a, b) => a - b), views };
+}
+
+/**
+ * The shards to ask: on a first attempt those the answering member's view names; after an incomplete one, also
+ * every shard named by the view of any group reached that way.
+ */
+export async function shardsToAsk(client: FailoverClient, discover: boolean): Promise<number[]> {
+  return (await groupViews(client, discover)).shards;
 }
 
 /** A bound on discovery: far above any real cluster (the operator allows 64 shards). */
@@ -97,11 +134,16 @@ export async function rangeEveryShard(
   for (let attempt = 1; attempt <= FAN_OUT_ATTEMPTS; attempt++) {
     const shards = await shardsToAsk(client, attempt > 1);
     const parts = await Promise.all(
-      shards.map((shardId) =>
-        client.kv((c, deadline) =>
-          unary<RangeResponse>((cb) => c.range({ ...request, shardId }, new Metadata(), { deadline }, cb)),
-        ),
-      ),
+      shards.map(async (shardId) => {
+        const part = await unlessUnreachable(
+          shardId,
+          client.kv((c, deadline) =>
+            unary<RangeResponse>((cb) => c.range({ ...request, shardId }, new Metadata(), { deadline }, cb)),
+          ),
+        );
+        // A shard no member can reach serves nothing here: the coverage check below tells whether it held slots.
+        return part ?? { header: undefined, kvs: [], more: false, count: 0, slotsServed: 0 };
+      }),
     );
     const merged = mergeRanges(parts, request.limit);
     served = merged.slotsServed;
@@ -127,13 +169,17 @@ export async function deleteEveryShard(
   for (let attempt = 1; attempt <= FAN_OUT_ATTEMPTS; attempt++) {
     const shards = await shardsToAsk(client, attempt > 1);
     const parts = await Promise.all(
-      shards.map((shardId) => {
+      shards.map(async (shardId) => {
         const header = nextHeader(shardId);
-        return client.kv((c, deadline) =>
-          unary<DeleteResponse>((cb) =>
-            c.delete({ ...request, shardId, header }, new Metadata(), { deadline }, cb),
+        const part = await unlessUnreachable(
+          shardId,
+          client.kv((c, deadline) =>
+            unary<DeleteResponse>((cb) =>
+              c.delete({ ...request, shardId, header }, new Metadata(), { deadline }, cb),
+            ),
           ),
         );
+        return part ?? { header: undefined, deleted: 0, prevKvs: [], slotsServed: 0 };
       }),
     );
     for (const p of parts) {
@@ -143,7 +189,12 @@ export async function deleteEveryShard(
     served = parts.reduce((sum, p) => sum + p.slotsServed, 0);
     if (served === SLOT_COUNT) {
       prevKvs.sort((a, b) => compareBytes(a.key, b.key));
-      return { header: parts[0]?.header, deleted, prevKvs, slotsServed: served };
+      return {
+        header: parts.find((p) => p.header !== undefined)?.header,
+        deleted,
+        prevKvs,
+        slotsServed: served,
+      };
     }
   }
   throw new IncompleteFanOutError(

@@ -11,6 +11,8 @@ import type { RequestHeader } from '../api/generated/raftstore/v1/common.js';
 import type { SlotMapResponse } from '../api/generated/raftstore/v1/kv.js';
 import { keySlot, SLOT_COUNT } from '../sharding/slot.js';
 import { unary, type FailoverClient } from './failover-client.js';
+import { groupViews } from './fan-out.js';
+import { unreachableShardOf } from './shard-unreachable.js';
 
 /** A request that keeps meeting wrong-shard answers is given up after this many shards. */
 const MAX_REROUTES = 4;
@@ -89,6 +91,20 @@ export class KeyRouter {
     this.owners = ownersOf(map.ranges);
   }
 
+  /**
+   * Looks the owners up from the groups themselves: every group's own view (each serves its own slots exactly),
+   * over the asked member's hints. For when a hint led to a shard no member can reach, say one a reshard retired:
+   * the group that gave a slot away remembers where it went, not where it went after that.
+   */
+  async refreshFromGroups(): Promise<void> {
+    const { views } = await groupViews(this.client, true);
+    const owners = ownersOf(views[0]?.ranges ?? []);
+    for (const view of views) {
+      for (const r of view.ranges) if (r.shard === view.shardId) owners.fill(r.shard, r.start, r.end + 1);
+    }
+    this.owners = owners;
+  }
+
   async shardOfSlot(slot: number): Promise<number> {
     if (this.owners === undefined) await this.refresh();
     return this.owners![slot] ?? 0;
@@ -120,6 +136,12 @@ export class KeyRouter {
           continue;
         }
         reroutes++;
+        if (unreachableShardOf(err) === shard) {
+          // Sent nowhere (no member of that shard could be reached): ask the groups who serves the slot now.
+          lastError = err;
+          await this.refreshFromGroups();
+          continue;
+        }
         const redirect = wrongShardRedirect(err);
         if (redirect === undefined) throw err;
         lastError = err;

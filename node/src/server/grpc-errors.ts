@@ -9,6 +9,7 @@ import {
   ReplicaStoppedError,
   ReplicaTimeoutError,
 } from '../replica/errors.js';
+import { SHARD_UNREACHABLE_HEADER, unreachableShardOf } from '../../shared/client/shard-unreachable.js';
 import type { SlotRedirect } from '../sharding/slot-ownership.js';
 import { InvalidRequestError } from './request-error.js';
 
@@ -51,6 +52,17 @@ export class WrongShardError extends StatusError {
         : `slot ${redirect.slot} is not served by shard ${shard}; ${owner} serves it (epoch ${redirect.epoch})`,
       true,
     );
+  }
+}
+
+/** No member of `shard` could be reached: the request was sent nowhere (see shard-unreachable.ts). */
+export class ShardUnreachableError extends StatusError {
+  override readonly name = 'ShardUnreachableError';
+  constructor(
+    readonly shard: number,
+    message: string,
+  ) {
+    super(status.UNAVAILABLE, message, true);
   }
 }
 
@@ -124,6 +136,8 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   const forwarded = isServiceError(err) ? err.metadata?.get(SLOT_REDIRECT_HEADER) : undefined;
   if (forwarded !== undefined && forwarded.length > 0)
     metadata.set(SLOT_REDIRECT_HEADER, String(forwarded[0]));
+  const unreachable = err instanceof ShardUnreachableError ? err.shard : unreachableShardOf(err);
+  if (unreachable !== undefined) metadata.set(SHARD_UNREACHABLE_HEADER, String(unreachable));
   return { code, details, metadata };
 }
 

@@ -429,10 +429,18 @@ export function createKvService(options: KvServiceOptions): KVServer {
         if (target !== undefined && target !== options.shardId) {
           const sent = hopsOf(call.metadata, maxHops);
           if (!shards.canReach(target)) {
-            throw new StatusError(status.FAILED_PRECONDITION, `this member has no route to shard ${target}`, true);
+            throw new StatusError(
+              status.FAILED_PRECONDITION,
+              `this member has no route to shard ${target}`,
+              true,
+            );
           }
           if (sent >= maxHops) {
-            throw new StatusError(status.UNAVAILABLE, `slot map request for shard ${target}: ${sent} hops`, true);
+            throw new StatusError(
+              status.UNAVAILABLE,
+              `slot map request for shard ${target}: ${sent} hops`,
+              true,
+            );
           }
           return shards.call<wire.SlotMapResponse>(target, sent, (c, md, o, cb) => c.slotMap(req, md, o, cb));
         }

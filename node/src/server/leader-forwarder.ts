@@ -93,13 +93,14 @@ export class LeaderForwarder {
 }
 
 /**
- * grpc-js fails a call in its picker, before anything is written to a connection, with UNAVAILABLE and this text
- * when the channel has no connection (refused, reset before the call): the request certainly did not arrive.
+ * grpc-js fails a call in its picker, before anything is written to a connection, with UNAVAILABLE and one of these
+ * texts when the channel has no connection (refused, reset before the call) or its name resolves to no address
+ * (say, a Service that was deleted): the request certainly did not arrive.
  */
-const NEVER_SENT_PREFIX = 'No connection established';
+const NEVER_SENT_PREFIXES = ['No connection established', 'Name resolution failed'];
 
 export function neverSent(error: ServiceError): boolean {
-  return error.code === status.UNAVAILABLE && error.details.startsWith(NEVER_SENT_PREFIX);
+  return error.code === status.UNAVAILABLE && NEVER_SENT_PREFIXES.some((p) => error.details.startsWith(p));
 }
 
 export function isForwarded(metadata: Metadata): boolean {

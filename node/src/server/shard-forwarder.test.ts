@@ -3,7 +3,8 @@
 // twice by this member); a shard without an address, or with none reachable, is a clear, retryable refusal.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { parseShardEndpoints, type ShardEndpoints } from '../../shared/config/shard-endpoints.js';
-import { isNotApplied } from './grpc-errors.js';
+import { unreachableShardOf } from '../../shared/client/shard-unreachable.js';
+import { isNotApplied, NOT_APPLIED_HEADER, ShardUnreachableError, toServiceError } from './grpc-errors.js';
 import { LeaderForwarder } from './leader-forwarder.js';
 import { hopsOf, ROUTE_HOPS_HEADER, ShardForwarder } from './shard-forwarder.js';
 
@@ -87,6 +88,29 @@ describe('ShardForwarder', () => {
         (e: unknown) => e as Error,
       );
     expect(unknown.message).toBe('no address is configured for shard 2');
+  });
+
+  test('a shard whose name resolves to nothing (its Service deleted) is unreachable: the client is told which', async () => {
+    const gone = await forwarder
+      .call(1, 0, (_c, _md, _o, cb) =>
+        cb(
+          failure(
+            status.UNAVAILABLE,
+            'Name resolution failed for target dns:demo-shard-1.ns.svc.cluster.local:2379',
+          ),
+          undefined,
+        ),
+      )
+      .then(
+        () => new Error('resolved'),
+        (e: unknown) => e as Error,
+      );
+    expect(gone).toBeInstanceOf(ShardUnreachableError);
+    expect(gone.message).toMatch(/no member of shard 1 could be reached .*the request was not sent$/);
+    const wire = toServiceError(gone);
+    expect(wire.code).toBe(status.UNAVAILABLE);
+    expect(unreachableShardOf(wire)).toBe(1);
+    expect(wire.metadata?.get(NOT_APPLIED_HEADER)).toEqual(['1']);
   });
 
   test('hop counts: absent is 0; garbage counts as the bound, so it is not forwarded again', () => {

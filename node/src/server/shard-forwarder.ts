@@ -6,7 +6,7 @@
 import { Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import type { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { endpointsOf, type ShardEndpoints } from '../../shared/config/shard-endpoints.js';
-import { StatusError } from './grpc-errors.js';
+import { ShardUnreachableError, StatusError } from './grpc-errors.js';
 import { neverSent } from './leader-forwarder.js';
 
 /** Request metadata: how many members forwarded this request to another shard already. */
@@ -67,10 +67,10 @@ export class ShardForwarder {
         lastError = e;
       }
     }
-    throw new StatusError(
-      status.UNAVAILABLE,
-      `no member of shard ${shard} could be reached (${addresses.join(', ')}): ${lastError?.details ?? 'no answer'}`,
-      true,
+    throw new ShardUnreachableError(
+      shard,
+      `no member of shard ${shard} could be reached (${addresses.join(', ')}): ${lastError?.details ?? 'no answer'}; ` +
+        'the request was not sent',
     );
   }
 
