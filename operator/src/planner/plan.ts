@@ -2,60 +2,26 @@
 // what it sees (StatefulSets, pods, PVCs, the Raft member list, the pods' own identities), so replaying it after a
 // crash between any two steps picks up where the cluster is, not where a log says it was. The previous status's
 // operation is read only to keep its startedAt (step timeouts) stable across reconciles.
-import {
-  desiredImage,
-  type Operation,
-  type OperationType,
-  type RaftClusterSpec,
-  type SlotMove,
-} from '../api/raftcluster.js';
+import { desiredImage, type Operation } from '../api/raftcluster.js';
 import { planReshard } from './reshard.js';
-import { clientAddress, ordinalOf, peerAddress, podName } from '../children/names.js';
+import { clientAddress, peerAddress, podName } from '../children/names.js';
 import { quorum } from '../health/health.js';
-import type { Action, Plan } from './action.js';
-import type { ObservedCluster, ObservedPod, ObservedShard, RaftMember } from '../model/observed.js';
+import type { Plan } from './action.js';
+import type { ObservedCluster, ObservedPod, RaftMember } from '../model/observed.js';
+import { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
+import {
+  caughtUp,
+  lag,
+  memberOrdinal,
+  podNameOf,
+  safeToRemove,
+  viewShard,
+  type ShardContext,
+} from './shard-view.js';
+import { waitStep, type Step } from './step.js';
 
-export interface PlannerOptions {
-  /** Hash slots per resharding batch: writes to a batch's slots pause while it is copied. */
-  reshardBatchSlots: number;
-  /** A learner is promoted once it is at most this many entries behind the leader. */
-  learnerLagMax: number;
-  /** A step that has not completed after this long is reported as stalled (and keeps being retried). */
-  stepTimeoutSeconds: number;
-  /** Requeue while waiting for something to happen. */
-  pollSeconds: number;
-  /** Requeue when nothing is to be done: a periodic health probe. */
-  resyncSeconds: number;
-}
-
-export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
-  reshardBatchSlots: 256,
-  learnerLagMax: 100,
-  stepTimeoutSeconds: 600,
-  pollSeconds: 5,
-  resyncSeconds: 30,
-};
-
-/** A proposed step before it is turned into a Plan (the operation it belongs to, and the action). */
-interface Step {
-  type: OperationType;
-  step: string;
-  message: string;
-  shard: number;
-  member?: string;
-  memberId?: string;
-  slotMove?: SlotMove;
-  action: Action;
-}
-
-interface ShardContext {
-  clusterName: string;
-  namespace: string;
-  spec: RaftClusterSpec;
-  image: string;
-  options: PlannerOptions;
-  obs: ObservedShard;
-}
+// The planner's entry point: callers import plan and its options from here.
+export { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
 
 export function plan(
   observed: ObservedCluster,
@@ -233,23 +199,6 @@ function toPlan(step: Step, previous: Operation | undefined, now: Date, options:
   return { action: step.action, operation };
 }
 
-function wait(
-  ctx: ShardContext,
-  type: OperationType,
-  stepName: string,
-  message: string,
-  member?: string,
-): Step {
-  return {
-    type,
-    step: stepName,
-    message,
-    shard: ctx.obs.shard,
-    ...(member !== undefined ? { member } : {}),
-    action: { type: 'Wait', reason: message, requeueAfterSeconds: ctx.options.pollSeconds },
-  };
-}
-
 function planShard(ctx: ShardContext): Step | undefined {
   const { obs, spec, clusterName } = ctx;
   const sts = obs.statefulSet;
@@ -260,31 +209,27 @@ function planShard(ctx: ShardContext): Step | undefined {
   if (obs.raft.kind === 'unreachable') {
     // Without a member list nothing disruptive is safe: we could not tell who is a member.
     return sts.initialClusterState === 'new'
-      ? wait(
+      ? waitStep(
           ctx,
           'Bootstrap',
           'WaitFounders',
           `shard ${shard}: waiting for the founders to elect a leader (${obs.raft.reason})`,
         )
-      : wait(ctx, 'Recover', 'WaitQuorum', `shard ${shard}: no member answered (${obs.raft.reason})`);
+      : waitStep(ctx, 'Recover', 'WaitQuorum', `shard ${shard}: no member answered (${obs.raft.reason})`);
   }
-  const view = obs.raft;
-  const members = view.members;
-  const byName = new Map(members.map((m) => [m.name, m]));
-  const ids = new Set(members.map((m) => m.id));
-  const voters = members.filter((m) => m.role === 'voter');
-  const healthyVoters = voters.filter((m) => m.healthy).length;
-  const leader = members.find((m) => m.id === view.leaderId);
-  const pods = [...obs.pods].sort((a, b) => a.ordinal - b.ordinal);
-  const podByName = new Map(pods.map((p) => [p.name, p]));
-  const ord = (name: string): number | undefined => ordinalOf(clusterName, shard, name);
-  const lag = (m: RaftMember): number => Math.max(0, view.lastIndex - m.matchIndex);
-  const caughtUp = (m: RaftMember): boolean => m.healthy && lag(m) <= ctx.options.learnerLagMax;
+  const view = viewShard(ctx, sts, obs.raft);
+  const { raft, members, byName, memberIds: ids, voters, healthyVoters, leader, pods, podByName } = view;
+  const ord = (name: string): number | undefined => memberOrdinal(view, name);
 
   if (leader === undefined) {
     return sts.initialClusterState === 'new'
-      ? wait(ctx, 'Bootstrap', 'WaitFounders', `shard ${shard}: waiting for the founders to elect a leader`)
-      : wait(
+      ? waitStep(
+          ctx,
+          'Bootstrap',
+          'WaitFounders',
+          `shard ${shard}: waiting for the founders to elect a leader`,
+        )
+      : waitStep(
           ctx,
           'Recover',
           'WaitQuorum',
@@ -320,21 +265,13 @@ function planShard(ctx: ShardContext): Step | undefined {
         action: { type: 'SetInitialClusterState', shard, state: 'existing' },
       };
     }
-    return wait(
+    return waitStep(
       ctx,
       'Bootstrap',
       'WaitFounders',
       `shard ${shard}: ${healthyVoters}/${sts.replicas} founders up`,
     );
   }
-
-  // Removing a member must leave a configuration whose healthy voters still form a quorum.
-  const safeToRemove = (m: RaftMember): boolean => {
-    if (m.role === 'learner') return true;
-    const remaining = voters.length - 1;
-    const remainingHealthy = healthyVoters - (m.healthy ? 1 : 0);
-    return remaining >= 1 && remainingHealthy >= quorum(remaining);
-  };
 
   // 2. Fencing: a pod that reports a different identity than the member list holds under its name lost its data
   //    directory (or is a new incarnation). Its old id must go before it may come back as a fresh learner.
@@ -343,9 +280,15 @@ function planShard(ctx: ShardContext): Step | undefined {
     if (m === undefined || pod.identity === undefined || pod.deleting) continue;
     if (pod.identity.id === m.id && pod.identity.incarnation === m.incarnation) continue;
     const message = `member ${pod.name} restarted as id ${pod.identity.id} (incarnation ${pod.identity.incarnation}); removing its old id ${m.id}`;
-    if (m.id === view.leaderId) continue; // the leader is live under its recorded id; the report is stale
-    if (!safeToRemove(m))
-      return wait(ctx, 'Fence', 'RemoveStaleId', `${message}: not safe while quorum depends on it`, pod.name);
+    if (m.id === raft.leaderId) continue; // the leader is live under its recorded id; the report is stale
+    if (!safeToRemove(view, m))
+      return waitStep(
+        ctx,
+        'Fence',
+        'RemoveStaleId',
+        `${message}: not safe while quorum depends on it`,
+        pod.name,
+      );
     return {
       type: 'Fence',
       step: 'RemoveStaleId',
@@ -385,7 +328,7 @@ function planShard(ctx: ShardContext): Step | undefined {
         action: { type: 'DeletePod', shard, name: pod.name },
       };
     }
-    return wait(
+    return waitStep(
       ctx,
       'Fence',
       'RestartPod',
@@ -401,7 +344,7 @@ function planShard(ctx: ShardContext): Step | undefined {
   for (const l of learners) {
     const o = ord(l.name);
     if (o === undefined || o >= desired) continue; // to be removed by the scale-down
-    if (caughtUp(l)) {
+    if (caughtUp(view, l)) {
       return {
         type: 'ScaleUp',
         step: 'PromoteLearner',
@@ -413,10 +356,10 @@ function planShard(ctx: ShardContext): Step | undefined {
       };
     }
     const pct =
-      view.lastIndex === 0
+      raft.lastIndex === 0
         ? 100
-        : Math.floor((100 * Math.min(l.matchIndex, view.lastIndex)) / view.lastIndex);
-    return wait(
+        : Math.floor((100 * Math.min(l.matchIndex, raft.lastIndex)) / raft.lastIndex);
+    return waitStep(
       ctx,
       'ScaleUp',
       'CatchUp',
@@ -429,7 +372,7 @@ function planShard(ctx: ShardContext): Step | undefined {
   for (const pod of pods) {
     if (pod.ordinal >= desired || pod.ordinal >= sts.replicas || byName.has(pod.name)) continue;
     if (pod.deleting || pod.phase !== 'Running' || pod.identity === undefined) {
-      return wait(
+      return waitStep(
         ctx,
         'ScaleUp',
         'WaitPod',
@@ -461,7 +404,7 @@ function planShard(ctx: ShardContext): Step | undefined {
       if (pvc.deleting || pvc.ordinal < desired || pvc.ordinal < sts.replicas) continue;
       const holder = pods.find((p) => p.ordinal === pvc.ordinal);
       if (holder !== undefined) {
-        return wait(
+        return waitStep(
           ctx,
           'ScaleDown',
           'DeletePVC',
@@ -501,12 +444,12 @@ function planShard(ctx: ShardContext): Step | undefined {
   }
   if (target !== undefined) {
     const msg = `scaling ${from}→${desired}`;
-    if (target.id === view.leaderId) {
+    if (target.id === raft.leaderId) {
       const to = bestSuccessor(
         voters.filter((v) => v.id !== target.id && (ord(v.name) ?? desired) < desired),
       );
       if (to === undefined)
-        return wait(
+        return waitStep(
           ctx,
           'ScaleDown',
           'TransferLeadership',
@@ -523,8 +466,8 @@ function planShard(ctx: ShardContext): Step | undefined {
         action: { type: 'TransferLeadership', shard, fromId: target.id, toId: to.id },
       };
     }
-    if (!safeToRemove(target)) {
-      return wait(
+    if (!safeToRemove(view, target)) {
+      return waitStep(
         ctx,
         'ScaleDown',
         'RemoveMember',
@@ -552,10 +495,10 @@ function planShard(ctx: ShardContext): Step | undefined {
       m === undefined ||
       pod === undefined ||
       !m.healthy ||
-      lag(m) > ctx.options.learnerLagMax ||
+      lag(view, m) > ctx.options.learnerLagMax ||
       pod.deleting
     ) {
-      return wait(
+      return waitStep(
         ctx,
         'Recover',
         'WaitMember',
@@ -583,16 +526,16 @@ function planShard(ctx: ShardContext): Step | undefined {
   if (outdated.length > 0) {
     const msg = `upgrading to ${ctx.image} (${pods.length - outdated.length}/${pods.length} done)`;
     const followers = outdated
-      .filter((p) => byName.get(p.name)?.id !== view.leaderId)
+      .filter((p) => byName.get(p.name)?.id !== raft.leaderId)
       .sort((a, b) => b.ordinal - a.ordinal);
     const pod: ObservedPod = followers[0] ?? outdated[0]!;
     const m = byName.get(pod.name)!;
-    if (m.id === view.leaderId && voters.length > 1) {
+    if (m.id === raft.leaderId && voters.length > 1) {
       const to = bestSuccessor(
         voters.filter((v) => v.id !== m.id && podByName.get(v.name)?.image === ctx.image),
       );
       if (to === undefined)
-        return wait(
+        return waitStep(
           ctx,
           'Upgrade',
           'TransferLeadership',
@@ -616,7 +559,13 @@ function planShard(ctx: ShardContext): Step | undefined {
       ? ''
       : ` (${voters.length} voter(s) cannot keep quorum during a restart: brief outage)`;
     if (!quorate && voters.length >= 3)
-      return wait(ctx, 'Upgrade', 'DeletePod', `${msg}: restarting ${pod.name} would lose quorum`, pod.name);
+      return waitStep(
+        ctx,
+        'Upgrade',
+        'DeletePod',
+        `${msg}: restarting ${pod.name} would lose quorum`,
+        pod.name,
+      );
     return {
       type: 'Upgrade',
       step: 'DeletePod',
@@ -635,8 +584,4 @@ function bestSuccessor(candidates: RaftMember[]): RaftMember | undefined {
   return candidates
     .filter((m) => m.healthy && m.role === 'voter')
     .sort((a, b) => b.matchIndex - a.matchIndex || a.name.localeCompare(b.name))[0];
-}
-
-function podNameOf(ctx: ShardContext, ordinal: number): string {
-  return podName(ctx.clusterName, ctx.obs.shard, ordinal);
 }
