@@ -19,6 +19,7 @@ import {
   type ShardContext,
 } from './shard-view.js';
 import { waitStep, type Step } from './step.js';
+import { handOverLeadership } from './handover.js';
 
 // The planner's entry point: callers import plan and its options from here.
 export { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
@@ -445,26 +446,14 @@ function planShard(ctx: ShardContext): Step | undefined {
   if (target !== undefined) {
     const msg = `scaling ${from}→${desired}`;
     if (target.id === raft.leaderId) {
-      const to = bestSuccessor(
-        voters.filter((v) => v.id !== target.id && (ord(v.name) ?? desired) < desired),
-      );
-      if (to === undefined)
-        return waitStep(
-          ctx,
-          'ScaleDown',
-          'TransferLeadership',
-          `${msg}: no healthy member to take over from leader ${target.name}`,
-          target.name,
-        );
-      return {
+      return handOverLeadership(view, {
         type: 'ScaleDown',
-        step: 'TransferLeadership',
-        message: `${msg}: moving leadership from ${target.name} to ${to.name}`,
-        shard,
-        member: target.name,
-        memberId: target.id,
-        action: { type: 'TransferLeadership', shard, fromId: target.id, toId: to.id },
-      };
+        doing: msg,
+        leader: target,
+        // Only a member that stays may take over.
+        candidates: voters.filter((v) => v.id !== target.id && (ord(v.name) ?? desired) < desired),
+        candidatesAre: 'healthy',
+      });
     }
     if (!safeToRemove(view, target)) {
       return waitStep(
@@ -531,26 +520,14 @@ function planShard(ctx: ShardContext): Step | undefined {
     const pod: ObservedPod = followers[0] ?? outdated[0]!;
     const m = byName.get(pod.name)!;
     if (m.id === raft.leaderId && voters.length > 1) {
-      const to = bestSuccessor(
-        voters.filter((v) => v.id !== m.id && podByName.get(v.name)?.image === ctx.image),
-      );
-      if (to === undefined)
-        return waitStep(
-          ctx,
-          'Upgrade',
-          'TransferLeadership',
-          `${msg}: no upgraded member to take over from leader ${pod.name}`,
-          pod.name,
-        );
-      return {
+      return handOverLeadership(view, {
         type: 'Upgrade',
-        step: 'TransferLeadership',
-        message: `${msg}: moving leadership from ${pod.name} to ${to.name}`,
-        shard,
-        member: pod.name,
-        memberId: m.id,
-        action: { type: 'TransferLeadership', shard, fromId: m.id, toId: to.id },
-      };
+        doing: msg,
+        leader: m,
+        // Only a member already on the new image may take over: else leadership would move once more.
+        candidates: voters.filter((v) => v.id !== m.id && podByName.get(v.name)?.image === ctx.image),
+        candidatesAre: 'upgraded',
+      });
     }
     // A restart takes the member down for a while: only if the others still form a quorum. One or two voters cannot
     // (quorum is all of them), so their upgrade is a brief outage by necessity and the message says so.
@@ -577,11 +554,4 @@ function planShard(ctx: ShardContext): Step | undefined {
     };
   }
   return undefined;
-}
-
-/** The healthy voter most up to date (lowest name on a tie, for determinism). */
-function bestSuccessor(candidates: RaftMember[]): RaftMember | undefined {
-  return candidates
-    .filter((m) => m.healthy && m.role === 'voter')
-    .sort((a, b) => b.matchIndex - a.matchIndex || a.name.localeCompare(b.name))[0];
 }
