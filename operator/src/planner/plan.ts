@@ -8,6 +8,7 @@ import type { Plan } from './action.js';
 import type { ObservedCluster } from '../model/observed.js';
 import { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
 import { viewShard, type ShardContext } from './shard-view.js';
+import { applyChildren } from './apply-children.js';
 import type { Step } from './step.js';
 import { finishBootstrap } from './bootstrap.js';
 import { removeStaleId, wipeRemovedMember } from './fence.js';
@@ -29,36 +30,9 @@ export function plan(
   const image = desiredImage(spec);
   const previous = cluster.status?.operation;
 
-  // Children first: creating them or changing their templates never restarts a pod (OnDelete), so it is allowed
-  // even while paused and before anything else.
-  // Shards beyond spec.shards are being retired (their slots move off first): not re-applied, but still planned for.
-  const wanted = observed.shards.filter((s) => s.shard < spec.shards);
-  const missingShards = wanted.filter((s) => s.statefulSet === undefined).map((s) => s.shard);
-  const missing = missingShards.length;
-  const stale = wanted.some((s) => s.statefulSet !== undefined && s.statefulSet.image !== image);
-  if (!observed.childrenExist || missing > 0 || stale || wanted.length !== spec.shards) {
-    const creating = missing === spec.shards;
-    // New groups beyond the ones that exist: a reshard grows the cluster (they start with no slots).
-    const growing = !creating && missing > 0 && missingShards.every((k) => k >= spec.shards - missing);
-    return toPlan(
-      {
-        type: creating ? 'Bootstrap' : stale ? 'Upgrade' : growing ? 'Reshard' : 'Recover',
-        step: 'ApplyChildren',
-        message: creating
-          ? `creating ${spec.shards} shard(s) of ${spec.replicas} member(s)`
-          : stale
-            ? `rolling out ${image}: updating the pod templates`
-            : growing
-              ? `resharding to ${spec.shards} shards: creating shard(s) ${missingShards.join(', ')} (they start with no slots)`
-              : 'restoring missing child objects',
-        shard: 0,
-        action: { type: 'ApplyChildren' },
-      },
-      previous,
-      now,
-      options,
-    );
-  }
+  // Children first: applying them never restarts a pod, so it goes ahead even while paused.
+  const children = applyChildren(observed, image);
+  if (children !== undefined) return toPlan(children, previous, now, options);
 
   let firstWait: Step | undefined;
   for (const obs of observed.shards) {
