@@ -3,19 +3,19 @@
 // crash between any two steps picks up where the cluster is, not where a log says it was. The previous status's
 // operation is read only to keep its startedAt (step timeouts) stable across reconciles.
 import { desiredImage, type Operation } from '../api/raftcluster.js';
-import { planReshard } from './reshard.js';
-import type { Plan } from './action.js';
 import type { ObservedCluster } from '../model/observed.js';
+import type { Plan } from './action.js';
 import { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
+import type { Step } from './step.js';
 import { viewShard, type ShardContext } from './shard-view.js';
 import { applyChildren } from './apply-children.js';
-import type { Step } from './step.js';
 import { finishBootstrap } from './bootstrap.js';
 import { removeStaleId, wipeRemovedMember } from './fence.js';
 import { addLearner, promoteLearner, startNextPod } from './scale-up.js';
 import { deleteScaledAwayVolume, removeSurplusMember } from './scale-down.js';
 import { waitForLeader, waitForMemberList, waitForWantedMembers } from './recover.js';
 import { rollOutImage } from './rollout.js';
+import { nextReshardStep } from './reshard.js';
 
 // The planner's entry point: callers import plan and its options from here.
 export { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
@@ -66,7 +66,7 @@ export function plan(
     return toPlan(step, previous, now, options);
   }
   // Membership first: slots move only when no shard has a membership step to take.
-  const { step: reshard, underWay } = reshardStep(observed, previous, options) ?? {};
+  const { step: reshard, underWay } = nextReshardStep(observed, previous, options) ?? {};
   if (reshard !== undefined && reshard.action.type !== 'Wait') {
     // A batch under way holds its slots' writes: it is finished even while paused; no new one starts.
     if (spec.paused && underWay !== true) {
@@ -88,56 +88,29 @@ export function plan(
   return { action: { type: 'Done', requeueAfterSeconds: options.resyncSeconds }, operation: undefined };
 }
 
-/** The reshard's next step as a planner Step, and whether it continues a batch already under way. */
-function reshardStep(
-  observed: ObservedCluster,
-  previous: Operation | undefined,
-  options: PlannerOptions,
-): { step: Step; underWay: boolean } | undefined {
-  const target = observed.cluster.spec.shards;
-  const step = planReshard(observed.shards, target, previous?.slotMove, options.reshardBatchSlots);
-  if (step === undefined) return undefined;
-  switch (step.kind) {
-    case 'wait':
-      return {
-        underWay: false,
-        step: {
-          type: 'Reshard',
-          step: step.step,
-          message: step.message,
-          shard: 0,
-          action: { type: 'Wait', reason: step.message, requeueAfterSeconds: options.pollSeconds },
-        },
-      };
-    case 'retire':
-      return {
-        underWay: false,
-        step: {
-          type: 'Reshard',
-          step: 'RetireShard',
-          message: `resharding to ${target} shards: shard ${step.shard} owns no slot any more; deleting its objects`,
-          shard: step.shard,
-          action: { type: 'RetireShard', shard: step.shard },
-        },
-      };
-    case 'move': {
-      const m = step.move;
-      const count = m.lastSlot - m.firstSlot + 1;
-      return {
-        underWay: step.resumed,
-        step: {
-          type: 'Reshard',
-          step: 'MoveSlots',
-          message:
-            `resharding to ${target} shards: ${step.resumed ? 'resuming' : 'moving'} slots ${m.firstSlot}-${m.lastSlot} ` +
-            `(${count}) from shard ${m.from} to shard ${m.to} at epoch ${m.epoch}; ${step.slotsToMove} slot(s) to move in all`,
-          shard: m.from,
-          slotMove: m,
-          action: { type: 'MoveSlots', move: m },
-        },
-      };
-    }
-  }
+/** One shard's next step, or undefined when it is as wanted. The first concern with a step to take wins. */
+function planShard(ctx: ShardContext): Step | undefined {
+  const sts = ctx.obs.statefulSet;
+  if (sts === undefined) return undefined; // handled by ApplyChildren above
+  if (ctx.obs.raft.kind === 'unreachable') return waitForMemberList(ctx, sts, ctx.obs.raft.reason);
+  const view = viewShard(ctx, sts, ctx.obs.raft);
+  if (view.leader === undefined) return waitForLeader(view);
+  return (
+    // A shard still being founded does nothing else until its founders have formed it.
+    finishBootstrap(view) ??
+    // A member's old id goes before it may come back as a fresh learner.
+    removeStaleId(view) ??
+    wipeRemovedMember(view) ??
+    // Membership changes: learners in, then members beyond spec.replicas out, one member at a time.
+    promoteLearner(view) ??
+    addLearner(view) ??
+    deleteScaledAwayVolume(view) ??
+    removeSurplusMember(view) ??
+    // What follows needs every wanted member up and caught up: never disturb a shard that is already degraded.
+    waitForWantedMembers(view) ??
+    startNextPod(view) ??
+    rollOutImage(view)
+  );
 }
 
 function describe(step: Step): string {
@@ -167,29 +140,4 @@ function toPlan(step: Step, previous: Operation | undefined, now: Date, options:
     ...(step.slotMove !== undefined ? { slotMove: step.slotMove } : {}),
   };
   return { action: step.action, operation };
-}
-
-/** One shard's next step, or undefined when it is as wanted. The first concern with a step to take wins. */
-function planShard(ctx: ShardContext): Step | undefined {
-  const sts = ctx.obs.statefulSet;
-  if (sts === undefined) return undefined; // handled by ApplyChildren above
-  if (ctx.obs.raft.kind === 'unreachable') return waitForMemberList(ctx, sts, ctx.obs.raft.reason);
-  const view = viewShard(ctx, sts, ctx.obs.raft);
-  if (view.leader === undefined) return waitForLeader(view);
-  return (
-    // A shard still being founded does nothing else until its founders have formed it.
-    finishBootstrap(view) ??
-    // A member's old id goes before it may come back as a fresh learner.
-    removeStaleId(view) ??
-    wipeRemovedMember(view) ??
-    // Membership changes: learners in, then members beyond spec.replicas out, one member at a time.
-    promoteLearner(view) ??
-    addLearner(view) ??
-    deleteScaledAwayVolume(view) ??
-    removeSurplusMember(view) ??
-    // What follows needs every wanted member up and caught up: never disturb a shard that is already degraded.
-    waitForWantedMembers(view) ??
-    startNextPod(view) ??
-    rollOutImage(view)
-  );
 }
