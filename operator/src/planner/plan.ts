@@ -2,62 +2,23 @@
 // what it sees (StatefulSets, pods, PVCs, the Raft member list, the pods' own identities), so replaying it after a
 // crash between any two steps picks up where the cluster is, not where a log says it was. The previous status's
 // operation is read only to keep its startedAt (step timeouts) stable across reconciles.
-import {
-  desiredImage,
-  type Operation,
-  type OperationType,
-  type RaftClusterSpec,
-  type SlotMove,
-} from '../api/raftcluster.js';
-import { planReshard } from './reshard.js';
-import { clientAddress, ordinalOf, peerAddress, podName } from '../children/names.js';
-import { quorum } from '../health/health.js';
-import type { Action, Plan } from './action.js';
-import type { ObservedCluster, ObservedPod, ObservedShard, RaftMember } from '../model/observed.js';
+import { desiredImage, type Operation } from '../api/raftcluster.js';
+import type { ObservedCluster } from '../model/observed.js';
+import type { Plan } from './action.js';
+import { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
+import type { Step } from './step.js';
+import { viewShard, type ShardContext } from './shard-view.js';
+import { applyChildren } from './apply-children.js';
+import { finishBootstrap } from './bootstrap.js';
+import { removeStaleId, wipeRemovedMember } from './fence.js';
+import { addLearner, promoteLearner, startNextPod } from './scale-up.js';
+import { deleteScaledAwayVolume, removeSurplusMember } from './scale-down.js';
+import { waitForLeader, waitForMemberList, waitForWantedMembers } from './recover.js';
+import { rollOutImage } from './rollout.js';
+import { nextReshardStep } from './reshard.js';
 
-export interface PlannerOptions {
-  /** Hash slots per resharding batch: writes to a batch's slots pause while it is copied. */
-  reshardBatchSlots: number;
-  /** A learner is promoted once it is at most this many entries behind the leader. */
-  learnerLagMax: number;
-  /** A step that has not completed after this long is reported as stalled (and keeps being retried). */
-  stepTimeoutSeconds: number;
-  /** Requeue while waiting for something to happen. */
-  pollSeconds: number;
-  /** Requeue when nothing is to be done: a periodic health probe. */
-  resyncSeconds: number;
-}
-
-export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
-  reshardBatchSlots: 256,
-  learnerLagMax: 100,
-  stepTimeoutSeconds: 600,
-  pollSeconds: 5,
-  resyncSeconds: 30,
-};
-
-/** A proposed step before it is turned into a Plan (the operation it belongs to, and the action). */
-interface Step {
-  type: OperationType;
-  step: string;
-  message: string;
-  shard: number;
-  member?: string;
-  memberId?: string;
-  slotMove?: SlotMove;
-  /** For Reshard steps: the shard count this step works toward. */
-  targetShards?: number;
-  action: Action;
-}
-
-interface ShardContext {
-  clusterName: string;
-  namespace: string;
-  spec: RaftClusterSpec;
-  image: string;
-  options: PlannerOptions;
-  obs: ObservedShard;
-}
+// The planner's entry point: callers import plan and its options from here.
+export { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
 
 export function plan(
   observed: ObservedCluster,
@@ -69,37 +30,9 @@ export function plan(
   const image = desiredImage(spec);
   const previous = cluster.status?.operation;
 
-  // Children first: creating them or changing their templates never restarts a pod (OnDelete), so it is allowed
-  // even while paused and before anything else.
-  // Shards beyond spec.shards are being retired (their slots move off first): not re-applied, but still planned for.
-  const wanted = observed.shards.filter((s) => s.shard < spec.shards);
-  const missingShards = wanted.filter((s) => s.statefulSet === undefined).map((s) => s.shard);
-  const missing = missingShards.length;
-  const stale = wanted.some((s) => s.statefulSet !== undefined && s.statefulSet.image !== image);
-  if (!observed.childrenExist || missing > 0 || stale || wanted.length !== spec.shards) {
-    const creating = missing === spec.shards;
-    // New groups beyond the ones that exist: a reshard grows the cluster (they start with no slots).
-    const growing = !creating && missing > 0 && missingShards.every((k) => k >= spec.shards - missing);
-    return toPlan(
-      {
-        type: creating ? 'Bootstrap' : stale ? 'Upgrade' : growing ? 'Reshard' : 'Recover',
-        step: 'ApplyChildren',
-        message: creating
-          ? `creating ${spec.shards} shard(s) of ${spec.replicas} member(s)`
-          : stale
-            ? `rolling out ${image}: updating the pod templates`
-            : growing
-              ? `resharding to ${spec.shards} shards: creating shard(s) ${missingShards.join(', ')} (they start with no slots)`
-              : 'restoring missing child objects',
-        shard: 0,
-        ...(growing ? { targetShards: spec.shards } : {}),
-        action: { type: 'ApplyChildren' },
-      },
-      previous,
-      now,
-      options,
-    );
-  }
+  // Children first: applying them never restarts a pod, so it goes ahead even while paused.
+  const children = applyChildren(observed, image);
+  if (children !== undefined) return toPlan(children, previous, now, options);
 
   let firstWait: Step | undefined;
   for (const obs of observed.shards) {
@@ -133,7 +66,7 @@ export function plan(
     return toPlan(step, previous, now, options);
   }
   // Membership first: slots move only when no shard has a membership step to take.
-  const { step: reshard, underWay } = reshardStep(observed, previous, options) ?? {};
+  const { step: reshard, underWay } = nextReshardStep(observed, previous, options) ?? {};
   if (reshard !== undefined && reshard.action.type !== 'Wait') {
     // A batch under way holds its slots' writes: it is finished even while paused; no new one starts.
     if (spec.paused && underWay !== true) {
@@ -155,70 +88,29 @@ export function plan(
   return { action: { type: 'Done', requeueAfterSeconds: options.resyncSeconds }, operation: undefined };
 }
 
-/** The reshard's next step as a planner Step, and whether it continues a batch already under way. */
-function reshardStep(
-  observed: ObservedCluster,
-  previous: Operation | undefined,
-  options: PlannerOptions,
-): { step: Step; underWay: boolean } | undefined {
-  const target = observed.cluster.spec.shards;
-  const step = planReshard(observed.shards, target, previous?.slotMove, options.reshardBatchSlots);
-  if (step === undefined) return undefined;
-  // spec.shards changed while a reshard ran: the batch under way finishes first (its slots' writes wait on it), so
-  // the new reshard is queued behind it; one that finds no batch under way replaces the old one at once.
-  const earlier =
-    previous?.type === 'Reshard' && previous.targetShards !== undefined && previous.targetShards !== target
-      ? previous.targetShards
-      : undefined;
-  switch (step.kind) {
-    case 'wait':
-      return {
-        underWay: false,
-        step: {
-          type: 'Reshard',
-          step: step.step,
-          message: step.message,
-          shard: 0,
-          targetShards: target,
-          action: { type: 'Wait', reason: step.message, requeueAfterSeconds: options.pollSeconds },
-        },
-      };
-    case 'retire':
-      return {
-        underWay: false,
-        step: {
-          type: 'Reshard',
-          step: 'RetireShard',
-          message: `resharding to ${target} shards: shard ${step.shard} owns no slot any more; deleting its objects`,
-          shard: step.shard,
-          targetShards: target,
-          action: { type: 'RetireShard', shard: step.shard },
-        },
-      };
-    case 'move': {
-      const m = step.move;
-      const count = m.lastSlot - m.firstSlot + 1;
-      const batch = `slots ${m.firstSlot}-${m.lastSlot} (${count}) from shard ${m.from} to shard ${m.to} at epoch ${m.epoch}`;
-      const queued = step.resumed && earlier !== undefined;
-      return {
-        underWay: step.resumed,
-        step: {
-          type: 'Reshard',
-          step: 'MoveSlots',
-          message: queued
-            ? `reshard to ${target} shards queued: finishing the batch under way of the reshard to ${earlier} ` +
-              `shards first (${batch})`
-            : `resharding to ${target} shards: ${step.resumed ? 'resuming' : 'moving'} ${batch}; ` +
-              `${step.slotsToMove} slot(s) to move in all` +
-              (earlier !== undefined ? ` (replaces the reshard to ${earlier} shards)` : ''),
-          shard: m.from,
-          slotMove: m,
-          targetShards: queued ? earlier : target,
-          action: { type: 'MoveSlots', move: m },
-        },
-      };
-    }
-  }
+/** One shard's next step, or undefined when it is as wanted. The first concern with a step to take wins. */
+function planShard(ctx: ShardContext): Step | undefined {
+  const sts = ctx.obs.statefulSet;
+  if (sts === undefined) return undefined; // handled by ApplyChildren above
+  if (ctx.obs.raft.kind === 'unreachable') return waitForMemberList(ctx, sts, ctx.obs.raft.reason);
+  const view = viewShard(ctx, sts, ctx.obs.raft);
+  if (view.leader === undefined) return waitForLeader(view);
+  return (
+    // A shard still being founded does nothing else until its founders have formed it.
+    finishBootstrap(view) ??
+    // A member's old id goes before it may come back as a fresh learner.
+    removeStaleId(view) ??
+    wipeRemovedMember(view) ??
+    // Membership changes: learners in, then members beyond spec.replicas out, one member at a time.
+    promoteLearner(view) ??
+    addLearner(view) ??
+    deleteScaledAwayVolume(view) ??
+    removeSurplusMember(view) ??
+    // What follows needs every wanted member up and caught up: never disturb a shard that is already degraded.
+    waitForWantedMembers(view) ??
+    startNextPod(view) ??
+    rollOutImage(view)
+  );
 }
 
 function describe(step: Step): string {
@@ -249,412 +141,4 @@ function toPlan(step: Step, previous: Operation | undefined, now: Date, options:
     ...(step.targetShards !== undefined ? { targetShards: step.targetShards } : {}),
   };
   return { action: step.action, operation };
-}
-
-function wait(
-  ctx: ShardContext,
-  type: OperationType,
-  stepName: string,
-  message: string,
-  member?: string,
-): Step {
-  return {
-    type,
-    step: stepName,
-    message,
-    shard: ctx.obs.shard,
-    ...(member !== undefined ? { member } : {}),
-    action: { type: 'Wait', reason: message, requeueAfterSeconds: ctx.options.pollSeconds },
-  };
-}
-
-function planShard(ctx: ShardContext): Step | undefined {
-  const { obs, spec, clusterName } = ctx;
-  const sts = obs.statefulSet;
-  if (sts === undefined) return undefined; // handled by ApplyChildren above
-  const shard = obs.shard;
-  const desired = spec.replicas;
-
-  if (obs.raft.kind === 'unreachable') {
-    // Without a member list nothing disruptive is safe: we could not tell who is a member.
-    return sts.initialClusterState === 'new'
-      ? wait(
-          ctx,
-          'Bootstrap',
-          'WaitFounders',
-          `shard ${shard}: waiting for the founders to elect a leader (${obs.raft.reason})`,
-        )
-      : wait(ctx, 'Recover', 'WaitQuorum', `shard ${shard}: no member answered (${obs.raft.reason})`);
-  }
-  const view = obs.raft;
-  const members = view.members;
-  const byName = new Map(members.map((m) => [m.name, m]));
-  const ids = new Set(members.map((m) => m.id));
-  const voters = members.filter((m) => m.role === 'voter');
-  const healthyVoters = voters.filter((m) => m.healthy).length;
-  const leader = members.find((m) => m.id === view.leaderId);
-  const pods = [...obs.pods].sort((a, b) => a.ordinal - b.ordinal);
-  const podByName = new Map(pods.map((p) => [p.name, p]));
-  const ord = (name: string): number | undefined => ordinalOf(clusterName, shard, name);
-  const lag = (m: RaftMember): number => Math.max(0, view.lastIndex - m.matchIndex);
-  const caughtUp = (m: RaftMember): boolean => m.healthy && lag(m) <= ctx.options.learnerLagMax;
-
-  if (leader === undefined) {
-    return sts.initialClusterState === 'new'
-      ? wait(ctx, 'Bootstrap', 'WaitFounders', `shard ${shard}: waiting for the founders to elect a leader`)
-      : wait(
-          ctx,
-          'Recover',
-          'WaitQuorum',
-          `shard ${shard}: no leader (${healthyVoters}/${voters.length} voters up)`,
-        );
-  }
-
-  // 1. Bootstrap: once every founder is a healthy voter, new pods must join, never found a second cluster (a founder
-  //    whose volume was lost would otherwise start a fresh one-member cluster under the same name).
-  if (sts.initialClusterState === 'new') {
-    const founders = Array.from({ length: sts.replicas }, (_, i) => byName.get(podNameOf(ctx, i)));
-    // A founder that started after the others had formed the shard finds it existing and joins under a new id: it
-    // will never be the founder voter the others list, so waiting for that would never end. Bootstrap is over;
-    // fencing below replaces its founder id with the new incarnation.
-    const lateFounder = pods.find((p) => {
-      const m = byName.get(p.name);
-      return (
-        p.ordinal < sts.replicas && m !== undefined && p.identity !== undefined && p.identity.id !== m.id
-      );
-    });
-    if (
-      lateFounder !== undefined ||
-      founders.every((m) => m !== undefined && m.role === 'voter' && m.healthy)
-    ) {
-      return {
-        type: 'Bootstrap',
-        step: 'SwitchToExisting',
-        message:
-          lateFounder !== undefined
-            ? `shard ${shard}: founder ${lateFounder.name} started after the others formed the cluster and joined as a new member; new pods will join as learners`
-            : `shard ${shard}: ${sts.replicas} founder(s) formed the cluster; new pods will join as learners`,
-        shard,
-        action: { type: 'SetInitialClusterState', shard, state: 'existing' },
-      };
-    }
-    return wait(
-      ctx,
-      'Bootstrap',
-      'WaitFounders',
-      `shard ${shard}: ${healthyVoters}/${sts.replicas} founders up`,
-    );
-  }
-
-  // Removing a member must leave a configuration whose healthy voters still form a quorum.
-  const safeToRemove = (m: RaftMember): boolean => {
-    if (m.role === 'learner') return true;
-    const remaining = voters.length - 1;
-    const remainingHealthy = healthyVoters - (m.healthy ? 1 : 0);
-    return remaining >= 1 && remainingHealthy >= quorum(remaining);
-  };
-
-  // 2. Fencing: a pod that reports a different identity than the member list holds under its name lost its data
-  //    directory (or is a new incarnation). Its old id must go before it may come back as a fresh learner.
-  for (const pod of pods) {
-    const m = byName.get(pod.name);
-    if (m === undefined || pod.identity === undefined || pod.deleting) continue;
-    if (pod.identity.id === m.id && pod.identity.incarnation === m.incarnation) continue;
-    const message = `member ${pod.name} restarted as id ${pod.identity.id} (incarnation ${pod.identity.incarnation}); removing its old id ${m.id}`;
-    if (m.id === view.leaderId) continue; // the leader is live under its recorded id; the report is stale
-    if (!safeToRemove(m))
-      return wait(ctx, 'Fence', 'RemoveStaleId', `${message}: not safe while quorum depends on it`, pod.name);
-    return {
-      type: 'Fence',
-      step: 'RemoveStaleId',
-      message,
-      shard,
-      member: pod.name,
-      memberId: m.id,
-      action: { type: 'RemoveMember', shard, id: m.id },
-    };
-  }
-
-  // 3. A pod carrying the data of a member that was removed (a retained volume, or a member removed by hand) must
-  //    never rejoin as its old self: wipe its volume so it starts fresh, then it is added as a new learner.
-  for (const pod of pods) {
-    const o = pod.ordinal;
-    if (pod.identity === undefined || !pod.identity.joined || ids.has(pod.identity.id)) continue;
-    if (o >= desired || o >= sts.replicas) continue; // a member being scaled away; the scale-down handles it
-    const pvc = obs.pvcs.find((p) => p.ordinal === o);
-    if (pvc !== undefined && !pvc.deleting) {
-      return {
-        type: 'Fence',
-        step: 'WipeVolume',
-        message: `${pod.name} holds the data of removed member ${pod.identity.id}; deleting its volume so it rejoins fresh`,
-        shard,
-        member: pod.name,
-        memberId: pod.identity.id,
-        action: { type: 'DeletePVC', shard, name: pvc.name },
-      };
-    }
-    if (!pod.deleting) {
-      return {
-        type: 'Fence',
-        step: 'RestartPod',
-        message: `${pod.name}: restarting on a fresh volume`,
-        shard,
-        member: pod.name,
-        action: { type: 'DeletePod', shard, name: pod.name },
-      };
-    }
-    return wait(
-      ctx,
-      'Fence',
-      'RestartPod',
-      `${pod.name}: waiting for the pod to restart on a fresh volume`,
-      pod.name,
-    );
-  }
-
-  const from = voters.length;
-
-  // 4. Learners: promote when caught up; one learner at a time.
-  const learners = members.filter((m) => m.role === 'learner');
-  for (const l of learners) {
-    const o = ord(l.name);
-    if (o === undefined || o >= desired) continue; // to be removed by the scale-down
-    if (caughtUp(l)) {
-      return {
-        type: 'ScaleUp',
-        step: 'PromoteLearner',
-        message: `scaling ${from}→${desired}: promoting ${l.name} to voter`,
-        shard,
-        member: l.name,
-        memberId: l.id,
-        action: { type: 'PromoteLearner', shard, id: l.id },
-      };
-    }
-    const pct =
-      view.lastIndex === 0
-        ? 100
-        : Math.floor((100 * Math.min(l.matchIndex, view.lastIndex)) / view.lastIndex);
-    return wait(
-      ctx,
-      'ScaleUp',
-      'CatchUp',
-      `scaling ${from}→${desired}: member ${l.name} added as learner, ${pct}% caught up`,
-      l.name,
-    );
-  }
-
-  // 5. Pods in range that are not members yet: add them as learners once they answer with their identity.
-  for (const pod of pods) {
-    if (pod.ordinal >= desired || pod.ordinal >= sts.replicas || byName.has(pod.name)) continue;
-    if (pod.deleting || pod.phase !== 'Running' || pod.identity === undefined) {
-      return wait(
-        ctx,
-        'ScaleUp',
-        'WaitPod',
-        `scaling ${from}→${desired}: waiting for pod ${pod.name} to start`,
-        pod.name,
-      );
-    }
-    return {
-      type: 'ScaleUp',
-      step: 'AddLearner',
-      message: `scaling ${from}→${desired}: adding ${pod.name} as learner`,
-      shard,
-      member: pod.name,
-      memberId: pod.identity.id,
-      action: {
-        type: 'AddLearner',
-        shard,
-        name: pod.name,
-        id: pod.identity.id,
-        peerAddress: peerAddress(clusterName, ctx.namespace, pod.name),
-        clientAddress: clientAddress(clusterName, ctx.namespace, pod.name),
-      },
-    };
-  }
-
-  // 6. Volumes of members scaled away, per the retention policy.
-  if (spec.pvcRetention.whenScaled === 'Delete') {
-    for (const pvc of obs.pvcs) {
-      if (pvc.deleting || pvc.ordinal < desired || pvc.ordinal < sts.replicas) continue;
-      const holder = pods.find((p) => p.ordinal === pvc.ordinal);
-      if (holder !== undefined) {
-        return wait(
-          ctx,
-          'ScaleDown',
-          'DeletePVC',
-          `waiting for pod ${holder.name} to stop before deleting volume ${pvc.name}`,
-          holder.name,
-        );
-      }
-      return {
-        type: 'ScaleDown',
-        step: 'DeletePVC',
-        message: `deleting volume ${pvc.name} of a removed member (pvcRetention.whenScaled=Delete)`,
-        shard,
-        member: podName(clusterName, shard, pvc.ordinal),
-        action: { type: 'DeletePVC', shard, name: pvc.name },
-      };
-    }
-  }
-
-  // 7. Scale down, one member at a time, highest ordinal first: leadership away, remove from Raft, then the pod.
-  const surplus = members
-    .map((m) => ({ m, o: ord(m.name) }))
-    .filter((x): x is { m: RaftMember; o: number } => x.o !== undefined && x.o >= desired)
-    .sort((a, b) => b.o - a.o);
-  const target = surplus[0]?.m;
-  // The pod on the highest ordinal goes right after its member was removed, before the next removal: one member
-  // is fully gone (Raft, pod, then volume) before the next one is touched.
-  const top = podNameOf(ctx, sts.replicas - 1);
-  if (sts.replicas > desired && !byName.has(top)) {
-    return {
-      type: 'ScaleDown',
-      step: 'ScaleStatefulSet',
-      message: `scaling ${sts.replicas}→${desired}: stopping pod ${top}`,
-      shard,
-      member: top,
-      action: { type: 'ScaleStatefulSet', shard, replicas: sts.replicas - 1 },
-    };
-  }
-  if (target !== undefined) {
-    const msg = `scaling ${from}→${desired}`;
-    if (target.id === view.leaderId) {
-      const to = bestSuccessor(
-        voters.filter((v) => v.id !== target.id && (ord(v.name) ?? desired) < desired),
-      );
-      if (to === undefined)
-        return wait(
-          ctx,
-          'ScaleDown',
-          'TransferLeadership',
-          `${msg}: no healthy member to take over from leader ${target.name}`,
-          target.name,
-        );
-      return {
-        type: 'ScaleDown',
-        step: 'TransferLeadership',
-        message: `${msg}: moving leadership from ${target.name} to ${to.name}`,
-        shard,
-        member: target.name,
-        memberId: target.id,
-        action: { type: 'TransferLeadership', shard, fromId: target.id, toId: to.id },
-      };
-    }
-    if (!safeToRemove(target)) {
-      return wait(
-        ctx,
-        'ScaleDown',
-        'RemoveMember',
-        `${msg}: removing ${target.name} now would lose quorum`,
-        target.name,
-      );
-    }
-    return {
-      type: 'ScaleDown',
-      step: 'RemoveMember',
-      message: `${msg}: removing member ${target.name}`,
-      shard,
-      member: target.name,
-      memberId: target.id,
-      action: { type: 'RemoveMember', shard, id: target.id },
-    };
-  }
-
-  // Everything below needs every wanted member up and caught up: never disturb a cluster that is already degraded.
-  const wanted = Array.from({ length: sts.replicas }, (_, i) => podNameOf(ctx, i));
-  for (const name of wanted) {
-    const m = byName.get(name);
-    const pod = podByName.get(name);
-    if (
-      m === undefined ||
-      pod === undefined ||
-      !m.healthy ||
-      lag(m) > ctx.options.learnerLagMax ||
-      pod.deleting
-    ) {
-      return wait(
-        ctx,
-        'Recover',
-        'WaitMember',
-        `shard ${shard}: waiting for member ${name} to be back and caught up`,
-        name,
-      );
-    }
-  }
-
-  // 8. Scale up: one member at a time.
-  if (sts.replicas < desired) {
-    const next = podNameOf(ctx, sts.replicas);
-    return {
-      type: 'ScaleUp',
-      step: 'ScaleStatefulSet',
-      message: `scaling ${from}→${desired}: starting pod ${next}`,
-      shard,
-      member: next,
-      action: { type: 'ScaleStatefulSet', shard, replicas: sts.replicas + 1 },
-    };
-  }
-
-  // 9. Rolling upgrade: followers first (highest ordinal first), the leader last after handing leadership over.
-  const outdated = pods.filter((p) => p.image !== ctx.image);
-  if (outdated.length > 0) {
-    const msg = `upgrading to ${ctx.image} (${pods.length - outdated.length}/${pods.length} done)`;
-    const followers = outdated
-      .filter((p) => byName.get(p.name)?.id !== view.leaderId)
-      .sort((a, b) => b.ordinal - a.ordinal);
-    const pod: ObservedPod = followers[0] ?? outdated[0]!;
-    const m = byName.get(pod.name)!;
-    if (m.id === view.leaderId && voters.length > 1) {
-      const to = bestSuccessor(
-        voters.filter((v) => v.id !== m.id && podByName.get(v.name)?.image === ctx.image),
-      );
-      if (to === undefined)
-        return wait(
-          ctx,
-          'Upgrade',
-          'TransferLeadership',
-          `${msg}: no upgraded member to take over from leader ${pod.name}`,
-          pod.name,
-        );
-      return {
-        type: 'Upgrade',
-        step: 'TransferLeadership',
-        message: `${msg}: moving leadership from ${pod.name} to ${to.name}`,
-        shard,
-        member: pod.name,
-        memberId: m.id,
-        action: { type: 'TransferLeadership', shard, fromId: m.id, toId: to.id },
-      };
-    }
-    // A restart takes the member down for a while: only if the others still form a quorum. One or two voters cannot
-    // (quorum is all of them), so their upgrade is a brief outage by necessity and the message says so.
-    const quorate = m.role === 'learner' || healthyVoters - 1 >= quorum(voters.length);
-    const note = quorate
-      ? ''
-      : ` (${voters.length} voter(s) cannot keep quorum during a restart: brief outage)`;
-    if (!quorate && voters.length >= 3)
-      return wait(ctx, 'Upgrade', 'DeletePod', `${msg}: restarting ${pod.name} would lose quorum`, pod.name);
-    return {
-      type: 'Upgrade',
-      step: 'DeletePod',
-      message: `${msg}: restarting ${pod.name}${note}`,
-      shard,
-      member: pod.name,
-      memberId: m.id,
-      action: { type: 'DeletePod', shard, name: pod.name },
-    };
-  }
-  return undefined;
-}
-
-/** The healthy voter most up to date (lowest name on a tie, for determinism). */
-function bestSuccessor(candidates: RaftMember[]): RaftMember | undefined {
-  return candidates
-    .filter((m) => m.healthy && m.role === 'voter')
-    .sort((a, b) => b.matchIndex - a.matchIndex || a.name.localeCompare(b.name))[0];
-}
-
-function podNameOf(ctx: ShardContext, ordinal: number): string {
-  return podName(ctx.clusterName, ctx.obs.shard, ordinal);
 }

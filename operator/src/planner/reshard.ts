@@ -4,11 +4,13 @@
 // only covers the moment before the first step changed anything. When no batch is under way, the next one is the
 // first run of `rebalance`'s plan: contiguous slots with one source and one target, at most `batchSlots` of them,
 // at an epoch above every epoch any group has seen.
-import type { SlotMove } from '../api/raftcluster.js';
+import type { Operation, SlotMove } from '../api/raftcluster.js';
 import { rebalance, ShardMap, type SlotRange } from '../../../node/shared/sharding/shard-map.js';
 import { SLOT_COUNT } from '../../../node/shared/sharding/slot.js';
 import { NO_PEER, type SlotRecord } from '../../../node/shared/sharding/move-driver.js';
-import type { ObservedShard } from '../model/observed.js';
+import type { ObservedCluster, ObservedShard } from '../model/observed.js';
+import type { PlannerOptions } from './options.js';
+import type { Step } from './step.js';
 
 export type ReshardStep =
   /** Drive this batch to the end (a new one, or one found under way). */
@@ -103,6 +105,72 @@ export function planReshard(
     resumed: false,
     slotsToMove: planned.moves.length,
   };
+}
+
+/** The reshard's next step as a planner Step, and whether it continues a batch already under way. */
+export function nextReshardStep(
+  observed: ObservedCluster,
+  previous: Operation | undefined,
+  options: PlannerOptions,
+): { step: Step; underWay: boolean } | undefined {
+  const target = observed.cluster.spec.shards;
+  const step = planReshard(observed.shards, target, previous?.slotMove, options.reshardBatchSlots);
+  if (step === undefined) return undefined;
+  // spec.shards changed while a reshard ran: the batch under way finishes first (its slots' writes wait on it), so
+  // the new reshard is queued behind it; one that finds no batch under way replaces the old one at once.
+  const earlier =
+    previous?.type === 'Reshard' && previous.targetShards !== undefined && previous.targetShards !== target
+      ? previous.targetShards
+      : undefined;
+  switch (step.kind) {
+    case 'wait':
+      return {
+        underWay: false,
+        step: {
+          type: 'Reshard',
+          step: step.step,
+          message: step.message,
+          shard: 0,
+          targetShards: target,
+          action: { type: 'Wait', reason: step.message, requeueAfterSeconds: options.pollSeconds },
+        },
+      };
+    case 'retire':
+      return {
+        underWay: false,
+        step: {
+          type: 'Reshard',
+          step: 'RetireShard',
+          message: `resharding to ${target} shards: shard ${step.shard} owns no slot any more; deleting its objects`,
+          shard: step.shard,
+          targetShards: target,
+          action: { type: 'RetireShard', shard: step.shard },
+        },
+      };
+    case 'move': {
+      const m = step.move;
+      const count = m.lastSlot - m.firstSlot + 1;
+      const batch = `slots ${m.firstSlot}-${m.lastSlot} (${count}) from shard ${m.from} to shard ${m.to} at epoch ${m.epoch}`;
+      const queued = step.resumed && earlier !== undefined;
+      return {
+        underWay: step.resumed,
+        step: {
+          type: 'Reshard',
+          step: 'MoveSlots',
+          message: queued
+            ? `reshard to ${target} shards queued: finishing the batch under way of the reshard to ${earlier} ` +
+              `shards first (${batch})`
+            : `resharding to ${target} shards: ${step.resumed ? 'resuming' : 'moving'} ${batch}; ` +
+              `${step.slotsToMove} slot(s) to move in all` +
+              (earlier !== undefined ? ` (replaces the reshard to ${earlier} shards)` : ''),
+          shard: m.from,
+          slotMove: m,
+          targetShards: queued ? earlier : target,
+          action: { type: 'MoveSlots', move: m },
+        },
+      };
+    }
+  }
 }
 
 /** Slots not yet where an even spread over `targetShards` puts them; undefined while the records disagree. */
