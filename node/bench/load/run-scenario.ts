@@ -28,6 +28,8 @@ export interface ScenarioResult {
   readonly maxAckGapBeforeFault_ms: number;
   /** What requests issued during the longest gap got (paced runs). */
   readonly gapOutcomes: readonly GapOutcome[];
+  /** Routed jobs: acks answered by the member asked (not relayed from another), summed over workers. */
+  readonly answeredByAsked: number;
 }
 
 function forkWorker(): ChildProcess {
@@ -101,6 +103,7 @@ export async function runScenario(
     let gapOutcomes: readonly GapOutcome[] = [];
     let maxAckGapEnd_ms = 0;
     let maxAckGapBeforeFault_ms = 0;
+    let answeredByAsked = 0;
     for (const m of messages) {
       const r: WorkerResult = (m as Extract<WorkerMessage, { type: 'result' }>).result;
       histogram.merge(r.histogram);
@@ -109,6 +112,7 @@ export async function runScenario(
       errors += r.errors;
       firstError ||= r.firstError;
       generatorCpu_us += r.cpu_us;
+      answeredByAsked += r.answeredByAsked ?? 0;
       elapsed_ms = Math.max(elapsed_ms, r.elapsed_ms);
       maxAckGapBeforeFault_ms = Math.max(maxAckGapBeforeFault_ms, r.maxAckGapBeforeFault_ms ?? 0);
       if (r.maxAckGap_ms >= maxAckGap_ms) {
@@ -131,6 +135,7 @@ export async function runScenario(
       maxAckGapEnd_ms,
       maxAckGapBeforeFault_ms,
       gapOutcomes,
+      answeredByAsked,
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
