@@ -52,3 +52,26 @@ test('profiles are summed, each sample at its own interval, idle apart', () => {
     ['dist/node/src/raft', 20],
   ]);
 });
+
+test('cut to windows: only samples taken inside them count, over the wall time they cover', () => {
+  const p: CpuProfile = {
+    ...profile(10, [
+      ['(idle)', '', 0],
+      ['startup', 'file:///repo/dist/node/src/main.js', 0],
+      ['handle', 'file:///repo/node_modules/@grpc/grpc-js/build/src/server.js', 0],
+    ]),
+    startTime: 1_000_000,
+    endTime: 1_010_000,
+    // One sample a millisecond: startup for 4 ms, then idle, handle, idle, handle...
+    samples: [2, 2, 2, 2, 1, 3, 1, 3, 1, 3],
+    timeDeltas: new Array<number>(10).fill(1000),
+  };
+  // Samples at 1_001_000 .. 1_010_000; the window [1_004_500, 1_010_500) holds the last six.
+  const s = summarizeProfiles([p], 10, REPO, [{ from_us: 1_004_500, to_us: 1_010_500 }]);
+  expect(s.total_ms).toBeCloseTo(5.5); // the window, clipped to the profile's end
+  expect(s.hot.map((h) => h.name)).toEqual(['handle node_modules/@grpc/grpc-js/build/src/server.js:1']);
+  expect(s.idle_pct).toBeCloseTo(50);
+  expect(() => summarizeProfiles([profile(1, [])], 10, REPO, [{ from_us: 0, to_us: 1 }])).toThrow(
+    'sample times',
+  );
+});

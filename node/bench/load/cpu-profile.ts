@@ -2,6 +2,20 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
+/** An interval on the monotonic clock, in microseconds. */
+export interface ProfileWindow {
+  readonly from_us: number;
+  readonly to_us: number;
+}
+
+/**
+ * The monotonic clock in microseconds. V8 stamps cpu profiles (startTime, timeDeltas) with the same clock
+ * (CLOCK_MONOTONIC on Linux), so a member's profile can be cut to a window the driver measured.
+ */
+export function monotonic_us(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
 export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -9,8 +23,12 @@ export interface ProfileNode {
 }
 export interface CpuProfile {
   nodes: ProfileNode[];
+  /** Monotonic clock, µs. */
   startTime: number;
   endTime: number;
+  /** The node id of each sample, and the µs since the previous sample (the first: since startTime). */
+  samples?: number[];
+  timeDeltas?: number[];
 }
 
 export interface HotFunction {
@@ -52,14 +70,41 @@ function ranked(ms: Map<string, number>, busy_ms: number, top: number): HotFunct
     .map(([name, self_ms]) => ({ name, self_pct: (100 * self_ms) / Math.max(1e-9, busy_ms), self_ms }));
 }
 
+/** Samples per node id within the windows, and the wall time they cover; the whole profile without windows. */
+function hitsWithin(
+  profile: CpuProfile,
+  windows: readonly ProfileWindow[] | undefined,
+): { hits: Map<number, number>; wall_ms: number } {
+  const hits = new Map<number, number>();
+  if (windows === undefined) {
+    for (const n of profile.nodes) if (n.hitCount) hits.set(n.id, n.hitCount);
+    return { hits, wall_ms: (profile.endTime - profile.startTime) / 1000 };
+  }
+  const { samples, timeDeltas } = profile;
+  if (!samples || !timeDeltas || samples.length !== timeDeltas.length)
+    throw new Error('a cpu profile without sample times cannot be cut to windows');
+  let t = profile.startTime;
+  for (let i = 0; i < samples.length; i++) {
+    t += timeDeltas[i]!;
+    if (windows.some((w) => t >= w.from_us && t < w.to_us))
+      hits.set(samples[i]!, (hits.get(samples[i]!) ?? 0) + 1);
+  }
+  let wall_us = 0;
+  for (const w of windows)
+    wall_us += Math.max(0, Math.min(w.to_us, profile.endTime) - Math.max(w.from_us, profile.startTime));
+  return { hits, wall_ms: wall_us / 1000 };
+}
+
 /**
  * Self time per function and per module, summed over profiles (e.g. every member of a cluster), as a share of
- * busy time ((idle) excluded, reported apart as idle_pct). A sample of a profile is worth its own interval.
+ * busy time ((idle) excluded, reported apart as idle_pct). A sample of a profile is worth its own interval. With
+ * `windows` (monotonic µs, the clock of the profiles' own timestamps), only samples taken inside them count.
  */
 export function summarizeProfiles(
   profiles: readonly CpuProfile[],
   top: number,
   repoRoot: string,
+  windows?: readonly ProfileWindow[],
 ): ProfileSummary {
   const fns = new Map<string, number>();
   const modules = new Map<string, number>();
@@ -67,12 +112,12 @@ export function summarizeProfiles(
   let idle_ms = 0;
   for (const profile of profiles) {
     if (!Array.isArray(profile.nodes)) throw new Error('not a V8 cpu profile');
-    const samples = profile.nodes.reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
-    const wall_ms = (profile.endTime - profile.startTime) / 1000;
+    const { hits, wall_ms } = hitsWithin(profile, windows);
+    const samples = [...hits.values()].reduce((sum, h) => sum + h, 0);
     total_ms += wall_ms;
     const perSample_ms = wall_ms / Math.max(1, samples);
     for (const n of profile.nodes) {
-      const h = n.hitCount ?? 0;
+      const h = hits.get(n.id) ?? 0;
       if (h === 0) continue;
       const { functionName, url, lineNumber } = n.callFrame;
       if (functionName === '(idle)' && url === '') {
@@ -107,13 +152,14 @@ export function summarizeProfile(file: string, top: number, repoRoot: string): P
   return summarizeProfiles([readProfile(file)], top, repoRoot);
 }
 
-/** The same, summed over several profile files. */
+/** The same, summed over several profile files, optionally cut to windows (see summarizeProfiles). */
 export function summarizeProfileFiles(
   files: readonly string[],
   top: number,
   repoRoot: string,
+  windows?: readonly ProfileWindow[],
 ): ProfileSummary {
-  return summarizeProfiles(files.map(readProfile), top, repoRoot);
+  return summarizeProfiles(files.map(readProfile), top, repoRoot, windows);
 }
 
 /** The profiles in dir, largest (the busiest member, normally the leader) first. */

@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monotonic_us, type ProfileWindow } from './cpu-profile.js';
 import { LatencyHistogram } from './histogram.js';
 import { summedCpu_us } from './proc-cpu.js';
 import type { DriverMessage, GapOutcome, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
@@ -30,6 +31,8 @@ export interface ScenarioResult {
   readonly gapOutcomes: readonly GapOutcome[];
   /** Routed jobs: acks answered by the member asked (not relayed from another), summed over workers. */
   readonly answeredByAsked: number;
+  /** When server CPU was measured, on the monotonic clock V8 cpu profiles use: to cut profiles to the run. */
+  readonly window_us: ProfileWindow;
 }
 
 function forkWorker(): ChildProcess {
@@ -86,12 +89,14 @@ export async function runScenario(
     );
     const pids = serverPids();
     const cpu0 = fault ? 0 : summedCpu_us(pids);
+    const from_us = monotonic_us();
     for (const c of children) c.send({ type: 'go' } satisfies DriverMessage);
     let faultDone: Promise<void> = Promise.resolve();
     if (fault) faultDone = new Promise((r) => setTimeout(r, fault.at_ms)).then(fault.run);
     const messages = await Promise.all(results);
     await faultDone;
     const serverCpu_us = fault ? NaN : summedCpu_us(pids) - cpu0;
+    const to_us = monotonic_us();
     const histogram = new LatencyHistogram();
     let ok = 0;
     let okInWindow = 0;
@@ -136,6 +141,7 @@ export async function runScenario(
       maxAckGapBeforeFault_ms,
       gapOutcomes,
       answeredByAsked,
+      window_us: { from_us, to_us },
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
