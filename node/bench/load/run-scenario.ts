@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monotonic_us, type ProfileWindow } from './cpu-profile.js';
 import { LatencyHistogram } from './histogram.js';
-import { summedCpu_us } from './proc-cpu.js';
+import { machineCpu, summedCpu_us } from './proc-cpu.js';
 import type { DriverMessage, GapOutcome, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,6 +33,13 @@ export interface ScenarioResult {
   readonly answeredByAsked: number;
   /** When server CPU was measured, on the monotonic clock V8 cpu profiles use: to cut profiles to the run. */
   readonly window_us: ProfileWindow;
+  /**
+   * CPU the rest of the machine used over the window (everything but the servers and the load workers: the
+   * driver, idle clusters, other users of a shared machine); NaN in a fault run.
+   */
+  readonly otherCpu_us: number;
+  /** CPU time the hypervisor took away over the window, summed over cores. */
+  readonly steal_us: number;
 }
 
 function forkWorker(): ChildProcess {
@@ -89,6 +96,7 @@ export async function runScenario(
     );
     const pids = serverPids();
     const cpu0 = fault ? 0 : summedCpu_us(pids);
+    const machine0 = machineCpu();
     const from_us = monotonic_us();
     for (const c of children) c.send({ type: 'go' } satisfies DriverMessage);
     let faultDone: Promise<void> = Promise.resolve();
@@ -96,6 +104,7 @@ export async function runScenario(
     const messages = await Promise.all(results);
     await faultDone;
     const serverCpu_us = fault ? NaN : summedCpu_us(pids) - cpu0;
+    const machine1 = machineCpu();
     const to_us = monotonic_us();
     const histogram = new LatencyHistogram();
     let ok = 0;
@@ -142,6 +151,8 @@ export async function runScenario(
       gapOutcomes,
       answeredByAsked,
       window_us: { from_us, to_us },
+      otherCpu_us: machine1.busy_us - machine0.busy_us - serverCpu_us - generatorCpu_us,
+      steal_us: machine1.steal_us - machine0.steal_us,
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
