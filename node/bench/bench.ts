@@ -16,7 +16,7 @@ import {
 } from './load/cpu-profile.js';
 import type { KeyRouting, Operation, SystemName, WorkerJob } from './load/protocol.js';
 import { runScenario, type ScenarioResult } from './load/run-scenario.js';
-import { shardedFigures, shardedMetrics, type ShardedVariant } from './load/sharded-figures.js';
+import { roundRatios, shardedFigures, shardedMetrics, type ShardedVariant } from './load/sharded-figures.js';
 import { clusterLabel, measureSharded, type ShardedOutcome } from './load/sharded-scenario.js';
 import { ShardedRaftstore } from './load/sharded-system.js';
 import { EtcdSystem, RaftstoreSystem, type SystemUnderTest } from './load/system.js';
@@ -302,6 +302,7 @@ async function measureShardedScenario(
         warmUp_ms: args.smoke ? 500 : 2000,
         variants: SHARDED_SELECTED,
         timeout_ms: CLUSTER_TIMEOUT_MS,
+        cores: availableParallelism(),
         start: (shards, label) => {
           const dir = profileDir ? resolve(profileDir, label) : undefined;
           if (dir) mkdirSync(dir, { recursive: true });
@@ -456,6 +457,9 @@ function table(ours: Metrics | undefined, etcd: Metrics | undefined): string {
 /** The lines after the table that say what the sharded rows measured, on what machine and under what load. */
 function shardedNotes(outcome: ShardedOutcome, cores: number): string {
   const members = SHARDS * 3;
+  const ratios = roundRatios(outcome.rounds);
+  const show = (xs: readonly number[], digits: number): string =>
+    xs.length === 0 ? 'n/a' : xs.map((x) => x.toFixed(digits)).join(', ');
   const lines = [
     `sharded rows (raftstore only): 1 shard × 3 members and ${SHARDS} shards × 3 members on loopback, both up at ` +
       `once and taking turns, fsync on, ${SHARDED_INFLIGHT} puts in flight over ${WORKERS} load workers, the same ` +
@@ -464,7 +468,12 @@ function shardedNotes(outcome: ShardedOutcome, cores: number): string {
       "shard, which forwards it to the owning shard's leader (one hop: each shard's leader is kept on the member " +
       'the others forward to). Server CPU per write is summed over every member of the cluster, from /proc.',
     `machine: ${cores} cores; 1-minute load average ${outcome.load1_start.toFixed(2)} when these runs began, ` +
-      `${outcome.load1_end.toFixed(2)} when they ended.`,
+      `${outcome.load1_end.toFixed(2)} when they ended (it counts the bench's own processes: during a run of ` +
+      `${SHARDS} shards, ${SHARDS * 3} members and ${WORKERS} workers want a CPU at once); everything else on the ` +
+      `machine used at most ${Math.max(...outcome.runs.map((r) => r.other_pct)).toFixed(0)}% of its CPU during a ` +
+      `run, the hypervisor took at most ${Math.max(...outcome.runs.map((r) => r.steal_pct)).toFixed(0)}% (steal).`,
+    `per round: ${SHARDS} shards ÷ 1 shard puts/s ${show(ratios.scaling, 2)}; routing extra CPU/write % ` +
+      `${show(ratios.routingExtra, 0)}.`,
   ];
   if (cores < members)
     lines.push(

@@ -3,6 +3,7 @@ import {
   extraPercent,
   median,
   roundOrder,
+  roundRatios,
   shardedFigures,
   shardedMetrics,
   type ShardedRound,
@@ -43,6 +44,9 @@ test('ratios are taken within a round, then the median over rounds', () => {
   expect(out.get(m.cpuNonOwner)).toBe(132);
   expect(out.get(m.routingExtra)).toBeCloseTo(20); // 20, 10, 30
   expect(out.get(m.p99NonOwner)).toBe(10);
+  const perRound = roundRatios(rounds);
+  expect(perRound.scaling.map((x) => x.toFixed(2))).toEqual(['0.90', '0.90', '0.95']);
+  expect(perRound.routingExtra.map((x) => x.toFixed(0))).toEqual(['20', '10', '30']);
 });
 
 test('a variant that did not run leaves its rows, and the ratios it is part of, out', () => {

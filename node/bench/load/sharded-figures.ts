@@ -44,14 +44,24 @@ export function shardedMetrics(shards: number, inflight: number) {
   } as const;
 }
 
-/** Pairs a figure of two variants within each round (both present), then takes the median over rounds. */
-function pairedMedian(
+/** A figure pairing two variants, per round in which both ran. */
+function paired(
   rounds: readonly ShardedRound[],
   a: ShardedVariant,
   b: ShardedVariant,
   f: (x: VariantFigures, y: VariantFigures) => number,
-): number {
-  return median(rounds.flatMap((r) => (r[a] && r[b] ? [f(r[a], r[b])] : [])));
+): number[] {
+  return rounds.flatMap((r) => (r[a] && r[b] ? [f(r[a], r[b])] : []));
+}
+
+/** The within-round ratios, one per round: N shards ÷ 1 shard puts/s, and the routing's extra CPU per write %. */
+export function roundRatios(rounds: readonly ShardedRound[]): { scaling: number[]; routingExtra: number[] } {
+  return {
+    scaling: paired(rounds, 'one-shard', 'owner', (one, n) => n.puts_per_s / one.puts_per_s),
+    routingExtra: paired(rounds, 'owner', 'non-owner', (o, f) =>
+      extraPercent(o.serverCpu_us_per_write, f.serverCpu_us_per_write),
+    ),
+  };
 }
 
 /** Every sharded row's figure (a variant that never ran leaves its rows out). */
@@ -75,10 +85,8 @@ export function shardedFigures(
     m.putsOwner,
     each('owner', (x) => x.puts_per_s),
   );
-  put(
-    m.scaling,
-    pairedMedian(rounds, 'one-shard', 'owner', (one, n) => n.puts_per_s / one.puts_per_s),
-  );
+  const ratios = roundRatios(rounds);
+  put(m.scaling, median(ratios.scaling));
   put(
     m.putsNonOwner,
     each('non-owner', (x) => x.puts_per_s),
@@ -107,12 +115,7 @@ export function shardedFigures(
     m.cpuNonOwner,
     each('non-owner', (x) => x.serverCpu_us_per_write),
   );
-  put(
-    m.routingExtra,
-    pairedMedian(rounds, 'owner', 'non-owner', (o, f) =>
-      extraPercent(o.serverCpu_us_per_write, f.serverCpu_us_per_write),
-    ),
-  );
+  put(m.routingExtra, median(ratios.routingExtra));
   return out;
 }
 

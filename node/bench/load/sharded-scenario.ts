@@ -18,6 +18,8 @@ export interface ShardedOptions {
   readonly warmUp_ms: number;
   readonly variants: ReadonlySet<ShardedVariant>;
   readonly timeout_ms: number;
+  /** The machine's cores: what the rest of the machine's CPU share is a share of. */
+  readonly cores: number;
   /** Starts a cluster of `shards` groups; `label` names it (e.g. for its profile directory). */
   readonly start: (shards: number, label: string) => Promise<ShardedRaftstore>;
   /** The workers' jobs for puts over `endpoints` routed by `routing`, `inflight` in flight in all. */
@@ -46,6 +48,10 @@ export interface ShardedRun {
   readonly window: ProfileWindow;
   readonly ok: number;
   readonly serverCpu_us: number;
+  /** Share of the machine's CPU (all cores) used by anything but the servers and workers during the run. */
+  readonly other_pct: number;
+  /** Share of the machine's CPU time the hypervisor took away during the run. */
+  readonly steal_pct: number;
 }
 
 function load1(): number {
@@ -135,7 +141,18 @@ export async function measureSharded(
       const r = await runScenario(o.jobs(endpoints, routing, o.inflight), () => cluster.pids());
       if (r.ok === 0) throw new Error(`sharded ${variant}: no put succeeded (first error: ${r.firstError})`);
       if (r.errors > 0) o.log(`sharded ${variant}: ${r.errors} errors (first: ${r.firstError})`);
-      runs.push({ variant, label, window: r.window_us, ok: r.ok, serverCpu_us: r.serverCpu_us });
+      const capacity_us = (r.window_us.to_us - r.window_us.from_us) * o.cores;
+      const other_pct = (100 * r.otherCpu_us) / capacity_us;
+      const steal_pct = (100 * r.steal_us) / capacity_us;
+      runs.push({
+        variant,
+        label,
+        window: r.window_us,
+        ok: r.ok,
+        serverCpu_us: r.serverCpu_us,
+        other_pct,
+        steal_pct,
+      });
       // Direct runs must be answered by the member asked, forwarded ones never: else the path was not the one named.
       const expected = variant === 'non-owner' ? 0 : r.ok;
       if (r.answeredByAsked !== expected)
@@ -151,7 +168,8 @@ export async function measureSharded(
       figures[variant] = f;
       o.log(
         `sharded round ${round + 1}/${o.rounds} ${variant} (${label}, ${o.inflight} in flight, load ${load.toFixed(2)}): ` +
-          `${f.puts_per_s.toFixed(0)} puts/s, ${f.serverCpu_us_per_write.toFixed(0)} µs server CPU/write, p99 ${f.p99_ms.toFixed(1)} ms`,
+          `${f.puts_per_s.toFixed(0)} puts/s, ${f.serverCpu_us_per_write.toFixed(0)} µs server CPU/write, p99 ${f.p99_ms.toFixed(1)} ms; ` +
+          `rest of the machine ${other_pct.toFixed(0)}% of its CPU, steal ${steal_pct.toFixed(0)}%`,
       );
     }
     rounds.push(figures);
