@@ -1,12 +1,13 @@
 // One interface over both systems' gRPC KV APIs, so the same load loop drives raftstore and etcd with the same
 // client stack (@grpc/grpc-js), the same channels and the same deadlines.
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
+import { KVClient, type PutResponse } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { etcdService } from '../etcd/etcd-api.js';
 import type { SystemName } from './protocol.js';
 
 export interface KvTarget {
-  put(key: Buffer, value: Buffer, deadline_ms: number): Promise<void>;
+  /** Resolves with the name of the member that answered ('' when the system does not say). */
+  put(key: Buffer, value: Buffer, deadline_ms: number): Promise<string>;
   get(key: Buffer, serializable: boolean, deadline_ms: number): Promise<void>;
   waitReady(deadline_ms: number): Promise<void>;
   close(): void;
@@ -30,23 +31,28 @@ function unaryDone(resolve: () => void, reject: (e: Error) => void) {
 
 class RaftstoreTarget implements KvTarget {
   private readonly client: KVClient;
-  constructor(address: string) {
+  /** @param shardId the shard every request names; undefined: none, the member routes each key by its slot. */
+  constructor(
+    address: string,
+    private readonly shardId: number | undefined,
+  ) {
     this.client = new KVClient(address, credentials.createInsecure(), CHANNEL_OPTIONS);
   }
-  put(key: Buffer, value: Buffer, deadline_ms: number): Promise<void> {
+  put(key: Buffer, value: Buffer, deadline_ms: number): Promise<string> {
     return new Promise((resolve, reject) =>
       this.client.put(
-        { shardId: 0, header: undefined, key, value, prevKv: false },
+        { shardId: this.shardId, header: undefined, key, value, prevKv: false },
         new Metadata(),
         { deadline: Date.now() + deadline_ms },
-        unaryDone(resolve, reject),
+        (err: ServiceError | null, res: PutResponse) =>
+          err ? reject(err) : resolve(res.header?.member ?? ''),
       ),
     );
   }
   get(key: Buffer, serializable: boolean, deadline_ms: number): Promise<void> {
     return new Promise((resolve, reject) =>
       this.client.get(
-        { shardId: 0, header: undefined, key, serializable },
+        { shardId: this.shardId, header: undefined, key, serializable },
         new Metadata(),
         { deadline: Date.now() + deadline_ms },
         unaryDone(resolve, reject),
@@ -83,13 +89,13 @@ class EtcdTarget implements KvTarget {
     const Kv = etcdService<EtcdKvStub>('KV');
     this.client = new Kv(address, credentials.createInsecure(), CHANNEL_OPTIONS);
   }
-  put(key: Buffer, value: Buffer, deadline_ms: number): Promise<void> {
+  put(key: Buffer, value: Buffer, deadline_ms: number): Promise<string> {
     return new Promise((resolve, reject) =>
       this.client.put(
         { key, value },
         new Metadata(),
         { deadline: Date.now() + deadline_ms },
-        unaryDone(resolve, reject),
+        (err: ServiceError | null) => (err ? reject(err) : resolve('')),
       ),
     );
   }
@@ -111,6 +117,12 @@ class EtcdTarget implements KvTarget {
   }
 }
 
-export function openTarget(system: SystemName, address: string): KvTarget {
-  return system === 'raftstore' ? new RaftstoreTarget(address) : new EtcdTarget(address);
+/**
+ * `routeByKey`: raftstore requests name no shard, so the member routes each key by its slot (sharded runs); else
+ * they name shard 0, the only one of an unsharded cluster.
+ */
+export function openTarget(system: SystemName, address: string, routeByKey = false): KvTarget {
+  return system === 'raftstore'
+    ? new RaftstoreTarget(address, routeByKey ? undefined : 0)
+    : new EtcdTarget(address);
 }

@@ -29,3 +29,25 @@ export function summedCpu_us(pids: readonly number[]): number {
   }
   return sum;
 }
+
+export interface MachineCpu {
+  /** CPU time spent running anything (user, nice, system, irq, softirq), summed over cores. */
+  readonly busy_us: number;
+  /** Time the hypervisor gave this machine's CPUs to someone else while they had work. */
+  readonly steal_us: number;
+}
+
+/** The machine-wide line of /proc/stat ("cpu user nice system idle iowait irq softirq steal ..."). */
+export function parseProcStat(text: string): MachineCpu {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  const f = line?.trim().split(/\s+/).slice(1).map(Number);
+  if (!f || f.length < 8 || f.some((v) => !Number.isFinite(v))) throw new Error('cannot parse /proc/stat');
+  const [user, nice, system, , , irq, softirq, steal] = f as [number, ...number[]];
+  const us = (ticks: number): number => (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+  return { busy_us: us(user + nice! + system! + irq! + softirq!), steal_us: us(steal!) };
+}
+
+/** The machine's CPU counters now: a difference over a run says how busy the whole machine was. */
+export function machineCpu(): MachineCpu {
+  return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+}

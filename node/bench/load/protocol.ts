@@ -4,11 +4,25 @@ import type { HistogramCounts } from './histogram.js';
 export type SystemName = 'raftstore' | 'etcd';
 export type Operation = 'put' | 'get-linearizable' | 'get-serializable';
 
+/**
+ * Slot-aware routing for a sharded cluster: each key's requests go to one endpoint allowed for the shard that owns
+ * the key's slot, and name no shard (shard_id unset), so the member that receives one routes it by key.
+ */
+export interface KeyRouting {
+  /** Slot → shard, as KV.SlotMap ranges (inclusive ends) covering every slot once. */
+  readonly ranges: readonly { readonly start: number; readonly end: number; readonly shard: number }[];
+  /** Indexed by shard id: the indexes into the job's endpoints that a key of that shard may be sent to. */
+  readonly endpointsByShard: readonly (readonly number[])[];
+  /** Member names of the job's endpoints, in the same order: acks say which member answered. */
+  readonly endpointNames: readonly string[];
+}
+
 export interface WorkerJob {
   readonly system: SystemName;
   readonly op: Operation;
-  /** Requests go round-robin over these endpoints (host:port). */
+  /** Requests go round-robin over these endpoints (host:port), or as `routing` says when it is set. */
   readonly endpoints: readonly string[];
+  readonly routing?: KeyRouting;
   /** Requests this worker keeps outstanding (closed loop); ignored when paced. */
   readonly inflight: number;
   /** gRPC channels per endpoint, each with its own TCP connection. */
@@ -46,6 +60,11 @@ export interface WorkerResult {
   readonly maxAckGapBeforeFault_ms?: number;
   /** Paced runs only: what the requests issued during the longest gap got, grouped (endpoint: outcome × count). */
   readonly gapOutcomes?: readonly GapOutcome[];
+  /**
+   * Routed jobs only: acks whose response header names the member the request was sent to. A member that
+   * forwarded the request (to its shard's leader, or to another shard) relays the answer of the member that applied it.
+   */
+  readonly answeredByAsked?: number;
   /** This worker's own CPU (user + system) during the run, in microseconds. */
   readonly cpu_us: number;
   readonly elapsed_ms: number;

@@ -3,8 +3,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monotonic_us, type ProfileWindow } from './cpu-profile.js';
 import { LatencyHistogram } from './histogram.js';
-import { summedCpu_us } from './proc-cpu.js';
+import { machineCpu, summedCpu_us } from './proc-cpu.js';
 import type { DriverMessage, GapOutcome, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +29,17 @@ export interface ScenarioResult {
   readonly maxAckGapBeforeFault_ms: number;
   /** What requests issued during the longest gap got (paced runs). */
   readonly gapOutcomes: readonly GapOutcome[];
+  /** Routed jobs: acks answered by the member asked (not relayed from another), summed over workers. */
+  readonly answeredByAsked: number;
+  /** When server CPU was measured, on the monotonic clock V8 cpu profiles use: to cut profiles to the run. */
+  readonly window_us: ProfileWindow;
+  /**
+   * CPU the rest of the machine used over the window (everything but the servers and the load workers: the
+   * driver, idle clusters, other users of a shared machine); NaN in a fault run.
+   */
+  readonly otherCpu_us: number;
+  /** CPU time the hypervisor took away over the window, summed over cores. */
+  readonly steal_us: number;
 }
 
 function forkWorker(): ChildProcess {
@@ -84,12 +96,16 @@ export async function runScenario(
     );
     const pids = serverPids();
     const cpu0 = fault ? 0 : summedCpu_us(pids);
+    const machine0 = machineCpu();
+    const from_us = monotonic_us();
     for (const c of children) c.send({ type: 'go' } satisfies DriverMessage);
     let faultDone: Promise<void> = Promise.resolve();
     if (fault) faultDone = new Promise((r) => setTimeout(r, fault.at_ms)).then(fault.run);
     const messages = await Promise.all(results);
     await faultDone;
     const serverCpu_us = fault ? NaN : summedCpu_us(pids) - cpu0;
+    const machine1 = machineCpu();
+    const to_us = monotonic_us();
     const histogram = new LatencyHistogram();
     let ok = 0;
     let okInWindow = 0;
@@ -101,6 +117,7 @@ export async function runScenario(
     let gapOutcomes: readonly GapOutcome[] = [];
     let maxAckGapEnd_ms = 0;
     let maxAckGapBeforeFault_ms = 0;
+    let answeredByAsked = 0;
     for (const m of messages) {
       const r: WorkerResult = (m as Extract<WorkerMessage, { type: 'result' }>).result;
       histogram.merge(r.histogram);
@@ -109,6 +126,7 @@ export async function runScenario(
       errors += r.errors;
       firstError ||= r.firstError;
       generatorCpu_us += r.cpu_us;
+      answeredByAsked += r.answeredByAsked ?? 0;
       elapsed_ms = Math.max(elapsed_ms, r.elapsed_ms);
       maxAckGapBeforeFault_ms = Math.max(maxAckGapBeforeFault_ms, r.maxAckGapBeforeFault_ms ?? 0);
       if (r.maxAckGap_ms >= maxAckGap_ms) {
@@ -131,6 +149,10 @@ export async function runScenario(
       maxAckGapEnd_ms,
       maxAckGapBeforeFault_ms,
       gapOutcomes,
+      answeredByAsked,
+      window_us: { from_us, to_us },
+      otherCpu_us: machine1.busy_us - machine0.busy_us - serverCpu_us - generatorCpu_us,
+      steal_us: machine1.steal_us - machine0.steal_us,
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -3,6 +3,7 @@
 // Several of these run at once so that the generator is not the bottleneck (each is one Node event loop).
 import { randomBytes } from 'node:crypto';
 import { LatencyHistogram } from './histogram.js';
+import { keyOf, routeKeys } from './key-routes.js';
 import { openTarget, type KvTarget } from './kv-target.js';
 import type { DriverMessage, GapOutcome, WorkerJob, WorkerMessage, WorkerResult } from './protocol.js';
 
@@ -52,11 +53,6 @@ function send(msg: WorkerMessage): void {
   process.send(msg);
 }
 
-/** 8-byte keys: 'k' + 7 digits. */
-function keyOf(n: number): Buffer {
-  return Buffer.from(`k${String(n).padStart(7, '0')}`, 'latin1');
-}
-
 async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer): Promise<WorkerResult> {
   const hist = new LatencyHistogram();
   let ok = 0;
@@ -69,7 +65,11 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
   let maxGapEnd_ms = 0;
   let maxGapBeforeFault_ms = 0;
   let next = 0;
+  let answeredByAsked = 0;
   const timeline: Issued[] = [];
+  // Routed jobs: key index → endpoint, computed before the clock starts; the channel still rotates per request.
+  const routes = job.routing ? routeKeys(job.keySpace, job.routing, job.endpoints.length) : undefined;
+  const channels = job.channelsPerEndpoint;
   const paced = job.paced_interval_ms !== undefined;
   const cpu0 = process.cpuUsage();
   const start_ms = Date.now();
@@ -88,14 +88,15 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
   };
 
   const one = async (): Promise<void> => {
-    const slot = next++ % targets.length;
+    const n = Math.floor(Math.random() * job.keySpace);
+    const slot = routes ? routes[n]! * channels + (next++ % channels) : next++ % targets.length;
     const target = targets[slot]!;
-    const key = keyOf(Math.floor(Math.random() * job.keySpace));
+    const key = keyOf(n);
     const t0 = process.hrtime.bigint();
     const issued: Issued | undefined =
       paced && timeline.length < MAX_TIMELINE
         ? {
-            endpoint: job.endpoints[Math.floor(slot / job.channelsPerEndpoint)] ?? '?',
+            endpoint: job.endpoints[Math.floor(slot / channels)] ?? '?',
             start_ms: Date.now(),
             end_ms: 0,
             outcome: 'ok',
@@ -103,8 +104,10 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
         : undefined;
     if (issued) timeline.push(issued);
     try {
-      if (job.op === 'put') await target.put(key, value, job.deadline_ms);
-      else await target.get(key, job.op === 'get-serializable', job.deadline_ms);
+      if (job.op === 'put') {
+        const member = await target.put(key, value, job.deadline_ms);
+        if (routes && member === job.routing!.endpointNames[Math.floor(slot / channels)]) answeredByAsked++;
+      } else await target.get(key, job.op === 'get-serializable', job.deadline_ms);
       hist.record(Number(process.hrtime.bigint() - t0) / 1000);
       ok++;
       const now = Date.now();
@@ -161,6 +164,7 @@ async function run(job: WorkerJob, targets: readonly KvTarget[], value: Buffer):
     maxAckGapEnd_ms: maxGapEnd_ms,
     ...(job.fault_at_ms === undefined ? {} : { maxAckGapBeforeFault_ms: maxGapBeforeFault_ms }),
     ...(paced ? { gapOutcomes: outcomesDuring(timeline, maxGapEnd_ms - maxGap_ms, maxGapEnd_ms) } : {}),
+    ...(routes ? { answeredByAsked } : {}),
     cpu_us: cpu.user + cpu.system,
     elapsed_ms: Date.now() - start_ms,
   };
@@ -174,7 +178,8 @@ async function main(): Promise<void> {
   );
   const targets: KvTarget[] = [];
   for (const endpoint of job.endpoints)
-    for (let c = 0; c < job.channelsPerEndpoint; c++) targets.push(openTarget(job.system, endpoint));
+    for (let c = 0; c < job.channelsPerEndpoint; c++)
+      targets.push(openTarget(job.system, endpoint, job.routing !== undefined));
   // Paced gap writers start while an endpoint may be down later, but all are up at the start.
   await Promise.all(targets.map((t) => t.waitReady(CONNECT_TIMEOUT_MS)));
   const value = randomBytes(job.valueBytes);
