@@ -20,6 +20,7 @@ import { ShardMap } from '../../node/shared/sharding/shard-map.js';
 import { cmd, HELM, kubectl, kubectlJson, waitFor } from '../smoke/cluster.js';
 import {
   clientEndpoints,
+  followEndpoints,
   condition,
   getCluster,
   memberPods,
@@ -305,21 +306,13 @@ test('paused: no disruptive step while paused, status still updated; unpausing r
 }, 1_300_000);
 
 test('change the version: a rolling upgrade under load keeps every acknowledged write, linearizably', async () => {
-  let endpoints = await clientEndpoints(NS, CLUSTER);
-  const refresh = setInterval(() => {
-    clientEndpoints(NS, CLUSTER).then(
-      (e) => {
-        if (e.length > 0) endpoints = e;
-      },
-      () => undefined,
-    );
-  }, 1000);
+  const endpoints = await followEndpoints(NS, CLUSTER);
   const t0 = performance.now();
   const workload = new Workload({
     clients: 3,
     keys: 8,
     opDeadlineMs: 2000,
-    endpoints: () => endpoints,
+    endpoints: endpoints.current,
     now: () => performance.now() - t0,
     rng: new Prng(0xe2e),
     maxOpsPerClient: 3000,
@@ -338,7 +331,7 @@ test('change the version: a rolling upgrade under load keeps every acknowledged 
     await sleep(2000);
   } finally {
     await workload.stop();
-    clearInterval(refresh);
+    endpoints.stop();
   }
   const pods = await memberPods(NS, CLUSTER);
   expect(pods.map((p) => p.status.containerStatuses?.[0]?.ready)).toEqual([true, true, true]);
@@ -354,7 +347,7 @@ test('change the version: a rolling upgrade under load keeps every acknowledged 
   expect(acked.length).toBeGreaterThan(50);
 
   await expectLinearizable('upgrade', workload.history);
-  const session = new KvSession(endpoints[0]!, 'e2e-final-read', 5000, new SequenceSource());
+  const session = new KvSession(endpoints.current()[0]!, 'e2e-final-read', 5000, new SequenceSource());
   const finalValues = new Map<string, string | null>();
   try {
     for (let k = 0; k < 8; k++) finalValues.set(keyName(k), await session.get(keyName(k)));
@@ -575,20 +568,12 @@ async function underWorkload(runId: string, seed: number, body: () => Promise<vo
   const creation = ShardMap.even([0, 1]); // the creation layout; the clients learn the rest from the members
   // Operations go through the Service; when its routes lead nowhere a client asks every member for its group's
   // slots (each group answers its own exactly), as the chaos harness does.
-  let members = await clientEndpoints(NS, SHARDED);
-  const refreshMembers = setInterval(() => {
-    clientEndpoints(NS, SHARDED).then(
-      (e) => {
-        if (e.length > 0) members = e;
-      },
-      () => undefined,
-    );
-  }, 1000);
+  const members = await followEndpoints(NS, SHARDED);
   const routed = new Map<number, RoutedClient>();
   const clientOf = (client: number): RoutedClient => {
     let c = routed.get(client);
     if (c === undefined) {
-      c = new RoutedClient(`e2e-${runId}-c${client}`, creation, () => members, 2000);
+      c = new RoutedClient(`e2e-${runId}-c${client}`, creation, members.current, 2000);
       routed.set(client, c);
     }
     return c;
@@ -612,7 +597,7 @@ async function underWorkload(runId: string, seed: number, body: () => Promise<vo
     await body();
   } finally {
     await workload.stop();
-    clearInterval(refreshMembers);
+    members.stop();
   }
   const history = workload.history;
   const acked = history.filter((op) => op.input.op !== 'get' && op.return !== undefined).length;

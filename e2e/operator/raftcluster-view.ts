@@ -36,6 +36,23 @@ export async function clientEndpoints(namespace: string, cluster: string): Promi
     .map((p) => `${p.status.podIP}:${CLIENT_PORT}`);
 }
 
+/** clientEndpoints, re-read every second while a workload runs (pods come and go); `stop` ends the polling. */
+export async function followEndpoints(
+  namespace: string,
+  cluster: string,
+): Promise<{ current: () => string[]; stop: () => void }> {
+  let endpoints = await clientEndpoints(namespace, cluster);
+  const timer = setInterval(() => {
+    clientEndpoints(namespace, cluster).then(
+      (e) => {
+        if (e.length > 0) endpoints = e;
+      },
+      () => undefined,
+    );
+  }, 1000);
+  return { current: () => endpoints, stop: () => clearInterval(timer) };
+}
+
 /** The Raft configuration as the members themselves report it (not the operator's status). */
 export interface RaftMembership {
   leader: string;
