@@ -186,6 +186,7 @@ export function createSlotAdminHandlers(
           kind: 'ingest',
           from: req.from,
           epoch: req.epoch,
+          start: { kind: 'unknown' }, // the request does not say yet
           kvs: req.kvs.map((kv) => ({ key: kv.key, value: kv.value, version: kv.version })),
           seal: req.seal,
           sessions: decodeSessions(req.sessions),

@@ -129,7 +129,15 @@ export class InProcessSlotGroups implements SlotGroups {
     return this.call(() => {
       const decoded = sessions.length === 0 ? [] : readSessions(new ByteReader(sessions, 'sessions'));
       return slotsResult(
-        this.group(shard).run({ kind: 'ingest', from, epoch, kvs, seal, sessions: decoded }),
+        this.group(shard).run({
+          kind: 'ingest',
+          from,
+          epoch,
+          start: { kind: 'unknown' },
+          kvs,
+          seal,
+          sessions: decoded,
+        }),
       );
     });
   }

@@ -299,6 +299,7 @@ export function runReshardWorld(options: ReshardWorldOptions): ReshardReport {
             kind: 'ingest',
             from: move.from,
             epoch: progress.epoch,
+            start: progress.after === undefined ? { kind: 'first' } : { kind: 'after', key: progress.after },
             kvs,
             seal: seal ? move.slots : [],
             sessions: seal ? source.machine.sessions() : [],
