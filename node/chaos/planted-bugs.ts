@@ -22,8 +22,8 @@ export function withPlantedBug(groups: SlotGroups, bug: PlantedBug): SlotGroups 
         status: (...call) => groups.status(...call),
         step: (...call) => groups.step(...call),
         exportPage: (...call) => groups.exportPage(...call),
-        ingest: (shard, from, epoch, _kvs, seal, sessions) =>
-          groups.ingest(shard, from, epoch, [], seal, sessions),
+        ingest: (shard, from, epoch, _kvs, seal, sessions, after) =>
+          groups.ingest(shard, from, epoch, [], seal, sessions, after),
       };
   }
 }

@@ -84,12 +84,21 @@ export class GrpcSlotGroups implements SlotGroups {
     kvs: readonly ExportedKey[],
     seal: readonly number[],
     sessions: Uint8Array,
+    after: Uint8Array | undefined,
   ): Promise<StepOutcome> {
     try {
       const res = await this.shard(shard).cluster((c, deadline) =>
         unary<IngestSlotsResponse>((cb) =>
           c.ingestSlots(
-            { shardId: shard, from, epoch, kvs: [...kvs], seal: [...seal], sessions },
+            {
+              shardId: shard,
+              from,
+              epoch,
+              kvs: [...kvs],
+              seal: [...seal],
+              sessions,
+              after: wirePageStart(after),
+            },
             new Metadata(),
             { deadline },
             cb,
@@ -108,15 +117,25 @@ export function decodeSlotStatus(
   shard: number,
   res: SlotStatusResponse,
 ): { epoch: number; records: SlotRecord[] } {
+  // The group reports each import's cursor once; every importing slot of that import carries it here.
+  const cursors = new Map(res.copyCursors.map((c) => [c.epoch, c.key]));
   return {
     epoch: res.epoch,
     records: res.sides.map((s) => {
       const state = STATES.find((x) => x === s.state);
       if (state === undefined)
         throw new Error(`shard ${shard} reported slot ${s.slot} in unknown state "${s.state}"`);
-      return { state, epoch: s.epoch, peer: s.peer };
+      const copyCursor = state === 'importing' ? cursors.get(s.epoch) : undefined;
+      return copyCursor === undefined
+        ? { state, epoch: s.epoch, peer: s.peer }
+        : { state, epoch: s.epoch, peer: s.peer, copyCursor };
     }),
   };
+}
+
+/** A page's start as IngestSlots carries it: empty for the first page (no key is empty), else the key it follows. */
+export function wirePageStart(after: Uint8Array | undefined): Uint8Array {
+  return after ?? new Uint8Array();
 }
 
 /** A FAILED_PRECONDITION answer is the groups' "not in that state": an outcome to re-read from, not a failure. */

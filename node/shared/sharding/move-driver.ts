@@ -2,7 +2,9 @@
 // decisions of move-phase.ts. Level-triggered: every round reads both groups' record of the batch (leader reads)
 // and sends the one step that record calls for, so it can be stopped anywhere and started again — by the same
 // coordinator or another one — with the same epoch and picks up where the groups are. Only the epoch must be kept
-// across a restart (and chosen above every epoch either group has seen, before the first step).
+// across a restart (and chosen above every epoch either group has seen, before the first step). Not even the copy's
+// position: the target records how far the copy has come (its copy cursor, node/src/kv/copy-cursors.ts) and the
+// copy goes on after it, so a coordinator that takes over mid-copy sends only the pages the target has not applied.
 //
 // I/O goes through `SlotGroups`: gRPC to the groups' leaders in production (the operator), direct calls in tests.
 
@@ -13,6 +15,11 @@ export const NO_PEER = 0xffff_ffff;
 
 export interface SlotRecord extends SlotSide {
   readonly peer: number;
+  /**
+   * The target's copy cursor, while the slot is importing: the last key of the source's export it has ingested with
+   * every key before it. Undefined before the copy's first page, or from a group that does not keep one.
+   */
+  readonly copyCursor?: Uint8Array;
 }
 
 export interface ExportedKey {
@@ -53,6 +60,7 @@ export interface SlotGroups {
     epoch: number,
     after: Uint8Array | undefined,
   ): Promise<ExportPage>;
+  /** `after` is where the page starts: the `after` it was exported with (undefined: the first page). */
   ingest(
     shard: number,
     from: number,
@@ -60,6 +68,7 @@ export interface SlotGroups {
     kvs: readonly ExportedKey[],
     seal: readonly number[],
     sessions: Uint8Array,
+    after: Uint8Array | undefined,
   ): Promise<StepOutcome>;
 }
 
@@ -70,7 +79,12 @@ export interface MoveBatch {
 }
 
 export interface MoveReport {
+  /**
+   * Keys this call sent in pages the target applied. A call that resumed a copy another call had begun counts only
+   * the keys after the target's copy cursor: the rest were in already and are not sent again.
+   */
   readonly keysCopied: number;
+  /** Pages this call sent that the target applied. */
   readonly pages: number;
   /** Rounds spent resolving a half-done move of another epoch first. */
   readonly strays: number;
@@ -113,8 +127,7 @@ export async function driveMove(
   let frozenAt: number | undefined;
   let servedAt: number | undefined;
   let lastRefusal = '';
-  const side = (r: SlotRecord | undefined): SlotRecord =>
-    r ?? { state: 'absent', epoch: 0, peer: NO_PEER };
+  const side = (r: SlotRecord | undefined): SlotRecord => r ?? { state: 'absent', epoch: 0, peer: NO_PEER };
 
   for (let round = 0; round < maxRounds; round++) {
     // Every slot of a batch changes state in one command, so the first slot speaks for the batch.
@@ -162,7 +175,12 @@ export async function driveMove(
           break;
         case 'copy': {
           frozenAt ??= now();
-          const page = await groups.exportPage(from, slots, epoch, after);
+          // After the target's own record of what it holds, read this round: a page another coordinator sent is
+          // not sent again. This call's position is the fallback for a target that keeps no cursor (a member of
+          // an older version, or one restored from an older snapshot); both are positions up to which every key
+          // is in, so either is a safe place to go on from.
+          const start = target.copyCursor ?? after;
+          const page = await groups.exportPage(from, slots, epoch, start);
           if (!page.ok) {
             outcome = page; // the groups moved on: the next round reads where to
             break;
@@ -175,11 +193,12 @@ export async function driveMove(
             page.kvs,
             seal,
             page.more ? new Uint8Array() : page.sessions,
+            start,
           );
           if (outcome.ok) {
             pages++;
             keysCopied += page.kvs.length;
-            after = page.kvs.at(-1)?.key ?? after;
+            after = page.kvs.at(-1)?.key ?? start;
           }
           break;
         }

@@ -43,6 +43,7 @@ const everyShape: readonly Command[] = [
       kind: 'ingest',
       from: 2,
       epoch: 9,
+      start: { kind: 'after', key: b('0') },
       kvs: [
         { key: b('a'), value: b('1'), version: 3 },
         { key: b('b'), value: new Uint8Array(0), version: 1 },
@@ -62,7 +63,22 @@ const everyShape: readonly Command[] = [
     },
     5,
   ),
-  command({ kind: 'ingest', from: 0, epoch: 1, kvs: [], seal: [], sessions: [] }, 6),
+  command(
+    { kind: 'ingest', from: 0, epoch: 1, start: { kind: 'first' }, kvs: [], seal: [], sessions: [] },
+    6,
+  ),
+  command(
+    {
+      kind: 'ingest',
+      from: 0,
+      epoch: 1,
+      start: { kind: 'unknown' },
+      kvs: [{ key: b('a'), value: b('1'), version: 1 }],
+      seal: [],
+      sessions: [],
+    },
+    6,
+  ),
 ];
 
 describe('command codec', () => {
@@ -92,6 +108,45 @@ describe('command codec', () => {
     const badOp = bytes.slice();
     badOp[10] = 9; // format(1) + timestamp(8) + hasSession(1), then the operation tag
     expect(() => decodeCommand(badOp)).toThrow(/unknown operation kind 9/);
+  });
+
+  it('reads an ingest entry logged before pages carried their start: applied as then, start unknown', () => {
+    // Written by the encoder of that time: format 1, timestamp 6, no session, tag 5, from 2, epoch 9, key a=1 v3,
+    // seal [12], no sessions.
+    const logged = Buffer.from(
+      '01000000000000000600050000000200000000000000090000000100000001610000000131000000000000000300000001000c00000000',
+      'hex',
+    );
+    const decoded = decodeCommand(logged);
+    expect(decoded.op).toMatchObject({
+      kind: 'ingest',
+      from: 2,
+      epoch: 9,
+      start: { kind: 'unknown' },
+      seal: [12],
+    });
+    expect(encodeCommand(decoded)).toEqual(new Uint8Array(logged));
+  });
+
+  it('rejects an ingest page that starts after an empty key or at an unknown kind of start', () => {
+    const start = (code: number, ...rest: number[]): Uint8Array => {
+      const bytes = encodeCommand(
+        command({
+          kind: 'ingest',
+          from: 0,
+          epoch: 1,
+          start: { kind: 'first' },
+          kvs: [],
+          seal: [],
+          sessions: [],
+        }),
+      );
+      const at = 1 + 8 + 1 + 1 + 4 + 8; // format, timestamp, hasSession, tag, from, epoch: then the start
+      return Uint8Array.of(...bytes.subarray(0, at), code, ...rest, ...bytes.subarray(at + 1));
+    };
+    expect(decodeCommand(start(1)).op).toMatchObject({ start: { kind: 'first' } });
+    expect(() => decodeCommand(start(2, 0, 0, 0, 0))).toThrow(/starts after an empty key/);
+    expect(() => decodeCommand(start(3))).toThrow(/unknown ingest page start 3/);
   });
 
   it('rejects a count the input cannot hold before allocating for it', () => {

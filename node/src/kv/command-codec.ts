@@ -7,6 +7,8 @@
 //   operation: u8 1=put key value bool prevKv | 2=delete range bool prevKv | 3=txn compares ops(success) ops(failure)
 //              | 4=moveSlots u8 step (1=import 2=freeze 3=seal 4=activate 5=release 6=abort) slots u32 peer u64 epoch
 //              | 5=ingest u32 from, u64 epoch, u32 n (bytes key, bytes value, u64 version)*n, slots seal, sessions
+//              | 6=ingest as 5 with, after the epoch, where the page starts: u8 1=first key | 2=after bytes key
+//                (5 is what entries logged before pages carried their start hold; it still decodes, start unknown)
 //   slots: u32 n, u16 slot*n      sessions: as in session-codec.ts
 //   range: u8 1=key bytes | 2=prefix bytes | 3=interval bytes start, bool hasEnd [bytes end]
 //   compare: bytes key | u8 operator 1..4 | u8 target 1=value bytes | 2=mod u64 | 3=create u64 | 4=version u64 |
@@ -15,6 +17,7 @@
 
 import { ByteReader, ByteWriter, KvCodecError } from './binary.js';
 import { readSessions, writeSessions } from './session-codec.js';
+import type { PageStart } from './copy-cursors.js';
 import type { SlotMoveStep } from '../sharding/slot-ownership.js';
 import type {
   Command,
@@ -238,16 +241,39 @@ function readMoveSlots(r: ByteReader): MoveSlotsOp {
   };
 }
 
+/** Tag 5 for a page whose start is unknown, so an entry read from an older log encodes back to its own bytes. */
 function writeIngest(w: ByteWriter, op: IngestOp): void {
-  w.u32(op.from).u64(op.epoch).u32(op.kvs.length);
+  w.u8(op.start.kind === 'unknown' ? 5 : 6)
+    .u32(op.from)
+    .u64(op.epoch);
+  if (op.start.kind === 'first') w.u8(1);
+  else if (op.start.kind === 'after') w.u8(2).bytes(op.start.key);
+  w.u32(op.kvs.length);
   for (const kv of op.kvs) w.bytes(kv.key).bytes(kv.value).u64(kv.version);
   writeSlots(w, op.seal);
   writeSessions(w, op.sessions);
 }
 
-function readIngest(r: ByteReader): IngestOp {
+function readPageStart(r: ByteReader): PageStart {
+  const code = r.u8('ingest page start');
+  switch (code) {
+    case 1:
+      return { kind: 'first' };
+    case 2: {
+      const key = r.bytes('ingest page start key');
+      // No key is empty, so "after the empty key" would be a second spelling of "first": refused, to stay canonical.
+      if (key.length === 0) throw new KvCodecError('an ingested page starts after an empty key');
+      return { kind: 'after', key };
+    }
+    default:
+      throw new KvCodecError(`unknown ingest page start ${code}`);
+  }
+}
+
+function readIngest(r: ByteReader, positioned: boolean): IngestOp {
   const from = r.u32('ingest source');
   const epoch = r.u64('ingest epoch');
+  const start: PageStart = positioned ? readPageStart(r) : { kind: 'unknown' };
   const n = r.count('ingested key count', MIN_INGESTED_KEY_BYTES);
   const kvs: IngestedKey[] = Array.from({ length: n }, () => ({
     key: r.bytes('ingested key'),
@@ -255,7 +281,7 @@ function readIngest(r: ByteReader): IngestOp {
     version: r.u64('ingested version'),
   }));
   const seal = readSlots(r);
-  return { kind: 'ingest', from, epoch, kvs, seal, sessions: readSessions(r) };
+  return { kind: 'ingest', from, epoch, start, kvs, seal, sessions: readSessions(r) };
 }
 
 function writeOperation(w: ByteWriter, op: Operation): void {
@@ -277,8 +303,7 @@ function writeOperation(w: ByteWriter, op: Operation): void {
       writeMoveSlots(w, op);
       return;
     case 'ingest':
-      w.u8(5);
-      writeIngest(w, op);
+      writeIngest(w, op); // writes its own tag
       return;
   }
 }
@@ -295,7 +320,9 @@ function readOperation(r: ByteReader): Operation {
     case 4:
       return readMoveSlots(r);
     case 5:
-      return readIngest(r);
+      return readIngest(r, false);
+    case 6:
+      return readIngest(r, true);
     default:
       throw new KvCodecError(`unknown operation kind ${tag}`);
   }

@@ -3,22 +3,27 @@
 // tests can compare snapshots directly. A CRC-32 trailer catches corruption and truncation; decoding also checks
 // the invariants a state must satisfy before it may replace a replica's state.
 //
-// Layout: "RSKV" | u8 format=2 | u64 appliedIndex | u64 revision | u64 clockMs |
+// Layout: "RSKV" | u8 format=3 | u64 appliedIndex | u64 revision | u64 clockMs |
 //         u32 keys, (bytes key, bytes value, u64 createRevision, u64 modRevision, u64 version)* |
 //         sessions (session-codec.ts) |
 //         ownership: u64 epoch, u32 runs, (u16 start, u16 end, u8 state, u32 peer, u64 epoch)* (slot-ownership.ts) |
+//         copy cursors: u32 n, (u64 epoch, bytes key)* in ascending epoch order (copy-cursors.ts) |
 //         u32 crc32 of every preceding byte
-// Format 1 (before slots could move) has no ownership section: the group owns what it owned at creation.
+// Older formats still read: 2 (before imports kept a copy cursor) has no cursor section, so an import under way
+// resumes its copy from the first key (a repeat the target absorbs); 1 (before slots could move) has no ownership
+// section either: the group owns what it owned at creation.
 
 import { ByteReader, ByteWriter, KvCodecError } from './binary.js';
 import { compareBytes, describeKey } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { readSessions, writeSessions } from './session-codec.js';
+import type { CopyCursor } from './copy-cursors.js';
 import type { SlotOwnershipSpec, SlotRun, SlotState } from '../sharding/slot-ownership.js';
 import type { Session, StoredValue } from './types.js';
 
 export const SNAPSHOT_MAGIC = Uint8Array.of(0x52, 0x53, 0x4b, 0x56); // "RSKV"
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
+const FORMAT_WITHOUT_CURSORS = 2;
 const FORMAT_WITHOUT_OWNERSHIP = 1;
 
 export interface KvSnapshotState {
@@ -30,6 +35,8 @@ export interface KvSnapshotState {
   /** In session table order (least recently used first). */
   readonly sessions: Iterable<Session>;
   readonly ownership: SlotOwnershipSpec;
+  /** In ascending epoch order (CopyCursors.toList). */
+  readonly cursors: readonly CopyCursor[];
 }
 
 export interface DecodedKvSnapshot extends Omit<KvSnapshotState, 'ownership'> {
@@ -37,10 +44,13 @@ export interface DecodedKvSnapshot extends Omit<KvSnapshotState, 'ownership'> {
   readonly sessions: readonly Session[];
   /** Undefined in a format-1 snapshot: the group serves what it served when it was created. */
   readonly ownership: SlotOwnershipSpec | undefined;
+  /** Empty in formats 1 and 2. */
+  readonly cursors: readonly CopyCursor[];
 }
 
 const MIN_ENTRY_BYTES = 4 + 4 + 8 * 3;
 const MIN_RUN_BYTES = 2 + 2 + 1 + 4 + 8;
+const MIN_CURSOR_BYTES = 8 + 4;
 const RUN_STATES: readonly SlotState[] = ['absent', 'owned', 'leaving', 'importing', 'imported'];
 
 function writeOwnership(w: ByteWriter, ownership: SlotOwnershipSpec): void {
@@ -72,6 +82,28 @@ function readOwnership(r: ByteReader): SlotOwnershipSpec {
   return { epoch, runs };
 }
 
+function writeCursors(w: ByteWriter, cursors: readonly CopyCursor[]): void {
+  w.u32(cursors.length);
+  for (const c of cursors) w.u64(c.epoch).bytes(c.key);
+}
+
+/** Reads the section; whether each cursor's epoch is an import under way is checked against the ownership later. */
+function readCursors(r: ByteReader): CopyCursor[] {
+  const n = r.count('copy cursor count', MIN_CURSOR_BYTES);
+  const cursors: CopyCursor[] = [];
+  for (let i = 0; i < n; i++) {
+    const epoch = r.u64('copy cursor epoch');
+    const key = r.bytes('copy cursor key');
+    const previous = cursors.at(-1)?.epoch ?? 0;
+    if (epoch <= previous) {
+      throw new KvCodecError(`snapshot copy cursors: epoch ${epoch} does not follow epoch ${previous}`);
+    }
+    if (key.length === 0) throw new KvCodecError(`snapshot copy cursor of epoch ${epoch} is an empty key`);
+    cursors.push({ epoch, key });
+  }
+  return cursors;
+}
+
 export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
   const w = new ByteWriter(64 * 1024);
   for (const byte of SNAPSHOT_MAGIC) w.u8(byte);
@@ -83,6 +115,7 @@ export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
   }
   writeSessions(w, state.sessions);
   writeOwnership(w, state.ownership);
+  writeCursors(w, state.cursors);
   const body = w.finish();
   const out = new Uint8Array(body.length + 4);
   out.set(body);
@@ -127,7 +160,11 @@ export function decodeKvSnapshot(bytes: Uint8Array): DecodedKvSnapshot {
   }
   const r = new ByteReader(bytes, 'snapshot', SNAPSHOT_MAGIC.length, bodyEnd);
   const format = r.u8('format');
-  if (format !== SNAPSHOT_FORMAT && format !== FORMAT_WITHOUT_OWNERSHIP) {
+  if (
+    format !== SNAPSHOT_FORMAT &&
+    format !== FORMAT_WITHOUT_CURSORS &&
+    format !== FORMAT_WITHOUT_OWNERSHIP
+  ) {
     throw new KvCodecError(`unknown snapshot format ${format}`);
   }
   const appliedIndex = r.u64('applied index');
@@ -155,7 +192,8 @@ export function decodeKvSnapshot(bytes: Uint8Array): DecodedKvSnapshot {
   }
 
   const sessions = readSessions(r, clockMs);
-  const ownership = format === SNAPSHOT_FORMAT ? readOwnership(r) : undefined;
+  const ownership = format === FORMAT_WITHOUT_OWNERSHIP ? undefined : readOwnership(r);
+  const cursors = format === SNAPSHOT_FORMAT ? readCursors(r) : [];
   r.end();
-  return { appliedIndex, revision, clockMs, entries, sessions, ownership };
+  return { appliedIndex, revision, clockMs, entries, sessions, ownership, cursors };
 }

@@ -3,12 +3,22 @@ import { seededRandom } from '../random/prng.js';
 import { encodeKvSnapshot, decodeKvSnapshot } from './snapshot-codec.js';
 import { KvStateMachine, kvStateMachineOptions } from './state-machine.js';
 import { b, command, del, interval, key, prefix, put } from '../../testing/kv/test-helpers.js';
-import type { Command } from './types.js';
+import type { Command, IngestOp } from './types.js';
 import { crc32 } from './crc32.js';
 import { SlotOwnership } from '../sharding/slot-ownership.js';
 import { keySlot } from '../../shared/sharding/slot.js';
 
 const sessions = { ttlMs: 10_000, maxSessions: 50, maxResultsPerSession: 2 };
+
+/** A snapshot of an older `format`: this one's bytes without the newer sections, `dropBytes` just before the CRC. */
+function olderFormat(current: Uint8Array, format: number, dropBytes: number): Uint8Array {
+  const body = current.slice(0, current.length - 4 - dropBytes);
+  body[4] = format;
+  const out = new Uint8Array(body.length + 4);
+  out.set(body);
+  new DataView(out.buffer).setUint32(body.length, crc32(body));
+  return out;
+}
 
 /** A reproducible log mixing every command kind, sessions (with retries) and advancing leader timestamps. */
 function log(seed: number, length: number): Command[] {
@@ -136,6 +146,7 @@ describe('KV snapshots', () => {
       clockMs: 100,
       sessions: [],
       ownership: SlotOwnership.all().toSpec(),
+      cursors: [],
     };
     const stored = { value: b('v'), createRevision: 1, modRevision: 2, version: 1 };
     const unordered = encodeKvSnapshot({
@@ -190,20 +201,96 @@ describe('KV snapshots', () => {
   it('reads a snapshot written before slots could move: the group keeps what it was created with', () => {
     const machine = new KvStateMachine();
     machine.apply(1, { timestampMs: 1, op: { kind: 'put', key: b('k'), value: b('v'), prevKv: false } });
-    const v2 = machine.snapshot();
-    // Format 1 is format 2 without the ownership section (epoch, run count, one run of 17 bytes) before the CRC.
-    const body = v2.slice(0, v2.length - 4 - (8 + 4 + 17));
-    body[4] = 1;
-    const v1 = new Uint8Array(body.length + 4);
-    v1.set(body);
-    new DataView(v1.buffer).setUint32(body.length, crc32(body));
+    const v3 = machine.snapshot();
+    // Format 1 is format 3 without the ownership section (epoch, run count, one run of 17 bytes) and the copy
+    // cursor section (an empty one: its count) before the CRC.
+    const v1 = olderFormat(v3, 1, 8 + 4 + 17 + 4);
     const restored = KvStateMachine.restore(
       v1,
       kvStateMachineOptions(undefined, 1, () => SlotOwnership.initial(0, 1)),
     );
     expect(restored.get('k')?.value).toEqual(b('v'));
     expect(restored.ownership.servesEverySlot).toBe(true);
-    expect(restored.snapshot()).toEqual(v2);
+    expect(restored.snapshot()).toEqual(v3);
+  });
+
+  it('carries each import’s copy cursor, and forgets it once the import is sealed', () => {
+    const machine = new KvStateMachine(
+      kvStateMachineOptions(undefined, 1, () => SlotOwnership.initial(0, 2)),
+    );
+    const slot = keySlot('k'); // in shard 1's half: shard 0 imports it
+    expect(slot).toBeGreaterThanOrEqual(2048);
+    machine.apply(1, {
+      timestampMs: 1,
+      op: { kind: 'moveSlots', request: { step: 'import', slots: [slot], peer: 1, epoch: 4 } },
+    });
+    const page = (start: IngestOp['start'], keys: string[], seal: number[] = []): Command => ({
+      timestampMs: 1,
+      op: {
+        kind: 'ingest',
+        from: 1,
+        epoch: 4,
+        start,
+        kvs: keys.map((k) => ({ key: b(k), value: b(k), version: 1 })),
+        seal,
+        sessions: [],
+      },
+    });
+    machine.apply(2, page({ kind: 'first' }, ['{k}a', '{k}b']));
+    const restored = KvStateMachine.restore(machine.snapshot(), kvStateMachineOptions());
+    expect(restored.copyCursor(4)).toEqual(b('{k}b'));
+    expect(restored.snapshot()).toEqual(machine.snapshot());
+    // The restored group goes on from where the copy stood.
+    restored.apply(3, page({ kind: 'after', key: b('{k}b') }, ['{k}c']));
+    expect(restored.copyCursor(4)).toEqual(b('{k}c'));
+    restored.apply(4, page({ kind: 'after', key: b('{k}c') }, [], [slot]));
+    expect(KvStateMachine.restore(restored.snapshot()).copyCursor(4)).toBeUndefined();
+  });
+
+  it('reads a snapshot written before imports kept a copy cursor: an import under way copies from the start', () => {
+    const machine = new KvStateMachine(
+      kvStateMachineOptions(undefined, 1, () => SlotOwnership.initial(1, 2)),
+    );
+    machine.apply(1, {
+      timestampMs: 1,
+      op: { kind: 'moveSlots', request: { step: 'import', slots: [3], peer: 0, epoch: 2 } },
+    });
+    const v3 = machine.snapshot();
+    const v2 = olderFormat(v3, 2, 4); // format 2: no copy cursor section (here an empty one, its count)
+    const restored = KvStateMachine.restore(v2, kvStateMachineOptions());
+    expect(restored.ownership.stateOf(3)).toBe('importing');
+    expect(restored.copyCursor(2)).toBeUndefined();
+    expect(restored.snapshot()).toEqual(v3);
+  });
+
+  it('rejects a copy cursor out of order, empty, or of an epoch with nothing importing', () => {
+    const ownership = SlotOwnership.initial(1, 2);
+    ownership.apply({ step: 'import', slots: [3], peer: 0, epoch: 2 });
+    const state = {
+      appliedIndex: 1,
+      revision: 0,
+      clockMs: 1,
+      sessions: [],
+      entries: [],
+      ownership: ownership.toSpec(),
+    };
+    const snapshot = (cursors: { epoch: number; key: Uint8Array }[]): Uint8Array =>
+      encodeKvSnapshot({ ...state, cursors });
+    expect(KvStateMachine.restore(snapshot([{ epoch: 2, key: b('a') }])).copyCursor(2)).toEqual(b('a'));
+    expect(() => KvStateMachine.restore(snapshot([{ epoch: 3, key: b('a') }]))).toThrow(
+      /copy cursor for epoch 3, where nothing is importing/,
+    );
+    expect(() => decodeKvSnapshot(snapshot([{ epoch: 2, key: new Uint8Array() }]))).toThrow(
+      /is an empty key/,
+    );
+    expect(() =>
+      decodeKvSnapshot(
+        snapshot([
+          { epoch: 2, key: b('a') },
+          { epoch: 2, key: b('b') },
+        ]),
+      ),
+    ).toThrow(/epoch 2 does not follow epoch 2/);
   });
 
   it('rejects a snapshot with keys of a slot the group does not own, or an impossible ownership', () => {
@@ -218,6 +305,7 @@ describe('KV snapshots', () => {
       sessions: [],
       entries: [[key, { value: b('v'), createRevision: 1, modRevision: 1, version: 1 }] as const],
       ownership: ownership.toSpec(),
+      cursors: [],
     };
     expect(() => KvStateMachine.restore(encodeKvSnapshot(state))).toThrow(
       /of slot \d+, which it does not own/,

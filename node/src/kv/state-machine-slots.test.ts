@@ -133,8 +133,10 @@ describe('KvStateMachine as one group of a sharded keyspace', () => {
         maxBytes: 1 << 20,
       });
       if (!page.ok) throw new Error(page.reason);
+      const start: IngestOp['start'] =
+        after === undefined ? { kind: 'first' } : { kind: 'after', key: after };
       after = page.kvs.at(-1)?.key;
-      pages.push({ kind: 'ingest', from: 0, epoch: 2, kvs: page.kvs, seal: [], sessions: [] });
+      pages.push({ kind: 'ingest', from: 0, epoch: 2, start, kvs: page.kvs, seal: [], sessions: [] });
       if (!page.more) break;
     }
     expect(pages.map((p) => p.kvs.length)).toEqual([2, 1]);
@@ -176,6 +178,7 @@ describe('KvStateMachine as one group of a sharded keyspace', () => {
       kind: 'ingest',
       from: 0,
       epoch: 3,
+      start: { kind: 'first' },
       kvs: [{ key: b(k), value: b('v'), version: 1 }],
       seal: [],
       sessions: [],

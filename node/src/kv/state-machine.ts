@@ -9,13 +9,15 @@
 // The group serves only the hash slots its ownership says (sharding/slot-ownership.ts): a client operation on a
 // key of another slot is refused with a redirect (slot-fence.ts), checked when the command is applied, so a write
 // proposed before the slot froze and applied after it is refused too. Slot-move steps and import batches are
-// commands like any other, ordered in the log with the writes they fence.
+// commands like any other, ordered in the log with the writes they fence. An import also keeps its copy cursor
+// (copy-cursors.ts), so a coordinator that takes over a move mid-copy resumes where the copy stands.
 
 import { KvCodecError } from './binary.js';
 import { compareBytes, copyBytes, describeKey, prefixEnd, toBytes, type BytesLike } from './bytes.js';
 import { decodeCommand } from './command-codec.js';
 import { keySlot } from '../../shared/sharding/slot.js';
 import { seededRandom } from '../random/prng.js';
+import { CopyCursors, pageProblem } from './copy-cursors.js';
 import {
   SlotOwnership,
   SlotOwnershipError,
@@ -124,6 +126,7 @@ export class KvStateMachine {
   readonly #map: SkipList<StoredValue>;
   #sessions: SessionTable;
   #ownership: SlotOwnership;
+  #cursors = new CopyCursors();
   #revision = 0;
   #appliedIndex = 0;
   #clockMs = 0;
@@ -137,6 +140,15 @@ export class KvStateMachine {
   /** The slots this group serves and the moves under way. */
   get ownership(): SlotOwnershipView {
     return this.#ownership;
+  }
+
+  /**
+   * The copy cursor of this group's import at `epoch`: the last key of the source's export it has ingested together
+   * with every key before it. Undefined before the copy's first page, and once the import is sealed or aborted.
+   * The group's own bytes: callers must not mutate them.
+   */
+  copyCursor(epoch: number): Uint8Array | undefined {
+    return this.#cursors.of(epoch);
   }
 
   /** The Raft index of the last applied entry; 0 before any. */
@@ -292,6 +304,8 @@ export class KvStateMachine {
   #moveSlots(request: SlotMoveRequest): SlotsResult {
     const outcome = this.#ownership.apply(request);
     if (!outcome.ok) return this.#slotsResult(0, outcome.reason);
+    // An import sealed or given up copies no more. (A seal comes with the last page in practice, see #ingest.)
+    if (request.step === 'abort' || request.step === 'seal') this.#cursors.clear(request.epoch);
     if (outcome.dropped.length > 0) this.#dropSlots(new Set(outcome.dropped));
     return this.#slotsResult(outcome.changed, '');
   }
@@ -321,23 +335,47 @@ export class KvStateMachine {
         return this.#slotsResult(0, `an ingested key is empty or has version ${kv.version}`);
       }
     }
+    // Before anything changes: a refused page leaves no trace.
+    const problem = pageProblem(
+      op.start,
+      op.kvs.map((kv) => kv.key),
+    );
+    if (problem !== undefined) return this.#slotsResult(0, `ingest at epoch ${op.epoch}: ${problem}`);
     if (op.seal.length > 0) {
       const sealed = this.#ownership.apply({ step: 'seal', slots: op.seal, peer: op.from, epoch: op.epoch });
       if (!sealed.ok) return this.#slotsResult(0, sealed.reason);
     }
-    if (op.kvs.length > 0) {
-      const revision = ++this.#revision;
-      for (const kv of op.kvs) {
-        this.#map.set(copyBytes(kv.key), {
-          value: copyBytes(kv.value),
-          createRevision: revision,
-          modRevision: revision,
-          version: kv.version,
-        });
-      }
-    }
+    const written = this.#storeIngested(op);
+    // A sealed import's data is all in: its copy is over. Otherwise the page may move the cursor (a copy of the key,
+    // so the cursor never pins the entry's buffer).
+    const last = op.kvs.at(-1);
+    if (op.seal.length > 0) this.#cursors.clear(op.epoch);
+    else if (last !== undefined) this.#cursors.advance(op.epoch, op.start, copyBytes(last.key));
     for (const session of op.sessions) this.#sessions.merge(session, this.#clockMs);
-    return this.#slotsResult(op.kvs.length, '');
+    return this.#slotsResult(written, '');
+  }
+
+  /**
+   * Stores a page's keys under one new revision; returns how many it wrote. A page that says where it starts may
+   * repeat keys already in (a coordinator that resumed behind the cursor, or a stale one's late page): a key this
+   * group holds at the same or a newer version is kept, so a repeat changes nothing, not even the revision. A page
+   * of unknown start (an entry logged before pages carried it) is stored as it was then, every key anew, so
+   * replaying an old log gives the state it gave then.
+   */
+  #storeIngested(op: IngestOp): number {
+    const keepHeld = op.start.kind !== 'unknown';
+    const fresh = op.kvs.filter((kv) => !keepHeld || (this.#map.get(kv.key)?.version ?? 0) < kv.version);
+    if (fresh.length === 0) return 0;
+    const revision = ++this.#revision;
+    for (const kv of fresh) {
+      this.#map.set(copyBytes(kv.key), {
+        value: copyBytes(kv.value),
+        createRevision: revision,
+        modRevision: revision,
+        version: kv.version,
+      });
+    }
+    return fresh.length;
   }
 
   #slotsResult(changed: number, reason: string): SlotsResult {
@@ -504,6 +542,7 @@ export class KvStateMachine {
       entries: this.#map.entries(),
       sessions: this.#sessions.sessions(),
       ownership: this.#ownership.toSpec(),
+      cursors: this.#cursors.toList(),
     });
   }
 
@@ -524,6 +563,15 @@ export class KvStateMachine {
       }
     }
     const ownership = machine.#ownership;
+    for (const cursor of decoded.cursors) {
+      // A cursor outlives no import (seal and abort clear it): one without an import under way is corruption.
+      if (!ownership.importsAt(cursor.epoch)) {
+        throw new KvCodecError(
+          `snapshot holds a copy cursor for epoch ${cursor.epoch}, where nothing is importing`,
+        );
+      }
+    }
+    machine.#cursors = CopyCursors.fromList(decoded.cursors);
     for (const [key, stored] of decoded.entries) {
       // Release and abort drop a slot's keys: a key of a slot the group neither serves nor moves is corruption.
       if (!ownership.servesEverySlot && ownership.stateOf(keySlot(key)) === 'absent') {

@@ -2,6 +2,7 @@
 // command-codec.ts); results are what the apply loop hands back to the waiting client request. Semantics follow
 // etcd v3 (without MVCC history): one store-wide revision, bumped once per command that changes something.
 
+import type { PageStart } from './copy-cursors.js';
 import type { SlotMoveRequest, SlotRedirect } from '../sharding/slot-ownership.js';
 
 export interface KeyValue {
@@ -104,6 +105,8 @@ export interface IngestOp {
   /** The source group of the move. */
   readonly from: number;
   readonly epoch: number;
+  /** Where the page starts in the source's export: what lets the group keep its copy cursor (copy-cursors.ts). */
+  readonly start: PageStart;
   readonly kvs: readonly IngestedKey[];
   readonly seal: readonly number[];
   readonly sessions: readonly Session[];
@@ -201,7 +204,7 @@ export interface SlotsResult {
   readonly kind: 'slots';
   readonly revision: number;
   readonly ok: boolean;
-  /** Slots that changed state, or keys ingested. */
+  /** Slots that changed state, or keys an ingest wrote (not those it already held at that version or newer). */
   readonly changed: number;
   /** Empty when ok. */
   readonly reason: string;

@@ -16,6 +16,7 @@ import type { ResponseHeader } from '../../shared/api/generated/raftstore/v1/com
 import { ByteReader, ByteWriter } from '../kv/binary.js';
 import { encodeCommand } from '../kv/command-codec.js';
 import { readSessions, writeSessions } from '../kv/session-codec.js';
+import type { PageStart } from '../kv/copy-cursors.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { ApplyOutcome, Operation, Session } from '../kv/types.js';
 import type { RaftReplica } from '../replica/raft-replica.js';
@@ -111,7 +112,8 @@ export function createSlotAdminHandlers(
       (req) => checkSlots(req.slots, 'SlotStatus'),
       async (req) => {
         await replica.linearizableBarrier();
-        const ownership = machine().ownership;
+        const m = machine();
+        const ownership = m.ownership;
         return {
           header: o.header(),
           epoch: ownership.epoch,
@@ -123,6 +125,7 @@ export function createSlotAdminHandlers(
           })),
           slotsOwned: ownership.ownedCount,
           slotsMoving: ownership.movingCount,
+          copyCursors: copyCursorsOf(m, req.slots),
         };
       },
       (c) => c.slotStatus.bind(c),
@@ -186,6 +189,7 @@ export function createSlotAdminHandlers(
           kind: 'ingest',
           from: req.from,
           epoch: req.epoch,
+          start: pageStartOf(req.after),
           kvs: req.kvs.map((kv) => ({ key: kv.key, value: kv.value, version: kv.version })),
           seal: req.seal,
           sessions: decodeSessions(req.sessions),
@@ -194,6 +198,30 @@ export function createSlotAdminHandlers(
       (c) => c.ingestSlots.bind(c),
     ),
   };
+}
+
+/** The copy cursors of the imports among `slots` (each import once), in the order their slots are listed. */
+export function copyCursorsOf(
+  machine: Pick<KvStateMachine, 'ownership' | 'copyCursor'>,
+  slots: readonly number[],
+): wire.CopyCursor[] {
+  const epochs = new Set<number>();
+  for (const slot of slots) {
+    if (machine.ownership.stateOf(slot) === 'importing') epochs.add(machine.ownership.moveEpochOf(slot));
+  }
+  return [...epochs].flatMap((epoch) => {
+    const key = machine.copyCursor(epoch);
+    return key === undefined ? [] : [{ epoch, key }];
+  });
+}
+
+/**
+ * Where an ingested page starts, as IngestSlots carries it (see cluster.proto): empty is the first page, a key the
+ * page follows, and unset a coordinator that predates it, whose page is applied as then.
+ */
+export function pageStartOf(after: Uint8Array | undefined): PageStart {
+  if (after === undefined) return { kind: 'unknown' };
+  return after.length === 0 ? { kind: 'first' } : { kind: 'after', key: after };
 }
 
 function stepOf(raw: string): SlotMoveStep | undefined {

@@ -83,3 +83,43 @@ test('64 slots move from shard 0 to shard 1 under writes: nothing acknowledged i
     for (const a of admin) a.close();
   }
 }, 180_000);
+
+test('a coordinator that takes over mid-copy sends only the keys after the copy cursor the target reports', async () => {
+  const kv = new ShardedKvClient([`127.0.0.1:${suite().member('m0').clientPort}`]);
+  const admin = [shardClient(0), shardClient(1)];
+  const hex = (bytes: Uint8Array | undefined): string | undefined =>
+    bytes === undefined ? undefined : Buffer.from(bytes).toString('hex');
+  try {
+    const slots = Array.from({ length: 64 }, (_, i) => 64 + i); // still shard 0's: the test above moved 0..63
+    const keys: string[] = [];
+    for (let i = 0; keys.length < 30; i++) if (slots.includes(keySlot(`r${i}`))) keys.push(`r${i}`);
+    for (const k of keys) await kv.put(k, `${k}@0`);
+    const groups = new GrpcSlotGroups((shard) => admin[shard]!);
+    const batch = { slots, from: 0, to: 1 };
+    const epoch = await nextEpoch(groups, batch);
+    // The first coordinator imports, freezes and ingests the first 10 keys of the export, then is gone.
+    expect(await groups.step(1, 'import', slots, 0, epoch)).toMatchObject({ ok: true });
+    expect(await groups.step(0, 'freeze', slots, 1, epoch)).toMatchObject({ ok: true });
+    const page = await groups.exportPage(0, slots, epoch, undefined);
+    if (!page.ok) throw new Error(page.reason);
+    expect(page.kvs).toHaveLength(keys.length);
+    const firstTen = page.kvs.slice(0, 10);
+    expect(await groups.ingest(1, 0, epoch, firstTen, [], new Uint8Array(), undefined)).toMatchObject({
+      ok: true,
+    });
+    // The target reports how far the copy has come, from its replicated state (a leader read).
+    const [record] = (await groups.status(1, [slots[0]!])).records;
+    expect(hex(record?.copyCursor)).toBe(hex(firstTen.at(-1)!.key));
+    // The standby resumes at the same epoch: the other 20 keys travel, the first 10 do not travel again.
+    const report = await driveMove(groups, batch, epoch);
+    expect(report.keysCopied).toBe(keys.length - 10);
+    expect((await groups.status(1, [slots[0]!])).records[0]).toMatchObject({ state: 'owned' });
+    for (const k of keys) {
+      const got = await kv.get(k);
+      expect(got === undefined ? undefined : dec(got.value)).toBe(`${k}@0`);
+    }
+  } finally {
+    kv.close();
+    for (const a of admin) a.close();
+  }
+}, 180_000);

@@ -136,6 +136,16 @@ describe('SlotOwnership', () => {
     expect(source.apply(move('freeze', [5], 1, 3))).toMatchObject({ ok: true, changed: 1 });
   });
 
+  it('says whether an import at an epoch is under way (what a copy cursor of that epoch belongs to)', () => {
+    const target = SlotOwnership.initial(1, 1);
+    expect(target.importsAt(2)).toBe(false);
+    target.apply(move('import', [7, 8], 0, 2));
+    expect(target.importsAt(2)).toBe(true);
+    expect(target.importsAt(3)).toBe(false);
+    target.apply(move('seal', [7, 8], 0, 2));
+    expect(target.importsAt(2)).toBe(false); // imported: the copy is over
+  });
+
   it('rejects malformed requests', () => {
     const group = SlotOwnership.all();
     expect(group.apply(move('freeze', [], 1, 2))).toEqual({ ok: false, reason: 'no slots' });

@@ -235,6 +235,14 @@ export class SlotOwnership {
     return peer === NO_PEER ? undefined : peer;
   }
 
+  /** Whether some slot is importing at `epoch`: the import a copy cursor of that epoch belongs to is under way. */
+  importsAt(epoch: number): boolean {
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      if (this.#state[slot] === IMPORTING && this.#slotEpoch[slot] === epoch) return true;
+    }
+    return false;
+  }
+
   serves(slot: number): boolean {
     return this.#state[checkSlot(slot)] === OWNED;
   }

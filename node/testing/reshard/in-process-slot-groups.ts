@@ -1,7 +1,8 @@
 // The slot-move API (SlotGroups) over in-process groups, each the real KvStateMachine applying one command at a time:
 // what a coordinator test drives instead of gRPC. `failing` makes calls throw as a dead member's would (before the
 // call reaches the group, or after it applied and the reply was lost), so a test can show that a coordinator retries
-// and that its retries are bounded.
+// and that its retries are bounded. `keysIngested` counts the keys of the pages the target applied, so a test can
+// show that no key is copied twice.
 import { status } from '@grpc/grpc-js';
 import {
   NO_PEER,
@@ -52,11 +53,14 @@ function slotsResult(r: CommandResult): StepOutcome {
 export class InProcessSlotGroups implements SlotGroups {
   calls = 0;
   failures = 0;
+  keysIngested = 0;
 
+  /** `withCursors` false: groups that report no copy cursor, as members of an older version do. */
   constructor(
     readonly groups: InProcessGroup[],
     private readonly failing: FailurePlan = () => 'ok',
     private readonly pageKeys = 3,
+    private readonly withCursors = true,
   ) {}
 
   private group(shard: number): InProcessGroup {
@@ -83,14 +87,16 @@ export class InProcessSlotGroups implements SlotGroups {
 
   status(shard: number, slots: readonly number[]): Promise<{ epoch: number; records: SlotRecord[] }> {
     return this.call(() => {
-      const o = this.group(shard).machine.ownership;
+      const m = this.group(shard).machine;
+      const o = m.ownership;
       return {
         epoch: o.epoch,
-        records: slots.map((s) => ({
-          state: o.stateOf(s),
-          epoch: o.moveEpochOf(s),
-          peer: o.peerOf(s) ?? NO_PEER,
-        })),
+        records: slots.map((s): SlotRecord => {
+          const record = { state: o.stateOf(s), epoch: o.moveEpochOf(s), peer: o.peerOf(s) ?? NO_PEER };
+          const cursor =
+            this.withCursors && record.state === 'importing' ? m.copyCursor(record.epoch) : undefined;
+          return cursor === undefined ? record : { ...record, copyCursor: cursor };
+        }),
       };
     });
   }
@@ -124,13 +130,23 @@ export class InProcessSlotGroups implements SlotGroups {
   }
 
   ingest(
-    ...[shard, from, epoch, kvs, seal, sessions]: Parameters<SlotGroups['ingest']>
+    ...[shard, from, epoch, kvs, seal, sessions, after]: Parameters<SlotGroups['ingest']>
   ): Promise<StepOutcome> {
     return this.call(() => {
       const decoded = sessions.length === 0 ? [] : readSessions(new ByteReader(sessions, 'sessions'));
-      return slotsResult(
-        this.group(shard).run({ kind: 'ingest', from, epoch, kvs, seal, sessions: decoded }),
+      const outcome = slotsResult(
+        this.group(shard).run({
+          kind: 'ingest',
+          from,
+          epoch,
+          start: after === undefined ? { kind: 'first' } : { kind: 'after', key: after },
+          kvs,
+          seal,
+          sessions: decoded,
+        }),
       );
+      if (outcome.ok) this.keysIngested += kvs.length; // a lost reply too: the group applied the page
+      return outcome;
     });
   }
 }

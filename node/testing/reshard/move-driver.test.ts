@@ -1,7 +1,7 @@
 // The coordinator loop that the operator will run (node/shared/sharding/move-driver.ts), against real state
 // machines behind the same interface the gRPC API serves: a batch moves with its keys and sessions; a coordinator
-// that stops mid-move and a second one that resumes at the same epoch finish it without a second copy of any key
-// winning over a newer write; a half-done move of an older epoch is resolved first.
+// that stops mid-move and a second one that resumes at the same epoch finish it without a second copy of any key;
+// a half-done move of an older epoch is resolved first.
 import { keySlot } from '../../shared/sharding/slot.js';
 import { driveMove, MoveStuckError, nextEpoch } from '../../shared/sharding/move-driver.js';
 import { InProcessGroup, InProcessSlotGroups } from './in-process-slot-groups.js';
@@ -50,12 +50,31 @@ describe('driveMove over real state machines', () => {
     const api = new InProcessSlotGroups(groups);
     const batch = { slots: BATCH, from: 0, to: 1 };
     const epoch = await nextEpoch(api, batch);
+    // import, freeze, then two pages of 3 keys: stopped with the batch frozen and half of it copied.
     await expect(driveMove(api, batch, epoch, { maxRounds: 4 })).rejects.toBeInstanceOf(MoveStuckError);
-    expect(groups[0]!.machine.ownership.stateOf(0)).toBe('leaving'); // stopped with the batch frozen
-    const report = await driveMove(new InProcessSlotGroups(groups), batch, epoch);
-    expect(report.keysCopied).toBe(12); // the second coordinator copies from the start: ingest is idempotent
+    expect(groups[0]!.machine.ownership.stateOf(0)).toBe('leaving');
+    expect(api.keysIngested).toBe(6);
+    const standby = new InProcessSlotGroups(groups);
+    const report = await driveMove(standby, batch, epoch);
+    // The second coordinator goes on after the target's copy cursor: it sends only the 6 keys not yet in, and no
+    // key of the batch is ingested twice over both coordinators.
+    expect(report).toMatchObject({ keysCopied: 6, pages: 2 });
+    expect(standby.keysIngested).toBe(6);
+    expect(api.keysIngested + standby.keysIngested).toBe(keys.length);
     for (const [i, k] of keys.entries()) expect(groups[1]!.machine.get(k)?.value).toEqual(b(`v${i}`));
     expect(groups[0]!.machine.ownership.stateOf(0)).toBe('absent');
+  });
+
+  test('against groups that report no copy cursor, a coordinator goes on from its own position', async () => {
+    const groups = [group(0), group(1)];
+    const keys = keysIn(BATCH, 12);
+    keys.forEach((k, i) => groups[0]!.run(put(k, `v${i}`)));
+    const api = new InProcessSlotGroups(groups, undefined, undefined, false);
+    const batch = { slots: BATCH, from: 0, to: 1 };
+    const report = await driveMove(api, batch, await nextEpoch(api, batch));
+    expect(report).toMatchObject({ keysCopied: 12, pages: 4 });
+    expect(api.keysIngested).toBe(12);
+    for (const [i, k] of keys.entries()) expect(groups[1]!.machine.get(k)?.value).toEqual(b(`v${i}`));
   });
 
   test('a half-done import of an older epoch in the target is aborted first, then the move runs at its own', async () => {

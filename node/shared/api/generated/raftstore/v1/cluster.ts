@@ -217,6 +217,16 @@ export interface SlotSide {
   peer: number;
 }
 
+/**
+ * How far the copy of an import into this group has come: the last key of the source's export it has ingested
+ * together with every key before it. A coordinator resumes the copy after it.
+ */
+export interface CopyCursor {
+  /** The import's epoch: that of its importing slots. */
+  epoch: number;
+  key: Uint8Array;
+}
+
 export interface SlotStatusResponse {
   header:
     | ResponseHeader
@@ -226,6 +236,11 @@ export interface SlotStatusResponse {
   sides: SlotSide[];
   slotsOwned: number;
   slotsMoving: number;
+  /**
+   * One per import among `sides` whose copy has begun (none before its first page, and none from a member that
+   * predates them: the copy then starts from the first key). Once per import, not per slot: a key may be 4 KiB.
+   */
+  copyCursors: CopyCursor[];
 }
 
 export interface MoveSlotsRequest {
@@ -282,6 +297,12 @@ export interface IngestSlotsRequest {
   /** Slots to seal with this page (the last page of their copy). */
   seal: number[];
   sessions: Uint8Array;
+  /**
+   * Where the page starts in the source's export: the `after` it was exported with, or empty for the first page (no
+   * key is empty). Unset from a coordinator that predates it: the page is applied as then and does not move the
+   * target's copy cursor.
+   */
+  after?: Uint8Array | undefined;
 }
 
 export interface IngestSlotsResponse {
@@ -2355,8 +2376,93 @@ export const SlotSide: MessageFns<SlotSide> = {
   },
 };
 
+function createBaseCopyCursor(): CopyCursor {
+  return { epoch: 0, key: new Uint8Array(0) };
+}
+
+export const CopyCursor: MessageFns<CopyCursor> = {
+  encode(message: CopyCursor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.epoch !== 0) {
+      writer.uint32(8).uint64(message.epoch);
+    }
+    if (message.key.length !== 0) {
+      writer.uint32(18).bytes(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CopyCursor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCopyCursor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CopyCursor {
+    return {
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      key: isSet(object.key) ? bytesFromBase64(object.key) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: CopyCursor): unknown {
+    const obj: any = {};
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.key.length !== 0) {
+      obj.key = base64FromBytes(message.key);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CopyCursor>): CopyCursor {
+    return CopyCursor.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CopyCursor>): CopyCursor {
+    const message = createBaseCopyCursor();
+    message.epoch = object.epoch ?? 0;
+    message.key = object.key ?? new Uint8Array(0);
+    return message;
+  },
+};
+
 function createBaseSlotStatusResponse(): SlotStatusResponse {
-  return { header: undefined, epoch: 0, sides: [], slotsOwned: 0, slotsMoving: 0 };
+  return { header: undefined, epoch: 0, sides: [], slotsOwned: 0, slotsMoving: 0, copyCursors: [] };
 }
 
 export const SlotStatusResponse: MessageFns<SlotStatusResponse> = {
@@ -2375,6 +2481,9 @@ export const SlotStatusResponse: MessageFns<SlotStatusResponse> = {
     }
     if (message.slotsMoving !== 0) {
       writer.uint32(40).uint32(message.slotsMoving);
+    }
+    for (const v of message.copyCursors) {
+      CopyCursor.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -2432,6 +2541,14 @@ export const SlotStatusResponse: MessageFns<SlotStatusResponse> = {
             message.slotsMoving = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.copyCursors.push(CopyCursor.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2459,6 +2576,11 @@ export const SlotStatusResponse: MessageFns<SlotStatusResponse> = {
         : isSet(object.slots_moving)
         ? globalThis.Number(object.slots_moving)
         : 0,
+      copyCursors: globalThis.Array.isArray(object?.copyCursors)
+        ? object.copyCursors.map((e: any) => CopyCursor.fromJSON(e))
+        : globalThis.Array.isArray(object?.copy_cursors)
+        ? object.copy_cursors.map((e: any) => CopyCursor.fromJSON(e))
+        : [],
     };
   },
 
@@ -2479,6 +2601,9 @@ export const SlotStatusResponse: MessageFns<SlotStatusResponse> = {
     if (message.slotsMoving !== 0) {
       obj.slotsMoving = Math.round(message.slotsMoving);
     }
+    if (message.copyCursors?.length) {
+      obj.copyCursors = message.copyCursors.map((e) => CopyCursor.toJSON(e));
+    }
     return obj;
   },
 
@@ -2494,6 +2619,7 @@ export const SlotStatusResponse: MessageFns<SlotStatusResponse> = {
     message.sides = object.sides?.map((e) => SlotSide.fromPartial(e)) || [];
     message.slotsOwned = object.slotsOwned ?? 0;
     message.slotsMoving = object.slotsMoving ?? 0;
+    message.copyCursors = object.copyCursors?.map((e) => CopyCursor.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3164,7 +3290,7 @@ export const ExportSlotsResponse: MessageFns<ExportSlotsResponse> = {
 };
 
 function createBaseIngestSlotsRequest(): IngestSlotsRequest {
-  return { shardId: 0, from: 0, epoch: 0, kvs: [], seal: [], sessions: new Uint8Array(0) };
+  return { shardId: 0, from: 0, epoch: 0, kvs: [], seal: [], sessions: new Uint8Array(0), after: undefined };
 }
 
 export const IngestSlotsRequest: MessageFns<IngestSlotsRequest> = {
@@ -3190,6 +3316,9 @@ export const IngestSlotsRequest: MessageFns<IngestSlotsRequest> = {
     }
     if (message.sessions.length !== 0) {
       writer.uint32(50).bytes(message.sessions);
+    }
+    if (message.after !== undefined) {
+      writer.uint32(58).bytes(message.after);
     }
     return writer;
   },
@@ -3265,6 +3394,14 @@ export const IngestSlotsRequest: MessageFns<IngestSlotsRequest> = {
             message.sessions = reader.bytes();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.after = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3289,6 +3426,7 @@ export const IngestSlotsRequest: MessageFns<IngestSlotsRequest> = {
       kvs: globalThis.Array.isArray(object?.kvs) ? object.kvs.map((e: any) => ExportedKey.fromJSON(e)) : [],
       seal: globalThis.Array.isArray(object?.seal) ? object.seal.map((e: any) => globalThis.Number(e)) : [],
       sessions: isSet(object.sessions) ? bytesFromBase64(object.sessions) : new Uint8Array(0),
+      after: isSet(object.after) ? bytesFromBase64(object.after) : undefined,
     };
   },
 
@@ -3312,6 +3450,9 @@ export const IngestSlotsRequest: MessageFns<IngestSlotsRequest> = {
     if (message.sessions.length !== 0) {
       obj.sessions = base64FromBytes(message.sessions);
     }
+    if (message.after !== undefined) {
+      obj.after = base64FromBytes(message.after);
+    }
     return obj;
   },
 
@@ -3326,6 +3467,7 @@ export const IngestSlotsRequest: MessageFns<IngestSlotsRequest> = {
     message.kvs = object.kvs?.map((e) => ExportedKey.fromPartial(e)) || [];
     message.seal = object.seal?.map((e) => e) || [];
     message.sessions = object.sessions ?? new Uint8Array(0);
+    message.after = object.after ?? undefined;
     return message;
   },
 };
