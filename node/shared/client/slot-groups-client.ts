@@ -12,6 +12,7 @@ import type {
 } from '../api/generated/raftstore/v1/cluster.js';
 import type { SlotState } from '../sharding/move-phase.js';
 import type {
+  CoordinatorStep,
   ExportedKey,
   ExportPage,
   SlotGroups,
@@ -36,7 +37,7 @@ export class GrpcSlotGroups implements SlotGroups {
 
   async step(
     shard: number,
-    step: 'import' | 'freeze' | 'activate' | 'release' | 'abort',
+    step: CoordinatorStep,
     slots: readonly number[],
     peer: number,
     epoch: number,

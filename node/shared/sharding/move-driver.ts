@@ -43,13 +43,19 @@ export interface StepOutcome {
   readonly reason: string;
 }
 
+/**
+ * The slot steps a coordinator sends (seal rides on the last ingested page). `repoint` is not part of a move: it
+ * corrects where a group believes slots it gave away now live (node/src/sharding/slot-ownership.ts).
+ */
+export type CoordinatorStep = 'import' | 'freeze' | 'activate' | 'release' | 'abort' | 'repoint';
+
 /** One call per RPC of the Cluster service's slot-move API, addressed by shard. */
 export interface SlotGroups {
   /** The group's highest epoch, and its record of each of `slots`. */
   status(shard: number, slots: readonly number[]): Promise<{ epoch: number; records: SlotRecord[] }>;
   step(
     shard: number,
-    step: 'import' | 'freeze' | 'activate' | 'release' | 'abort',
+    step: CoordinatorStep,
     slots: readonly number[],
     peer: number,
     epoch: number,

@@ -38,6 +38,7 @@ const everyShape: readonly Command[] = [
   ),
   command({ kind: 'moveSlots', request: { step: 'freeze', slots: [0, 4095, 256], peer: 7, epoch: 3 } }, 4),
   command({ kind: 'moveSlots', request: { step: 'abort', slots: [1], peer: 0xfffffffe, epoch: 2 ** 40 } }, 4),
+  command({ kind: 'moveSlots', request: { step: 'repoint', slots: [9, 10], peer: 2, epoch: 5 } }, 4),
   command(
     {
       kind: 'ingest',
@@ -108,6 +109,22 @@ describe('command codec', () => {
     const badOp = bytes.slice();
     badOp[10] = 9; // format(1) + timestamp(8) + hasSession(1), then the operation tag
     expect(() => decodeCommand(badOp)).toThrow(/unknown operation kind 9/);
+  });
+
+  it('keeps the slot-move step codes of entries already logged, repoint appended as 7', () => {
+    const bytes = encodeCommand(
+      command({ kind: 'moveSlots', request: { step: 'repoint', slots: [9], peer: 2, epoch: 5 } }, 4),
+    );
+    // format(1) + timestamp(8) + hasSession(1) + tag(1), then the step code
+    expect(bytes[10]).toBe(4);
+    expect(bytes[11]).toBe(7);
+    const release = encodeCommand(
+      command({ kind: 'moveSlots', request: { step: 'release', slots: [9], peer: 2, epoch: 5 } }, 4),
+    );
+    expect(release[11]).toBe(5);
+    const unknown = bytes.slice();
+    unknown[11] = 8;
+    expect(() => decodeCommand(unknown)).toThrow(/unknown slot move step 8/);
   });
 
   it('reads an ingest entry logged before pages carried their start: applied as then, start unknown', () => {

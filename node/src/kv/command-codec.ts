@@ -5,7 +5,8 @@
 // Layout (big-endian; bytes = u32 length + data; string = UTF-8 bytes):
 //   u8 format=1 | u64 timestampMs | bool hasSession [string clientId | u64 sequence] | operation
 //   operation: u8 1=put key value bool prevKv | 2=delete range bool prevKv | 3=txn compares ops(success) ops(failure)
-//              | 4=moveSlots u8 step (1=import 2=freeze 3=seal 4=activate 5=release 6=abort) slots u32 peer u64 epoch
+//              | 4=moveSlots u8 step (1=import 2=freeze 3=seal 4=activate 5=release 6=abort
+//                7=repoint) slots u32 peer u64 epoch
 //              | 5=ingest u32 from, u64 epoch, u32 n (bytes key, bytes value, u64 version)*n, slots seal, sessions
 //              | 6=ingest as 5 with, after the epoch, where the page starts: u8 1=first key | 2=after bytes key
 //                (5 is what entries logged before pages carried their start hold; it still decodes, start unknown)
@@ -210,7 +211,8 @@ function readTxn(r: ByteReader): TxnRequest {
   return { kind: 'txn', compare, success, failure };
 }
 
-const STEPS: readonly SlotMoveStep[] = ['import', 'freeze', 'seal', 'activate', 'release', 'abort'];
+// Codes are the position + 1: append, never reorder (entries in the log keep their code).
+const STEPS: readonly SlotMoveStep[] = ['import', 'freeze', 'seal', 'activate', 'release', 'abort', 'repoint'];
 const MIN_INGESTED_KEY_BYTES = 4 + 4 + 8;
 
 function writeSlots(w: ByteWriter, slots: readonly number[]): void {

@@ -27,7 +27,8 @@ import type { LeaderForwarder } from './leader-forwarder.js';
 import { InvalidRequestError } from './request-error.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
-const STEPS: readonly SlotMoveStep[] = ['import', 'freeze', 'activate', 'release', 'abort'];
+// Seal is not a step of its own on the wire: it rides on the last ingested page.
+const STEPS: readonly SlotMoveStep[] = ['import', 'freeze', 'activate', 'release', 'abort', 'repoint'];
 
 /** A Cluster client method, bound: how a follower sends the request on to its leader. */
 type ForwardInvoke<Req, Res> = (

@@ -146,6 +146,33 @@ describe('SlotOwnership', () => {
     expect(target.importsAt(2)).toBe(false); // imported: the copy is over
   });
 
+  it('repoints a slot it gave away at its owner now, keeping newer news, refusing slots it holds', () => {
+    // Group 0 gave slots 7 and 8 to group 1 at epoch 2; group 1 later gave them to group 2 at epoch 5.
+    const group = SlotOwnership.all();
+    group.apply(move('freeze', [7, 8], 1, 2));
+    group.apply(move('release', [7, 8], 1, 2));
+    expect(group.redirect(7)).toEqual({ slot: 7, epoch: 2, owner: 1, moving: false });
+
+    expect(group.apply(move('repoint', [7, 8], 2, 5))).toEqual({ ok: true, changed: 2, dropped: [] });
+    expect(group.redirect(7)).toEqual({ slot: 7, epoch: 5, owner: 2, moving: false });
+    expect(group.peerOf(8)).toBe(2);
+    expect(group.moveEpochOf(8)).toBe(5);
+    expect(group.epoch).toBe(5); // a move at epoch 5 happened: none may start here at or below it
+    expect(group.apply(move('repoint', [7, 8], 2, 5))).toEqual({ ok: true, changed: 0, dropped: [] });
+
+    // A stale coordinator (older news) changes nothing; served slots are never repointed.
+    expect(group.apply(move('repoint', [7], 1, 3))).toEqual({ ok: true, changed: 0, dropped: [] });
+    expect(group.peerOf(7)).toBe(2);
+    expect(group.apply(move('repoint', [7, 9], 3, 6))).toEqual({
+      ok: false,
+      reason:
+        'slot 9: cannot repoint a slot that is owned: only a slot this group gave away points elsewhere',
+    });
+    expect(group.peerOf(7)).toBe(2); // all or nothing
+    expect(group.ownedCount).toBe(SLOT_COUNT - 2);
+    expect(SlotOwnership.fromSpec(group.toSpec()).toSpec()).toEqual(group.toSpec());
+  });
+
   it('rejects malformed requests', () => {
     const group = SlotOwnership.all();
     expect(group.apply(move('freeze', [], 1, 2))).toEqual({ ok: false, reason: 'no slots' });

@@ -13,6 +13,10 @@
 //   5. S: release  (leaving → absent)     S drops the slot's keys and answers "moved" with D as the owner.
 //   `abort` undoes a move before 4: first in D (refused once D serves), then in S, so S serves again only after
 //   D has given up the slot.
+//   `repoint` corrects where a group believes a slot it gave away now lives, once the slot has moved on from the
+//   group it went to (D gave it to E at a later epoch). Only a routing hint changes, never what is served, but a
+//   hint naming a group about to be retired would send its keys to members that no longer exist, so the operator
+//   repoints every such record before it retires the group (operator/src/planner/reshard.ts).
 //
 // Every step names the map epoch of its move. A group remembers the highest epoch it has seen, starts a move
 // (import, freeze) only at a newer one, and finishes or aborts a move only at the epoch it was started with, so a
@@ -28,20 +32,29 @@ import { ShardMap, type ShardId } from '../../shared/sharding/shard-map.js';
 export type { SlotState };
 
 /** The steps of a move, in order; `abort` undoes one that has not reached `activate`. */
-export type SlotMoveStep = 'import' | 'freeze' | 'seal' | 'activate' | 'release' | 'abort';
+export type SlotMoveStep = 'import' | 'freeze' | 'seal' | 'activate' | 'release' | 'abort' | 'repoint';
 
 export interface SlotMoveRequest {
   readonly step: SlotMoveStep;
   /** Distinct slots in [0, SLOT_COUNT). */
   readonly slots: readonly number[];
-  /** The other group of the move: the source for import, the destination for freeze (unused by the rest). */
+  /**
+   * The other group of the move: the source for import, the destination for freeze, the slots' owner now for
+   * repoint (unused by the rest).
+   */
   readonly peer: ShardId;
-  /** The map epoch the move produces: ≥ 1, the same for every step of one move. */
+  /**
+   * The map epoch the move produces: ≥ 1, the same for every step of one move. For repoint, the epoch at which the
+   * owner got the slots (the highest of the batch): a record of a later move than that is newer news and is kept.
+   */
   readonly epoch: number;
 }
 
 export type SlotMoveOutcome =
-  /** Applied; `changed` slots changed state (0 for a repeated step), `dropped` are slots whose keys must go. */
+  /**
+   * Applied; `changed` slots changed state (0 for a repeated step; for repoint, slots whose owner changed),
+   * `dropped` are slots whose keys must go.
+   */
   | { readonly ok: true; readonly changed: number; readonly dropped: readonly number[] }
   /** Nothing changed: the step does not fit the state (a coordinator bug or a stale coordinator). */
   | { readonly ok: false; readonly reason: string };
@@ -273,6 +286,7 @@ export class SlotOwnership {
     const problem = checkRequest(request);
     if (problem !== undefined) return { ok: false, reason: problem };
     const { step, slots, peer, epoch } = request;
+    if (step === 'repoint') return this.#repoint(slots, peer, epoch);
     const starts = step === 'import' || step === 'freeze';
     if (starts && epoch < this.#epoch) {
       return {
@@ -303,8 +317,41 @@ export class SlotOwnership {
     return { ok: true, changed: plan.length, dropped };
   }
 
+  /**
+   * Points slots this group gave away at their owner now. Every slot must be absent: a group that serves or moves a
+   * slot knows better than any coordinator where it is. A slot whose record comes from a move later than `epoch` is
+   * left alone, so a stale coordinator's repoint cannot undo newer news; the slot's record and the group's epoch
+   * rise to `epoch` (a move at that epoch has happened, so no move may start here at or below it anyway).
+   */
+  #repoint(slots: readonly number[], peer: number, epoch: number): SlotMoveOutcome {
+    for (const slot of slots) {
+      const from = this.#state[slot] ?? ABSENT;
+      if (from !== ABSENT) {
+        return {
+          ok: false,
+          reason: `slot ${slot}: cannot repoint a slot that is ${STATES[from] ?? 'absent'}: only a slot this group gave away points elsewhere`,
+        };
+      }
+    }
+    let changed = 0;
+    for (const slot of slots) {
+      if ((this.#slotEpoch[slot] ?? 0) > epoch) continue;
+      if (this.#peer[slot] !== peer) changed++;
+      this.#peer[slot] = peer;
+      this.#slotEpoch[slot] = epoch;
+    }
+    this.#epoch = Math.max(this.#epoch, epoch);
+    return { ok: true, changed, dropped: [] };
+  }
+
   /** The state `step` takes a slot to from `from`, or why it cannot. */
-  #transition(step: SlotMoveStep, slot: number, from: number, peer: number, epoch: number): number | string {
+  #transition(
+    step: Exclude<SlotMoveStep, 'repoint'>,
+    slot: number,
+    from: number,
+    peer: number,
+    epoch: number,
+  ): number | string {
     const moveEpoch = this.#slotEpoch[slot] ?? 0;
     const sameMove = moveEpoch === epoch;
     const name = STATES[from] ?? 'absent';

@@ -245,10 +245,13 @@ export interface SlotStatusResponse {
 
 export interface MoveSlotsRequest {
   shardId: number;
-  /** import, freeze, activate, release or abort (seal happens with the last ingested page). */
+  /**
+   * import, freeze, activate, release or abort (seal happens with the last ingested page); or repoint: slots this
+   * group gave away are now served by `peer` (a routing hint, corrected before the group they went to is retired).
+   */
   step: string;
   slots: number[];
-  /** The other group of the move. */
+  /** The other group of the move; for repoint, the group that owns the slots now. */
   peer: number;
   epoch: number;
 }
