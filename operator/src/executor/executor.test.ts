@@ -411,6 +411,54 @@ describe('resharding steps', () => {
     expect(groups.calls).toEqual(['import@1', 'freeze@0']);
   });
 
+  test('RepointSlots sends one repoint step per owner to the group that gave the slots away; a refusal fails it', async () => {
+    const cluster = testCluster({ shards: 3 });
+    const kube = new FakeKube();
+    const sent: string[] = [];
+    let refuse = false;
+    const groups: SlotGroups = {
+      status: () => Promise.reject(new Error('not read')),
+      step: (shard, step, slots, peer, epoch) => {
+        sent.push(`${step}@${shard} ${slots.join(',')}>${peer}@${epoch}`);
+        return Promise.resolve(
+          refuse
+            ? { ok: false, reason: 'slot 7: cannot repoint a slot that is owned' }
+            : { ok: true, reason: '' },
+        );
+      },
+      exportPage: () => Promise.reject(new Error('no export')),
+      ingest: () => Promise.reject(new Error('no ingest')),
+    };
+    let sessions = 0;
+    const ex = new Executor(kube, new FakeAdmin(), 3, undefined, () => {
+      sessions++;
+      return { groups, close: () => (sessions -= 1) };
+    });
+    const action = {
+      type: 'RepointSlots' as const,
+      shard: 1,
+      batches: [
+        { owner: 0, epoch: 4, slots: [7, 8] },
+        { owner: 2, epoch: 6, slots: [9] },
+      ],
+    };
+    const o = op(
+      'Reshard',
+      'RepointSlots',
+      "resharding to 2 shards: pointing shard 1's routing records of 3 slot(s)",
+    );
+    await ex.execute(cluster, action, o, testObjects(cluster, 3), new Map());
+    expect(sent).toEqual(['repoint@1 7,8>0@4', 'repoint@1 9>2@6']);
+    expect(sessions).toBe(0); // every session closed
+    expect(kube.events[0]).toMatchObject({ reason: 'SlotsRepointed', action: 'RepointSlots' });
+
+    refuse = true;
+    await expect(ex.execute(cluster, action, o, testObjects(cluster, 3), new Map())).rejects.toThrow(
+      /shard 1 refused to point 2 slot\(s\) at shard 0: slot 7: cannot repoint a slot that is owned/,
+    );
+    expect(kube.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'StepFailed' });
+  });
+
   test('RetireShard deletes the shard’s StatefulSet, PDB, Service and (whenScaled Delete) volumes, by uid', () => {
     const two = testCluster({ shards: 2 });
     const objects = testObjects(two, 2);

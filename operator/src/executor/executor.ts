@@ -116,6 +116,28 @@ export class Executor {
     }
   }
 
+  /** One `repoint` step in the group that gave the slots away; a refusal (the group's records changed) fails it. */
+  private async repointSlots(
+    r: Extract<ExecRequest, { kind: 'repointSlots' }>,
+    adminAddresses: ReadonlyMap<number, readonly string[]>,
+  ): Promise<void> {
+    const session = this.slotGroups(adminAddresses);
+    try {
+      const outcome = await withTimeout(
+        session.groups.step(r.shard, 'repoint', r.slots, r.owner, r.epoch),
+        this.moveLimits.timeoutMs,
+        `pointing ${r.slots.length} slot(s) of shard ${r.shard} at shard ${r.owner}`,
+      );
+      if (!outcome.ok) {
+        throw new ExecutorError(
+          `shard ${r.shard} refused to point ${r.slots.length} slot(s) at shard ${r.owner}: ${outcome.reason}`,
+        );
+      }
+    } finally {
+      session.close();
+    }
+  }
+
   /**
    * Ends every batch moving now (its next call to a group fails) and refuses new ones. For a replica that is about
    * to give up, or has lost, its Lease: a move must not go on beside the next leader's. The groups' records keep
@@ -169,6 +191,9 @@ export class Executor {
         return undefined;
       case 'moveSlots':
         return this.moveSlots(r.move, adminAddresses);
+      case 'repointSlots':
+        await this.repointSlots(r, adminAddresses);
+        return undefined;
     }
   }
 

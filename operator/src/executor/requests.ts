@@ -35,7 +35,9 @@ export type ExecRequest =
   | { kind: 'removeMember'; shard: number; id: string }
   | { kind: 'transferLeadership'; shard: number; toId: string }
   /** Drive one batch of slots between two groups to the end (the move driver, against the groups' leaders). */
-  | { kind: 'moveSlots'; move: SlotMove };
+  | { kind: 'moveSlots'; move: SlotMove }
+  /** Point slots `shard` gave away at their owner now: one `repoint` step, a Raft command in that group. */
+  | { kind: 'repointSlots'; shard: number; owner: number; epoch: number; slots: readonly number[] };
 
 export class ExecutorError extends Error {
   override name = 'ExecutorError';
@@ -148,6 +150,14 @@ export function requestsFor(action: Action, cluster: RaftCluster, objects: Clust
       return [{ kind: 'moveSlots', move: action.move }];
     case 'RetireShard':
       return retireShard(cluster, objects, action.shard);
+    case 'RepointSlots':
+      return action.batches.map((b) => ({
+        kind: 'repointSlots',
+        shard: action.shard,
+        owner: b.owner,
+        epoch: b.epoch,
+        slots: b.slots,
+      }));
     case 'Wait':
     case 'Done':
       return [];
@@ -219,6 +229,7 @@ const REASONS: Partial<Record<Action['type'], string>> = {
   DeletePVC: 'VolumeDeleted',
   MoveSlots: 'SlotsMoved',
   RetireShard: 'ShardRetired',
+  RepointSlots: 'SlotsRepointed',
 };
 
 /** The Event for an executed action: every membership change and upgrade step; nothing for Wait/Done. */

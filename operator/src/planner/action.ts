@@ -28,6 +28,12 @@ export type Action =
   /** A group beyond spec.shards that owns no slot any more: delete its StatefulSet, PDB, Service (and volumes per
    * pvcRetention.whenScaled). */
   | { type: 'RetireShard'; shard: number }
+  /** Point slots `shard` gave away at the groups that own them now (routing records only: nothing moves). */
+  | {
+      type: 'RepointSlots';
+      shard: number;
+      batches: readonly { owner: number; epoch: number; slots: readonly number[] }[];
+    }
   | { type: 'Wait'; reason: string; requeueAfterSeconds: number }
   | { type: 'Done'; requeueAfterSeconds: number };
 

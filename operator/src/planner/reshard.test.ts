@@ -118,7 +118,84 @@ describe('planReshard: the next batch from the slot tables', () => {
 
   test('balanced, with a group beyond spec.shards that owns nothing: retire it', () => {
     const shards = [...two(), shard(2, records([]))];
-    expect(planReshard(shards, 2, undefined, 256)).toEqual({ kind: 'retire', shard: 2 });
+    // First the staying groups get a record of the slots they never held (where their members route them).
+    expect(planReshard(shards, 2, undefined, 256)).toMatchObject({
+      kind: 'repoint',
+      shard: 0,
+      retiring: 2,
+      batches: [{ owner: 1, epoch: 1, slots: expect.arrayContaining([2048, 4095]) as unknown }],
+    });
+    const pointed = (owner: number, epoch: number): SlotRecord => ({ state: 'absent', epoch, peer: owner });
+    const s0 = records([[0, 2047]]).map((r) => (r.state === 'absent' ? pointed(1, 1) : r));
+    const s1 = records([[2048, 4095]]).map((r) => (r.state === 'absent' ? pointed(0, 1) : r));
+    expect(planReshard([shard(0, s0, 3), shard(1, s1, 4), shard(2, records([]))], 2, undefined, 256)).toEqual(
+      {
+        kind: 'retire',
+        shard: 2,
+      },
+    );
+  });
+
+  test('before retiring a group, repoints records of other groups that still name it (or a group gone)', () => {
+    // Balanced over 2 shards (2048 each), with history: shard 0 gave 100-199 to shard 2 at epoch 5, and shard 2
+    // gave them to shard 1 at epoch 8; shard 1 gave 3000-3099 to shard 4 (retired long ago) at epoch 2, and
+    // shard 4 gave them to shard 0 at epoch 3.
+    const s0 = records([
+      [0, 99],
+      [200, 2047],
+      [3000, 3099],
+    ]);
+    const s1 = records([
+      [100, 199],
+      [2048, 2999],
+      [3100, 4095],
+    ]);
+    const s2 = records([]);
+    for (let s = 100; s <= 199; s++) {
+      s0[s] = { state: 'absent', epoch: 5, peer: 2 };
+      s1[s] = { state: 'owned', epoch: 8, peer: 2 };
+      s2[s] = { state: 'absent', epoch: 8, peer: 1 };
+    }
+    for (let s = 3000; s <= 3099; s++) {
+      s0[s] = { state: 'owned', epoch: 3, peer: 4 };
+      s1[s] = { state: 'absent', epoch: 2, peer: 4 };
+    }
+    const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    const shards = (): ObservedShard[] => [shard(0, s0, 8), shard(1, s1, 8), shard(2, s2, 8)];
+    const repoint = (table: SlotRecord[], owner: number, epoch: number, slots: number[]): void => {
+      for (const s of slots) table[s] = { state: 'absent', epoch, peer: owner };
+    };
+    // Shard 0 names shard 2, which retires next, and has no record of the slots it never held (its members would
+    // route those by hints that may name shard 2 too): all pointed at shard 1. Shard 2's own records do not matter.
+    const shard0Gave = [...range(100, 199), ...range(2048, 2999), ...range(3100, 4095)];
+    expect(planReshard(shards(), 2, undefined, 256)).toEqual({
+      kind: 'repoint',
+      shard: 0,
+      retiring: 2,
+      batches: [{ owner: 1, epoch: 8, slots: shard0Gave }],
+    });
+    repoint(s0, 1, 8, shard0Gave);
+    // Shard 1 names shard 4, which is not there at all: corrected too, with the slots it never held.
+    const shard1Gave = [...range(0, 99), ...range(200, 2047), ...range(3000, 3099)];
+    expect(planReshard(shards(), 2, undefined, 256)).toEqual({
+      kind: 'repoint',
+      shard: 1,
+      retiring: 2,
+      batches: [{ owner: 0, epoch: 3, slots: shard1Gave }],
+    });
+    repoint(s1, 0, 3, shard1Gave);
+    expect(planReshard(shards(), 2, undefined, 256)).toEqual({ kind: 'retire', shard: 2 });
+    // With nothing to retire, a record naming a group gone is still corrected; slots without a record are not
+    // (nothing is going: hints naming a live group cost a hop at most).
+    s1[3000] = { state: 'absent', epoch: 9, peer: 4 };
+    expect(planReshard(shards().slice(0, 2), 2, undefined, 256)).toEqual({
+      kind: 'repoint',
+      shard: 1,
+      retiring: undefined,
+      // Never below the record's own epoch: a group keeps a newer record, and a repoint that changed nothing would
+      // be planned again forever.
+      batches: [{ owner: 0, epoch: 9, slots: [3000] }],
+    });
   });
 
   test('a table not read, a slot owned twice or by no one: wait, never guess', () => {
@@ -148,6 +225,7 @@ class Groups {
   readonly tables = new Map<number, SlotRecord[]>();
   readonly epochs = new Map<number, number>();
   readonly batches: string[] = [];
+  readonly repoints: string[] = [];
 
   constructor(owned: Map<number, [number, number][]>) {
     for (const [s, ranges] of owned) {
@@ -183,6 +261,17 @@ class Groups {
     } else if (a.type === 'RetireShard') {
       expect(this.tables.get(a.shard)!.every((r) => r.state === 'absent')).toBe(true);
       this.tables.delete(a.shard);
+    } else if (a.type === 'RepointSlots') {
+      const table = this.tables.get(a.shard)!;
+      for (const b of a.batches) {
+        for (const s of b.slots) {
+          // The group refuses to repoint a slot it holds, and keeps a record newer than the repoint.
+          expect(table[s]!.state).toBe('absent');
+          if (table[s]!.epoch <= b.epoch) table[s] = { state: 'absent', epoch: b.epoch, peer: b.owner };
+        }
+        this.epochs.set(a.shard, Math.max(this.epochs.get(a.shard)!, b.epoch));
+      }
+      this.repoints.push(`${a.shard}:${a.batches.map((b) => `${b.slots.length}>${b.owner}`).join(',')}`);
     } else if (a.type === 'MoveSlots') {
       const { from, to, firstSlot, lastSlot, epoch } = a.move;
       const src = this.tables.get(from)!;
@@ -199,6 +288,18 @@ class Groups {
     } else {
       throw new Error(`unexpected action ${a.type}`);
     }
+  }
+
+  /** Slots a group gave away whose record names a group that is not there (where its members would route them). */
+  danglingRecords(): string[] {
+    const out: string[] = [];
+    for (const [g, table] of this.tables) {
+      table.forEach((r, slot) => {
+        if (r.state === 'absent' && r.peer !== NO_PEER && !this.tables.has(r.peer))
+          out.push(`shard ${g} slot ${slot} → ${r.peer}`);
+      });
+    }
+    return out;
   }
 
   counts(): number[] {
@@ -245,6 +346,25 @@ describe('the planner reshards to an even spread and retires emptied groups', ()
     const shrink = converge(groups, baseSpec({ shards: 3 }));
     expect(groups.counts()).toEqual([1366, 1365, 1365]);
     expect(shrink.filter((p) => p.action.type === 'RetireShard').map((p) => p.operation?.shard)).toEqual([3]);
+    // Shards 0 and 1 gave slots to shard 3 on the way up; shard 3 then gave some of them on to another group.
+    // Before shard 3 went, those records were pointed at the slots' owners now (and every slot a group never held
+    // got a record too), so no member routes a key to the retired group, by record or by hint.
+    const retiredAt = shrink.findIndex((p) => p.action.type === 'RetireShard');
+    const repointed = shrink.flatMap((p, i) => (p.action.type === 'RepointSlots' ? [i] : []));
+    expect(repointed.length).toBeGreaterThan(0);
+    expect(Math.max(...repointed)).toBeLessThan(retiredAt);
+    // Each staying group, once: its records naming shard 3, and the slots it never held, toward their owners.
+    expect(groups.repoints).toEqual(['0:1365>1,341>2', '1:1366>0,1365>2', '2:1366>0,1365>1']);
+    expect(shrink.find((p) => p.action.type === 'RepointSlots')?.operation).toMatchObject({
+      type: 'Reshard',
+      step: 'RepointSlots',
+      shard: 0,
+      targetShards: 3,
+    });
+    expect(groups.danglingRecords()).toEqual([]);
+    for (const [g, table] of groups.tables) {
+      expect([g, table.filter((r) => r.state === 'absent' && r.peer === NO_PEER).length]).toEqual([g, 0]);
+    }
   });
 
   test('a second reshard while one runs is queued behind the batch under way, says so, then replaces it', () => {

@@ -10,11 +10,14 @@ import { SLOT_COUNT } from '../../../node/shared/sharding/slot.js';
 import { NO_PEER, type SlotRecord } from '../../../node/shared/sharding/move-driver.js';
 import type { ObservedCluster, ObservedShard } from '../model/observed.js';
 import type { PlannerOptions } from './options.js';
+import { stalePointers, type RepointBatch } from './repoint.js';
 import type { Step } from './step.js';
 
 export type ReshardStep =
   /** Drive this batch to the end (a new one, or one found under way). */
   | { kind: 'move'; move: SlotMove; resumed: boolean; slotsToMove: number }
+  /** Every slot is where it belongs, but `shard` believes slots it gave away live in a group going or gone. */
+  | { kind: 'repoint'; shard: number; retiring: number | undefined; batches: RepointBatch[] }
   /** Every slot is where it belongs; this group beyond spec.shards owns none: delete its objects. */
   | { kind: 'retire'; shard: number }
   | { kind: 'wait'; step: string; message: string };
@@ -87,9 +90,12 @@ export function planReshard(
   const planned = planFor(shards, targetShards);
   if (planned.kind === 'wait') return planned;
   if (planned.moves.length === 0) {
-    const retiring = shards.filter((s) => s.shard >= targetShards && s.statefulSet !== undefined);
-    const last = retiring.at(-1);
-    return last === undefined ? undefined : { kind: 'retire', shard: last.shard };
+    const retiring = shards.filter((s) => s.shard >= targetShards && s.statefulSet !== undefined).at(-1);
+    // Before a group goes, no other may still send its keys there: members route a slot their group gave away to
+    // the group their record names, and once that group's members are gone such a request has nowhere to go.
+    const stale = stalePointers(shards, planned.owners, retiring?.shard);
+    if (stale !== undefined) return { kind: 'repoint', ...stale, retiring: retiring?.shard };
+    return retiring === undefined ? undefined : { kind: 'retire', shard: retiring.shard };
   }
   const first = planned.moves[0]!;
   let lastSlot = first.slot;
@@ -135,6 +141,27 @@ export function nextReshardStep(
           action: { type: 'Wait', reason: step.message, requeueAfterSeconds: options.pollSeconds },
         },
       };
+    case 'repoint': {
+      const slots = step.batches.reduce((n, b) => n + b.slots.length, 0);
+      const owners = step.batches.map((b) => b.owner).join(', ');
+      const why =
+        step.retiring !== undefined
+          ? `before shard ${step.retiring} is retired`
+          : '(a group they named is gone)';
+      return {
+        underWay: false,
+        step: {
+          type: 'Reshard',
+          step: 'RepointSlots',
+          message:
+            `resharding to ${target} shards: pointing shard ${step.shard}'s routing records of ${slots} slot(s) ` +
+            `at their owners now (shard(s) ${owners}) ${why}`,
+          shard: step.shard,
+          targetShards: target,
+          action: { type: 'RepointSlots', shard: step.shard, batches: step.batches },
+        },
+      };
+    }
     case 'retire':
       return {
         underWay: false,
@@ -180,7 +207,8 @@ export function slotsToMove(shards: readonly ObservedShard[], targetShards: numb
 }
 
 type Planned =
-  { kind: 'moves'; moves: ReturnType<typeof rebalance> } | { kind: 'wait'; step: string; message: string };
+  | { kind: 'moves'; moves: ReturnType<typeof rebalance>; owners: readonly number[] }
+  | { kind: 'wait'; step: string; message: string };
 
 /** `rebalance` over the owners the tables agree on; a slot with no owner or two is reported, never guessed. */
 function planFor(shards: readonly ObservedShard[], targetShards: number): Planned {
@@ -218,6 +246,7 @@ function planFor(shards: readonly ObservedShard[], targetShards: number): Planne
   const map = ShardMap.fromSpec({ epoch: 1, ranges });
   return {
     kind: 'moves',
+    owners: owners as number[],
     moves: rebalance(
       map,
       Array.from({ length: targetShards }, (_, i) => i),
