@@ -33,7 +33,8 @@ export interface SlotBatchEvent {
 }
 
 interface EventJson {
-  metadata: { name: string };
+  metadata: { name: string; creationTimestamp?: string };
+  eventTime?: string;
   reason?: string;
   note?: string;
   reportingInstance?: string;
@@ -63,6 +64,25 @@ export function parseSlotBatch(e: EventJson): SlotBatchEvent | undefined {
 export async function slotBatchEvents(namespace: string): Promise<SlotBatchEvent[]> {
   const list = await kubectlJson<{ items: EventJson[] }>(['get', 'events.events.k8s.io', '-n', namespace]);
   return list.items.map(parseSlotBatch).filter((b): b is SlotBatchEvent => b !== undefined);
+}
+
+/** A retirement as its Events tell it: which groups' routing records were repointed, then which shard went. */
+export interface RetirementEvent {
+  readonly reason: 'SlotsRepointed' | 'ShardRetired';
+  readonly note: string;
+  readonly atMs: number;
+}
+
+/** The SlotsRepointed and ShardRetired Events in `namespace`, oldest first. */
+export async function retirementEvents(namespace: string): Promise<RetirementEvent[]> {
+  const list = await kubectlJson<{ items: EventJson[] }>(['get', 'events.events.k8s.io', '-n', namespace]);
+  const out: RetirementEvent[] = [];
+  for (const e of list.items) {
+    if (e.reason !== 'SlotsRepointed' && e.reason !== 'ShardRetired') continue;
+    const at = Date.parse(e.eventTime ?? e.metadata.creationTimestamp ?? '');
+    out.push({ reason: e.reason, note: e.note ?? '', atMs: at });
+  }
+  return out.sort((a, b) => a.atMs - b.atMs);
 }
 
 /** How many batches moved each slot: a slot moved twice (or a batch copied twice) shows up as a count above 1. */
