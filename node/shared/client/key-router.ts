@@ -13,11 +13,10 @@ import { keySlot, SLOT_COUNT } from '../sharding/slot.js';
 import { unary, type FailoverClient } from './failover-client.js';
 import { groupViews } from './fan-out.js';
 import { unreachableShardOf } from './shard-unreachable.js';
+import { slotRedirectOf } from './slot-redirect.js';
 
 /** A request that keeps meeting wrong-shard answers is given up after this many shards. */
 const MAX_REROUTES = 4;
-
-const REDIRECT_HEADER = 'x-raftstore-slot-redirect';
 
 interface Redirect {
   readonly slot: number;
@@ -26,15 +25,7 @@ interface Redirect {
 
 /** Whether `err` is the refusal of a slot in motion (UNAVAILABLE with a redirect that says moving). */
 export function isSlotMoving(err: unknown): boolean {
-  const e = err as Partial<ServiceError>;
-  if (e.code !== status.UNAVAILABLE) return false;
-  const raw = e.metadata?.get(REDIRECT_HEADER)[0];
-  if (raw === undefined) return false;
-  try {
-    return (JSON.parse(String(raw)) as { moving?: unknown }).moving === true;
-  } catch {
-    return false;
-  }
+  return (err as Partial<ServiceError>).code === status.UNAVAILABLE && slotRedirectOf(err)?.moving === true;
 }
 
 export interface KeyRouterOptions {
@@ -48,17 +39,10 @@ export interface KeyRouterOptions {
 
 /** The redirect of a wrong-shard refusal (FAILED_PRECONDITION with the trailer), if `err` is one. */
 export function wrongShardRedirect(err: unknown): Redirect | undefined {
-  const e = err as Partial<ServiceError>;
-  if (e.code !== status.FAILED_PRECONDITION) return undefined;
-  const raw = e.metadata?.get(REDIRECT_HEADER)[0];
-  if (raw === undefined) return undefined;
-  try {
-    const r = JSON.parse(String(raw)) as { slot?: unknown; owner?: unknown };
-    if (typeof r.slot !== 'number') return undefined;
-    return typeof r.owner === 'number' ? { slot: r.slot, owner: r.owner } : { slot: r.slot };
-  } catch {
-    return undefined;
-  }
+  if ((err as Partial<ServiceError>).code !== status.FAILED_PRECONDITION) return undefined;
+  const r = slotRedirectOf(err);
+  if (r === undefined) return undefined;
+  return r.owner !== undefined ? { slot: r.slot, owner: r.owner } : { slot: r.slot };
 }
 
 function ownersOf(ranges: readonly { start: number; end: number; shard: number }[]): Uint32Array {

@@ -11,11 +11,11 @@ import {
   isNotApplied,
   isWrongShard,
   NOT_APPLIED_HEADER,
-  SLOT_REDIRECT_HEADER,
   StatusError,
   toServiceError,
   WrongShardError,
 } from './grpc-errors.js';
+import { SLOT_REDIRECT_HEADER } from '../../shared/client/slot-redirect.js';
 
 function serviceError(code: status, notApplied: boolean): ServiceError {
   const metadata = new Metadata();

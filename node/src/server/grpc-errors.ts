@@ -10,6 +10,7 @@ import {
   ReplicaTimeoutError,
 } from '../replica/errors.js';
 import { SHARD_UNREACHABLE_HEADER, unreachableShardOf } from '../../shared/client/shard-unreachable.js';
+import { SLOT_REDIRECT_HEADER, slotRedirectOf } from '../../shared/client/slot-redirect.js';
 import type { SlotRedirect } from '../sharding/slot-ownership.js';
 import { InvalidRequestError } from './request-error.js';
 
@@ -31,12 +32,6 @@ export class StatusError extends Error {
     super(message);
   }
 }
-
-/**
- * Trailing metadata of a refusal for a key whose slot this group does not serve: the redirect as JSON
- * ({"slot","epoch","owner","moving"}), for a router to retry at the owner (or, while the slot moves, shortly).
- */
-export const SLOT_REDIRECT_HEADER = 'x-raftstore-slot-redirect';
 
 /** A request refused because its key's slot is served by another group, or is moving: nothing was applied. */
 export class WrongShardError extends StatusError {
@@ -80,21 +75,7 @@ export function isWrongShard(err: unknown): boolean {
 export function redirectOf(err: unknown): SlotRedirect | undefined {
   if (err instanceof WrongShardError) return err.redirect;
   if (!isServiceError(err)) return undefined;
-  const raw = err.metadata?.get(SLOT_REDIRECT_HEADER)[0];
-  if (raw === undefined) return undefined;
-  try {
-    const r = JSON.parse(String(raw)) as Partial<SlotRedirect>;
-    if (typeof r.slot !== 'number' || typeof r.epoch !== 'number' || typeof r.moving !== 'boolean')
-      return undefined;
-    return {
-      slot: r.slot,
-      epoch: r.epoch,
-      owner: typeof r.owner === 'number' ? r.owner : undefined,
-      moving: r.moving,
-    };
-  } catch {
-    return undefined; // a malformed trailer is no redirect
-  }
+  return slotRedirectOf(err);
 }
 
 /** Whether `err` proves the write was not applied (see NOT_APPLIED_HEADER). */
