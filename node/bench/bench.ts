@@ -20,7 +20,7 @@ import { roundRatios, shardedFigures, shardedMetrics, type ShardedVariant } from
 import { clusterLabel, measureSharded, type ShardedOutcome } from './load/sharded-scenario.js';
 import { ShardedRaftstore } from './load/sharded-system.js';
 import { EtcdSystem, RaftstoreSystem, type SystemUnderTest } from './load/system.js';
-import { ETCD_BINARY } from './etcd/etcd-cluster.js';
+import { etcdBinary, etcdVersion, missingEtcd } from './etcd/etcd-cluster.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HELP = `usage: bench [--seconds S] [--gap-seconds S] [--workers N] [--systems raftstore,etcd] [--cpu-prof DIR]
@@ -43,7 +43,8 @@ const HELP = `usage: bench [--seconds S] [--gap-seconds S] [--workers N] [--syst
                   the sharded clusters' members profile into DIR/shards-N; the N-shard cluster's profiles are
                   summed over its members and cut to each routing's measured runs (figures then include the
                   profiler's own cost)
-  --smoke         tiny run that proves the harness end to end; skips etcd if ${ETCD_BINARY} is absent
+  --smoke         tiny run that proves the harness end to end; skips etcd if there is none
+  etcd: $ETCD_BINARY, else the etcd 3.6 that npm run kube:build makes (the control plane's own)
   --source        run raftstore from TypeScript sources via tsx (default: the compiled dist/, needs npm run build)`;
 
 const { values: args } = parseArgs({
@@ -554,10 +555,10 @@ async function main(): Promise<void> {
         suts.push(await startRaftstore(profileDir));
       }
       if (systems.includes('etcd')) {
-        if (args.smoke && !existsSync(ETCD_BINARY))
-          log(`etcd: skipped, ${ETCD_BINARY} is absent (apt-get install etcd-server)`);
+        if (args.smoke && (etcdBinary() === '' || !existsSync(etcdBinary())))
+          log(`etcd: skipped, ${missingEtcd()}`);
         else {
-          log('etcd: starting 3 members (fsync on, default settings)');
+          log(`etcd: starting 3 members (fsync on, default settings): ${etcdBinary()}, ${etcdVersion()}`);
           suts.push(
             await EtcdSystem.start(ELECTION_TIMEOUT_MS ? { electionTimeoutMs: ELECTION_TIMEOUT_MS } : {}),
           );

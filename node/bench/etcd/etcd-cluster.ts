@@ -1,7 +1,7 @@
 // A 3-member etcd on loopback for the benchmark: fresh temp data dirs, default settings (fsync on), one OS
 // process per member so kill -9 and SIGTERM are real. Driven only through etcd's own gRPC API.
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,36 @@ import { join } from 'node:path';
 import { freePorts } from '../../src/local-cluster/free-port.js';
 import { etcdService } from './etcd-api.js';
 
-export const ETCD_BINARY = process.env.ETCD_BINARY ?? '/usr/bin/etcd';
+let resolved: string | undefined;
+
+/**
+ * The etcd to compare against: $ETCD_BINARY, else the etcd 3.6 the local Kubernetes build makes from Go modules
+ * (`npm run kube:build`, asked through `npm run kube:paths` so the benchmark does not import e2e code). The same
+ * etcd the control plane runs, so the comparison is with the store users of that control plane already have.
+ * Empty when neither is there.
+ */
+export function etcdBinary(): string {
+  if (resolved !== undefined) return resolved;
+  const fromEnv = process.env.ETCD_BINARY;
+  if (fromEnv !== undefined && fromEnv !== '') return (resolved = fromEnv);
+  const r = spawnSync('npm', ['run', '--silent', 'kube:paths'], { encoding: 'utf8', timeout: 60_000 });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('ETCD='));
+  return (resolved = line?.slice('ETCD='.length).trim() ?? '');
+}
+
+/** `etcd --version`'s first line ("etcd Version: 3.6.16"), so a run's output says what it compared against. */
+export function etcdVersion(): string {
+  const r = spawnSync(etcdBinary(), ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return (r.stdout ?? '').split('\n')[0]?.trim() || `unknown (${r.error?.message ?? `exit ${r.status}`})`;
+}
+
+/** What to tell a user whose etcd is missing. */
+export function missingEtcd(): string {
+  const path = etcdBinary();
+  return path === ''
+    ? 'no etcd: run `npm run kube:build` (it builds etcd 3.6 from Go modules) or set ETCD_BINARY=/path/to/etcd'
+    : `${path} is missing: run \`npm run kube:build\` or set ETCD_BINARY=/path/to/etcd`;
+}
 
 interface EtcdMember {
   readonly name: string;
@@ -64,8 +93,8 @@ export class EtcdCluster {
 
   /** `extraArgs` go to every member (e.g. --election-timeout, --heartbeat-interval). */
   static async start(size: number, extraArgs: readonly string[] = []): Promise<EtcdCluster> {
-    if (!existsSync(ETCD_BINARY))
-      throw new Error(`${ETCD_BINARY} is missing: apt-get install -y etcd-server (or set ETCD_BINARY)`);
+    const binary = etcdBinary();
+    if (binary === '' || !existsSync(binary)) throw new Error(missingEtcd());
     const baseDir = await mkdtemp(join(tmpdir(), 'bench-etcd-'));
     const members: EtcdMember[] = [];
     for (let i = 0; i < size; i++) {
@@ -103,7 +132,7 @@ export class EtcdCluster {
       ...this.extraArgs,
     ];
     const log = createWriteStream(m.logFile, { flags: 'a' });
-    const child = spawn(ETCD_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(etcdBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     m.process = child;
