@@ -71,52 +71,24 @@ export function shardedFigures(
   inflight: number,
 ): Map<string, number> {
   const m = shardedMetrics(shards, inflight);
-  const out = new Map<string, number>();
-  const put = (name: string, v: number): void => {
-    if (!Number.isNaN(v)) out.set(name, v);
-  };
-  const each = (v: ShardedVariant, f: (x: VariantFigures) => number): number =>
-    median(rounds.flatMap((r) => (r[v] ? [f(r[v])] : [])));
-  put(
-    m.putsOne,
-    each('one-shard', (x) => x.puts_per_s),
-  );
-  put(
-    m.putsOwner,
-    each('owner', (x) => x.puts_per_s),
-  );
   const ratios = roundRatios(rounds);
-  put(m.scaling, median(ratios.scaling));
-  put(
-    m.putsNonOwner,
-    each('non-owner', (x) => x.puts_per_s),
-  );
-  put(
-    m.p99One,
-    each('one-shard', (x) => x.p99_ms),
-  );
-  put(
-    m.p99Owner,
-    each('owner', (x) => x.p99_ms),
-  );
-  put(
-    m.p99NonOwner,
-    each('non-owner', (x) => x.p99_ms),
-  );
-  put(
-    m.cpuOne,
-    each('one-shard', (x) => x.serverCpu_us_per_write),
-  );
-  put(
-    m.cpuOwner,
-    each('owner', (x) => x.serverCpu_us_per_write),
-  );
-  put(
-    m.cpuNonOwner,
-    each('non-owner', (x) => x.serverCpu_us_per_write),
-  );
-  put(m.routingExtra, median(ratios.routingExtra));
-  return out;
+  const each = (v: ShardedVariant, figure: keyof VariantFigures): number =>
+    median(rounds.flatMap((r) => (r[v] ? [r[v][figure]] : [])));
+  // In table order: one row per (variant, figure), the two within-round ratios where they belong.
+  const rows: [name: string, value: number][] = [
+    [m.putsOne, each('one-shard', 'puts_per_s')],
+    [m.putsOwner, each('owner', 'puts_per_s')],
+    [m.scaling, median(ratios.scaling)],
+    [m.putsNonOwner, each('non-owner', 'puts_per_s')],
+    [m.p99One, each('one-shard', 'p99_ms')],
+    [m.p99Owner, each('owner', 'p99_ms')],
+    [m.p99NonOwner, each('non-owner', 'p99_ms')],
+    [m.cpuOne, each('one-shard', 'serverCpu_us_per_write')],
+    [m.cpuOwner, each('owner', 'serverCpu_us_per_write')],
+    [m.cpuNonOwner, each('non-owner', 'serverCpu_us_per_write')],
+    [m.routingExtra, median(ratios.routingExtra)],
+  ];
+  return new Map(rows.filter(([, value]) => !Number.isNaN(value)));
 }
 
 /** The order of a round's runs: alternated, so that a slow drift of the machine does not always favour one. */
