@@ -33,6 +33,8 @@ import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from '../replica/snaps
 import { createClusterService } from '../server/cluster-service.js';
 import { createKvService } from '../server/kv-service.js';
 import { LeaderForwarder } from '../server/leader-forwarder.js';
+import { ServedForwardStreams } from '../server/forward-service.js';
+import { ForwardStreams } from '../server/forward-stream.js';
 import { ShardForwarder } from '../server/shard-forwarder.js';
 import { SlotHints } from '../routing/slot-hints.js';
 import { SlotOwnership } from '../sharding/slot-ownership.js';
@@ -138,6 +140,8 @@ export class NodeProcess {
     private readonly health: HealthImplementation,
     private readonly http: ObservabilityHttpServer,
     private readonly forwarder: LeaderForwarder,
+    /** Streams of requests routed to other shards: those this member sends, and those it serves. */
+    private readonly forwarding: { sent: ForwardStreams; served: ServedForwardStreams },
     readonly metrics: NodeMetrics,
     readonly ports: { client: number; peer: number; http: number },
   ) {}
@@ -290,8 +294,11 @@ export class NodeProcess {
     const rpcObserver: RpcObserver = {
       startRequest: (service, method) => metrics.startGrpcRequest(service, method),
     };
-    // Channels to other shards come from the same cache as those to this group's leader (closed with it).
-    const shardForwarder = new ShardForwarder(config.shardEndpoints, config.requestTimeoutMs, forwarder);
+    // Channels to other shards come from the same cache as those to this group's leader (closed with it); requests
+    // to them travel on one stream per address.
+    const forwardStreams = new ForwardStreams(forwarder, config.maxRequestBytes);
+    const servedForwards = new ServedForwardStreams();
+    const shardForwarder = new ShardForwarder(config.shardEndpoints, config.requestTimeoutMs, forwardStreams);
     const kv = createKvService({
       shardId: config.shard,
       memberName: config.name,
@@ -300,6 +307,8 @@ export class NodeProcess {
       forwarder,
       now: Date.now,
       maxInFlight: 20_000,
+      maxMessageBytes: config.maxRequestBytes,
+      servedForwards,
       // Two election timeouts: an election (or a transfer) normally ends well within it.
       leaderWaitMs: 2 * config.electionTicks * config.tickMs,
       observer: rpcObserver,
@@ -392,6 +401,7 @@ export class NodeProcess {
       health,
       http,
       forwarder,
+      { sent: forwardStreams, served: servedForwards },
       metrics,
       { client: clientPort, peer: peerPort, http: httpAddress.port },
     );
@@ -441,12 +451,15 @@ export class NodeProcess {
     this.health.setStatus('', 'NOT_SERVING');
     this.health.setStatus(HEALTH_SERVICE, 'NOT_SERVING');
     const remaining = (): number => Math.max(100, grace - (Date.now() - started));
+    // Other members' forward streams end once what they sent is answered; open, they would hold the shutdown up.
+    this.forwarding.served.drain();
     await shutdownServer(this.clientServer, remaining() / 2);
     await this.replica.stop();
     await shutdownServer(this.peerServer, Math.min(1000, remaining()));
     // Messages still queued for a peer that is gone too (several pods deleted at once) are not worth the grace
     // period: a connect to a vanished address can hang for seconds.
     await this.transport.close(Math.min(1000, remaining()));
+    this.forwarding.sent.close();
     this.forwarder.close();
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     await this.storage.close();

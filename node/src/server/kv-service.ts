@@ -1,8 +1,8 @@
 // The client-facing KV service. Writes are proposed on the leader (a follower forwards them there); reads are
 // linearizable by default through a ReadIndex barrier, which works on any member, so reads spread over followers;
 // serializable reads answer from local state at once.
-import { status, type Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
-import type { KVServer } from '../../shared/api/generated/raftstore/v1/kv.js';
+import { status, type CallOptions, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { KVClient, KVServer } from '../../shared/api/generated/raftstore/v1/kv.js';
 import type * as wire from '../../shared/api/generated/raftstore/v1/kv.js';
 import type { ResponseHeader, RequestHeader } from '../../shared/api/generated/raftstore/v1/common.js';
 import { encodeCommand } from '../kv/command-codec.js';
@@ -36,7 +36,8 @@ import {
   txnOpResultToWire,
 } from './proto-convert.js';
 import { InvalidRequestError } from './request-error.js';
-import { hopsOf, type KvInvoke, type ShardForwarder } from './shard-forwarder.js';
+import { forwardHandler, type ForwardDispatch, type ServedForwardStreams } from './forward-service.js';
+import { hopsOf, type ShardForwarder } from './shard-forwarder.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
 export interface KvServiceOptions {
@@ -47,6 +48,10 @@ export interface KvServiceOptions {
   readonly forwarder: LeaderForwarder;
   readonly now: () => number;
   readonly maxInFlight: number;
+  /** The largest message a member takes (--max-request-bytes): batches of forwarded replies stay within it. */
+  readonly maxMessageBytes: number;
+  /** Where the Forward streams this member serves are kept, so that it can end them when it stops. */
+  readonly servedForwards?: ServedForwardStreams;
   /**
    * How long a request waits for a leader during an election or a leadership transfer before it fails with
    * UNAVAILABLE; about two election timeouts. Clients then see a handoff as latency, not as errors.
@@ -68,6 +73,14 @@ export interface KvRouting {
 const MAX_WRITE_ATTEMPTS = 3;
 
 type ShardRequest = { shardId?: number | undefined };
+
+/** One KV call to this group's leader, in grpc-js's callback style (a follower forwards writes there). */
+type LeaderInvoke<Res> = (
+  client: KVClient,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
 type WriteRequest = ShardRequest & { header?: RequestHeader | undefined };
 
 export function createKvService(options: KvServiceOptions): KVServer {
@@ -98,11 +111,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
   };
 
   /** Where this request goes: here, another shard, or a refusal (route.ts). */
-  const routeOf = (
-    request: ShardRequest,
-    call: { readonly metadata: Metadata },
-    slots: OperationSlots,
-  ): Route => {
+  const routeOf = (request: ShardRequest, metadata: Metadata, slots: OperationSlots): Route => {
     const ownership = machine().ownership;
     return decideRoute({
       ownShard: options.shardId,
@@ -113,7 +122,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
       // The group knows where a slot it gave away went; for the others the hints guess.
       ownerOf: (slot) => ownership.redirect(slot).owner ?? hints.ownerOf(slot),
       canReach: (shard) => shards.canReach(shard),
-      hops: hopsOf(call.metadata, maxHops),
+      hops: hopsOf(metadata, maxHops),
       maxHops,
     });
   };
@@ -137,14 +146,14 @@ export function createKvService(options: KvServiceOptions): KVServer {
    */
   const routed = async <Req extends ShardRequest, Res>(
     request: Req,
-    call: ServerUnaryCall<Req, Res>,
+    metadata: Metadata,
     slots: OperationSlots,
     local: () => Promise<Res>,
     remote: (shard: number, hops: number) => Promise<Res>,
   ): Promise<Res> => {
     // Forwards so far along this request's path: those before it reached this member, then this member's own.
-    let sent = hopsOf(call.metadata, maxHops);
-    let route = routeOf(request, call, slots);
+    let sent = hopsOf(metadata, maxHops);
+    let route = routeOf(request, metadata, slots);
     for (;;) {
       if (route.kind === 'refuse') return refuse(route);
       try {
@@ -206,7 +215,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
    */
   const write = async <Req extends WriteRequest, Res>(
     request: Req,
-    call: ServerUnaryCall<Req, Res>,
+    metadata: Metadata,
     op: ClientOperation,
     forward: (address: string) => Promise<Res>,
     respond: (result: CommandResult) => Res,
@@ -225,7 +234,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
       const leader = await leaderNow(stale);
       try {
         if (leader !== replica.id) {
-          if (isForwarded(call.metadata)) {
+          if (isForwarded(metadata)) {
             // Never forward twice (no loops while leadership moves); the member that forwarded goes again.
             throw new StatusError(
               status.UNAVAILABLE,
@@ -251,7 +260,7 @@ export function createKvService(options: KvServiceOptions): KVServer {
         return respond(outcome.result);
       } catch (err) {
         if (isWrongShard(err)) throw err; // for the client to re-route: no leader change will change the answer
-        if (attempt >= MAX_WRITE_ATTEMPTS || isForwarded(call.metadata) || !isNotApplied(err)) throw err;
+        if (attempt >= MAX_WRITE_ATTEMPTS || isForwarded(metadata) || !isNotApplied(err)) throw err;
         stale = leader;
       }
     }
@@ -290,74 +299,72 @@ export function createKvService(options: KvServiceOptions): KVServer {
 
   /**
    * A write routed to its shard (routed), then proposed here or forwarded to this group's leader (write). `invoke`
-   * sends the request unchanged to a member — this group's leader, or any member of another shard, which routes it
-   * by key again.
+   * sends the request unchanged to this group's leader; `remote` to a member of another shard, which routes it by
+   * key again.
    */
   const routedWrite = <Req extends WriteRequest, Res>(
     req: Req,
-    call: ServerUnaryCall<Req, Res>,
+    metadata: Metadata,
     op: ClientOperation,
-    invoke: KvInvoke<Res>,
+    invoke: LeaderInvoke<Res>,
+    remote: (shard: number, hops: number) => Promise<Res>,
     respond: (result: CommandResult) => Res,
   ): Promise<Res> =>
     routed(
       req,
-      call,
+      metadata,
       operationSlots(op),
       () =>
         write(
           req,
-          call,
+          metadata,
           op,
           (address) => forwarder.call<Res>((md, o, cb) => invoke(forwarder.kvClient(address), md, o, cb)),
           respond,
         ),
-      (shard, hops) => shards.call<Res>(shard, hops, invoke),
+      remote,
     );
 
-  return {
-    put: unaryHandler<wire.PutRequest, wire.PutResponse>('KV', 'Put', limit, options.observer, (req, call) =>
+  /** Each call as a function of its request and metadata: served the same way by its unary call and by Forward. */
+  const serve = {
+    put: (req: wire.PutRequest, md: Metadata): Promise<wire.PutResponse> =>
       routedWrite(
         req,
-        call,
+        md,
         { kind: 'put', key: req.key, value: req.value, prevKv: req.prevKv },
-        (c, md, o, cb) => c.put(req, md, o, cb),
+        (c, m, o, cb) => c.put(req, m, o, cb),
+        async (shard, hops) => (await shards.call(shard, hops, { $case: 'put', put: req })).put,
         (result) => {
           if (result.kind !== 'put') throw new Error(`put produced a ${result.kind} result`);
           return putResultToWire(result, header());
         },
       ),
-    ),
 
-    delete: unaryHandler<wire.DeleteRequest, wire.DeleteResponse>(
-      'KV',
-      'Delete',
-      limit,
-      options.observer,
-      (req, call) =>
-        routedWrite(
-          req,
-          call,
-          { kind: 'delete', range: keyRangeFromWire(req.range), prevKv: req.prevKv },
-          (c, md, o, cb) => c.delete(req, md, o, cb),
-          (result) => {
-            if (result.kind !== 'delete') throw new Error(`delete produced a ${result.kind} result`);
-            return deleteResultToWire(result, header());
-          },
-        ),
-    ),
-
-    txn: unaryHandler<wire.TxnRequest, wire.TxnResponse>('KV', 'Txn', limit, options.observer, (req, call) =>
+    delete: (req: wire.DeleteRequest, md: Metadata): Promise<wire.DeleteResponse> =>
       routedWrite(
         req,
-        call,
+        md,
+        { kind: 'delete', range: keyRangeFromWire(req.range), prevKv: req.prevKv },
+        (c, m, o, cb) => c.delete(req, m, o, cb),
+        async (shard, hops) => (await shards.call(shard, hops, { $case: 'delete', delete: req })).delete,
+        (result) => {
+          if (result.kind !== 'delete') throw new Error(`delete produced a ${result.kind} result`);
+          return deleteResultToWire(result, header());
+        },
+      ),
+
+    txn: (req: wire.TxnRequest, md: Metadata): Promise<wire.TxnResponse> =>
+      routedWrite(
+        req,
+        md,
         {
           kind: 'txn',
           compare: req.compare.map(compareFromWire),
           success: req.success.map((o, i) => txnOpFromWire(o, `success[${i}]`)),
           failure: req.failure.map((o, i) => txnOpFromWire(o, `failure[${i}]`)),
         },
-        (c, md, o, cb) => c.txn(req, md, o, cb),
+        (c, m, o, cb) => c.txn(req, m, o, cb),
+        async (shard, hops) => (await shards.call(shard, hops, { $case: 'txn', txn: req })).txn,
         (result) => {
           if (result.kind !== 'txn') throw new Error(`txn produced a ${result.kind} result`);
           const h = header();
@@ -368,90 +375,107 @@ export function createKvService(options: KvServiceOptions): KVServer {
           };
         },
       ),
-    ),
 
-    get: unaryHandler<wire.GetRequest, wire.GetResponse>(
-      'KV',
-      'Get',
-      limit,
-      options.observer,
-      (req, call) => {
-        checkRange({ kind: 'key', key: req.key }, { limit: 1, keysOnly: false, countOnly: false });
-        return routed(
-          req,
-          call,
-          rangeSlots({ kind: 'key', key: req.key }),
-          async () => {
-            await readBarrier(req.serializable);
-            fenceRead({ kind: 'key', key: req.key });
-            const found = machine().get(req.key);
-            return { header: header(), kv: found ? keyValueToWire(found) : undefined };
-          },
-          (shard, hops) =>
-            shards.call<wire.GetResponse>(shard, hops, (c, md, o, cb) => c.get(req, md, o, cb)),
+    get: (req: wire.GetRequest, md: Metadata): Promise<wire.GetResponse> => {
+      checkRange({ kind: 'key', key: req.key }, { limit: 1, keysOnly: false, countOnly: false });
+      return routed(
+        req,
+        md,
+        rangeSlots({ kind: 'key', key: req.key }),
+        async () => {
+          await readBarrier(req.serializable);
+          fenceRead({ kind: 'key', key: req.key });
+          const found = machine().get(req.key);
+          return { header: header(), kv: found ? keyValueToWire(found) : undefined };
+        },
+        async (shard, hops) => (await shards.call(shard, hops, { $case: 'get', get: req })).get,
+      );
+    },
+
+    range: (req: wire.RangeRequest, md: Metadata): Promise<wire.RangeResponse> => {
+      const range = keyRangeFromWire(req.range);
+      const opts = rangeOptions(req.limit, req.keysOnly, req.countOnly);
+      checkRange(range, opts);
+      return routed(
+        req,
+        md,
+        rangeSlots(range),
+        async () => {
+          await readBarrier(req.serializable);
+          fenceRead(range);
+          // The same synchronous turn as the scan: no move can apply between them.
+          const m = machine();
+          return rangeResultToWire(m.range(range, opts), header(), m.ownership.ownedCount);
+        },
+        async (shard, hops) => (await shards.call(shard, hops, { $case: 'range', range: req })).range,
+      );
+    },
+  };
+
+  /**
+   * The slot map as this member knows it, or (shard_id set) as another shard's member does: a fan-out discovers the
+   * groups this way, through whichever member it reached.
+   */
+  const slotMap = (req: wire.SlotMapRequest, md: Metadata): Promise<wire.SlotMapResponse> => {
+    const target = req.shardId;
+    if (target !== undefined && target !== options.shardId) {
+      const sent = hopsOf(md, maxHops);
+      if (!shards.canReach(target)) {
+        throw new StatusError(
+          status.FAILED_PRECONDITION,
+          `this member has no route to shard ${target}`,
+          true,
         );
-      },
-    ),
+      }
+      if (sent >= maxHops) {
+        throw new StatusError(status.UNAVAILABLE, `slot map request for shard ${target}: ${sent} hops`, true);
+      }
+      return shards.call(target, sent, { $case: 'slotMap', slotMap: req }).then((r) => r.slotMap);
+    }
+    const view = hints.view(options.shardId, machine().ownership);
+    return Promise.resolve({
+      header: header(),
+      epoch: view.epoch,
+      ranges: [...view.ranges],
+      shardId: options.shardId,
+    });
+  };
 
-    range: unaryHandler<wire.RangeRequest, wire.RangeResponse>(
-      'KV',
-      'Range',
+  /** A request another member forwarded over its stream (forward-service.ts). */
+  const dispatch: ForwardDispatch = async (request, md) => {
+    switch (request.$case) {
+      case 'put':
+        return { $case: 'put', put: await serve.put(request.put, md) };
+      case 'get':
+        return { $case: 'get', get: await serve.get(request.get, md) };
+      case 'delete':
+        return { $case: 'delete', delete: await serve.delete(request.delete, md) };
+      case 'txn':
+        return { $case: 'txn', txn: await serve.txn(request.txn, md) };
+      case 'range':
+        return { $case: 'range', range: await serve.range(request.range, md) };
+      case 'slotMap':
+        return { $case: 'slotMap', slotMap: await slotMap(request.slotMap, md) };
+    }
+  };
+
+  const unary = <Req, Res>(method: string, handle: (req: Req, md: Metadata) => Promise<Res>) =>
+    unaryHandler<Req, Res>('KV', method, limit, options.observer, (req, call) => handle(req, call.metadata));
+
+  return {
+    put: unary('Put', serve.put),
+    delete: unary('Delete', serve.delete),
+    txn: unary('Txn', serve.txn),
+    get: unary('Get', serve.get),
+    range: unary('Range', serve.range),
+    forward: forwardHandler(
+      dispatch,
       limit,
       options.observer,
-      (req, call) => {
-        const range = keyRangeFromWire(req.range);
-        const opts = rangeOptions(req.limit, req.keysOnly, req.countOnly);
-        checkRange(range, opts);
-        return routed(
-          req,
-          call,
-          rangeSlots(range),
-          async () => {
-            await readBarrier(req.serializable);
-            fenceRead(range);
-            // The same synchronous turn as the scan: no move can apply between them.
-            const m = machine();
-            return rangeResultToWire(m.range(range, opts), header(), m.ownership.ownedCount);
-          },
-          (shard, hops) =>
-            shards.call<wire.RangeResponse>(shard, hops, (c, md, o, cb) => c.range(req, md, o, cb)),
-        );
-      },
+      options.maxMessageBytes,
+      options.servedForwards,
     ),
 
-    slotMap: unaryHandler<wire.SlotMapRequest, wire.SlotMapResponse>(
-      'KV',
-      'SlotMap',
-      limit,
-      options.observer,
-      (req, call) => {
-        const target = req.shardId;
-        if (target !== undefined && target !== options.shardId) {
-          const sent = hopsOf(call.metadata, maxHops);
-          if (!shards.canReach(target)) {
-            throw new StatusError(
-              status.FAILED_PRECONDITION,
-              `this member has no route to shard ${target}`,
-              true,
-            );
-          }
-          if (sent >= maxHops) {
-            throw new StatusError(
-              status.UNAVAILABLE,
-              `slot map request for shard ${target}: ${sent} hops`,
-              true,
-            );
-          }
-          return shards.call<wire.SlotMapResponse>(target, sent, (c, md, o, cb) => c.slotMap(req, md, o, cb));
-        }
-        const view = hints.view(options.shardId, machine().ownership);
-        return Promise.resolve({
-          header: header(),
-          epoch: view.epoch,
-          ranges: [...view.ranges],
-          shardId: options.shardId,
-        });
-      },
-    ),
+    slotMap: unary('SlotMap', slotMap),
   };
 }

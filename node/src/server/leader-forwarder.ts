@@ -99,8 +99,13 @@ export class LeaderForwarder {
  */
 const NEVER_SENT_PREFIXES = ['No connection established', 'Name resolution failed'];
 
-export function neverSent(error: ServiceError): boolean {
-  return error.code === status.UNAVAILABLE && NEVER_SENT_PREFIXES.some((p) => error.details.startsWith(p));
+export function neverSent(error: Partial<ServiceError>): boolean {
+  const details = error.details;
+  return (
+    error.code === status.UNAVAILABLE &&
+    typeof details === 'string' &&
+    NEVER_SENT_PREFIXES.some((p) => details.startsWith(p))
+  );
 }
 
 export function isForwarded(metadata: Metadata): boolean {

@@ -5,7 +5,12 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { parseShardEndpoints, type ShardEndpoints } from '../../shared/config/shard-endpoints.js';
 import { unreachableShardOf } from '../../shared/client/shard-unreachable.js';
 import { isNotApplied, NOT_APPLIED_HEADER, ShardUnreachableError, toServiceError } from './grpc-errors.js';
-import { LeaderForwarder } from './leader-forwarder.js';
+import {
+  MEMBER_STOPPING,
+  type ForwardReply,
+  type ForwardRequest,
+  type ForwardTransport,
+} from './forward-stream.js';
 import { hopsOf, ROUTE_HOPS_HEADER, ShardForwarder } from './shard-forwarder.js';
 
 function failure(code: status, details: string): ServiceError {
@@ -20,91 +25,108 @@ function endpoints(raw: string): ShardEndpoints {
 
 const NEVER_SENT = 'No connection established. Last error: Error: connect ECONNREFUSED';
 
+/** A transport whose answer per call the test decides; it records where each request went. */
+class FakeTransport implements ForwardTransport {
+  readonly sent: { address: string; hops: number; timeoutMs: number; request: ForwardRequest }[] = [];
+  constructor(public answer: (address: string, request: ForwardRequest) => Promise<ForwardReply>) {}
+  send(address: string, hops: number, request: ForwardRequest, timeoutMs: number): Promise<ForwardReply> {
+    this.sent.push({ address, hops, timeoutMs, request });
+    return this.answer(address, request);
+  }
+}
+
+const GET = {
+  $case: 'get',
+  get: { key: new Uint8Array([1]), serializable: false, header: undefined },
+} as const;
+const FOUND: ForwardReply = { $case: 'get', get: { header: undefined, kv: undefined } };
+
 describe('ShardForwarder', () => {
-  const channels = new LeaderForwarder(1000, 1024 * 1024);
-  const forwarder = new ShardForwarder(endpoints('1=10.0.0.1:2379,10.0.0.2:2379'), 1000, channels);
-  afterAll(() => channels.close());
+  const transport = new FakeTransport(() => Promise.resolve(FOUND));
+  const forwarder = new ShardForwarder(endpoints('1=10.0.0.1:2379,10.0.0.2:2379'), 1000, transport);
 
   test('reaches only configured shards', () => {
     expect(forwarder.canReach(1)).toBe(true);
     expect(forwarder.canReach(2)).toBe(false);
   });
 
-  test('the request carries one more hop and a deadline', async () => {
-    let seen: { hops: unknown; deadline: unknown } | undefined;
-    const result = await forwarder.call<string>(1, 1, (_c, md, options, cb) => {
-      seen = { hops: md.get(ROUTE_HOPS_HEADER)[0], deadline: options.deadline };
-      cb(null, 'ok');
-    });
-    expect(result).toBe('ok');
-    expect(seen).toEqual({ hops: '2', deadline: expect.any(Number) as unknown });
+  test('the request carries one more hop and the forwarding timeout', async () => {
+    transport.sent.length = 0;
+    transport.answer = () => Promise.resolve(FOUND);
+    expect(await forwarder.call(1, 1, GET)).toEqual(FOUND);
+    expect(transport.sent).toEqual([{ address: '10.0.0.1:2379', hops: 2, timeoutMs: 1000, request: GET }]);
   });
 
   test('an endpoint with no connection is skipped; the next one answers and is tried first afterwards', async () => {
-    const tried: string[] = [];
-    const result = await forwarder.call<string>(1, 0, (c, _md, _o, cb) => {
-      tried.push(c.getChannel().getTarget());
-      if (tried.length === 1) cb(failure(status.UNAVAILABLE, `${NEVER_SENT} 10.0.0.1:2379`), '');
-      else cb(null, 'second');
+    transport.sent.length = 0;
+    transport.answer = (address) =>
+      address === '10.0.0.1:2379'
+        ? Promise.reject(failure(status.UNAVAILABLE, `${NEVER_SENT} ${address}`))
+        : Promise.resolve(FOUND);
+    expect(await forwarder.call(1, 0, GET)).toEqual(FOUND);
+    expect(transport.sent.map((r) => r.address)).toEqual(['10.0.0.1:2379', '10.0.0.2:2379']);
+    transport.answer = () => Promise.resolve(FOUND);
+    await forwarder.call(1, 0, GET);
+    expect(transport.sent.at(-1)?.address).toBe('10.0.0.2:2379');
+  });
+
+  test('a member that is stopping refuses unapplied: the next member of the shard takes the request', async () => {
+    transport.sent.length = 0;
+    const stopping = Object.assign(new Error(MEMBER_STOPPING), {
+      code: status.UNAVAILABLE,
+      details: MEMBER_STOPPING,
+      metadata: new Metadata(),
     });
-    expect(result).toBe('second');
-    expect(tried).toHaveLength(2);
-    const next: string[] = [];
-    await forwarder.call<string>(1, 0, (c, _md, _o, cb) => {
-      next.push(c.getChannel().getTarget());
-      cb(null, 'ok');
-    });
-    expect(next[0]).toBe(tried[1]);
+    stopping.metadata.set(NOT_APPLIED_HEADER, '1');
+    transport.answer = (address) =>
+      address === '10.0.0.2:2379' ? Promise.reject(stopping) : Promise.resolve(FOUND);
+    expect(await forwarder.call(1, 0, GET)).toEqual(FOUND);
+    expect(transport.sent.map((r) => r.address)).toEqual(['10.0.0.2:2379', '10.0.0.1:2379']);
   });
 
   test('a failure after the request may have arrived is passed on, not retried elsewhere', async () => {
-    let calls = 0;
+    transport.sent.length = 0;
     const reset = failure(status.UNAVAILABLE, 'read ECONNRESET');
-    const err = await forwarder
-      .call(1, 0, (_c, _md, _o, cb) => {
-        calls++;
-        cb(reset, undefined);
-      })
-      .catch((e: unknown) => e);
+    transport.answer = () => Promise.reject(reset);
+    const err = await forwarder.call(1, 0, GET).catch((e: unknown) => e);
     expect(err).toBe(reset);
-    expect(calls).toBe(1);
+    expect(transport.sent).toHaveLength(1);
+  });
+
+  test('an answer of another kind than the request is an internal error, never passed off as the reply', async () => {
+    transport.answer = () => Promise.resolve({ $case: 'put', put: { header: undefined, prevKv: undefined } });
+    await expect(forwarder.call(1, 0, GET)).rejects.toThrow(/answered a get with a put/);
   });
 
   test('no member reachable, or no address: a retryable refusal that says which shard', async () => {
-    const none = await forwarder
-      .call(1, 0, (_c, _md, _o, cb) => cb(failure(status.UNAVAILABLE, NEVER_SENT), undefined))
-      .then(
-        () => new Error('resolved'),
-        (e: unknown) => e as Error,
-      );
+    transport.answer = () => Promise.reject(failure(status.UNAVAILABLE, NEVER_SENT));
+    const none = await forwarder.call(1, 0, GET).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
     expect(none.message).toMatch(
       /no member of shard 1 could be reached \(10\.0\.0\.1:2379, 10\.0\.0\.2:2379\)/,
     );
     expect(isNotApplied(none)).toBe(true);
-    const unknown = await forwarder
-      .call(2, 0, () => undefined)
-      .then(
-        () => new Error('resolved'),
-        (e: unknown) => e as Error,
-      );
+    const unknown = await forwarder.call(2, 0, GET).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
     expect(unknown.message).toBe('no address is configured for shard 2');
   });
 
   test('a shard whose name resolves to nothing (its Service deleted) is unreachable: the client is told which', async () => {
-    const gone = await forwarder
-      .call(1, 0, (_c, _md, _o, cb) =>
-        cb(
-          failure(
-            status.UNAVAILABLE,
-            'Name resolution failed for target dns:demo-shard-1.ns.svc.cluster.local:2379',
-          ),
-          undefined,
+    transport.answer = () =>
+      Promise.reject(
+        failure(
+          status.UNAVAILABLE,
+          'Name resolution failed for target dns:demo-shard-1.ns.svc.cluster.local:2379',
         ),
-      )
-      .then(
-        () => new Error('resolved'),
-        (e: unknown) => e as Error,
       );
+    const gone = await forwarder.call(1, 0, GET).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error,
+    );
     expect(gone).toBeInstanceOf(ShardUnreachableError);
     expect(gone.message).toMatch(/no member of shard 1 could be reached .*the request was not sent$/);
     const wire = toServiceError(gone);

@@ -1,11 +1,17 @@
-// Sends a client request on to a member of another shard: the I/O half of routing (route.ts decides). One channel
-// per endpoint; a request goes to the shard's endpoints in turn, moving on only when a call certainly never left
-// this process (no connection), so a write is never sent twice by this member. Every forwarded request carries its
-// hop count, which the receiver's routing bounds.
+// Sends a client request on to a member of another shard: the I/O half of routing (route.ts decides). Requests
+// travel over one long-lived stream per endpoint (forward-stream.ts); a request goes to the shard's endpoints in
+// turn, moving on only when it certainly was not applied (no connection, or refused by a member that is stopping),
+// so a write is never applied twice through this member. Every forwarded request carries its hop count, which the receiver's routing bounds.
 
-import { Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
-import type { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
+import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { endpointsOf, type ShardEndpoints } from '../../shared/config/shard-endpoints.js';
+import {
+  isMemberStopping,
+  type ForwardCase,
+  type ForwardTransport,
+  type ReplyOf,
+  type RequestOf,
+} from './forward-stream.js';
 import { ShardUnreachableError, StatusError } from './grpc-errors.js';
 import { neverSent } from './leader-forwarder.js';
 
@@ -20,19 +26,6 @@ export function hopsOf(metadata: Metadata, maxHops: number): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : maxHops;
 }
 
-/** One KV call on a given client, in grpc-js's callback style. */
-export type KvInvoke<Res> = (
-  client: KVClient,
-  metadata: Metadata,
-  options: Partial<CallOptions>,
-  callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
-
-/** Where the forwarder gets a channel to an address: the member's one cache of KV channels (LeaderForwarder). */
-export interface KvChannels {
-  kvClient(address: string): KVClient;
-}
-
 export class ShardForwarder {
   /** Per shard, the endpoint to try first: the last one that answered. */
   private readonly preferred = new Map<number, number>();
@@ -40,14 +33,15 @@ export class ShardForwarder {
   constructor(
     private readonly endpoints: ShardEndpoints,
     private readonly timeoutMs: number,
-    private readonly channels: KvChannels,
+    private readonly transport: ForwardTransport,
   ) {}
 
   canReach(shard: number): boolean {
     return endpointsOf(this.endpoints, shard).length > 0;
   }
 
-  async call<Res>(shard: number, hops: number, invoke: KvInvoke<Res>): Promise<Res> {
+  /** `hops`: forwards along the request's path before this one. */
+  async call<C extends ForwardCase>(shard: number, hops: number, request: RequestOf<C>): Promise<ReplyOf<C>> {
     const addresses = endpointsOf(this.endpoints, shard);
     if (addresses.length === 0) {
       throw new StatusError(status.FAILED_PRECONDITION, `no address is configured for shard ${shard}`, true);
@@ -58,12 +52,19 @@ export class ShardForwarder {
       const index = (first + i) % addresses.length;
       const address = addresses[index]!;
       try {
-        const response = await this.once(address, hops, invoke);
+        const reply = await this.transport.send(address, hops + 1, request, this.timeoutMs);
         this.preferred.set(shard, index);
-        return response;
+        if (reply.$case !== request.$case) {
+          throw new StatusError(
+            status.INTERNAL,
+            `${address} answered a ${request.$case} with a ${reply.$case}`,
+          );
+        }
+        return reply as ReplyOf<C>;
       } catch (err) {
         const e = err as ServiceError;
-        if (!neverSent(e)) throw err;
+        // Never sent, or refused unapplied by a member that is stopping: the next member may take it.
+        if (!neverSent(e) && !isMemberStopping(e)) throw err;
         lastError = e;
       }
     }
@@ -72,18 +73,5 @@ export class ShardForwarder {
       `no member of shard ${shard} could be reached (${addresses.join(', ')}): ${lastError?.details ?? 'no answer'}; ` +
         'the request was not sent',
     );
-  }
-
-  private once<Res>(address: string, hops: number, invoke: KvInvoke<Res>): Promise<Res> {
-    const metadata = new Metadata();
-    metadata.set(ROUTE_HOPS_HEADER, String(hops + 1));
-    return new Promise<Res>((resolve, reject) => {
-      invoke(
-        this.channels.kvClient(address),
-        metadata,
-        { deadline: Date.now() + this.timeoutMs },
-        (error, response) => (error ? reject(error) : resolve(response)),
-      );
-    });
   }
 }

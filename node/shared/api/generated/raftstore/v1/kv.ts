@@ -10,8 +10,10 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -23,6 +25,64 @@ import { RequestHeader, ResponseHeader } from "./common.js";
 export const protobufPackage = "raftstore.v1";
 
 export const protobufFileName = "raftstore/v1/kv.proto";
+
+/**
+ * Requests and replies travel encoded one by one, so each side knows every item's size before it batches it and
+ * never builds a message beyond the receiver's limit (which would fail the stream and everything on it), and each
+ * item is encoded exactly once.
+ */
+export interface ForwardBatch {
+  /** Each an encoded ForwardedRequest. */
+  requests: Uint8Array[];
+}
+
+export interface ForwardedRequest {
+  /** Unique among the requests in flight on this stream. */
+  id: number;
+  /** Forwards along this request's path so far, this one included: the receiver's routing bounds it. */
+  hops: number;
+  request:
+    | { $case: "put"; put: PutRequest }
+    | { $case: "get"; get: GetRequest }
+    | { $case: "delete"; delete: DeleteRequest }
+    | { $case: "txn"; txn: TxnRequest }
+    | { $case: "range"; range: RangeRequest }
+    | { $case: "slotMap"; slotMap: SlotMapRequest }
+    | undefined;
+}
+
+export interface ForwardReplyBatch {
+  /** Each an encoded ForwardedReply. */
+  replies: Uint8Array[];
+}
+
+export interface ForwardedReply {
+  id: number;
+  reply:
+    | { $case: "put"; put: PutResponse }
+    | { $case: "get"; get: GetResponse }
+    | { $case: "delete"; delete: DeleteResponse }
+    | { $case: "txn"; txn: TxnResponse }
+    | { $case: "range"; range: RangeResponse }
+    | { $case: "failure"; failure: ForwardFailure }
+    | { $case: "slotMap"; slotMap: SlotMapResponse }
+    | undefined;
+}
+
+/**
+ * What a unary call would have failed with: its status and the trailers that say what happened (not applied, the
+ * slot's redirect, a shard that could not be reached).
+ */
+export interface ForwardFailure {
+  code: number;
+  details: string;
+  trailers: { [key: string]: string };
+}
+
+export interface ForwardFailure_TrailersEntry {
+  key: string;
+  value: string;
+}
 
 /**
  * etcd semantics: revisions are store-wide and start at 1 with the first write; version counts writes to a key
@@ -311,6 +371,803 @@ export interface SlotMapResponse {
   /** The shard of the member that answered. */
   shardId: number;
 }
+
+function createBaseForwardBatch(): ForwardBatch {
+  return { requests: [] };
+}
+
+export const ForwardBatch: MessageFns<ForwardBatch> = {
+  encode(message: ForwardBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.requests) {
+      writer.uint32(10).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForwardBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForwardBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requests.push(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForwardBatch {
+    return {
+      requests: globalThis.Array.isArray(object?.requests) ? object.requests.map((e: any) => bytesFromBase64(e)) : [],
+    };
+  },
+
+  toJSON(message: ForwardBatch): unknown {
+    const obj: any = {};
+    if (message.requests?.length) {
+      obj.requests = message.requests.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForwardBatch>): ForwardBatch {
+    return ForwardBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForwardBatch>): ForwardBatch {
+    const message = createBaseForwardBatch();
+    message.requests = object.requests?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseForwardedRequest(): ForwardedRequest {
+  return { id: 0, hops: 0, request: undefined };
+}
+
+export const ForwardedRequest: MessageFns<ForwardedRequest> = {
+  encode(message: ForwardedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.hops !== 0) {
+      writer.uint32(16).uint32(message.hops);
+    }
+    switch (message.request?.$case) {
+      case "put":
+        PutRequest.encode(message.request.put, writer.uint32(26).fork()).join();
+        break;
+      case "get":
+        GetRequest.encode(message.request.get, writer.uint32(34).fork()).join();
+        break;
+      case "delete":
+        DeleteRequest.encode(message.request.delete, writer.uint32(42).fork()).join();
+        break;
+      case "txn":
+        TxnRequest.encode(message.request.txn, writer.uint32(50).fork()).join();
+        break;
+      case "range":
+        RangeRequest.encode(message.request.range, writer.uint32(58).fork()).join();
+        break;
+      case "slotMap":
+        SlotMapRequest.encode(message.request.slotMap, writer.uint32(66).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForwardedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForwardedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.hops = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.request = { $case: "put", put: PutRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.request = { $case: "get", get: GetRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.request = { $case: "delete", delete: DeleteRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.request = { $case: "txn", txn: TxnRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.request = { $case: "range", range: RangeRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.request = { $case: "slotMap", slotMap: SlotMapRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForwardedRequest {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      hops: isSet(object.hops) ? globalThis.Number(object.hops) : 0,
+      request: isSet(object.put)
+        ? { $case: "put", put: PutRequest.fromJSON(object.put) }
+        : isSet(object.get)
+        ? { $case: "get", get: GetRequest.fromJSON(object.get) }
+        : isSet(object.delete)
+        ? { $case: "delete", delete: DeleteRequest.fromJSON(object.delete) }
+        : isSet(object.txn)
+        ? { $case: "txn", txn: TxnRequest.fromJSON(object.txn) }
+        : isSet(object.range)
+        ? { $case: "range", range: RangeRequest.fromJSON(object.range) }
+        : isSet(object.slotMap)
+        ? { $case: "slotMap", slotMap: SlotMapRequest.fromJSON(object.slotMap) }
+        : isSet(object.slot_map)
+        ? { $case: "slotMap", slotMap: SlotMapRequest.fromJSON(object.slot_map) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: ForwardedRequest): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.hops !== 0) {
+      obj.hops = Math.round(message.hops);
+    }
+    if (message.request?.$case === "put") {
+      obj.put = PutRequest.toJSON(message.request.put);
+    } else if (message.request?.$case === "get") {
+      obj.get = GetRequest.toJSON(message.request.get);
+    } else if (message.request?.$case === "delete") {
+      obj.delete = DeleteRequest.toJSON(message.request.delete);
+    } else if (message.request?.$case === "txn") {
+      obj.txn = TxnRequest.toJSON(message.request.txn);
+    } else if (message.request?.$case === "range") {
+      obj.range = RangeRequest.toJSON(message.request.range);
+    } else if (message.request?.$case === "slotMap") {
+      obj.slotMap = SlotMapRequest.toJSON(message.request.slotMap);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForwardedRequest>): ForwardedRequest {
+    return ForwardedRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForwardedRequest>): ForwardedRequest {
+    const message = createBaseForwardedRequest();
+    message.id = object.id ?? 0;
+    message.hops = object.hops ?? 0;
+    switch (object.request?.$case) {
+      case "put": {
+        if (object.request?.put !== undefined && object.request?.put !== null) {
+          message.request = { $case: "put", put: PutRequest.fromPartial(object.request.put) };
+        }
+        break;
+      }
+      case "get": {
+        if (object.request?.get !== undefined && object.request?.get !== null) {
+          message.request = { $case: "get", get: GetRequest.fromPartial(object.request.get) };
+        }
+        break;
+      }
+      case "delete": {
+        if (object.request?.delete !== undefined && object.request?.delete !== null) {
+          message.request = { $case: "delete", delete: DeleteRequest.fromPartial(object.request.delete) };
+        }
+        break;
+      }
+      case "txn": {
+        if (object.request?.txn !== undefined && object.request?.txn !== null) {
+          message.request = { $case: "txn", txn: TxnRequest.fromPartial(object.request.txn) };
+        }
+        break;
+      }
+      case "range": {
+        if (object.request?.range !== undefined && object.request?.range !== null) {
+          message.request = { $case: "range", range: RangeRequest.fromPartial(object.request.range) };
+        }
+        break;
+      }
+      case "slotMap": {
+        if (object.request?.slotMap !== undefined && object.request?.slotMap !== null) {
+          message.request = { $case: "slotMap", slotMap: SlotMapRequest.fromPartial(object.request.slotMap) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseForwardReplyBatch(): ForwardReplyBatch {
+  return { replies: [] };
+}
+
+export const ForwardReplyBatch: MessageFns<ForwardReplyBatch> = {
+  encode(message: ForwardReplyBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.replies) {
+      writer.uint32(10).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForwardReplyBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForwardReplyBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replies.push(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForwardReplyBatch {
+    return {
+      replies: globalThis.Array.isArray(object?.replies) ? object.replies.map((e: any) => bytesFromBase64(e)) : [],
+    };
+  },
+
+  toJSON(message: ForwardReplyBatch): unknown {
+    const obj: any = {};
+    if (message.replies?.length) {
+      obj.replies = message.replies.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForwardReplyBatch>): ForwardReplyBatch {
+    return ForwardReplyBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForwardReplyBatch>): ForwardReplyBatch {
+    const message = createBaseForwardReplyBatch();
+    message.replies = object.replies?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseForwardedReply(): ForwardedReply {
+  return { id: 0, reply: undefined };
+}
+
+export const ForwardedReply: MessageFns<ForwardedReply> = {
+  encode(message: ForwardedReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    switch (message.reply?.$case) {
+      case "put":
+        PutResponse.encode(message.reply.put, writer.uint32(18).fork()).join();
+        break;
+      case "get":
+        GetResponse.encode(message.reply.get, writer.uint32(26).fork()).join();
+        break;
+      case "delete":
+        DeleteResponse.encode(message.reply.delete, writer.uint32(34).fork()).join();
+        break;
+      case "txn":
+        TxnResponse.encode(message.reply.txn, writer.uint32(42).fork()).join();
+        break;
+      case "range":
+        RangeResponse.encode(message.reply.range, writer.uint32(50).fork()).join();
+        break;
+      case "failure":
+        ForwardFailure.encode(message.reply.failure, writer.uint32(58).fork()).join();
+        break;
+      case "slotMap":
+        SlotMapResponse.encode(message.reply.slotMap, writer.uint32(66).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForwardedReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForwardedReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reply = { $case: "put", put: PutResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reply = { $case: "get", get: GetResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reply = { $case: "delete", delete: DeleteResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reply = { $case: "txn", txn: TxnResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reply = { $case: "range", range: RangeResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reply = { $case: "failure", failure: ForwardFailure.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reply = { $case: "slotMap", slotMap: SlotMapResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForwardedReply {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      reply: isSet(object.put)
+        ? { $case: "put", put: PutResponse.fromJSON(object.put) }
+        : isSet(object.get)
+        ? { $case: "get", get: GetResponse.fromJSON(object.get) }
+        : isSet(object.delete)
+        ? { $case: "delete", delete: DeleteResponse.fromJSON(object.delete) }
+        : isSet(object.txn)
+        ? { $case: "txn", txn: TxnResponse.fromJSON(object.txn) }
+        : isSet(object.range)
+        ? { $case: "range", range: RangeResponse.fromJSON(object.range) }
+        : isSet(object.failure)
+        ? { $case: "failure", failure: ForwardFailure.fromJSON(object.failure) }
+        : isSet(object.slotMap)
+        ? { $case: "slotMap", slotMap: SlotMapResponse.fromJSON(object.slotMap) }
+        : isSet(object.slot_map)
+        ? { $case: "slotMap", slotMap: SlotMapResponse.fromJSON(object.slot_map) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: ForwardedReply): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.reply?.$case === "put") {
+      obj.put = PutResponse.toJSON(message.reply.put);
+    } else if (message.reply?.$case === "get") {
+      obj.get = GetResponse.toJSON(message.reply.get);
+    } else if (message.reply?.$case === "delete") {
+      obj.delete = DeleteResponse.toJSON(message.reply.delete);
+    } else if (message.reply?.$case === "txn") {
+      obj.txn = TxnResponse.toJSON(message.reply.txn);
+    } else if (message.reply?.$case === "range") {
+      obj.range = RangeResponse.toJSON(message.reply.range);
+    } else if (message.reply?.$case === "failure") {
+      obj.failure = ForwardFailure.toJSON(message.reply.failure);
+    } else if (message.reply?.$case === "slotMap") {
+      obj.slotMap = SlotMapResponse.toJSON(message.reply.slotMap);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForwardedReply>): ForwardedReply {
+    return ForwardedReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForwardedReply>): ForwardedReply {
+    const message = createBaseForwardedReply();
+    message.id = object.id ?? 0;
+    switch (object.reply?.$case) {
+      case "put": {
+        if (object.reply?.put !== undefined && object.reply?.put !== null) {
+          message.reply = { $case: "put", put: PutResponse.fromPartial(object.reply.put) };
+        }
+        break;
+      }
+      case "get": {
+        if (object.reply?.get !== undefined && object.reply?.get !== null) {
+          message.reply = { $case: "get", get: GetResponse.fromPartial(object.reply.get) };
+        }
+        break;
+      }
+      case "delete": {
+        if (object.reply?.delete !== undefined && object.reply?.delete !== null) {
+          message.reply = { $case: "delete", delete: DeleteResponse.fromPartial(object.reply.delete) };
+        }
+        break;
+      }
+      case "txn": {
+        if (object.reply?.txn !== undefined && object.reply?.txn !== null) {
+          message.reply = { $case: "txn", txn: TxnResponse.fromPartial(object.reply.txn) };
+        }
+        break;
+      }
+      case "range": {
+        if (object.reply?.range !== undefined && object.reply?.range !== null) {
+          message.reply = { $case: "range", range: RangeResponse.fromPartial(object.reply.range) };
+        }
+        break;
+      }
+      case "failure": {
+        if (object.reply?.failure !== undefined && object.reply?.failure !== null) {
+          message.reply = { $case: "failure", failure: ForwardFailure.fromPartial(object.reply.failure) };
+        }
+        break;
+      }
+      case "slotMap": {
+        if (object.reply?.slotMap !== undefined && object.reply?.slotMap !== null) {
+          message.reply = { $case: "slotMap", slotMap: SlotMapResponse.fromPartial(object.reply.slotMap) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseForwardFailure(): ForwardFailure {
+  return { code: 0, details: "", trailers: {} };
+}
+
+export const ForwardFailure: MessageFns<ForwardFailure> = {
+  encode(message: ForwardFailure, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).uint32(message.code);
+    }
+    if (message.details !== "") {
+      writer.uint32(18).string(message.details);
+    }
+    globalThis.Object.entries(message.trailers).forEach(([key, value]: [string, string]) => {
+      ForwardFailure_TrailersEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForwardFailure {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForwardFailure();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.details = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = ForwardFailure_TrailersEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.trailers[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForwardFailure {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      details: isSet(object.details) ? globalThis.String(object.details) : "",
+      trailers: isObject(object.trailers)
+        ? (globalThis.Object.entries(object.trailers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ForwardFailure): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.details !== "") {
+      obj.details = message.details;
+    }
+    if (message.trailers) {
+      const entries = globalThis.Object.entries(message.trailers) as [string, string][];
+      if (entries.length > 0) {
+        obj.trailers = {};
+        entries.forEach(([k, v]) => {
+          obj.trailers[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForwardFailure>): ForwardFailure {
+    return ForwardFailure.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForwardFailure>): ForwardFailure {
+    const message = createBaseForwardFailure();
+    message.code = object.code ?? 0;
+    message.details = object.details ?? "";
+    message.trailers = (globalThis.Object.entries(object.trailers ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseForwardFailure_TrailersEntry(): ForwardFailure_TrailersEntry {
+  return { key: "", value: "" };
+}
+
+export const ForwardFailure_TrailersEntry: MessageFns<ForwardFailure_TrailersEntry> = {
+  encode(message: ForwardFailure_TrailersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForwardFailure_TrailersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForwardFailure_TrailersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForwardFailure_TrailersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ForwardFailure_TrailersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForwardFailure_TrailersEntry>): ForwardFailure_TrailersEntry {
+    return ForwardFailure_TrailersEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForwardFailure_TrailersEntry>): ForwardFailure_TrailersEntry {
+    const message = createBaseForwardFailure_TrailersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
 
 function createBaseKeyValue(): KeyValue {
   return { key: new Uint8Array(0), value: new Uint8Array(0), createRevision: 0, modRevision: 0, version: 0 };
@@ -3063,6 +3920,20 @@ export const KVService = {
     responseSerialize: (value: SlotMapResponse): Buffer => Buffer.from(SlotMapResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SlotMapResponse => SlotMapResponse.decode(value),
   },
+  /**
+   * Member to member, not for clients: requests a member routes to another shard, many per message, over one
+   * long-lived stream per address (a unary call per forwarded request cost more server CPU than the write itself).
+   * Every request is answered exactly once, in any order, matched by id.
+   */
+  forward: {
+    path: "/raftstore.v1.KV/Forward" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ForwardBatch): Buffer => Buffer.from(ForwardBatch.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ForwardBatch => ForwardBatch.decode(value),
+    responseSerialize: (value: ForwardReplyBatch): Buffer => Buffer.from(ForwardReplyBatch.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ForwardReplyBatch => ForwardReplyBatch.decode(value),
+  },
 } as const;
 
 export interface KVServer extends UntypedServiceImplementation {
@@ -3076,6 +3947,12 @@ export interface KVServer extends UntypedServiceImplementation {
    * routing hints. A client fans a prefix or interval out over the shards it lists (and checks slots_served).
    */
   slotMap: handleUnaryCall<SlotMapRequest, SlotMapResponse>;
+  /**
+   * Member to member, not for clients: requests a member routes to another shard, many per message, over one
+   * long-lived stream per address (a unary call per forwarded request cost more server CPU than the write itself).
+   * Every request is answered exactly once, in any order, matched by id.
+   */
+  forward: handleBidiStreamingCall<ForwardBatch, ForwardReplyBatch>;
 }
 
 export interface KVClient extends Client {
@@ -3164,6 +4041,14 @@ export interface KVClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SlotMapResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Member to member, not for clients: requests a member routes to another shard, many per message, over one
+   * long-lived stream per address (a unary call per forwarded request cost more server CPU than the write itself).
+   * Every request is answered exactly once, in any order, matched by id.
+   */
+  forward(): ClientDuplexStream<ForwardBatch, ForwardReplyBatch>;
+  forward(options: Partial<CallOptions>): ClientDuplexStream<ForwardBatch, ForwardReplyBatch>;
+  forward(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ForwardBatch, ForwardReplyBatch>;
 }
 
 export const KVClient = makeGenericClientConstructor(KVService, "raftstore.v1.KV") as unknown as {
@@ -3215,6 +4100,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
