@@ -25,17 +25,20 @@ import { etcdBinary, etcdVersion, missingEtcd } from './etcd/etcd-cluster.js';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HELP = `usage: bench [--seconds S] [--gap-seconds S] [--workers N] [--systems raftstore,etcd] [--cpu-prof DIR]
                 [--scenarios load,faults,sharded] [--fault-repeats N] [--member-log-level L]
-                [--election-timeout-ms N] [--shards N] [--sharded-rounds N] [--smoke] [--source]
+                [--election-timeout-ms N] [--shards N] [--sharded-rounds N] [--sharded-rate N] [--smoke] [--source]
   --seconds       duration of each throughput/read scenario (default 5)
   --gap-seconds   duration of each fault scenario; the fault comes 1 s in (default 4)
   --workers       load worker processes for the multi-client scenarios (default 2)
   --scenarios     which to run: load (throughput, latency, reads), faults (all write gaps) or one gap of kill,
                   transfer, sigterm, sharded (raftstore only: puts @256 on 1 shard and on --shards shards, each
                   key sent to its shard's leader, then each key sent to a member of another shard, which forwards
-                  it) or one run of it: sharded-one, sharded-owner, sharded-non-owner; default load,faults,sharded
+                  it; both also at a fixed rate) or one run of it: sharded-one, sharded-owner, sharded-non-owner,
+                  sharded-owner-paced, sharded-non-owner-paced; default load,faults,sharded
   --shards        shards (3 members each) of the sharded scenario (default 3)
   --sharded-rounds  the sharded runs repeat in rounds, ratios taken within a round; the table shows the median
                   over rounds, the log every round (default 3; 1 with --smoke)
+  --sharded-rate  puts/s, in all, of the sharded scenario's paced runs: below what either routing carries, so both
+                  batch alike and the CPU per write differs by the routing alone (default 400)
   --fault-repeats each fault scenario runs N times; the table shows the worst gap, the log every one (default 1)
   --member-log-level  raftstore members' log level (default warn; info shows leader changes)
   --election-timeout-ms  both systems' election timeout, heartbeat a tenth of it (default: each one's own, 1000)
@@ -56,6 +59,7 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: 'load,faults,sharded' },
     shards: { type: 'string', default: '3' },
     'sharded-rounds': { type: 'string', default: '3' },
+    'sharded-rate': { type: 'string', default: '400' },
     'fault-repeats': { type: 'string', default: '1' },
     'member-log-level': { type: 'string', default: 'warn' },
     'election-timeout-ms': { type: 'string' },
@@ -84,6 +88,7 @@ if (SHARDS < 2) throw new Error(`--shards must be at least 2, got ${args.shards}
 const SHARDED_ROUNDS = args.smoke ? 1 : Math.round(positive('sharded-rounds', args['sharded-rounds']));
 /** The sharded scenario's concurrency, spread over the workers: the top of the put rows. */
 const SHARDED_INFLIGHT = 256;
+const SHARDED_RATE = Math.round(positive('sharded-rate', args['sharded-rate']));
 const ELECTION_TIMEOUT_MS =
   args['election-timeout-ms'] === undefined
     ? undefined
@@ -256,6 +261,8 @@ const SHARDED_SCENARIOS = new Map<string, ShardedVariant>([
   ['sharded-one', 'one-shard'],
   ['sharded-owner', 'owner'],
   ['sharded-non-owner', 'non-owner'],
+  ['sharded-owner-paced', 'owner-paced'],
+  ['sharded-non-owner-paced', 'non-owner-paced'],
 ]);
 
 /** The selected scenarios: groups expanded to their members, unknown names refused. */
@@ -299,6 +306,7 @@ async function measureShardedScenario(
       {
         shards: SHARDS,
         inflight: SHARDED_INFLIGHT,
+        pacedRate_per_s: SHARDED_RATE,
         rounds: SHARDED_ROUNDS,
         warmUp_ms: args.smoke ? 500 : 2000,
         variants: SHARDED_SELECTED,
@@ -317,16 +325,26 @@ async function measureShardedScenario(
             ...(dir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] } : {}),
           });
         },
-        jobs: (endpoints: readonly string[], routing: KeyRouting, inflight: number, duration_ms?: number) =>
+        jobs: (
+          endpoints: readonly string[],
+          routing: KeyRouting,
+          inflight: number,
+          duration_ms?: number,
+          pacedRate_per_s?: number,
+        ) =>
           jobs('raftstore', 'put', [...endpoints], inflight, WORKERS, {
             routing,
             ...(duration_ms === undefined ? {} : { duration_ms }),
+            // Each worker sends its share of the rate on its own absolute schedule.
+            ...(pacedRate_per_s === undefined
+              ? {}
+              : { paced_interval_ms: (Math.min(WORKERS, inflight) * 1000) / pacedRate_per_s }),
           }),
         log,
       },
       clusters,
     );
-    return { metrics: shardedFigures(outcome.rounds, SHARDS, SHARDED_INFLIGHT), outcome };
+    return { metrics: shardedFigures(outcome.rounds, SHARDS, SHARDED_INFLIGHT, SHARDED_RATE), outcome };
   } finally {
     for (const [label, cluster] of clusters) {
       log(`raftstore ${label}: stopping (logs in ${cluster.logDir})`);
@@ -387,7 +405,7 @@ const ROWS: Row[] = [
 ];
 
 function shardedRows(): Row[] {
-  const m = shardedMetrics(SHARDS, SHARDED_INFLIGHT);
+  const m = shardedMetrics(SHARDS, SHARDED_INFLIGHT, SHARDED_RATE);
   return [
     { metric: m.putsOne },
     { metric: m.putsOwner },
@@ -400,6 +418,11 @@ function shardedRows(): Row[] {
     { metric: m.cpuOwner },
     { metric: m.cpuNonOwner },
     { metric: m.routingExtra, target: { kind: 'abs', limit: 10, unit: '%' } },
+    { metric: m.putsOwnerPaced },
+    { metric: m.putsNonOwnerPaced },
+    { metric: m.cpuOwnerPaced },
+    { metric: m.cpuNonOwnerPaced },
+    { metric: m.routingExtraPaced, target: { kind: 'abs', limit: 10, unit: '%' } },
   ];
 }
 
@@ -474,7 +497,8 @@ function shardedNotes(outcome: ShardedOutcome, cores: number): string {
       `machine used at most ${Math.max(...outcome.runs.map((r) => r.other_pct)).toFixed(0)}% of its CPU during a ` +
       `run, the hypervisor took at most ${Math.max(...outcome.runs.map((r) => r.steal_pct)).toFixed(0)}% (steal).`,
     `per round: ${SHARDS} shards ÷ 1 shard puts/s ${show(ratios.scaling, 2)}; routing extra CPU/write % ` +
-      `${show(ratios.routingExtra, 0)}.`,
+      `${show(ratios.routingExtra, 0)} at ${SHARDED_INFLIGHT} in flight, ${show(ratios.routingExtraPaced, 0)} ` +
+      `paced at ${SHARDED_RATE} puts/s (the same offered rate for both routings, so both batch alike).`,
   ];
   if (cores < members)
     lines.push(

@@ -35,8 +35,8 @@ test('ratios are taken within a round, then the median over rounds', () => {
     { 'one-shard': fig(500, 200), owner: fig(450, 220), 'non-owner': fig(400, 242) },
     { 'one-shard': fig(1000, 100), owner: fig(950, 100), 'non-owner': fig(850, 130) },
   ];
-  const m = shardedMetrics(3, 256);
-  const out = shardedFigures(rounds, 3, 256);
+  const m = shardedMetrics(3, 256, 400);
+  const out = shardedFigures(rounds, 3, 256, 400);
   expect(out.get(m.putsOne)).toBe(1000);
   expect(out.get(m.putsOwner)).toBe(900);
   expect(out.get(m.scaling)).toBeCloseTo(0.9); // 0.9, 0.9, 0.95
@@ -50,12 +50,36 @@ test('ratios are taken within a round, then the median over rounds', () => {
 });
 
 test('a variant that did not run leaves its rows, and the ratios it is part of, out', () => {
-  const m = shardedMetrics(2, 256);
-  const out = shardedFigures([{ owner: fig(900, 110), 'non-owner': fig(800, 130) }], 2, 256);
+  const m = shardedMetrics(2, 256, 400);
+  const out = shardedFigures([{ owner: fig(900, 110), 'non-owner': fig(800, 130) }], 2, 256, 400);
   expect(out.has(m.putsOne)).toBe(false);
   expect(out.has(m.scaling)).toBe(false);
   expect(out.get(m.routingExtra)).toBeCloseTo(18.18, 1);
   expect(m.putsOwner).toBe('sharded puts/s @256, 2 shards');
+});
+
+test('the paced runs give their own rows and their own routing ratio, within each round', () => {
+  const rounds: ShardedRound[] = [
+    {
+      owner: fig(900, 200),
+      'non-owner': fig(700, 300),
+      'owner-paced': fig(400, 250),
+      'non-owner-paced': fig(400, 270),
+    },
+    {
+      owner: fig(900, 200),
+      'non-owner': fig(700, 300),
+      'owner-paced': fig(399, 500),
+      'non-owner-paced': fig(401, 525),
+    },
+  ];
+  const m = shardedMetrics(3, 256, 400);
+  const out = shardedFigures(rounds, 3, 256, 400);
+  expect(out.get(m.routingExtra)).toBeCloseTo(50);
+  expect(roundRatios(rounds).routingExtraPaced.map((x) => x.toFixed(0))).toEqual(['8', '5']);
+  expect(out.get(m.routingExtraPaced)).toBeCloseTo(6.5);
+  expect(out.get(m.putsNonOwnerPaced)).toBe(400.5);
+  expect(m.cpuNonOwnerPaced).toBe('sharded server CPU µs/write @400/s, 3 shards via non-owner');
 });
 
 test('rounds alternate their order', () => {

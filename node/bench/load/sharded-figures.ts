@@ -1,9 +1,14 @@
-// The sharded rows' figures, from rounds of three runs: one shard, N shards with every key sent to its shard's leader
-// ("owner"), and N shards with every key sent to a member of another shard, which forwards it ("non-owner"). A
-// round's runs follow each other, so ratios are taken within a round (drift on a shared machine hits both sides
-// alike) and the table shows the median over rounds.
+// The sharded rows' figures, from rounds of runs: one shard, N shards with every key sent to its shard's leader
+// ("owner"), and N shards with every key sent to a member of another shard, which forwards it ("non-owner"); the
+// last two also at a fixed rate ("-paced"). A round's runs follow each other, so ratios are taken within a round
+// (drift on a shared machine hits both sides alike) and the table shows the median over rounds.
+//
+// Why paced runs: at a fixed concurrency on a saturated machine the forwarded run commits fewer writes per second,
+// so each Raft batch (one WAL write and fdatasync, one AppendEntries per follower) carries fewer writes and every
+// write costs more CPU for reasons that are not the routing. At the same offered rate, below what either routing
+// can carry, both runs batch alike and the difference in CPU per write is what forwarding costs.
 
-export type ShardedVariant = 'one-shard' | 'owner' | 'non-owner';
+export type ShardedVariant = 'one-shard' | 'owner' | 'non-owner' | 'owner-paced' | 'non-owner-paced';
 
 export interface VariantFigures {
   readonly puts_per_s: number;
@@ -27,8 +32,9 @@ export function extraPercent(direct_us: number, forwarded_us: number): number {
 }
 
 /** The metric names of the sharded rows, in table order. */
-export function shardedMetrics(shards: number, inflight: number) {
+export function shardedMetrics(shards: number, inflight: number, pacedRate_per_s: number) {
   const n = `${shards} shards`;
+  const r = `@${pacedRate_per_s}/s`;
   return {
     putsOne: `sharded puts/s @${inflight}, 1 shard`,
     putsOwner: `sharded puts/s @${inflight}, ${n}`,
@@ -41,6 +47,11 @@ export function shardedMetrics(shards: number, inflight: number) {
     cpuOwner: `sharded server CPU µs/write @${inflight}, ${n} to owner`,
     cpuNonOwner: `sharded server CPU µs/write @${inflight}, ${n} via non-owner`,
     routingExtra: `sharded routing extra server CPU/write %`,
+    putsOwnerPaced: `sharded puts/s paced ${r}, ${n} to owner`,
+    putsNonOwnerPaced: `sharded puts/s paced ${r}, ${n} via non-owner`,
+    cpuOwnerPaced: `sharded server CPU µs/write ${r}, ${n} to owner`,
+    cpuNonOwnerPaced: `sharded server CPU µs/write ${r}, ${n} via non-owner`,
+    routingExtraPaced: `sharded routing extra server CPU/write % ${r}`,
   } as const;
 }
 
@@ -54,13 +65,21 @@ function paired(
   return rounds.flatMap((r) => (r[a] && r[b] ? [f(r[a], r[b])] : []));
 }
 
-/** The within-round ratios, one per round: N shards ÷ 1 shard puts/s, and the routing's extra CPU per write %. */
-export function roundRatios(rounds: readonly ShardedRound[]): { scaling: number[]; routingExtra: number[] } {
+/**
+ * The within-round ratios, one per round: N shards ÷ 1 shard puts/s, and the routing's extra CPU per write %, at
+ * the fixed concurrency and at the fixed rate.
+ */
+export function roundRatios(rounds: readonly ShardedRound[]): {
+  scaling: number[];
+  routingExtra: number[];
+  routingExtraPaced: number[];
+} {
+  const extra = (o: VariantFigures, f: VariantFigures): number =>
+    extraPercent(o.serverCpu_us_per_write, f.serverCpu_us_per_write);
   return {
     scaling: paired(rounds, 'one-shard', 'owner', (one, n) => n.puts_per_s / one.puts_per_s),
-    routingExtra: paired(rounds, 'owner', 'non-owner', (o, f) =>
-      extraPercent(o.serverCpu_us_per_write, f.serverCpu_us_per_write),
-    ),
+    routingExtra: paired(rounds, 'owner', 'non-owner', extra),
+    routingExtraPaced: paired(rounds, 'owner-paced', 'non-owner-paced', extra),
   };
 }
 
@@ -69,8 +88,9 @@ export function shardedFigures(
   rounds: readonly ShardedRound[],
   shards: number,
   inflight: number,
+  pacedRate_per_s: number,
 ): Map<string, number> {
-  const m = shardedMetrics(shards, inflight);
+  const m = shardedMetrics(shards, inflight, pacedRate_per_s);
   const ratios = roundRatios(rounds);
   const each = (v: ShardedVariant, figure: keyof VariantFigures): number =>
     median(rounds.flatMap((r) => (r[v] ? [r[v][figure]] : [])));
@@ -87,6 +107,11 @@ export function shardedFigures(
     [m.cpuOwner, each('owner', 'serverCpu_us_per_write')],
     [m.cpuNonOwner, each('non-owner', 'serverCpu_us_per_write')],
     [m.routingExtra, median(ratios.routingExtra)],
+    [m.putsOwnerPaced, each('owner-paced', 'puts_per_s')],
+    [m.putsNonOwnerPaced, each('non-owner-paced', 'puts_per_s')],
+    [m.cpuOwnerPaced, each('owner-paced', 'serverCpu_us_per_write')],
+    [m.cpuNonOwnerPaced, each('non-owner-paced', 'serverCpu_us_per_write')],
+    [m.routingExtraPaced, median(ratios.routingExtraPaced)],
   ];
   return new Map(rows.filter(([, value]) => !Number.isNaN(value)));
 }

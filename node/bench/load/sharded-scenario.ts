@@ -8,11 +8,24 @@ import { runScenario } from './run-scenario.js';
 import { roundOrder, type ShardedRound, type ShardedVariant } from './sharded-figures.js';
 import { ShardedRaftstore } from './sharded-system.js';
 
-export const SHARDED_VARIANTS: readonly ShardedVariant[] = ['one-shard', 'owner', 'non-owner'];
+export const SHARDED_VARIANTS: readonly ShardedVariant[] = [
+  'one-shard',
+  'owner',
+  'non-owner',
+  'owner-paced',
+  'non-owner-paced',
+];
+
+/** The runs at a fixed rate: they take the same paths as their unpaced twins. */
+function isPaced(v: ShardedVariant): boolean {
+  return v === 'owner-paced' || v === 'non-owner-paced';
+}
 
 export interface ShardedOptions {
   readonly shards: number;
   readonly inflight: number;
+  /** The offered rate of the paced runs, in all (sent whatever the answers: below what both routings carry). */
+  readonly pacedRate_per_s: number;
   readonly rounds: number;
   /** How long each variant's warm-up runs. */
   readonly warmUp_ms: number;
@@ -22,12 +35,16 @@ export interface ShardedOptions {
   readonly cores: number;
   /** Starts a cluster of `shards` groups; `label` names it (e.g. for its profile directory). */
   readonly start: (shards: number, label: string) => Promise<ShardedRaftstore>;
-  /** The workers' jobs for puts over `endpoints` routed by `routing`, `inflight` in flight in all. */
+  /**
+   * The workers' jobs for puts over `endpoints` routed by `routing`: `inflight` in flight in all, or, with
+   * `pacedRate_per_s`, that many sent per second in all.
+   */
   readonly jobs: (
     endpoints: readonly string[],
     routing: KeyRouting,
     inflight: number,
     duration_ms?: number,
+    pacedRate_per_s?: number,
   ) => WorkerJob[];
   readonly log: (msg: string) => void;
 }
@@ -65,7 +82,7 @@ function routingFor(
   leaders: readonly { name: string; clientPort: number }[],
   ranges: KeyRouting['ranges'],
 ): { endpoints: string[]; routing: KeyRouting } {
-  if (variant !== 'non-owner') {
+  if (variant !== 'non-owner' && variant !== 'non-owner-paced') {
     return {
       endpoints: leaders.map((m) => ShardedRaftstore.endpoint(m)),
       routing: {
@@ -115,7 +132,7 @@ export async function measureSharded(
   }
   // Every path a measured run takes is warmed first, at the measured concurrency (the forwarded one also opens the
   // members' channels to each other): the first round measured otherwise pays for the JIT of nine processes.
-  for (const variant of wanted) {
+  for (const variant of wanted.filter((v) => !isPaced(v))) {
     const label = labelOf(variant);
     const cluster = clusters.get(label)!;
     const leaders = await cluster.leaders(o.timeout_ms);
@@ -138,7 +155,10 @@ export async function measureSharded(
       }
       const { endpoints, routing } = routingFor(variant, cluster, leaders, maps.get(label)!);
       const load = load1();
-      const r = await runScenario(o.jobs(endpoints, routing, o.inflight), () => cluster.pids());
+      const paced = isPaced(variant) ? o.pacedRate_per_s : undefined;
+      const r = await runScenario(o.jobs(endpoints, routing, o.inflight, undefined, paced), () =>
+        cluster.pids(),
+      );
       if (r.ok === 0) throw new Error(`sharded ${variant}: no put succeeded (first error: ${r.firstError})`);
       if (r.errors > 0) o.log(`sharded ${variant}: ${r.errors} errors (first: ${r.firstError})`);
       const capacity_us = (r.window_us.to_us - r.window_us.from_us) * o.cores;
@@ -154,7 +174,7 @@ export async function measureSharded(
         steal_pct,
       });
       // Direct runs must be answered by the member asked, forwarded ones never: else the path was not the one named.
-      const expected = variant === 'non-owner' ? 0 : r.ok;
+      const expected = variant === 'non-owner' || variant === 'non-owner-paced' ? 0 : r.ok;
       if (r.answeredByAsked !== expected)
         o.log(
           `sharded ${variant}: ${r.answeredByAsked} of ${r.ok} acks came from the member asked (expected ${expected}): ` +
@@ -167,7 +187,8 @@ export async function measureSharded(
       };
       figures[variant] = f;
       o.log(
-        `sharded round ${round + 1}/${o.rounds} ${variant} (${label}, ${o.inflight} in flight, load ${load.toFixed(2)}): ` +
+        `sharded round ${round + 1}/${o.rounds} ${variant} (${label}, ` +
+          `${paced === undefined ? `${o.inflight} in flight` : `paced at ${paced}/s`}, load ${load.toFixed(2)}): ` +
           `${f.puts_per_s.toFixed(0)} puts/s, ${f.serverCpu_us_per_write.toFixed(0)} µs server CPU/write, p99 ${f.p99_ms.toFixed(1)} ms; ` +
           `rest of the machine ${other_pct.toFixed(0)}% of its CPU, steal ${steal_pct.toFixed(0)}%`,
       );
