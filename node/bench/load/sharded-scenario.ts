@@ -21,6 +21,11 @@ function isPaced(v: ShardedVariant): boolean {
   return v === 'owner-paced' || v === 'non-owner-paced';
 }
 
+/** The variant whose path a variant takes: a paced run's unpaced twin. */
+function pathOf(v: ShardedVariant): ShardedVariant {
+  return v === 'owner-paced' ? 'owner' : v === 'non-owner-paced' ? 'non-owner' : v;
+}
+
 export interface ShardedOptions {
   readonly shards: number;
   readonly inflight: number;
@@ -132,7 +137,7 @@ export async function measureSharded(
   }
   // Every path a measured run takes is warmed first, at the measured concurrency (the forwarded one also opens the
   // members' channels to each other): the first round measured otherwise pays for the JIT of nine processes.
-  for (const variant of wanted.filter((v) => !isPaced(v))) {
+  for (const variant of new Set(wanted.map(pathOf))) {
     const label = labelOf(variant);
     const cluster = clusters.get(label)!;
     const leaders = await cluster.leaders(o.timeout_ms);
