@@ -19,7 +19,7 @@ import {
 } from './forward-stream.js';
 import { StatusError, statusOf, toServiceError } from './grpc-errors.js';
 import { InvalidRequestError } from './request-error.js';
-import { ROUTE_HOPS_HEADER } from './shard-forwarder.js';
+import { ROUTE_HOPS_HEADER } from './route-hops.js';
 import type { InFlightLimit, RpcObserver } from './unary-handler.js';
 
 /** Serves one forwarded request as its unary call would, given the metadata that call would carry. */

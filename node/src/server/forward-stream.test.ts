@@ -8,6 +8,7 @@ import { forwardHandler, ServedForwardStreams, type ForwardDispatch } from './fo
 import {
   ForwardStreams,
   isMemberStopping,
+  UNARY_FALLBACK_MS,
   packBatches,
   type ForwardReply,
   type ForwardRequest,
@@ -16,7 +17,7 @@ import { isNotApplied, WrongShardError } from './grpc-errors.js';
 import { LeaderForwarder, neverSent } from './leader-forwarder.js';
 import { slotRedirectOf } from '../../shared/client/slot-redirect.js';
 import type { InFlightLimit } from './unary-handler.js';
-import { ROUTE_HOPS_HEADER } from './shard-forwarder.js';
+import { ROUTE_HOPS_HEADER } from './route-hops.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -241,6 +242,52 @@ describe('forwarding over one stream per address', () => {
       expect(Date.now() - t0).toBeLessThan(2000);
     } finally {
       h.server.forceShutdown();
+    }
+  });
+
+  test('a member that predates KV.Forward (UNIMPLEMENTED) gets unary calls, then the stream is tried again', async () => {
+    const server = new Server();
+    const seen: string[] = [];
+    server.addService(KVService, {
+      put: unimplemented,
+      delete: unimplemented,
+      range: unimplemented,
+      txn: unimplemented,
+      slotMap: unimplemented,
+      // An older member: Get as a unary call, no Forward at all.
+      get: (
+        call: { request: { key: Uint8Array }; metadata: { get(k: string): unknown[] } },
+        cb: (e: null, r: unknown) => void,
+      ) => {
+        const key = dec(call.request.key);
+        seen.push(`${key} hops=${String(call.metadata.get(ROUTE_HOPS_HEADER)[0])}`);
+        const reply = found(key);
+        cb(null, reply.$case === 'get' ? reply.get : undefined);
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    let now = 1_000_000;
+    const legacy = new ForwardStreams(channels, 1 << 20, 100, () => now);
+    try {
+      const address = `127.0.0.1:${port}`;
+      const first = await Promise.all([
+        legacy.send(address, 1, get('a'), 5000),
+        legacy.send(address, 1, get('b'), 5000),
+      ]);
+      expect(first.map((r) => r.$case === 'get' && dec(r.get.kv!.value))).toEqual(['v:a', 'v:b']);
+      const unary = await legacy.send(address, 2, get('c'), 5000); // within the fallback window: unary at once
+      expect(unary.$case === 'get' && dec(unary.get.kv!.value)).toBe('v:c');
+      now += UNARY_FALLBACK_MS + 1; // the member may have been upgraded: the stream is tried, and refused, again
+      const again = await legacy.send(address, 1, get('d'), 5000);
+      expect(again.$case === 'get' && dec(again.get.kv!.value)).toBe('v:d');
+      expect(seen.sort()).toEqual(['a hops=1', 'b hops=1', 'c hops=2', 'd hops=1']);
+    } finally {
+      legacy.close();
+      server.forceShutdown();
     }
   });
 });

@@ -8,6 +8,10 @@
 // name resolves to nothing) sent nothing, so its requests fail as "never sent" and the caller may try another
 // member; a stream that broke once connected leaves its requests' outcome unknown. Every request is bounded by its
 // own timer, every stream by a cap on requests awaiting a reply.
+//
+// A member of a version before KV.Forward answers the stream UNIMPLEMENTED, having run nothing: during a rolling
+// upgrade its requests go as unary calls instead (as every version did before), and the stream is tried again
+// after a while, since that member will be upgraded too.
 import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import {
   ForwardedReply,
@@ -19,6 +23,7 @@ import {
 } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { neverSent } from './leader-forwarder.js';
 import { isNotApplied, StatusError } from './grpc-errors.js';
+import { ROUTE_HOPS_HEADER } from './route-hops.js';
 
 export type ForwardRequest = NonNullable<ForwardedRequest['request']>;
 export type ForwardReply = Exclude<NonNullable<ForwardedReply['reply']>, { $case: 'failure' }>;
@@ -88,12 +93,90 @@ export function failureToError(failure: ForwardFailure): ServiceError {
   });
 }
 
+/** How long an address that does not know KV.Forward gets unary calls before the stream is tried again. */
+export const UNARY_FALLBACK_MS = 30_000;
+
+/**
+ * One forwarded request as the unary call of its kind (what members did before KV.Forward, and what a member of
+ * that version still takes), its hop count in the metadata.
+ */
+export function unaryForward(
+  client: KVClient,
+  hops: number,
+  request: ForwardRequest,
+  timeoutMs: number,
+): Promise<ForwardReply> {
+  const md = new Metadata();
+  md.set(ROUTE_HOPS_HEADER, String(hops));
+  const options = { deadline: Date.now() + timeoutMs };
+  return new Promise<ForwardReply>((resolve, reject) => {
+    const done =
+      <T>(wrap: (response: T) => ForwardReply) =>
+      (err: ServiceError | null, response: T): void =>
+        err ? reject(err) : resolve(wrap(response));
+    switch (request.$case) {
+      case 'put':
+        client.put(
+          request.put,
+          md,
+          options,
+          done((put) => ({ $case: 'put', put })),
+        );
+        return;
+      case 'get':
+        client.get(
+          request.get,
+          md,
+          options,
+          done((get) => ({ $case: 'get', get })),
+        );
+        return;
+      case 'delete':
+        client.delete(
+          request.delete,
+          md,
+          options,
+          done((del) => ({ $case: 'delete', delete: del })),
+        );
+        return;
+      case 'txn':
+        client.txn(
+          request.txn,
+          md,
+          options,
+          done((txn) => ({ $case: 'txn', txn })),
+        );
+        return;
+      case 'range':
+        client.range(
+          request.range,
+          md,
+          options,
+          done((range) => ({ $case: 'range', range })),
+        );
+        return;
+      case 'slotMap':
+        client.slotMap(
+          request.slotMap,
+          md,
+          options,
+          done((slotMap) => ({ $case: 'slotMap', slotMap })),
+        );
+        return;
+    }
+  });
+}
+
 interface Pending {
   readonly resolve: (reply: ForwardReply) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
   /** The stream it was written to. */
   readonly stream: ClientDuplexStream<ForwardBatch, ForwardReplyBatch>;
+  /** What was sent, to send again as a unary call to a member that does not know KV.Forward. */
+  readonly hops: number;
+  readonly request: ForwardRequest;
+  readonly deadline: number;
 }
 
 /** One address's stream: opened on first use, replaced after it fails. */
@@ -106,15 +189,19 @@ class AddressStream {
   private queue: { id: number; bytes: Uint8Array }[] = [];
   private flushScheduled = false;
   private nextId = 1;
+  /** Until when requests to this address go as unary calls (it answered the stream UNIMPLEMENTED). */
+  private unaryUntil = 0;
 
   constructor(
     private readonly address: string,
     private readonly client: () => KVClient,
     private readonly maxPending: number,
     private readonly maxMessageBytes: number,
+    private readonly now: () => number,
   ) {}
 
   send(hops: number, request: ForwardRequest, timeoutMs: number): Promise<ForwardReply> {
+    if (this.now() < this.unaryUntil) return unaryForward(this.client(), hops, request, timeoutMs);
     if (this.pending.size >= this.maxPending) {
       return Promise.reject(
         new StatusError(
@@ -148,7 +235,15 @@ class AddressStream {
           );
         }
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, stream });
+      this.pending.set(id, {
+        resolve,
+        reject,
+        timer,
+        stream,
+        hops,
+        request,
+        deadline: this.now() + timeoutMs,
+      });
       this.queue.push({ id, bytes });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -234,10 +329,20 @@ class AddressStream {
   private fail(stream: ClientDuplexStream<ForwardBatch, ForwardReplyBatch>, err: ServiceError): void {
     if (this.stream === stream) this.stream = undefined;
     const sentNothing = neverSent(err) && !this.connected.has(stream);
+    // An older member: it ran nothing of the stream, so what was on it goes again, as unary calls.
+    const unimplemented = err.code === status.UNIMPLEMENTED;
+    if (unimplemented) this.unaryUntil = this.now() + UNARY_FALLBACK_MS;
     for (const [id, p] of this.pending) {
       if (p.stream !== stream) continue;
       this.pending.delete(id);
       clearTimeout(p.timer);
+      if (unimplemented) {
+        unaryForward(this.client(), p.hops, p.request, Math.max(1, p.deadline - this.now())).then(
+          p.resolve,
+          p.reject,
+        );
+        continue;
+      }
       p.reject(
         sentNothing
           ? err
@@ -261,6 +366,7 @@ export class ForwardStreams implements ForwardTransport {
     private readonly maxMessageBytes: number,
     /** Requests awaiting a reply on one stream, at most. */
     private readonly maxPendingPerAddress = 10_000,
+    private readonly now: () => number = Date.now,
   ) {}
 
   send(address: string, hops: number, request: ForwardRequest, timeoutMs: number): Promise<ForwardReply> {
@@ -271,6 +377,7 @@ export class ForwardStreams implements ForwardTransport {
         () => this.channels.kvClient(address),
         this.maxPendingPerAddress,
         this.maxMessageBytes,
+        this.now,
       );
       this.streams.set(address, s);
     }

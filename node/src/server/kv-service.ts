@@ -37,7 +37,8 @@ import {
 } from './proto-convert.js';
 import { InvalidRequestError } from './request-error.js';
 import { forwardHandler, type ForwardDispatch, type ServedForwardStreams } from './forward-service.js';
-import { hopsOf, type ShardForwarder } from './shard-forwarder.js';
+import { hopsOf } from './route-hops.js';
+import type { ShardForwarder } from './shard-forwarder.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
 export interface KvServiceOptions {

@@ -11,7 +11,8 @@ import {
   type ForwardRequest,
   type ForwardTransport,
 } from './forward-stream.js';
-import { hopsOf, ROUTE_HOPS_HEADER, ShardForwarder } from './shard-forwarder.js';
+import { hopsOf, ROUTE_HOPS_HEADER } from './route-hops.js';
+import { ShardForwarder } from './shard-forwarder.js';
 
 function failure(code: status, details: string): ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });

@@ -3,7 +3,7 @@
 // turn, moving on only when it certainly was not applied (no connection, or refused by a member that is stopping),
 // so a write is never applied twice through this member. Every forwarded request carries its hop count, which the receiver's routing bounds.
 
-import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { endpointsOf, type ShardEndpoints } from '../../shared/config/shard-endpoints.js';
 import {
   isMemberStopping,
@@ -14,17 +14,6 @@ import {
 } from './forward-stream.js';
 import { ShardUnreachableError, StatusError } from './grpc-errors.js';
 import { neverSent } from './leader-forwarder.js';
-
-/** Request metadata: how many members forwarded this request to another shard already. */
-export const ROUTE_HOPS_HEADER = 'x-raftstore-route-hops';
-
-/** The hop count a request arrived with (0 from a client; garbage counts as the bound, so it is not forwarded). */
-export function hopsOf(metadata: Metadata, maxHops: number): number {
-  const raw = metadata.get(ROUTE_HOPS_HEADER)[0];
-  if (raw === undefined) return 0;
-  const n = Number(String(raw));
-  return Number.isSafeInteger(n) && n >= 0 ? n : maxHops;
-}
 
 export class ShardForwarder {
   /** Per shard, the endpoint to try first: the last one that answered. */
