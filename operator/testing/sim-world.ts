@@ -4,6 +4,7 @@
 // disruptive step that leaves fewer healthy voters than a quorum (for 3+ voters).
 import { desiredImage, type RaftCluster, type RaftClusterSpec } from '../src/api/raftcluster.js';
 import { podName, pvcName } from '../src/children/names.js';
+import { childrenSpecHash, memberSpecHash } from '../src/children/spec-hash.js';
 import { quorum } from '../src/health/health.js';
 import type { Action } from '../src/planner/action.js';
 import type { ObservedCluster, RaftMember } from '../src/model/observed.js';
@@ -12,6 +13,8 @@ export interface SimPod {
   name: string;
   ordinal: number;
   image: string;
+  /** The member hash of the template it was created from. */
+  memberHash: string;
   /** Pending pods have not answered their Status RPC yet. */
   running: boolean;
   deleting: boolean;
@@ -31,7 +34,18 @@ export interface SimPvc {
 export interface SimWorld {
   spec: RaftClusterSpec;
   childrenExist: boolean;
-  sts: { replicas: number; image: string; initialClusterState: 'new' | 'existing' } | undefined;
+  sts:
+    | {
+        replicas: number;
+        image: string;
+        initialClusterState: 'new' | 'existing';
+        childrenHash: string;
+        /** What pods created from its template carry. */
+        memberHash: string;
+      }
+    | undefined;
+  /** Pod restarts (deletions) per pod name, to check a rollout restarts each pod once. */
+  restarts: Record<string, number>;
   pods: SimPod[];
   pvcs: SimPvc[];
   members: RaftMember[];
@@ -72,6 +86,7 @@ export function emptyWorld(spec: RaftClusterSpec): SimWorld {
     lastIndex: 0,
     nextId: 1,
     removedIds: [],
+    restarts: {},
     violations: [],
   };
 }
@@ -129,13 +144,22 @@ export function observe(
     shards: [
       {
         shard: 0,
-        statefulSet: w.sts === undefined ? undefined : { ...w.sts },
+        statefulSet:
+          w.sts === undefined
+            ? undefined
+            : {
+                replicas: w.sts.replicas,
+                image: w.sts.image,
+                initialClusterState: w.sts.initialClusterState,
+                childrenHash: w.sts.childrenHash,
+              },
         pods: w.pods.map((p) => ({
           name: p.name,
           ordinal: p.ordinal,
           phase: p.running ? 'Running' : 'Pending',
           ready: p.running && p.joined,
           image: p.image,
+          memberHash: p.memberHash,
           deleting: p.deleting,
           ...(p.running ? { identity: { id: p.id, incarnation: p.incarnation, joined: p.joined } } : {}),
         })),
@@ -173,10 +197,12 @@ export function apply(w: SimWorld, action: Action): void {
   switch (action.type) {
     case 'ApplyChildren':
       w.childrenExist = true;
-      w.sts =
-        w.sts === undefined
-          ? { replicas: w.spec.replicas, image: desiredImage(w.spec), initialClusterState: 'new' }
-          : { ...w.sts, image: desiredImage(w.spec) };
+      w.sts = {
+        ...(w.sts ?? { replicas: w.spec.replicas, initialClusterState: 'new' }),
+        image: desiredImage(w.spec),
+        childrenHash: childrenSpecHash(w.spec),
+        memberHash: memberSpecHash(w.spec),
+      };
       return;
     case 'SetInitialClusterState':
       if (w.sts !== undefined) w.sts.initialClusterState = action.state;
@@ -228,7 +254,10 @@ export function apply(w: SimWorld, action: Action): void {
     }
     case 'DeletePod': {
       const p = w.pods.find((x) => x.name === action.name);
-      if (p !== undefined) p.deleting = true;
+      if (p !== undefined && !p.deleting) {
+        p.deleting = true;
+        w.restarts[p.name] = (w.restarts[p.name] ?? 0) + 1;
+      }
       checkQuorumAfter(w, `DeletePod(${action.name})`);
       return;
     }
@@ -264,6 +293,7 @@ export function tick(w: SimWorld): void {
           name,
           ordinal: o,
           image: sts.image,
+          memberHash: sts.memberHash,
           running: false,
           deleting: false,
           id: '',

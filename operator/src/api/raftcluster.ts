@@ -188,6 +188,7 @@ export const OPERATION_TYPES = [
   'ScaleUp',
   'ScaleDown',
   'Upgrade',
+  'Rollout',
   'Fence',
   'Recover',
   'Reshard',

@@ -17,6 +17,12 @@ import {
 } from './names.js';
 import { childMeta } from './owner.js';
 import { serviceAccountName } from './serviceaccount.js';
+import {
+  CHILDREN_HASH_ANNOTATION,
+  childrenSpecHash,
+  MEMBER_HASH_ANNOTATION,
+  memberSpecHash,
+} from './spec-hash.js';
 
 export const DATA_MOUNT = '/var/lib/raftstore';
 /** A subdirectory, because the root of a fresh ext4 volume holds lost+found. */
@@ -99,7 +105,13 @@ export function buildStatefulSet(cluster: RaftCluster, state: ShardChildState): 
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: { ...meta, annotations: { [FOUNDERS_ANNOTATION]: String(state.founders) } },
+    metadata: {
+      ...meta,
+      annotations: {
+        [FOUNDERS_ANNOTATION]: String(state.founders),
+        [CHILDREN_HASH_ANNOTATION]: childrenSpecHash(spec),
+      },
+    },
     spec: {
       replicas: state.replicas,
       serviceName: peerServiceName(name),
@@ -120,9 +132,8 @@ export function buildStatefulSet(cluster: RaftCluster, state: ShardChildState): 
       template: {
         metadata: {
           labels: { ...spec.podTemplate?.labels, ...labels },
-          ...(spec.podTemplate?.annotations !== undefined
-            ? { annotations: spec.podTemplate.annotations }
-            : {}),
+          // Ours last: a user's annotation of the same name cannot hide a spec change from the rollout.
+          annotations: { ...spec.podTemplate?.annotations, [MEMBER_HASH_ANNOTATION]: memberSpecHash(spec) },
         },
         spec: {
           serviceAccountName: serviceAccountName(name),

@@ -1,5 +1,6 @@
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { Operation } from '../api/raftcluster.js';
+import { childrenSpecHash, MEMBER_HASH_ANNOTATION, memberSpecHash } from '../children/spec-hash.js';
 import { AdminError } from '../admin/admin-api.js';
 import { buildStatefulSet } from '../children/statefulset.js';
 import { mapStatefulSet } from '../observer/map.js';
@@ -54,9 +55,15 @@ describe('requestsFor (action → requests)', () => {
       replicas: 5,
       image: 'raftstore/node:2.0.0',
       initialClusterState: 'existing',
+      // The spec it was applied from: the planner compares it with the spec's to find a template behind.
+      childrenHash: childrenSpecHash(testCluster({ version: '2.0.0' }).spec),
       founders: 3,
       bootstrapShards: 1,
     });
+    // The pod template carries the member hash, which each pod created from it keeps.
+    expect(sts!.spec?.template.metadata?.annotations?.[MEMBER_HASH_ANNOTATION]).toBe(
+      memberSpecHash(testCluster({ version: '2.0.0' }).spec),
+    );
   });
 
   test('ApplyChildren on a new cluster: the founders, all at once, founding a new cluster', () => {

@@ -245,6 +245,8 @@ export function eventFor(
     reason = op === 'Upgrade' ? 'UpgradeStarted' : op === 'Bootstrap' ? 'Creating' : 'ChildrenApplied';
   } else if (action.type === 'DeletePod' && op === 'Upgrade') {
     reason = 'UpgradeRestart';
+  } else if (action.type === 'DeletePod' && op === 'Rollout') {
+    reason = 'RolloutRestart';
   }
   const done =
     action.type === 'MoveSlots' && moved !== undefined

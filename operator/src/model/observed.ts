@@ -38,6 +38,8 @@ export interface ObservedPod {
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   ready: boolean;
   image: string;
+  /** The member hash the pod was created from (children/spec-hash.ts); undefined on a pod from before it existed. */
+  memberHash?: string;
   deleting: boolean;
   nodeName?: string;
   identity?: PodIdentity;
@@ -52,6 +54,8 @@ export interface ObservedPvc {
 export interface ObservedStatefulSet {
   replicas: number;
   image: string;
+  /** The children hash it was applied with; undefined when applied by an operator from before it existed. */
+  childrenHash?: string;
   initialClusterState: 'new' | 'existing';
 }
 

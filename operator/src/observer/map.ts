@@ -22,6 +22,7 @@ import {
 } from '../children/names.js';
 import { serviceAccountName } from '../children/serviceaccount.js';
 import { FOUNDERS_ANNOTATION } from '../children/statefulset.js';
+import { CHILDREN_HASH_ANNOTATION, MEMBER_HASH_ANNOTATION } from '../children/spec-hash.js';
 import type {
   SlotTable,
   ObservedCluster,
@@ -127,9 +128,11 @@ export function mapStatefulSet(
   const foundersRaw = sts.metadata?.annotations?.[FOUNDERS_ANNOTATION];
   const founders =
     foundersRaw !== undefined && /^[1-9]\d?$/.test(foundersRaw) ? Number(foundersRaw) : undefined;
+  const childrenHash = sts.metadata?.annotations?.[CHILDREN_HASH_ANNOTATION];
   return {
     replicas: sts.spec?.replicas ?? 1,
     image: c?.image ?? '',
+    ...(childrenHash !== undefined ? { childrenHash } : {}),
     // Anything but an explicit "new" is "existing": the safe reading (a new pod joins rather than founding).
     initialClusterState: state === 'new' ? 'new' : 'existing',
     founders,
@@ -178,12 +181,14 @@ export function mapPod(
       : 'Unknown';
   const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
   const identity = podIdentity(name, status);
+  const memberHash = pod.metadata?.annotations?.[MEMBER_HASH_ANNOTATION];
   return {
     name,
     ordinal,
     phase,
     ready,
     image: nodeContainer(pod.spec?.containers)?.image ?? '',
+    ...(memberHash !== undefined ? { memberHash } : {}),
     deleting: isDeleting(pod),
     ...(pod.spec?.nodeName !== undefined ? { nodeName: pod.spec.nodeName } : {}),
     ...(identity !== undefined ? { identity } : {}),
@@ -310,6 +315,7 @@ export function observeCluster(
               replicas: mapped.replicas,
               image: mapped.image,
               initialClusterState: mapped.initialClusterState,
+              ...(mapped.childrenHash !== undefined ? { childrenHash: mapped.childrenHash } : {}),
             },
       pods,
       pvcs,

@@ -1,5 +1,6 @@
 import { AdminError } from '../admin/admin-api.js';
 import { buildStatefulSet } from '../children/statefulset.js';
+import { childrenSpecHash } from '../children/spec-hash.js';
 import { plan } from '../planner/plan.js';
 import {
   FakeAdmin,
@@ -45,6 +46,7 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
       replicas: 3,
       image: 'raftstore/node:1.0.0',
       initialClusterState: 'new',
+      childrenHash: childrenSpecHash(cluster.spec),
     });
     expect(shard.pods.map((p) => [p.name, p.ordinal, p.phase, p.ready, p.deleting])).toEqual([
       ['demo-0', 0, 'Running', true, false],
@@ -302,6 +304,7 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
       replicas: 4,
       image: 'raftstore/node:1.0.0',
       initialClusterState: 'existing',
+      childrenHash: childrenSpecHash(cluster.spec),
       founders: 3,
       bootstrapShards: 1,
     });

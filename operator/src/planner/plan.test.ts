@@ -214,6 +214,74 @@ describe('planner flows (simulated, with crash replay from every step)', () => {
     replayCrashes(r.trace);
   });
 
+  test('a change of resources and Raft timing rolls out like an upgrade: each pod once, followers first, leader last', () => {
+    const start = converge(baseSpec());
+    start.restarts = {};
+    const changed = withSpec(start, {
+      resources: { requests: { cpu: '250m', memory: '256Mi' } },
+      raft: { tickMs: 50, electionTicks: 20, heartbeatTicks: 2 },
+    });
+    const r = run(changed);
+    expectConverged(r.world);
+    const acts = actions(r.trace).filter((a) => a.type !== 'Wait');
+    expect(acts.map((a) => (a.type === 'DeletePod' ? `DeletePod ${a.name}` : a.type))).toEqual([
+      'ApplyChildren',
+      'DeletePod demo-2',
+      'DeletePod demo-1',
+      'TransferLeadership',
+      'DeletePod demo-0',
+      'Done',
+    ]);
+    expect(r.world.restarts).toEqual({ 'demo-0': 1, 'demo-1': 1, 'demo-2': 1 });
+    const ops = r.trace.map((e) => e.plan.operation).filter((o) => o !== undefined);
+    expect(ops[0]).toMatchObject({ type: 'Rollout', step: 'ApplyChildren' });
+    expect(ops.find((o) => o.step === 'DeletePod')?.message).toMatch(
+      /^rolling out a member spec change \(0\/3 done\): restarting demo-2$/,
+    );
+    expect(r.world.pods.every((p) => p.memberHash === r.world.sts?.memberHash)).toBe(true);
+    replayCrashes(r.trace);
+  });
+
+  test('fields that shape no pod change the children only; scaling, pausing and resharding restart nothing', () => {
+    const start = converge(baseSpec());
+    start.restarts = {};
+    const service = run(withSpec(start, { service: { type: 'NodePort' } }));
+    expect(types(service.trace)).toEqual(['ApplyChildren', 'Done']);
+    expect(service.trace[0]?.plan.operation).toMatchObject({ type: 'Rollout', step: 'ApplyChildren' });
+    expect(service.world.restarts).toEqual({});
+    const paused = run(withSpec(start, { paused: true }));
+    expect(types(paused.trace)).toEqual(['Done']);
+  });
+
+  test('paused stops a spec rollout between pods; unpausing resumes it', () => {
+    const start = withSpec(converge(baseSpec()), {
+      resources: { limits: { memory: '1Gi' } },
+      paused: true,
+    });
+    const p = plan(observe(clone(start), undefined), new Date(T0), OPTIONS);
+    // The templates may be updated (that restarts nothing); the restarts wait.
+    expect(p.action.type).toBe('ApplyChildren');
+    const w = clone(start);
+    apply(w, p.action);
+    tick(w);
+    const next = plan(observe(w, { operation: p.operation! }), new Date(T0 + STEP_MS), OPTIONS);
+    expect(next.action).toMatchObject({ type: 'Wait', reason: 'Paused' });
+    expect(next.operation?.message).toMatch(/^paused: would DeletePod demo-2/);
+    const resumed = run(withSpec(w, { paused: false }));
+    expectConverged(resumed.world);
+    expect(types(resumed.trace)).toContain('DeletePod');
+  });
+
+  test('pods from before pods carried a member hash are judged by image: a new operator restarts nothing', () => {
+    const start = converge(baseSpec());
+    start.restarts = {};
+    for (const p of start.pods) p.memberHash = undefined as unknown as string;
+    if (start.sts !== undefined) start.sts.childrenHash = 'from-an-older-operator';
+    const r = run(start);
+    expect(types(r.trace)).toEqual(['ApplyChildren', 'Done']);
+    expect(r.world.restarts).toEqual({});
+  });
+
   test('upgrade of a single member proceeds (a brief outage is unavoidable) and says so', () => {
     const r = run(withSpec(converge(baseSpec({ replicas: 1 })), { version: '2.0.0' }));
     expectConverged(r.world);

@@ -14,7 +14,7 @@ import { removeStaleId, wipeRemovedMember } from './fence.js';
 import { addLearner, promoteLearner, startNextPod } from './scale-up.js';
 import { deleteScaledAwayVolume, removeSurplusMember } from './scale-down.js';
 import { waitForLeader, waitForMemberList, waitForWantedMembers } from './recover.js';
-import { rollOutImage } from './rollout.js';
+import { rollOut } from './rollout.js';
 import { nextReshardStep } from './reshard.js';
 
 // The planner's entry point: callers import plan and its options from here.
@@ -109,7 +109,7 @@ function planShard(ctx: ShardContext): Step | undefined {
     // What follows needs every wanted member up and caught up: never disturb a shard that is already degraded.
     waitForWantedMembers(view) ??
     startNextPod(view) ??
-    rollOutImage(view)
+    rollOut(view)
   );
 }
 

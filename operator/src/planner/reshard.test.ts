@@ -3,6 +3,7 @@
 // crashed mid-batch leaves it — until the cluster converges: every shard an equal share (±1), emptied groups retired.
 import { desiredImage, type Operation, type RaftClusterSpec } from '../api/raftcluster.js';
 import { podName, pvcName } from '../children/names.js';
+import { childrenSpecHash } from '../children/spec-hash.js';
 import { NO_PEER, type SlotRecord } from '../../../node/shared/sharding/move-driver.js';
 import { SLOT_COUNT } from '../../../node/shared/sharding/slot.js';
 import type { ObservedCluster, ObservedShard } from '../model/observed.js';
@@ -29,7 +30,12 @@ function shard(n: number, table: SlotRecord[] | undefined, epoch = 0, spec = bas
   const names = [0, 1, 2].map((i) => podName(CLUSTER, n, i));
   return {
     shard: n,
-    statefulSet: { replicas: 3, image, initialClusterState: 'existing' },
+    statefulSet: {
+      replicas: 3,
+      image,
+      initialClusterState: 'existing',
+      childrenHash: childrenSpecHash(spec),
+    },
     pods: names.map((name, i) => ({
       name,
       ordinal: i,
