@@ -358,6 +358,115 @@ test('change the version: a rolling upgrade under load keeps every acknowledged 
   expect(findLostWrites(workload.history, finalValues)).toEqual([]);
 }, 720_000);
 
+test('change resources and Raft timing: every pod restarted once, one at a time, the leader last, under load', async () => {
+  interface AnnotatedPod {
+    metadata: { name: string; uid: string; annotations?: Record<string, string> };
+    spec: {
+      containers: {
+        env?: { name: string; value?: string }[];
+        resources?: { requests?: Record<string, string> };
+      }[];
+    };
+  }
+  const pods = async (): Promise<AnnotatedPod[]> =>
+    (
+      await kubectlJson<{ items: AnnotatedPod[] }>([
+        'get',
+        'pods',
+        '-n',
+        NS,
+        '-l',
+        `app.kubernetes.io/name=raftstore,app.kubernetes.io/instance=${CLUSTER}`,
+      ])
+    ).items;
+  const before = new Map((await pods()).map((p) => [p.metadata.name, p.metadata.uid]));
+  expect(before.size).toBe(3);
+  const leaderBefore = (await raftMembership(await clientEndpoints(NS, CLUSTER)))?.leader;
+  const endpoints = await followEndpoints(NS, CLUSTER);
+  const t0 = performance.now();
+  // Keys of this workload only (the upgrade's workload wrote k0..k7): the history's model starts from absent keys.
+  const keys = Array.from({ length: 8 }, (_, k) => `spec-rollout/k${k}`);
+  const workload = new Workload({
+    clients: 3,
+    keys,
+    opDeadlineMs: 2000,
+    endpoints: endpoints.current,
+    now: () => performance.now() - t0,
+    rng: new Prng(0x5bec),
+    maxOpsPerClient: 3000,
+    runId: 'spec-rollout',
+  });
+  const since = new Date();
+  workload.start();
+  const start = Date.now();
+  try {
+    await sleep(2000);
+    await patchSpec({
+      resources: { requests: { cpu: '50m', memory: '64Mi' } },
+      raft: { tickMs: 100, electionTicks: 12, heartbeatTicks: 1 },
+    });
+    await waitFor(
+      'every member restarted with the new spec, healthy, nothing left to do',
+      600_000,
+      async () => {
+        const now = await pods();
+        const c = await getCluster(NS, CLUSTER);
+        const replaced = now.length === 3 && now.every((p) => before.get(p.metadata.name) !== p.metadata.uid);
+        return replaced && c.status?.health === 'healthy' && c.status.operation === undefined
+          ? true
+          : undefined;
+      },
+    );
+    figure(`spec rollout (resources, Raft timing) of 3 members under load: ${Date.now() - start} ms`);
+    await sleep(2000);
+  } finally {
+    await workload.stop();
+    endpoints.stop();
+  }
+  // The spec reached every member: its env and its resources.
+  for (const p of await pods()) {
+    const c = p.spec.containers[0]!;
+    expect([p.metadata.name, c.env?.find((e) => e.name === 'RAFTSTORE_ELECTION_TICKS')?.value]).toEqual([
+      p.metadata.name,
+      '12',
+    ]);
+    expect(c.resources?.requests).toEqual({ cpu: '50m', memory: '64Mi' });
+  }
+  // One restart per pod, in turn, the leader of the time last: the operator's Events say so.
+  const events = await kubectlJson<{
+    items: { reason?: string; note?: string; eventTime?: string; metadata: { creationTimestamp?: string } }[];
+  }>(['get', 'events.events.k8s.io', '-n', NS]);
+  const at = (e: { eventTime?: string; metadata: { creationTimestamp?: string } }): number =>
+    Date.parse(e.eventTime ?? e.metadata.creationTimestamp ?? '');
+  const ours = events.items
+    .filter((e) => at(e) >= since.getTime() - 1000 && /rolling out a member spec change/.test(e.note ?? ''))
+    .sort((a, b) => at(a) - at(b));
+  const restarted = ours
+    .filter((e) => e.reason === 'RolloutRestart')
+    .map((e) => /restarting (\S+)/.exec(e.note ?? '')?.[1]);
+  figure(`spec rollout: restarts in order ${restarted.join(', ')} (leader before: ${leaderBefore})`);
+  expect([...restarted].sort()).toEqual([...before.keys()].sort());
+  const transfer = ours.findIndex((e) => e.reason === 'LeadershipTransferred');
+  expect(transfer).toBeGreaterThan(-1);
+  expect(restarted.at(-1)).toBe(leaderBefore);
+  expect(
+    ours.findIndex((e) => e.reason === 'RolloutRestart' && e.note?.includes(`restarting ${leaderBefore}`)),
+  ).toBeGreaterThan(transfer);
+
+  const acked = workload.history.filter((op) => op.input.op !== 'get' && op.return !== undefined);
+  figure(`spec rollout: ${workload.history.length} operations, ${acked.length} writes acknowledged`);
+  expect(acked.length).toBeGreaterThan(50);
+  await expectLinearizable('spec-rollout', workload.history);
+  const session = new KvSession(endpoints.current()[0]!, 'e2e-rollout-read', 5000, new SequenceSource());
+  const finalValues = new Map<string, string | null>();
+  try {
+    for (const key of keys) finalValues.set(key, await session.get(key));
+  } finally {
+    session.close();
+  }
+  expect(findLostWrites(workload.history, finalValues)).toEqual([]);
+}, 720_000);
+
 test('delete the RaftCluster: children are garbage-collected, volumes kept (whenDeleted: Retain)', async () => {
   await kubectl(['delete', 'raftcluster', CLUSTER, '-n', NS, '--timeout=120s']);
   await waitFor('StatefulSets, Services, PDBs and pods gone', 180_000, async () => {
