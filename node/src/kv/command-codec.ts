@@ -212,7 +212,15 @@ function readTxn(r: ByteReader): TxnRequest {
 }
 
 // Codes are the position + 1: append, never reorder (entries in the log keep their code).
-const STEPS: readonly SlotMoveStep[] = ['import', 'freeze', 'seal', 'activate', 'release', 'abort', 'repoint'];
+const STEPS: readonly SlotMoveStep[] = [
+  'import',
+  'freeze',
+  'seal',
+  'activate',
+  'release',
+  'abort',
+  'repoint',
+];
 const MIN_INGESTED_KEY_BYTES = 4 + 4 + 8;
 
 function writeSlots(w: ByteWriter, slots: readonly number[]): void {
