@@ -123,6 +123,16 @@ function replayCrashes(trace: TraceEntry[]): void {
   }
 }
 
+/** What an upgrade and any other member spec change do to three members: followers first, the leader last. */
+const ROLLING_RESTART_OF_THREE = [
+  'ApplyChildren',
+  'DeletePod demo-2',
+  'DeletePod demo-1',
+  'TransferLeadership',
+  'DeletePod demo-0',
+  'Done',
+];
+
 describe('planner flows (simulated, with crash replay from every step)', () => {
   test('create: founders bootstrap, then the StatefulSet switches to existing', () => {
     const r = run(emptyWorld(baseSpec()));
@@ -200,14 +210,9 @@ describe('planner flows (simulated, with crash replay from every step)', () => {
     const r = run(start);
     expectConverged(r.world);
     const acts = actions(r.trace).filter((a) => a.type !== 'Wait');
-    expect(acts.map((a) => (a.type === 'DeletePod' ? `DeletePod ${a.name}` : a.type))).toEqual([
-      'ApplyChildren',
-      'DeletePod demo-2',
-      'DeletePod demo-1',
-      'TransferLeadership',
-      'DeletePod demo-0',
-      'Done',
-    ]);
+    expect(acts.map((a) => (a.type === 'DeletePod' ? `DeletePod ${a.name}` : a.type))).toEqual(
+      ROLLING_RESTART_OF_THREE,
+    );
     // Each restart waited for the previous pod to be back (a Wait between two DeletePods).
     const kinds = types(r.trace);
     expect(kinds.filter((t) => t === 'DeletePod')).toHaveLength(3);
@@ -224,14 +229,9 @@ describe('planner flows (simulated, with crash replay from every step)', () => {
     const r = run(changed);
     expectConverged(r.world);
     const acts = actions(r.trace).filter((a) => a.type !== 'Wait');
-    expect(acts.map((a) => (a.type === 'DeletePod' ? `DeletePod ${a.name}` : a.type))).toEqual([
-      'ApplyChildren',
-      'DeletePod demo-2',
-      'DeletePod demo-1',
-      'TransferLeadership',
-      'DeletePod demo-0',
-      'Done',
-    ]);
+    expect(acts.map((a) => (a.type === 'DeletePod' ? `DeletePod ${a.name}` : a.type))).toEqual(
+      ROLLING_RESTART_OF_THREE,
+    );
     expect(r.world.restarts).toEqual({ 'demo-0': 1, 'demo-1': 1, 'demo-2': 1 });
     const ops = r.trace.map((e) => e.plan.operation).filter((o) => o !== undefined);
     expect(ops[0]).toMatchObject({ type: 'Rollout', step: 'ApplyChildren' });
