@@ -98,6 +98,11 @@ export function array<T>(
   return { json: { type: 'array', items: items.json, ...opts } };
 }
 
+/** An object whose keys are free and whose values all follow `values`. */
+export function record<T>(values: Schema<T>, opts: Common = {}): Schema<Record<string, T>> {
+  return { json: { type: 'object', additionalProperties: values.json, ...opts } };
+}
+
 export function stringMap(opts: Common = {}): Schema<Record<string, string>> {
   return { json: { type: 'object', additionalProperties: { type: 'string' }, ...opts } };
 }
@@ -140,6 +145,25 @@ export function quantity(opts: Common & { default?: string } = {}): Schema<strin
       type: 'string',
       pattern:
         '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+      ...opts,
+    },
+  };
+}
+
+/**
+ * A quantity as Kubernetes' own types take it: a string ("500m", "1Gi") or a plain integer (cpu: 2). Checked by CEL
+ * (`isQuantity`), so "abc" is refused at admission with a message instead of failing the StatefulSet later.
+ */
+export function intOrQuantity(opts: Common = {}): Schema<string | number> {
+  return {
+    json: {
+      'x-kubernetes-int-or-string': true,
+      'x-kubernetes-validations': [
+        {
+          rule: 'type(self) == string ? isQuantity(self) : true',
+          message: 'must be a quantity such as 500m, 2 or 1Gi',
+        },
+      ],
       ...opts,
     },
   };
