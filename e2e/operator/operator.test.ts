@@ -491,9 +491,13 @@ test('bad specs are refused by the API server at once, each with a message that 
     [
       'cpu not a quantity',
       { resources: { requests: { cpu: 'abc' } } },
-      /must be a quantity such as 500m, 2 or 1Gi/,
+      /spec.resources.requests.cpu in body should match/,
     ],
-    ['memory limit not a quantity', { resources: { limits: { memory: '1 GB' } } }, /must be a quantity/],
+    [
+      'memory limit not a quantity',
+      { resources: { limits: { memory: '1 GB' } } },
+      /spec.resources.limits.memory in body should match/,
+    ],
     [
       'toleration key not a string',
       { tolerations: [{ key: 1 }] },
