@@ -467,6 +467,98 @@ test('change resources and Raft timing: every pod restarted once, one at a time,
   expect(findLostWrites(workload.history, finalValues)).toEqual([]);
 }, 720_000);
 
+test('bad specs are refused by the API server at once, each with a message that says why', async () => {
+  const good = { replicas: 3, version: '0.1.0' };
+  /** Server-side dry run of a new cluster with `spec`: nothing is stored; the refusal (or nothing) comes back. */
+  const refusal = async (spec: Record<string, unknown>): Promise<string> => {
+    const manifest = {
+      apiVersion: 'raftstore.dev/v1alpha1',
+      kind: 'RaftCluster',
+      metadata: { name: 'bad-spec' },
+      spec: { ...good, ...spec },
+    };
+    const r = await cmd('kubectl', ['apply', '--dry-run=server', '--validate=strict', '-n', NS, '-f', '-'], {
+      input: JSON.stringify(manifest),
+    });
+    return r.code === 0 ? '' : r.stderr;
+  };
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['version not semver', { version: 'not a version!' }, /version must be a semantic version/],
+    ['version with a space', { version: '1.0 .0' }, /version must be a semantic version/],
+    ['negative volume', { storage: { size: '-1Gi' } }, /storage.size must be greater than zero/],
+    ['zero volume', { storage: { size: '0' } }, /storage.size must be greater than zero/],
+    ['not a quantity', { storage: { size: 'lots' } }, /spec.storage.size.*should match/],
+    [
+      'cpu not a quantity',
+      { resources: { requests: { cpu: 'abc' } } },
+      /spec.resources.requests.cpu in body should match/,
+    ],
+    [
+      'memory limit not a quantity',
+      { resources: { limits: { memory: '1 GB' } } },
+      /spec.resources.limits.memory in body should match/,
+    ],
+    [
+      'toleration key not a string',
+      { tolerations: [{ key: 1 }] },
+      /spec.tolerations\[0\].key.*must be of type string/,
+    ],
+    [
+      'toleration effect unknown',
+      { tolerations: [{ key: 'a', effect: 'Sometimes' }] },
+      /supported values: "NoSchedule"/,
+    ],
+    [
+      'unknown resources field',
+      { resources: { requestz: { cpu: '1' } } },
+      /unknown field "spec.resources.requestz"/,
+    ],
+    ['zero replicas', { replicas: 0 }, /spec.replicas.*should be greater than or equal to 1/],
+    ['zero shards', { shards: 0 }, /spec.shards.*should be greater than or equal to 1/],
+    [
+      'heartbeat not below election',
+      { raft: { tickMs: 100, electionTicks: 5, heartbeatTicks: 5 } },
+      /heartbeatTicks must be less than raft.electionTicks/,
+    ],
+    ['unknown field', { replicaz: 3 }, /unknown field "spec.replicaz"/],
+  ];
+  const results: string[] = [];
+  for (const [what, spec, want] of cases) {
+    const err = await refusal(spec);
+    results.push(`${what}: ${err === '' ? 'ACCEPTED' : (want.exec(err)?.[0] ?? err.trim())}`);
+    expect([what, err]).toEqual([what, expect.stringMatching(want)]);
+  }
+  figure(`bad specs refused at admission: ${cases.length}/${cases.length}\n  ${results.join('\n  ')}`);
+  // A good spec passes the same dry run: the refusals above are the values', not the harness's.
+  expect(
+    await refusal({
+      resources: { requests: { cpu: 1, memory: '64Mi' } },
+      tolerations: [{ key: 'a', operator: 'Exists' }],
+    }),
+  ).toBe('');
+  // Transition rules, against the existing cluster.
+  for (const [patch, want] of [
+    [{ storage: { size: '512Mi' } }, /storage.size cannot shrink/],
+    [
+      { storage: { size: '1Gi', storageClassName: 'other' } },
+      /storageClassName cannot be changed after creation/,
+    ],
+  ] as const) {
+    const r = await cmd('kubectl', [
+      'patch',
+      '--dry-run=server',
+      '-n',
+      NS,
+      `raftcluster/${CLUSTER}`,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: patch }),
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(want);
+  }
+});
+
 test('delete the RaftCluster: children are garbage-collected, volumes kept (whenDeleted: Retain)', async () => {
   await kubectl(['delete', 'raftcluster', CLUSTER, '-n', NS, '--timeout=120s']);
   await waitFor('StatefulSets, Services, PDBs and pods gone', 180_000, async () => {

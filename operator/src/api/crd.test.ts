@@ -92,10 +92,17 @@ describe('RaftCluster CRD', () => {
     expect(storageRules).toContain('quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0');
   });
 
-  test('scheduling fields are passed through to the pod spec unpruned', () => {
-    for (const key of ['affinity', 'resources']) {
-      expect(spec.properties![key]!['x-kubernetes-preserve-unknown-fields']).toBe(true);
-    }
+  test('affinity passes through unpruned; resources and tolerations are checked at admission', () => {
+    expect(spec.properties!.affinity!['x-kubernetes-preserve-unknown-fields']).toBe(true);
+    const resources = spec.properties!.resources!;
+    expect(resources['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
+    const requested = resources.properties!.requests!.additionalProperties!;
+    expect(requested['x-kubernetes-int-or-string']).toBe(true);
+    expect(requested.pattern).toMatch(/^\^/);
+    const toleration = spec.properties!.tolerations!.items!;
+    expect(toleration.properties!.key!.type).toBe('string');
+    expect(toleration.properties!.effect!.enum).toEqual(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
+    expect(spec.properties!.version!['x-kubernetes-validations']![0]!.message).toMatch(/semantic version/);
   });
 });
 

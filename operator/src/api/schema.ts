@@ -22,6 +22,7 @@ export interface JsonSchema {
   nullable?: boolean;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
+  anyOf?: JsonSchema[];
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-validations'?: CelRule[];
@@ -98,6 +99,11 @@ export function array<T>(
   return { json: { type: 'array', items: items.json, ...opts } };
 }
 
+/** An object whose keys are free and whose values all follow `values`. */
+export function record<T>(values: Schema<T>, opts: Common = {}): Schema<Record<string, T>> {
+  return { json: { type: 'object', additionalProperties: values.json, ...opts } };
+}
+
 export function stringMap(opts: Common = {}): Schema<Record<string, string>> {
   return { json: { type: 'object', additionalProperties: { type: 'string' }, ...opts } };
 }
@@ -130,6 +136,10 @@ export function passthrough<T>(opts: Common = {}): Schema<T> {
   return { json: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, ...opts } };
 }
 
+/** Kubernetes' quantity syntax ("500m", "1Gi", "2", "1e3"), as its own OpenAPI schema spells it. */
+const QUANTITY_PATTERN =
+  '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+
 /**
  * A resource quantity ("10Gi", "500m"). Kubernetes' own types accept int or string; we take strings only, so
  * the CEL `quantity()` function can read it without a type switch.
@@ -138,8 +148,23 @@ export function quantity(opts: Common & { default?: string } = {}): Schema<strin
   return {
     json: {
       type: 'string',
-      pattern:
-        '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+      pattern: QUANTITY_PATTERN,
+      ...opts,
+    },
+  };
+}
+
+/**
+ * A quantity as Kubernetes' own types take it: a string ("500m", "1Gi") or a plain integer (cpu: 2), in the shape
+ * Kubernetes' generated CRDs use (int-or-string, the pattern applying to strings). Refused at admission when it is
+ * neither, instead of failing the StatefulSet later.
+ */
+export function intOrQuantity(opts: Common = {}): Schema<string | number> {
+  return {
+    json: {
+      'x-kubernetes-int-or-string': true,
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      pattern: QUANTITY_PATTERN,
       ...opts,
     },
   };
