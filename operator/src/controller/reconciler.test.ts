@@ -186,6 +186,10 @@ describe('Reconciler', () => {
     await expect(reconciler.reconcile('db/demo')).rejects.toThrow(/403/);
     expect(kube.statusPatches.length).toBe(2);
     expect(kube.events.map((e) => e.reason)).toEqual(['StepFailed']);
+    // The refusal is in a condition at once, not only in an Event.
+    const written = JSON.stringify(kube.statusPatches[1]);
+    expect(written).toContain('StepFailing');
+    expect(written).toContain('HTTP 403: forbidden');
   });
 
   test('a failing status write fails the reconcile before acting', async () => {

@@ -147,7 +147,7 @@ export class Reconciler {
       log.debug({ reason: p.action.reason }, 'waiting');
     }
 
-    const next = buildStatus(observation.observed, p, now);
+    const next = buildStatus(observation.observed, p, now, failure?.message);
     if (statusChanged(status, next)) {
       const patch = mergePatch(status ?? {}, next);
       if (patch !== undefined) {

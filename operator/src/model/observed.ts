@@ -41,6 +41,11 @@ export interface ObservedPod {
   /** The member hash the pod was created from (children/spec-hash.ts); undefined on a pod from before it existed. */
   memberHash?: string;
   deleting: boolean;
+  /**
+   * Why the pod cannot start, as "Reason: detail" (ErrImagePull, ImagePullBackOff, CrashLoopBackOff, Unschedulable,
+   * ...); undefined when nothing is known to stop it.
+   */
+  problem?: string;
   nodeName?: string;
   identity?: PodIdentity;
 }

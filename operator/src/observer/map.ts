@@ -165,6 +165,34 @@ function podIdentity(pod: string, status: AdminStatus | undefined): ObservedPod[
   };
 }
 
+/** Container waiting reasons that mean the member will not start without a change (a pull, a config, a crash). */
+const STUCK_REASONS = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
+/** Why a pod cannot start, from what the kubelet and the scheduler reported; undefined when nothing says so. */
+export function podProblem(pod: V1Pod): string | undefined {
+  const detail = (text: string | undefined): string => (text === undefined || text === '' ? '' : `: ${text}`);
+  for (const c of pod.status?.containerStatuses ?? []) {
+    const waiting = c.state?.waiting;
+    if (waiting?.reason !== undefined && STUCK_REASONS.has(waiting.reason)) {
+      return `${waiting.reason}${detail(waiting.message)}`;
+    }
+  }
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return `Unschedulable${detail(scheduled.message)}`;
+  }
+  if (pod.status?.phase === 'Failed') return `Failed${detail(pod.status.reason ?? pod.status.message)}`;
+  return undefined;
+}
+
 export function mapPod(
   cluster: string,
   shard: number,
@@ -182,6 +210,7 @@ export function mapPod(
   const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
   const identity = podIdentity(name, status);
   const memberHash = pod.metadata?.annotations?.[MEMBER_HASH_ANNOTATION];
+  const problem = podProblem(pod);
   return {
     name,
     ordinal,
@@ -190,6 +219,7 @@ export function mapPod(
     image: nodeContainer(pod.spec?.containers)?.image ?? '',
     ...(memberHash !== undefined ? { memberHash } : {}),
     deleting: isDeleting(pod),
+    ...(problem !== undefined ? { problem } : {}),
     ...(pod.spec?.nodeName !== undefined ? { nodeName: pod.spec.nodeName } : {}),
     ...(identity !== undefined ? { identity } : {}),
   };

@@ -11,7 +11,15 @@ import {
   testPvc,
   testStatus,
 } from '../../testing/fakes.js';
-import { adminTargets, incarnationNumber, mapRaftView, mapStatefulSet, observeCluster } from './map.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import {
+  adminTargets,
+  incarnationNumber,
+  mapRaftView,
+  mapStatefulSet,
+  observeCluster,
+  podProblem,
+} from './map.js';
 import { observe } from './observer.js';
 
 const INC = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -289,6 +297,62 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
     expect(adminTargets(cluster, { ...objects, pods }, 0, true).map((t) => t.address)).toEqual([
       'demo-0.demo-peer.db.svc.cluster.local:2379',
     ]);
+  });
+
+  test('why a member pod cannot start: the kubelet’s waiting reason, the scheduler’s refusal, a failed pod', () => {
+    const pod = (status: V1Pod['status']): V1Pod => ({ metadata: { name: 'demo-1' }, status });
+    expect(
+      podProblem(
+        pod({
+          phase: 'Pending',
+          containerStatuses: [
+            {
+              name: 'node',
+              image: 'raftstore/node:9.9.9',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
+            },
+          ],
+        }),
+      ),
+    ).toBe('ImagePullBackOff: Back-off pulling image');
+    expect(
+      podProblem(
+        pod({
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/3 nodes are available',
+            },
+          ],
+        }),
+      ),
+    ).toBe('Unschedulable: 0/3 nodes are available');
+    expect(podProblem(pod({ phase: 'Failed', reason: 'Evicted' }))).toBe('Failed: Evicted');
+    // Starting normally (ContainerCreating) or running: nothing to report.
+    expect(
+      podProblem(
+        pod({
+          phase: 'Pending',
+          containerStatuses: [
+            {
+              name: 'node',
+              image: 'x',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ContainerCreating' } },
+            },
+          ],
+        }),
+      ),
+    ).toBeUndefined();
+    expect(podProblem(pod({ phase: 'Running' }))).toBeUndefined();
   });
 
   test('StatefulSet state: initial cluster state from the env, founders from the annotation', () => {

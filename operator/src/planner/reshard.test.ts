@@ -397,6 +397,8 @@ describe('the planner reshards to an even spread and retires emptied groups', ()
       health: 'healthy',
       healthMessage: '',
       operation: queued.operation,
+      podProblems: [],
+      stepFailure: undefined,
       paused: false,
       shards: 3,
       warnings: [],

@@ -19,6 +19,10 @@ export interface ConditionInput {
   /** spec.shards: a Reshard operation toward another count is an earlier reshard finishing its batch. */
   shards: number;
   warnings: string[];
+  /** Member pods that cannot start, each as "pod: Reason: detail" (image pull, unschedulable, crash loop...). */
+  podProblems: string[];
+  /** Why the step this reconcile took failed (an apply the API server refused, say); undefined when it did not. */
+  stepFailure: string | undefined;
 }
 
 export type Policy = (input: ConditionInput) => PolicyResult | undefined;
@@ -41,6 +45,25 @@ export const availablePolicies: Policy[] = [
 
 /** Progressing: the operator is carrying out an operation (False when stalled, paused, or nothing to do). */
 export const progressingPolicies: Policy[] = [
+  // What blocks progress comes first, within the reconcile that met it: a refused step, then pods that cannot start.
+  (i) =>
+    i.stepFailure !== undefined
+      ? {
+          status: 'False',
+          reason: 'StepFailing',
+          message: `${i.operation?.step ?? 'the step'} failed and is retried with backoff: ${i.stepFailure}`,
+        }
+      : undefined,
+  (i) =>
+    i.podProblems.length > 0
+      ? {
+          status: 'False',
+          reason: 'MemberPodsFailing',
+          message:
+            `${i.podProblems.length} member pod(s) cannot start: ${i.podProblems.slice(0, 3).join('; ')}` +
+            (i.podProblems.length > 3 ? '; …' : ''),
+        }
+      : undefined,
   (i) =>
     i.operation?.step.startsWith('Stalled:') === true
       ? { status: 'False', reason: 'StepStalled', message: i.operation.message }

@@ -32,6 +32,8 @@ function input(over: Partial<ConditionInput> = {}): ConditionInput {
     paused: false,
     shards: 1,
     warnings: [],
+    podProblems: [],
+    stepFailure: undefined,
     ...over,
   };
 }
@@ -70,6 +72,35 @@ describe('condition policies', () => {
       reason: 'StepStalled',
     });
     expect(evaluate(progressingPolicies, input())).toMatchObject({ status: 'False', reason: 'Converged' });
+  });
+
+  test('Progressing: a refused step, then member pods that cannot start, come before anything else', () => {
+    const op = {
+      type: 'Rollout' as const,
+      step: 'ApplyChildren',
+      message: 'applying a spec change',
+      startedAt: NOW.toISOString(),
+    };
+    const refused =
+      'StatefulSet.apps "demo" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value';
+    expect(
+      evaluate(progressingPolicies, input({ operation: op, stepFailure: refused, paused: true })),
+    ).toEqual({
+      status: 'False',
+      reason: 'StepFailing',
+      message: `ApplyChildren failed and is retried with backoff: ${refused}`,
+    });
+    const pods = [
+      'demo-2: ImagePullBackOff: Back-off pulling image "raftstore/node:9.9.9"',
+      'demo-1: Unschedulable: 0/3 nodes are available',
+      'demo-0: CrashLoopBackOff',
+      'demo-3: ErrImagePull',
+    ];
+    expect(evaluate(progressingPolicies, input({ operation: op, podProblems: pods }))).toEqual({
+      status: 'False',
+      reason: 'MemberPodsFailing',
+      message: `4 member pod(s) cannot start: ${pods.slice(0, 3).join('; ')}; …`,
+    });
   });
 
   test('lastTransitionTime moves only when the status flips', () => {
@@ -126,6 +157,19 @@ describe('buildStatus', () => {
     expect(s.members?.map((m) => m.role)).toEqual(['leader', 'follower', 'follower']);
     expect(s.operation).toBeUndefined();
     expect(byType(s.conditions!, 'Available').status).toBe('True');
+  });
+
+  test('a pod that cannot start and a step that failed reach Progressing within the same reconcile', () => {
+    const obs = observe(healthyWorld());
+    obs.shards[0]!.pods[2] = { ...obs.shards[0]!.pods[2]!, problem: 'ErrImagePull: image not found' };
+    const s = buildStatus(obs, plan(obs, NOW), NOW);
+    expect(byType(s.conditions!, 'Progressing')).toMatchObject({
+      status: 'False',
+      reason: 'MemberPodsFailing',
+      message: '1 member pod(s) cannot start: demo-2: ErrImagePull: image not found',
+    });
+    const failed = buildStatus(obs, plan(obs, NOW), NOW, 'the server refused the apply');
+    expect(byType(failed.conditions!, 'Progressing')).toMatchObject({ reason: 'StepFailing' });
   });
 
   test('every member down: never "healthy"; when no member answers the probe time stays at the last success', () => {

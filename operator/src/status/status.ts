@@ -30,7 +30,13 @@ function members(obs: ObservedShard): MemberStatus[] {
   });
 }
 
-export function buildStatus(observed: ObservedCluster, plan: Plan, now: Date): RaftClusterStatus {
+/** `stepFailure`: why the step this reconcile took failed, if it did. */
+export function buildStatus(
+  observed: ObservedCluster,
+  plan: Plan,
+  now: Date,
+  stepFailure?: string,
+): RaftClusterStatus {
   const { cluster } = observed;
   const previous = cluster.status;
   const reached = observed.shards.some((s) => s.raft.kind === 'members');
@@ -79,12 +85,20 @@ export function buildStatus(observed: ObservedCluster, plan: Plan, now: Date): R
         paused: cluster.spec.paused,
         shards: cluster.spec.shards,
         warnings: specWarnings(cluster.spec),
+        podProblems: pods.flatMap((p) =>
+          p.problem !== undefined && !p.deleting ? [`${p.name}: ${p.problem}`] : [],
+        ),
+        stepFailure: stepFailure === undefined ? undefined : truncate(stepFailure, 600),
       },
       cluster.metadata.generation,
       now,
     ),
   };
   return status;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function minOrZero(xs: number[]): number {
