@@ -559,6 +559,40 @@ test('bad specs are refused by the API server at once, each with a message that 
   }
 });
 
+test('a member pod that cannot start is named in Progressing within seconds (an image no registry has)', async () => {
+  const name = 'no-image';
+  const start = Date.now();
+  await kubectl(
+    ['apply', '-n', NS, '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'raftstore.dev/v1alpha1',
+      kind: 'RaftCluster',
+      metadata: { name },
+      spec: { replicas: 1, version: '0.1.0', image: 'raftstore/node:does-not-exist' },
+    }),
+  );
+  try {
+    const seen = await waitFor('Progressing=False naming the image pull', 60_000, async () => {
+      const c = await getCluster(NS, name);
+      const p = c.status?.conditions?.find((x) => x.type === 'Progressing');
+      return p?.status === 'False' && p.reason === 'MemberPodsFailing' ? p.message : undefined;
+    });
+    figure(`pod that cannot start reported in Progressing after ${Date.now() - start} ms: ${seen}`);
+    expect(seen).toMatch(/^1 member pod\(s\) cannot start: no-image-0: (ErrImagePull|ImagePullBackOff)/);
+  } finally {
+    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
+    await kubectl([
+      'delete',
+      'pvc',
+      '-n',
+      NS,
+      '-l',
+      `app.kubernetes.io/instance=${name}`,
+      '--ignore-not-found',
+    ]);
+  }
+});
+
 test('delete the RaftCluster: children are garbage-collected, volumes kept (whenDeleted: Retain)', async () => {
   await kubectl(['delete', 'raftcluster', CLUSTER, '-n', NS, '--timeout=120s']);
   await waitFor('StatefulSets, Services, PDBs and pods gone', 180_000, async () => {
