@@ -521,6 +521,26 @@ test('bad specs are refused by the API server at once, each with a message that 
       /heartbeatTicks must be less than raft.electionTicks/,
     ],
     ['unknown field', { replicaz: 3 }, /unknown field "spec.replicaz"/],
+    [
+      'node affinity operator unknown',
+      {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'disk', operator: 'Maybe', values: ['ssd'] }] },
+              ],
+            },
+          },
+        },
+      },
+      /operator: Unsupported value: "Maybe"/,
+    ],
+    [
+      'spread without a topology key',
+      { topologySpreadConstraints: [{ maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' }] },
+      /spec.topologySpreadConstraints\[0\].topologyKey: Required value/,
+    ],
   ];
   const results: string[] = [];
   for (const [what, spec, want] of cases) {
@@ -534,6 +554,20 @@ test('bad specs are refused by the API server at once, each with a message that 
     await refusal({
       resources: { requests: { cpu: 1, memory: '64Mi' } },
       tolerations: [{ key: 'a', operator: 'Exists' }],
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 50,
+              podAffinityTerm: {
+                topologyKey: 'kubernetes.io/hostname',
+                labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'bad-spec' } },
+              },
+            },
+          ],
+        },
+      },
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway' }],
     }),
   ).toBe('');
   // Transition rules, against the existing cluster.

@@ -92,8 +92,15 @@ describe('RaftCluster CRD', () => {
     expect(storageRules).toContain('quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0');
   });
 
-  test('affinity passes through unpruned; resources and tolerations are checked at admission', () => {
-    expect(spec.properties!.affinity!['x-kubernetes-preserve-unknown-fields']).toBe(true);
+  test('affinity, topology spread, resources and tolerations are checked at admission, nothing passes unchecked', () => {
+    expect(JSON.stringify(spec)).not.toContain('x-kubernetes-preserve-unknown-fields');
+    const nodeAffinity = spec.properties!.affinity!.properties!.nodeAffinity!;
+    expect(Object.keys(nodeAffinity.properties!)).toEqual([
+      'requiredDuringSchedulingIgnoredDuringExecution',
+      'preferredDuringSchedulingIgnoredDuringExecution',
+    ]);
+    const spread = spec.properties!.topologySpreadConstraints!.items!;
+    expect(spread.required).toEqual(['maxSkew', 'topologyKey', 'whenUnsatisfiable']);
     const resources = spec.properties!.resources!;
     expect(resources['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
     const requested = resources.properties!.requests!.additionalProperties!;

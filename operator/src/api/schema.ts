@@ -127,15 +127,6 @@ export function object<P extends Shape>(
   return { json: { type: 'object', properties, ...(required.length > 0 ? { required } : {}), ...opts } };
 }
 
-/**
- * A Kubernetes core type (Affinity, Toleration, ResourceRequirements, ...) that we pass through to the pod spec
- * unchanged: the API server validates it when the StatefulSet is applied, so we neither copy its large schema
- * nor prune its fields. T is the @kubernetes/client-node type.
- */
-export function passthrough<T>(opts: Common = {}): Schema<T> {
-  return { json: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, ...opts } };
-}
-
 /** Kubernetes' quantity syntax ("500m", "1Gi", "2", "1e3"), as its own OpenAPI schema spells it. */
 const QUANTITY_PATTERN =
   '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
