@@ -19,7 +19,9 @@ import { ShardedKvClient } from '../../node/shared/client/sharded-kv-client.js';
 import { ShardMap } from '../../node/shared/sharding/shard-map.js';
 import { cmd, HELM, kubectl, kubectlJson, waitFor } from '../smoke/cluster.js';
 import {
+  applyCluster,
   clientEndpoints,
+  clusterManifest,
   followEndpoints,
   condition,
   getCluster,
@@ -471,14 +473,8 @@ test('bad specs are refused by the API server at once, each with a message that 
   const good = { replicas: 3, version: '0.1.0' };
   /** Server-side dry run of a new cluster with `spec`: nothing is stored; the refusal (or nothing) comes back. */
   const refusal = async (spec: Record<string, unknown>): Promise<string> => {
-    const manifest = {
-      apiVersion: 'raftstore.dev/v1alpha1',
-      kind: 'RaftCluster',
-      metadata: { name: 'bad-spec' },
-      spec: { ...good, ...spec },
-    };
     const r = await cmd('kubectl', ['apply', '--dry-run=server', '--validate=strict', '-n', NS, '-f', '-'], {
-      input: JSON.stringify(manifest),
+      input: clusterManifest('bad-spec', { ...good, ...spec }),
     });
     return r.code === 0 ? '' : r.stderr;
   };
@@ -596,15 +592,7 @@ test('bad specs are refused by the API server at once, each with a message that 
 test('a member pod that cannot start is named in Progressing within seconds (an image no registry has)', async () => {
   const name = 'no-image';
   const start = Date.now();
-  await kubectl(
-    ['apply', '-n', NS, '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'raftstore.dev/v1alpha1',
-      kind: 'RaftCluster',
-      metadata: { name },
-      spec: { replicas: 1, version: '0.1.0', image: 'raftstore/node:does-not-exist' },
-    }),
-  );
+  await applyCluster(NS, name, { replicas: 1, version: '0.1.0', image: 'raftstore/node:does-not-exist' });
   try {
     const seen = await waitFor('Progressing=False naming the image pull', 60_000, async () => {
       const c = await getCluster(NS, name);
@@ -728,15 +716,7 @@ test('two shards are one keyspace: 10,000 keys through the client Service, any m
   // The helm test's cluster is done with; the sharded tests run next to the operator on this 2-core machine.
   await kubectl(['delete', 'raftcluster', CLUSTER, '-n', NS, '--timeout=120s']);
   const start = Date.now();
-  await kubectl(
-    ['apply', '-n', NS, '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'raftstore.dev/v1alpha1',
-      kind: 'RaftCluster',
-      metadata: { name: SHARDED },
-      spec: { replicas: 3, shards: 2, version: '0.1.0' },
-    }),
-  );
+  await applyCluster(NS, SHARDED, { replicas: 3, shards: 2, version: '0.1.0' });
   const healthy = await waitFor('both shards healthy, each serving half the slots', 300_000, async () => {
     const c = await getCluster(NS, SHARDED);
     const shards = c.status?.shards ?? [];

@@ -3,7 +3,7 @@
 import type { RaftClusterStatus } from '../../operator/src/api/raftcluster.js';
 import { ClusterAdmin } from '../../node/chaos/cluster-admin.js';
 import { MemberRole } from '../../node/shared/api/generated/raftstore/v1/cluster.js';
-import { kubectlJson, type PodJson } from '../smoke/cluster.js';
+import { kubectl, kubectlJson, type PodJson } from '../smoke/cluster.js';
 
 export const CLIENT_PORT = 2379;
 
@@ -11,6 +11,25 @@ export interface RaftClusterJson {
   metadata: { name: string; namespace: string; uid: string; generation: number };
   spec: { replicas: number; version: string };
   status?: RaftClusterStatus;
+}
+
+/** A RaftCluster manifest, as a user writes one. */
+export function clusterManifest(name: string, spec: Record<string, unknown>): string {
+  return JSON.stringify({
+    apiVersion: 'raftstore.dev/v1alpha1',
+    kind: 'RaftCluster',
+    metadata: { name },
+    spec,
+  });
+}
+
+/** `kubectl apply` of a RaftCluster. */
+export async function applyCluster(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<void> {
+  await kubectl(['apply', '-n', namespace, '-f', '-'], clusterManifest(name, spec));
 }
 
 export async function getCluster(namespace: string, name: string): Promise<RaftClusterJson> {

@@ -301,23 +301,24 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
 
   test('why a member pod cannot start: the kubelet’s waiting reason, the scheduler’s refusal, a failed pod', () => {
     const pod = (status: V1Pod['status']): V1Pod => ({ metadata: { name: 'demo-1' }, status });
-    expect(
-      podProblem(
-        pod({
-          phase: 'Pending',
-          containerStatuses: [
-            {
-              name: 'node',
-              image: 'raftstore/node:9.9.9',
-              imageID: '',
-              ready: false,
-              restartCount: 0,
-              state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
-            },
-          ],
-        }),
-      ),
-    ).toBe('ImagePullBackOff: Back-off pulling image');
+    const waiting = (reason: string, message?: string): V1Pod =>
+      pod({
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'node',
+            image: 'raftstore/node:9.9.9',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason, ...(message !== undefined ? { message } : {}) } },
+          },
+        ],
+      });
+    expect(podProblem(waiting('ImagePullBackOff', 'Back-off pulling image'))).toBe(
+      'ImagePullBackOff: Back-off pulling image',
+    );
+    expect(podProblem(waiting('CrashLoopBackOff'))).toBe('CrashLoopBackOff');
     expect(
       podProblem(
         pod({
@@ -335,23 +336,7 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
     ).toBe('Unschedulable: 0/3 nodes are available');
     expect(podProblem(pod({ phase: 'Failed', reason: 'Evicted' }))).toBe('Failed: Evicted');
     // Starting normally (ContainerCreating) or running: nothing to report.
-    expect(
-      podProblem(
-        pod({
-          phase: 'Pending',
-          containerStatuses: [
-            {
-              name: 'node',
-              image: 'x',
-              imageID: '',
-              ready: false,
-              restartCount: 0,
-              state: { waiting: { reason: 'ContainerCreating' } },
-            },
-          ],
-        }),
-      ),
-    ).toBeUndefined();
+    expect(podProblem(waiting('ContainerCreating'))).toBeUndefined();
     expect(podProblem(pod({ phase: 'Running' }))).toBeUndefined();
   });
 
