@@ -28,7 +28,15 @@ export function unaryHandler<Req, Res>(
       return;
     }
     limit.current++;
-    handle(call.request, call).then(
+    // A handler that throws before its first await (a request checked synchronously) must not leak its slot in
+    // the in-flight count or reach grpc-js as an unknown error: it fails like any other.
+    let handled: Promise<Res>;
+    try {
+      handled = handle(call.request, call);
+    } catch (err) {
+      handled = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    handled.then(
       (response) => {
         limit.current--;
         end?.(status.OK);
