@@ -42,6 +42,13 @@ export interface ShardChildState {
    * with no slots). Fixed for the cluster's life, whatever spec.shards becomes.
    */
   bootstrapShards: number;
+  /**
+   * The volume size the StatefulSet was created with: its volumeClaimTemplates cannot change in place, so an
+   * existing StatefulSet is applied with its own size (a larger spec.storage.size is the volume-growth step's,
+   * which this does not do), never with the spec's, which the API server would refuse and so block every other
+   * change. Undefined for a new StatefulSet: the spec's size.
+   */
+  volumeSize?: string;
 }
 
 /** `demo-0=demo-0.demo-peer.ns.svc.cluster.local:2380,...`: the founding members, as --initial-members reads them. */
@@ -193,7 +200,7 @@ export function buildStatefulSet(cluster: RaftCluster, state: ShardChildState): 
           metadata: { name: DATA_VOLUME, labels },
           spec: {
             accessModes: ['ReadWriteOnce'],
-            resources: { requests: { storage: spec.storage.size } },
+            resources: { requests: { storage: state.volumeSize ?? spec.storage.size } },
             ...(spec.storage.storageClassName !== undefined
               ? { storageClassName: spec.storage.storageClassName }
               : {}),

@@ -59,11 +59,36 @@ describe('requestsFor (action → requests)', () => {
       childrenHash: childrenSpecHash(testCluster({ version: '2.0.0' }).spec),
       founders: 3,
       bootstrapShards: 1,
+      volumeSize: '1Gi',
     });
     // The pod template carries the member hash, which each pod created from it keeps.
     expect(sts!.spec?.template.metadata?.annotations?.[MEMBER_HASH_ANNOTATION]).toBe(
       memberSpecHash(testCluster({ version: '2.0.0' }).spec),
     );
+  });
+
+  test('ApplyChildren keeps an existing StatefulSet’s volume size: a larger spec.storage.size cannot block the apply', () => {
+    const existing = buildStatefulSet(cluster, {
+      shard: 0,
+      replicas: 3,
+      initialClusterState: 'existing',
+      founders: 3,
+      bootstrapShards: 1,
+    });
+    const grown = testCluster({ version: '2.0.0' });
+    grown.spec = { ...grown.spec, storage: { size: '5Gi' } };
+    const reqs = requestsFor({ type: 'ApplyChildren' }, grown, { ...objects, statefulSets: [existing] });
+    const sts = reqs.find((r) => r.kind === 'apply' && r.object.kind === 'StatefulSet');
+    const applied = (sts as { object: V1StatefulSet }).object;
+    expect(applied.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests).toEqual({ storage: '1Gi' });
+    expect(mapStatefulSet(applied).image).toBe('raftstore/node:2.0.0'); // the rest of the change goes through
+    // A new shard's StatefulSet takes the spec's size.
+    const fresh = requestsFor({ type: 'ApplyChildren' }, grown, { ...objects, statefulSets: [] });
+    const created = fresh.find((r) => r.kind === 'apply' && r.object.kind === 'StatefulSet');
+    expect(
+      (created as { object: V1StatefulSet }).object.spec?.volumeClaimTemplates?.[0]?.spec?.resources
+        ?.requests,
+    ).toEqual({ storage: '5Gi' });
   });
 
   test('ApplyChildren on a new cluster: the founders, all at once, founding a new cluster', () => {

@@ -66,6 +66,7 @@ export function shardState(
       // count is the best guess left, and it only names the founding peers a fresh founder would contact.
       founders: m.founders ?? cluster.spec.replicas,
       bootstrapShards: m.bootstrapShards ?? bootstrapShardsOf(cluster, objects),
+      ...(m.volumeSize !== undefined ? { volumeSize: m.volumeSize } : {}),
     },
     exists: true,
   };

@@ -119,9 +119,17 @@ function isDeleting(obj: { metadata?: { deletionTimestamp?: unknown } }): boolea
   return t !== undefined && t !== null;
 }
 
-export function mapStatefulSet(
-  sts: V1StatefulSet,
-): ObservedStatefulSet & { founders: number | undefined; bootstrapShards: number | undefined } {
+function volumeSizeOf(sts: V1StatefulSet): string | undefined {
+  const size: unknown = sts.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.['storage'];
+  return typeof size === 'string' ? size : typeof size === 'number' ? String(size) : undefined;
+}
+
+export function mapStatefulSet(sts: V1StatefulSet): ObservedStatefulSet & {
+  founders: number | undefined;
+  bootstrapShards: number | undefined;
+  /** The data volume's size in the volumeClaimTemplates (fixed at creation). */
+  volumeSize: string | undefined;
+} {
   const c = nodeContainer(sts.spec?.template.spec?.containers);
   const state = c?.env?.find((e) => e.name === OPTIONS.initialClusterState.env)?.value;
   const bootstrapRaw = c?.env?.find((e) => e.name === OPTIONS.bootstrapShards.env)?.value;
@@ -138,6 +146,7 @@ export function mapStatefulSet(
     founders,
     bootstrapShards:
       bootstrapRaw !== undefined && /^[1-9]\d{0,3}$/.test(bootstrapRaw) ? Number(bootstrapRaw) : undefined,
+    volumeSize: volumeSizeOf(sts),
   };
 }
 

@@ -356,6 +356,7 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
       childrenHash: childrenSpecHash(cluster.spec),
       founders: 3,
       bootstrapShards: 1,
+      volumeSize: '1Gi',
     });
   });
 
