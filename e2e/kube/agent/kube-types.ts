@@ -308,7 +308,11 @@ export interface PersistentVolumeClaim {
     accessModes?: string[];
     resources?: { requests?: Record<string, string> };
   };
-  status?: { phase?: string };
+  status?: {
+    phase?: string;
+    capacity?: Record<string, string>;
+    conditions?: { type: string; status: string; message?: string }[];
+  };
 }
 export interface PersistentVolume {
   apiVersion?: string;
@@ -327,4 +331,5 @@ export interface PersistentVolume {
 export interface StorageClass {
   metadata: ObjectMeta;
   provisioner: string;
+  allowVolumeExpansion?: boolean;
 }

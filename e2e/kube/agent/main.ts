@@ -5,7 +5,7 @@
 // points it created, then exits.
 //
 // Layout: node-registration (Node, Lease, status) · pod-worker (lifecycle) · sandbox (netns/veth/DNS files) ·
-// volumes · probes · pod-status · service-proxy · faults · images.
+// volumes · probes · pod-status · service-proxy · volume-resizer · faults · images.
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { KubeHttp } from './kube-http.js';
 import { NodeAgent } from './node-agent.js';
 import { destroyAllOwned } from './sandbox.js';
 import { removeAllRules, ServiceProxy } from './service-proxy.js';
+import { VolumeResizer } from './volume-resizer.js';
 
 const SHUTDOWN_POD_GRACE_MS = 3_000;
 const SHUTDOWN_LIMIT_MS = 60_000;
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
   const adminApi = await KubeHttp.fromKubeconfig(admin, 'raftstore-agent/proxy');
   const proxy = new ServiceProxy(adminApi, log.child({ part: 'service-proxy' }));
   await proxy.start();
+  const resizer = new VolumeResizer(adminApi, log.child({ part: 'volume-resizer' }));
+  resizer.start();
 
   const createdMountPoints = new Set<string>();
   const net = {
@@ -166,6 +169,7 @@ async function main(): Promise<void> {
     );
     await destroyAllOwned();
     await proxy.stop().catch((e: unknown) => log.error({ err: String(e) }, 'removing service rules failed'));
+    await resizer.stop();
     await removeMountPoints(createdMountPoints);
     await rm(addrFile, { force: true });
     for (const c of clients) c.close();

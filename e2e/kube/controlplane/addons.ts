@@ -85,6 +85,8 @@ export function storageObjects(): KubeObject[] {
       kind: 'StorageClass',
       metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
       provisioner: 'kubernetes.io/host-path',
+      // Claims may grow: the node agent's volume resizer expands them (the in-tree hostPath plugin cannot).
+      allowVolumeExpansion: true,
       reclaimPolicy: 'Delete',
       volumeBindingMode: 'WaitForFirstConsumer',
     },
