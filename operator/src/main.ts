@@ -58,6 +58,11 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
   );
   const generations = new Map<string, number | undefined>();
   const onChange = (kind: ResourceKind, verb: 'add' | 'update' | 'delete', obj: KubernetesObject): void => {
+    if (kind === 'storageclasses') {
+      // A class that now allows expansion (or no longer does) concerns every cluster whose volumes it holds.
+      for (const c of informers.clusters()) onChange('raftclusters', 'add', c);
+      return;
+    }
     const key = keyOf(kind, obj);
     if (key === undefined) return;
     if (kind === 'raftclusters') {

@@ -229,6 +229,15 @@ export class FakeKube implements KubeWriter {
     this.deleted.push(`${resource} ${namespace}/${name} uid=${uid}`);
     return Promise.resolve('deleted');
   }
+  resizeClaim(_ns: string, name: string, size: string, uid: string | undefined): Promise<void> {
+    this.log.push(`resize ${name} ${size} uid=${uid}`);
+    return Promise.resolve();
+  }
+  recreateStatefulSet(object: V1StatefulSet, uid: string | undefined): Promise<void> {
+    this.log.push(`recreate ${object.metadata?.name} uid=${uid}`);
+    this.applied.push(object);
+    return Promise.resolve();
+  }
   patchStatus(_ns: string, _name: string, patch: Json): Promise<void> {
     if (this.statusError !== undefined) return Promise.reject(this.statusError);
     this.log.push(`status ${JSON.stringify(patch)}`);

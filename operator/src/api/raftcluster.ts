@@ -64,7 +64,8 @@ export const raftClusterSpecSchema = object(
       {
         size: quantity({
           default: '1Gi',
-          description: "Size of each member's volume. May grow, never shrink.",
+          description:
+            "Size of each member's volume. May grow when the StorageClass allows volume expansion (condition VolumesResized), never shrink.",
         }),
         storageClassName: optional(
           string({ description: 'StorageClass of the volumes; the cluster default if unset.' }),
@@ -202,6 +203,7 @@ export const OPERATION_TYPES = [
   'Fence',
   'Recover',
   'Reshard',
+  'GrowVolumes',
 ] as const;
 export type OperationType = (typeof OPERATION_TYPES)[number];
 

@@ -50,7 +50,7 @@ describe('requestsFor (action → requests)', () => {
       'PodDisruptionBudget',
       'StatefulSet',
     ]);
-    const sts = reqs[5]!.kind === 'apply' ? (reqs[5]!.object as V1StatefulSet) : undefined;
+    const sts = reqs[5]!.kind === 'apply' ? (reqs[5].object as V1StatefulSet) : undefined;
     expect(mapStatefulSet(sts!)).toEqual({
       replicas: 5,
       image: 'raftstore/node:2.0.0',
@@ -92,7 +92,11 @@ describe('requestsFor (action → requests)', () => {
   });
 
   test('ApplyChildren on a new cluster: the founders, all at once, founding a new cluster', () => {
-    const reqs = requestsFor({ type: 'ApplyChildren' }, cluster, { ...objects, statefulSets: [] });
+    // New: nothing of it exists yet (no StatefulSet, pod or volume).
+    const reqs = requestsFor({ type: 'ApplyChildren' }, cluster, {
+      ...testObjects(cluster, 0),
+      statefulSets: [],
+    });
     const sts = reqs.find((r) => r.kind === 'apply' && r.object.kind === 'StatefulSet');
     expect(mapStatefulSet((sts as { object: V1StatefulSet }).object)).toMatchObject({
       replicas: 3,
@@ -511,5 +515,77 @@ describe('resharding steps', () => {
     expect(() => requestsFor({ type: 'RetireShard', shard: 1 }, two, objects)).toThrow(
       /one of the 2 the spec asks for/,
     );
+  });
+
+  test('ResizeClaims: a larger storage request on each live claim, by uid', () => {
+    const objects = testObjects(testCluster(), 3);
+    const bigger = testCluster({ storage: { size: '2Gi' } });
+    const requests = requestsFor(
+      { type: 'ResizeClaims', shard: 0, size: '2Gi', claims: ['data-demo-0', 'data-demo-2', 'data-demo-9'] },
+      bigger,
+      objects,
+    );
+    // data-demo-9 does not exist: nothing to grow.
+    expect(requests).toEqual([
+      { kind: 'resizeClaim', namespace: 'db', name: 'data-demo-0', size: '2Gi', uid: 'pvc-uid-data-demo-0' },
+      { kind: 'resizeClaim', namespace: 'db', name: 'data-demo-2', size: '2Gi', uid: 'pvc-uid-data-demo-2' },
+    ]);
+  });
+
+  test('RecreateStatefulSet: the same shard state (replicas, founders, existing) with the new volume size', () => {
+    const cluster = testCluster();
+    const formed = buildStatefulSet(cluster, {
+      shard: 0,
+      replicas: 5,
+      initialClusterState: 'existing',
+      founders: 3,
+      bootstrapShards: 1,
+      volumeSize: '1Gi',
+    });
+    formed.metadata = {
+      ...formed.metadata,
+      uid: 'sts-uid-1',
+      ownerReferences: formed.metadata?.ownerReferences ?? [],
+    };
+    const objects = { ...testObjects(cluster, 5), statefulSets: [formed] };
+    const bigger = testCluster({ storage: { size: '3Gi' } });
+    const [r, ...rest] = requestsFor({ type: 'RecreateStatefulSet', shard: 0 }, bigger, objects);
+    expect(rest).toEqual([]);
+    expect(r?.kind).toBe('recreateStatefulSet');
+    if (r?.kind !== 'recreateStatefulSet') return;
+    expect(r.uid).toBe('sts-uid-1');
+    expect(r.object.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests).toEqual({ storage: '3Gi' });
+    expect(mapStatefulSet(r.object)).toMatchObject({
+      replicas: 5,
+      founders: 3,
+      initialClusterState: 'existing',
+    });
+    // Its pod template is the one the pods run: re-creating it restarts none of them.
+    expect(r.object.spec?.template).toEqual(formed.spec?.template);
+  });
+
+  test('a StatefulSet gone while its pods remain is applied again as a formed shard keeping every pod', () => {
+    const cluster = testCluster();
+    const objects = { ...testObjects(cluster, 4), statefulSets: [] };
+    const reqs = requestsFor({ type: 'ApplyChildren' }, cluster, objects);
+    const sts = reqs.flatMap((q) =>
+      q.kind === 'apply' && q.object.kind === 'StatefulSet' ? [q.object] : [],
+    );
+    // Not "new": its pods must join the shard they belong to, never found another; replicas cover pod 3.
+    expect(mapStatefulSet(sts[0] as V1StatefulSet)).toMatchObject({
+      replicas: 4,
+      initialClusterState: 'existing',
+    });
+    const fresh = requestsFor({ type: 'ApplyChildren' }, cluster, {
+      ...testObjects(cluster, 0),
+      statefulSets: [],
+    });
+    const created = fresh.flatMap((q) =>
+      q.kind === 'apply' && q.object.kind === 'StatefulSet' ? [q.object] : [],
+    );
+    expect(mapStatefulSet(created[0] as V1StatefulSet)).toMatchObject({
+      replicas: 3,
+      initialClusterState: 'new',
+    });
   });
 });

@@ -1,6 +1,7 @@
 // Carries out one planned Action: the requests from requests.ts against the API server (KubeWriter) and the members'
 // admin API, then the Event. Membership calls go to the shard's leader first and move on to another member only on
 // a transient failure (the calls are idempotent on the node side, so a retry elsewhere is safe).
+import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { Operation, RaftCluster, SlotMove } from '../api/raftcluster.js';
 import { AdminError, type AdminApi } from '../admin/admin-api.js';
 import { grpcSlotGroups, type SlotGroupsFactory, type SlotGroupsSession } from '../admin/slot-groups.js';
@@ -33,6 +34,13 @@ export interface KubeWriter {
     name: string,
     uid: string | undefined,
   ): Promise<DeleteOutcome>;
+  /** Ask for `size` on a PersistentVolumeClaim (merge patch, uid precondition). */
+  resizeClaim(namespace: string, name: string, size: string, uid: string | undefined): Promise<void>;
+  /**
+   * Delete a StatefulSet leaving its pods (propagation Orphan; uid precondition), wait until it is gone, then apply
+   * `object` in its place. Throws when another object took the name, or when the old one outlives the deadline.
+   */
+  recreateStatefulSet(object: V1StatefulSet, uid: string | undefined): Promise<void>;
   /** JSON merge patch on the RaftCluster's /status subresource. */
   patchStatus(namespace: string, name: string, patch: Json): Promise<void>;
   createEvent(cluster: RaftCluster, event: EventSpec): Promise<void>;
@@ -193,6 +201,12 @@ export class Executor {
         return this.moveSlots(r.move, adminAddresses);
       case 'repointSlots':
         await this.repointSlots(r, adminAddresses);
+        return undefined;
+      case 'resizeClaim':
+        await this.kube.resizeClaim(r.namespace, r.name, r.size, r.uid);
+        return undefined;
+      case 'recreateStatefulSet':
+        await this.kube.recreateStatefulSet(r.object, r.uid);
         return undefined;
     }
   }

@@ -1,10 +1,11 @@
 // Pure: what each planner Action means as requests to the API server and to the members' admin API. The executor
 // (executor.ts) only carries these out, so the mapping is tested without any I/O.
+import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { Operation, RaftCluster, SlotMove } from '../api/raftcluster.js';
 import type { MoveReport } from '../../../node/shared/sharding/move-driver.js';
 import type { AddLearnerRequest } from '../admin/admin-api.js';
 import { buildChildren, initialShardState, type Child } from '../children/children.js';
-import { shardServiceName, statefulSetName } from '../children/names.js';
+import { ordinalOf, shardServiceName, statefulSetName } from '../children/names.js';
 import { buildStatefulSet, type ShardChildState } from '../children/statefulset.js';
 import type { Action } from '../planner/action.js';
 import {
@@ -36,6 +37,10 @@ export type ExecRequest =
   | { kind: 'transferLeadership'; shard: number; toId: string }
   /** Drive one batch of slots between two groups to the end (the move driver, against the groups' leaders). */
   | { kind: 'moveSlots'; move: SlotMove }
+  /** Ask for a larger volume: a merge patch of the claim's storage request, with a uid precondition. */
+  | { kind: 'resizeClaim'; namespace: string; name: string; size: string; uid: string | undefined }
+  /** Delete the StatefulSet (uid precondition) leaving its pods, wait until it is gone, then apply `object`. */
+  | { kind: 'recreateStatefulSet'; object: V1StatefulSet; uid: string | undefined }
   /** Point slots `shard` gave away at their owner now: one `repoint` step, a Raft command in that group. */
   | { kind: 'repointSlots'; shard: number; owner: number; epoch: number; slots: readonly number[] };
 
@@ -54,7 +59,8 @@ export function shardState(
     (s) => s.metadata?.name === name && isOwnedBy(s, cluster.metadata.uid),
   );
   if (sts === undefined) {
-    return { state: initialShardState(cluster, shard, bootstrapShardsOf(cluster, objects)), exists: false };
+    const initial = initialShardState(cluster, shard, bootstrapShardsOf(cluster, objects));
+    return { state: formedShardState(cluster, objects, initial) ?? initial, exists: false };
   }
   const m = mapStatefulSet(sts);
   return {
@@ -69,6 +75,29 @@ export function shardState(
       ...(m.volumeSize !== undefined ? { volumeSize: m.volumeSize } : {}),
     },
     exists: true,
+  };
+}
+
+/**
+ * A shard whose StatefulSet is gone while its members' pods or volumes remain (deleted with --cascade=orphan, or an
+ * operator stopped between the two halves of re-creating it): it was founded, so its pods must join, never found
+ * a second cluster, and the StatefulSet must keep every pod that still runs. Undefined when nothing of it remains.
+ */
+function formedShardState(
+  cluster: RaftCluster,
+  objects: ClusterObjects,
+  initial: ShardChildState,
+): ShardChildState | undefined {
+  const ordinals = objects.pods.flatMap((p) => {
+    const o = ordinalOf(cluster.metadata.name, initial.shard, p.metadata?.name ?? '');
+    return o === undefined || p.metadata?.deletionTimestamp != null ? [] : [o];
+  });
+  const hasVolumes = objects.pvcs.some((v) => mapPvc(cluster.metadata.name, initial.shard, v) !== undefined);
+  if (ordinals.length === 0 && !hasVolumes) return undefined;
+  return {
+    ...initial,
+    initialClusterState: 'existing',
+    replicas: ordinals.length === 0 ? initial.replicas : Math.max(...ordinals) + 1,
   };
 }
 
@@ -159,6 +188,30 @@ export function requestsFor(action: Action, cluster: RaftCluster, objects: Clust
         epoch: b.epoch,
         slots: b.slots,
       }));
+    case 'ResizeClaims':
+      return action.claims.flatMap((name): ExecRequest[] => {
+        const pvc = objects.pvcs.find((p) => p.metadata?.name === name);
+        // Gone or going: nothing to grow; the next observation decides about a successor.
+        if (pvc === undefined || pvc.metadata?.deletionTimestamp != null) return [];
+        return [{ kind: 'resizeClaim', namespace, name, size: action.size, uid: pvc.metadata?.uid }];
+      });
+    case 'RecreateStatefulSet': {
+      const name = statefulSetName(cluster.metadata.name, action.shard);
+      const sts = objects.statefulSets.find(
+        (s) => s.metadata?.name === name && isOwnedBy(s, cluster.metadata.uid),
+      );
+      if (sts === undefined) {
+        throw new ExecutorError(`RecreateStatefulSet: the StatefulSet of shard ${action.shard} does not exist`);
+      }
+      const state = existingShard(cluster, objects, action.shard, action.type);
+      return [
+        {
+          kind: 'recreateStatefulSet',
+          object: buildStatefulSet(cluster, { ...state, volumeSize: cluster.spec.storage.size }),
+          uid: sts.metadata?.uid,
+        },
+      ];
+    }
     case 'Wait':
     case 'Done':
       return [];
@@ -231,6 +284,8 @@ const REASONS: Partial<Record<Action['type'], string>> = {
   MoveSlots: 'SlotsMoved',
   RetireShard: 'ShardRetired',
   RepointSlots: 'SlotsRepointed',
+  ResizeClaims: 'VolumesResizing',
+  RecreateStatefulSet: 'StatefulSetRecreated',
 };
 
 /** The Event for an executed action: every membership change and upgrade step; nothing for Wait/Done. */

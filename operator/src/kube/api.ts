@@ -15,6 +15,7 @@ import {
   type EventsV1Event,
   type KubeConfig,
   type V1Lease,
+  type V1StatefulSet,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type RaftCluster } from '../api/raftcluster.js';
@@ -27,6 +28,8 @@ import type { EventSpec } from '../executor/requests.js';
 import { withTimeout } from '../util/timeout.js';
 
 export const FIELD_MANAGER = 'raftstore-operator';
+/** How long re-creating a StatefulSet waits for the old one to be gone (the garbage collector orphans its pods). */
+const RECREATE_WAIT_MS = 60_000;
 export const REPORTING_CONTROLLER = 'raftstore.dev/operator';
 
 /** The HTTP status of a failed API call, if it was one. */
@@ -123,7 +126,10 @@ export class KubeApiWriter implements KubeWriter {
       services: () => this.core.deleteNamespacedService(request),
       // Foreground would wait on the pods; background lets the garbage collector remove them after the StatefulSet.
       statefulsets: () =>
-        this.apps.deleteNamespacedStatefulSet({ ...request, propagationPolicy: 'Background' }),
+        this.apps.deleteNamespacedStatefulSet({
+          ...request,
+          body: { ...body, propagationPolicy: 'Background' },
+        }),
       poddisruptionbudgets: () => this.policy.deleteNamespacedPodDisruptionBudget(request),
     };
     try {
@@ -136,6 +142,62 @@ export class KubeApiWriter implements KubeWriter {
       if (status === 409) return 'replaced';
       throw new KubeCallError(`${what}: ${describeApiError(err)}`, status);
     }
+  }
+
+  async resizeClaim(namespace: string, name: string, size: string, uid: string | undefined): Promise<void> {
+    // A uid in a patch is a precondition: the API server refuses the patch if the claim was replaced.
+    const body = {
+      ...(uid !== undefined ? { metadata: { uid } } : {}),
+      spec: { resources: { requests: { storage: size } } },
+    };
+    await call(`resize PersistentVolumeClaim ${namespace}/${name} to ${size}`, this.timeoutMs, () =>
+      this.core.patchNamespacedPersistentVolumeClaim(
+        { name, namespace, body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
+  async recreateStatefulSet(object: V1StatefulSet, uid: string | undefined): Promise<void> {
+    const namespace = object.metadata?.namespace ?? '';
+    const name = object.metadata?.name ?? '';
+    const what = `re-create StatefulSet ${namespace}/${name}`;
+    try {
+      await withTimeout(
+        this.apps.deleteNamespacedStatefulSet({
+          name,
+          namespace,
+          // Orphan: the pods (and their volumes) stay; the garbage collector only drops their owner reference.
+          // In the body: the API server reads the query's options only when the body is empty, and with a
+          // precondition in the body a query propagationPolicy is ignored (apps/v1 then deletes the pods).
+          body: { propagationPolicy: 'Orphan', ...(uid !== undefined ? { preconditions: { uid } } : {}) },
+        }),
+        this.timeoutMs,
+        what,
+      );
+    } catch (err) {
+      const status = httpStatus(err);
+      if (status === 409) throw new KubeCallError(`${what}: another StatefulSet took the name`, status);
+      if (status !== 404) throw new KubeCallError(`${what}: ${describeApiError(err)}`, status);
+    }
+    // The orphan finalizer holds the object until the garbage collector has released every pod: only then may the
+    // new one be created (an apply before that would patch the one being deleted).
+    const deadline = Date.now() + RECREATE_WAIT_MS;
+    for (;;) {
+      const current = await this.apps.readNamespacedStatefulSet({ name, namespace }).catch((err: unknown) => {
+        if (httpStatus(err) === 404) return undefined;
+        throw new KubeCallError(`${what}: ${describeApiError(err)}`, httpStatus(err));
+      });
+      if (current === undefined || (uid !== undefined && current.metadata?.uid !== uid)) break;
+      if (Date.now() > deadline) {
+        throw new KubeCallError(
+          `${what}: the old StatefulSet is still being deleted after ${RECREATE_WAIT_MS / 1000}s (garbage collector?)`,
+          undefined,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await this.apply(object);
   }
 
   async patchStatus(namespace: string, name: string, patch: Json): Promise<void> {

@@ -1,6 +1,6 @@
 // Informers (client-node ListWatch) on RaftClusters and the children the operator owns (StatefulSets, Pods, PVCs,
 // Services, PodDisruptionBudgets, ServiceAccounts; label-selected by app.kubernetes.io/name=raftstore), in the watched
-// namespaces or cluster-wide. client-node stops an informer for good on any error but 410 Gone; this restarts it
+// namespaces or cluster-wide, and the StorageClasses (cluster-scoped: may the volumes grow?). client-node stops an informer for good on any error but 410 Gone; this restarts it
 // with a backoff (1 s doubling to 60 s), keeping its cache, which stays the best knowledge until the relist.
 import {
   AppsV1Api,
@@ -8,6 +8,7 @@ import {
   CustomObjectsApi,
   ListWatch,
   PolicyV1Api,
+  StorageV1Api,
   Watch,
   type KubeConfig,
   type KubernetesListObject,
@@ -18,6 +19,7 @@ import {
   type V1Service,
   type V1ServiceAccount,
   type V1StatefulSet,
+  type V1StorageClass,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/raftcluster.js';
@@ -35,7 +37,9 @@ export type ResourceKind =
   | 'persistentvolumeclaims'
   | 'services'
   | 'poddisruptionbudgets'
-  | 'serviceaccounts';
+  | 'serviceaccounts'
+  /** Cluster-scoped, watched once: whether a cluster's volumes may grow. */
+  | 'storageclasses';
 
 export interface InformerEvents {
   /** An object changed; `kind` tells which informer saw it. */
@@ -168,6 +172,7 @@ export class Informers {
     const apps = kc.makeApiClient(AppsV1Api);
     const policy = kc.makeApiClient(PolicyV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
+    const storage = kc.makeApiClient(StorageV1Api);
     const watch = new Watch(kc);
     const labelSelector = CHILD_SELECTOR;
     const t = options.listTimeoutMs;
@@ -282,6 +287,24 @@ export class Informers {
         this.byKind.set(kind, [...(this.byKind.get(kind) ?? []), inf]);
       }
     }
+    const classes = new RestartingInformer(
+      'storageclasses',
+      '',
+      '/apis/storage.k8s.io/v1/storageclasses',
+      () =>
+        withTimeout<KubernetesListObject<V1StorageClass>>(
+          storage.listStorageClass(),
+          t,
+          'list storageclasses',
+        ),
+      watch,
+      undefined,
+      events,
+      log,
+      options,
+    );
+    this.informers.push(classes);
+    this.byKind.set('storageclasses', [classes]);
   }
 
   /** Starts every informer; resolves once each made its first attempt (synced or scheduled for a restart). */
@@ -334,6 +357,9 @@ export class Informers {
       services: mine<V1Service>('services'),
       pdbs: mine<V1PodDisruptionBudget>('poddisruptionbudgets'),
       serviceAccounts: mine<V1ServiceAccount>('serviceaccounts'),
+      storageClasses: (this.byKind.get('storageclasses') ?? []).flatMap(
+        (i) => [...i.cache().list()] as V1StorageClass[],
+      ),
     };
   }
 }

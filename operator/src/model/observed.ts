@@ -54,6 +54,21 @@ export interface ObservedPvc {
   name: string;
   ordinal: number;
   deleting: boolean;
+  /** spec.resources.requests.storage, as written (what the volume is asked to be). */
+  requested?: string;
+  /** status.capacity.storage: what the volume is now; undefined until it is bound. */
+  capacity?: string;
+  /** The StorageClass it was provisioned from; undefined when none is named. */
+  storageClassName?: string;
+  /** A resize that is stuck or pending on the node, as "Type: message" (Resizing, FileSystemResizePending, ...). */
+  resizeCondition?: string;
+}
+
+/** What the StorageClass of the cluster's volumes allows. */
+export interface ObservedStorageClass {
+  name: string;
+  /** allowVolumeExpansion: the API server refuses a larger request on its claims otherwise. */
+  allowsExpansion: boolean;
 }
 
 export interface ObservedStatefulSet {
@@ -62,6 +77,8 @@ export interface ObservedStatefulSet {
   /** The children hash it was applied with; undefined when applied by an operator from before it existed. */
   childrenHash?: string;
   initialClusterState: 'new' | 'existing';
+  /** The volume size in its volumeClaimTemplates: fixed at creation (the template cannot change in place). */
+  volumeSize?: string;
 }
 
 export interface ObservedShard {
@@ -97,4 +114,9 @@ export interface ObservedCluster {
   /** Shards the cluster was created with (its first slot layout), as its StatefulSets record it. */
   bootstrapShards: number;
   shards: ObservedShard[];
+  /**
+   * The StorageClass of the volumes (named by the claims, else by storage.storageClassName, else the cluster's
+   * default); undefined when it cannot be found, or when the StorageClasses are not known.
+   */
+  storageClass?: ObservedStorageClass;
 }

@@ -8,6 +8,7 @@ import type {
   V1Service,
   V1ServiceAccount,
   V1StatefulSet,
+  V1StorageClass,
 } from '@kubernetes/client-node';
 import type { RaftCluster } from '../api/raftcluster.js';
 import {
@@ -30,6 +31,7 @@ import type {
   ObservedPvc,
   ObservedShard,
   ObservedStatefulSet,
+  ObservedStorageClass,
   RaftMember,
   RaftView,
   ShardSlots,
@@ -50,6 +52,8 @@ export interface ClusterObjects {
   services: readonly V1Service[];
   pdbs: readonly V1PodDisruptionBudget[];
   serviceAccounts: readonly V1ServiceAccount[];
+  /** Every StorageClass (cluster-scoped); undefined when they are not watched. */
+  storageClasses?: readonly V1StorageClass[];
 }
 
 export type MemberListAnswer =
@@ -120,15 +124,12 @@ function isDeleting(obj: { metadata?: { deletionTimestamp?: unknown } }): boolea
 }
 
 function volumeSizeOf(sts: V1StatefulSet): string | undefined {
-  const size: unknown = sts.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.['storage'];
-  return typeof size === 'string' ? size : typeof size === 'number' ? String(size) : undefined;
+  return quantityText(sts.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.['storage']);
 }
 
 export function mapStatefulSet(sts: V1StatefulSet): ObservedStatefulSet & {
   founders: number | undefined;
   bootstrapShards: number | undefined;
-  /** The data volume's size in the volumeClaimTemplates (fixed at creation). */
-  volumeSize: string | undefined;
 } {
   const c = nodeContainer(sts.spec?.template.spec?.containers);
   const state = c?.env?.find((e) => e.name === OPTIONS.initialClusterState.env)?.value;
@@ -137,6 +138,7 @@ export function mapStatefulSet(sts: V1StatefulSet): ObservedStatefulSet & {
   const founders =
     foundersRaw !== undefined && /^[1-9]\d?$/.test(foundersRaw) ? Number(foundersRaw) : undefined;
   const childrenHash = sts.metadata?.annotations?.[CHILDREN_HASH_ANNOTATION];
+  const volumeSize = volumeSizeOf(sts);
   return {
     replicas: sts.spec?.replicas ?? 1,
     image: c?.image ?? '',
@@ -146,7 +148,7 @@ export function mapStatefulSet(sts: V1StatefulSet): ObservedStatefulSet & {
     founders,
     bootstrapShards:
       bootstrapRaw !== undefined && /^[1-9]\d{0,3}$/.test(bootstrapRaw) ? Number(bootstrapRaw) : undefined,
-    volumeSize: volumeSizeOf(sts),
+    ...(volumeSize !== undefined ? { volumeSize } : {}),
   };
 }
 
@@ -244,7 +246,56 @@ export function mapPvc(
   if (!name.startsWith(prefix)) return undefined;
   const ordinal = ordinalOf(cluster, shard, name.slice(prefix.length));
   if (ordinal === undefined) return undefined;
-  return { name, ordinal, deleting: isDeleting(pvc) };
+  const requested = quantityText(pvc.spec?.resources?.requests?.['storage']);
+  const capacity = quantityText(pvc.status?.capacity?.['storage']);
+  const storageClassName = pvc.spec?.storageClassName ?? undefined;
+  // Conditions a resize leaves while it is under way or stuck (the kubelet or the resizer clears them when done).
+  const resize = (pvc.status?.conditions ?? []).find((c) => c.status === 'True' && /Resiz/.test(c.type));
+  return {
+    name,
+    ordinal,
+    deleting: isDeleting(pvc),
+    ...(requested !== undefined ? { requested } : {}),
+    ...(capacity !== undefined ? { capacity } : {}),
+    ...(storageClassName !== undefined ? { storageClassName } : {}),
+    ...(resize !== undefined
+      ? { resizeCondition: `${resize.type}${resize.message ? `: ${resize.message}` : ''}` }
+      : {}),
+  };
+}
+
+/** client-node types quantities as strings, but a number may come through from plain JSON. */
+function quantityText(q: unknown): string | undefined {
+  return typeof q === 'string' ? q : typeof q === 'number' ? String(q) : undefined;
+}
+
+const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+
+/**
+ * The StorageClass the cluster's volumes come from: the one its claims name, else storage.storageClassName, else
+ * the cluster's default (the newest, as the API server picks when several are marked). Undefined when the classes
+ * are not known or the named one does not exist.
+ */
+export function storageClassOf(
+  cluster: RaftCluster,
+  pvcs: readonly ObservedPvc[],
+  classes: readonly V1StorageClass[] | undefined,
+): ObservedStorageClass | undefined {
+  if (classes === undefined) return undefined;
+  const named =
+    pvcs.find((p) => p.storageClassName !== undefined)?.storageClassName ??
+    cluster.spec.storage.storageClassName;
+  const created = (c: V1StorageClass): number => {
+    // A Date from the typed client, an RFC 3339 string from raw JSON.
+    const t = new Date(c.metadata?.creationTimestamp ?? 0).getTime();
+    return Number.isNaN(t) ? 0 : t;
+  };
+  const defaults = classes
+    .filter((c) => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true')
+    .sort((a, b) => created(b) - created(a));
+  const sc = named !== undefined ? classes.find((c) => c.metadata?.name === named) : defaults[0];
+  if (sc === undefined) return undefined;
+  return { name: sc.metadata?.name ?? '', allowsExpansion: sc.allowVolumeExpansion === true };
 }
 
 /** The Raft view from the member list, with identities filled from the members' own Status answers. */
@@ -355,6 +406,7 @@ export function observeCluster(
               image: mapped.image,
               initialClusterState: mapped.initialClusterState,
               ...(mapped.childrenHash !== undefined ? { childrenHash: mapped.childrenHash } : {}),
+              ...(mapped.volumeSize !== undefined ? { volumeSize: mapped.volumeSize } : {}),
             },
       pods,
       pvcs,
@@ -373,7 +425,18 @@ export function observeCluster(
     has(objects.services, peerServiceName(name)) &&
     has(objects.services, clientServiceName(name)) &&
     has(objects.serviceAccounts, serviceAccountName(name));
-  return { cluster, childrenExist, bootstrapShards: bootstrapShardsOf(cluster, objects), shards };
+  const storageClass = storageClassOf(
+    cluster,
+    shards.flatMap((s) => s.pvcs),
+    objects.storageClasses,
+  );
+  return {
+    cluster,
+    childrenExist,
+    bootstrapShards: bootstrapShardsOf(cluster, objects),
+    shards,
+    ...(storageClass !== undefined ? { storageClass } : {}),
+  };
 }
 
 /**

@@ -16,9 +16,11 @@ import {
   adminTargets,
   incarnationNumber,
   mapRaftView,
+  mapPvc,
   mapStatefulSet,
   observeCluster,
   podProblem,
+  storageClassOf,
 } from './map.js';
 import { observe } from './observer.js';
 
@@ -55,6 +57,7 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
       image: 'raftstore/node:1.0.0',
       initialClusterState: 'new',
       childrenHash: childrenSpecHash(cluster.spec),
+      volumeSize: '1Gi',
     });
     expect(shard.pods.map((p) => [p.name, p.ordinal, p.phase, p.ready, p.deleting])).toEqual([
       ['demo-0', 0, 'Running', true, false],
@@ -411,5 +414,80 @@ describe('withPodEvidence', () => {
       new Map([[0, { statuses: new Map([['demo-0', testStatus('demo-0')]]), memberList: noLeader }]]),
     );
     expect(healthy(o)).toEqual([true, false, false]);
+  });
+});
+
+describe('volumes and their StorageClass', () => {
+  const cluster = testCluster();
+
+  test('a claim: what it asks for, what it has, its class, a resize under way', () => {
+    const pvc = testPvc(cluster, 0, 1);
+    pvc.spec = { storageClassName: 'standard', resources: { requests: { storage: '2Gi' } } };
+    pvc.status = {
+      capacity: { storage: '1Gi' },
+      conditions: [
+        {
+          type: 'FileSystemResizePending',
+          status: 'True',
+          message: 'waiting for the node to grow the filesystem',
+        },
+      ],
+    };
+    expect(mapPvc('demo', 0, pvc)).toEqual({
+      name: 'data-demo-1',
+      ordinal: 1,
+      deleting: false,
+      requested: '2Gi',
+      capacity: '1Gi',
+      storageClassName: 'standard',
+      resizeCondition: 'FileSystemResizePending: waiting for the node to grow the filesystem',
+    });
+  });
+
+  const sc = (
+    name: string,
+    allow: boolean | undefined,
+    isDefault = false,
+    created = '2026-01-01T00:00:00Z',
+  ) => ({
+    metadata: {
+      name,
+      creationTimestamp: new Date(created),
+      ...(isDefault ? { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } : {}),
+    },
+    provisioner: 'kubernetes.io/host-path',
+    ...(allow !== undefined ? { allowVolumeExpansion: allow } : {}),
+  });
+  const claim = (storageClassName?: string) => ({
+    name: 'data-demo-0',
+    ordinal: 0,
+    deleting: false,
+    ...(storageClassName !== undefined ? { storageClassName } : {}),
+  });
+
+  test('the class the claims name wins; then the spec’s; then the newest default', () => {
+    const classes = [
+      sc('standard', true, true, '2026-01-01T00:00:00Z'),
+      sc('fast', false),
+      sc('newer-default', false, true, '2026-02-01T00:00:00Z'),
+    ];
+    expect(storageClassOf(cluster, [claim('fast')], classes)).toEqual({
+      name: 'fast',
+      allowsExpansion: false,
+    });
+    const named = testCluster({ storage: { size: '1Gi', storageClassName: 'standard' } });
+    expect(storageClassOf(named, [claim()], classes)).toEqual({ name: 'standard', allowsExpansion: true });
+    expect(storageClassOf(cluster, [], classes)).toEqual({ name: 'newer-default', allowsExpansion: false });
+  });
+
+  test('unknown: a class that does not exist, no default, or classes not watched', () => {
+    expect(storageClassOf(cluster, [claim('gone')], [sc('standard', true, true)])).toBeUndefined();
+    expect(storageClassOf(cluster, [], [sc('standard', true)])).toBeUndefined();
+    expect(storageClassOf(cluster, [], undefined)).toBeUndefined();
+    // allowVolumeExpansion unset means no.
+    expect(storageClassOf(cluster, [claim('x')], [sc('x', undefined)])).toEqual({
+      name: 'x',
+      allowsExpansion: false,
+    });
   });
 });

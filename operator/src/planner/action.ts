@@ -34,6 +34,11 @@ export type Action =
       shard: number;
       batches: readonly { owner: number; epoch: number; slots: readonly number[] }[];
     }
+  /** Ask for `size` on each named claim (a larger request: the storage system grows the volume). Non-disruptive. */
+  | { type: 'ResizeClaims'; shard: number; size: string; claims: readonly string[] }
+  /** Delete the shard's StatefulSet leaving its pods (orphan) and create it again with storage.size in its
+   * volumeClaimTemplates, which cannot change in place. Non-disruptive: the new StatefulSet adopts the pods. */
+  | { type: 'RecreateStatefulSet'; shard: number }
   | { type: 'Wait'; reason: string; requeueAfterSeconds: number }
   | { type: 'Done'; requeueAfterSeconds: number };
 

@@ -16,6 +16,7 @@ import { deleteScaledAwayVolume, removeSurplusMember } from './scale-down.js';
 import { waitForLeader, waitForMemberList, waitForWantedMembers } from './recover.js';
 import { rollOut } from './rollout.js';
 import { nextReshardStep } from './reshard.js';
+import { growVolumes } from './grow-volumes.js';
 
 // The planner's entry point: callers import plan and its options from here.
 export { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
@@ -33,6 +34,9 @@ export function plan(
   // Children first: applying them never restarts a pod, so it goes ahead even while paused.
   const children = applyChildren(observed, image);
   if (children !== undefined) return toPlan(children, previous, now, options);
+  // Growing volumes restarts no pod either: claims ask for more, StatefulSets are re-created around their pods.
+  const grow = growVolumes(observed);
+  if (grow !== undefined) return toPlan(grow, previous, now, options);
 
   let firstWait: Step | undefined;
   for (const obs of observed.shards) {

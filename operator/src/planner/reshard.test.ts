@@ -397,6 +397,7 @@ describe('the planner reshards to an even spread and retires emptied groups', ()
       health: 'healthy',
       healthMessage: '',
       operation: queued.operation,
+      volumes: { size: '1Gi', blocked: undefined, pending: [], total: 0 },
       podProblems: [],
       stepFailure: undefined,
       paused: false,

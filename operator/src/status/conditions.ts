@@ -1,6 +1,7 @@
 // Conditions in the CloudNativePG style: for each condition type a chain of small pure policies, the first that
 // applies decides (status, reason, message). lastTransitionTime moves only when the status flips.
 import type { Condition, Health, Operation } from '../api/raftcluster.js';
+import type { VolumeSummary } from '../planner/grow-volumes.js';
 
 export type ConditionStatus = Condition['status'];
 
@@ -23,11 +24,13 @@ export interface ConditionInput {
   podProblems: string[];
   /** Why the step this reconcile took failed (an apply the API server refused, say); undefined when it did not. */
   stepFailure: string | undefined;
+  /** The members' volumes against storage.size. */
+  volumes: VolumeSummary;
 }
 
 export type Policy = (input: ConditionInput) => PolicyResult | undefined;
 
-export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded'] as const;
+export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded', 'VolumesResized'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 /** Available: every shard has a quorum (clients can read and write). */
@@ -102,6 +105,29 @@ export const degradedPolicies: Policy[] = [
   (i) => ({ status: 'False', reason: 'AllMembersHealthy', message: i.healthMessage }),
 ];
 
+/** VolumesResized: every member volume has storage.size (False while one grows, or when none can). */
+export const volumesResizedPolicies: Policy[] = [
+  (i) =>
+    i.volumes.blocked !== undefined
+      ? { status: 'False', reason: i.volumes.blocked.reason, message: i.volumes.blocked.message }
+      : undefined,
+  (i) =>
+    i.volumes.pending.length > 0
+      ? {
+          status: 'False',
+          reason: 'Resizing',
+          message:
+            `${i.volumes.total - i.volumes.pending.length} of ${i.volumes.total} volume(s) at ${i.volumes.size}; ` +
+            `growing: ${i.volumes.pending.slice(0, 3).join('; ')}${i.volumes.pending.length > 3 ? '; …' : ''}`,
+        }
+      : undefined,
+  (i) => ({
+    status: 'True',
+    reason: 'VolumesAtSize',
+    message: `every member volume (${i.volumes.total}) has storage.size ${i.volumes.size}`,
+  }),
+];
+
 function withWarnings(message: string, warnings: string[]): string {
   return warnings.length === 0 ? message : `${message}; warning: ${warnings.join('; ')}`;
 }
@@ -145,5 +171,6 @@ export function computeConditions(
     setCondition(previous, 'Available', evaluate(availablePolicies, input), observedGeneration, now),
     setCondition(previous, 'Progressing', evaluate(progressingPolicies, input), observedGeneration, now),
     setCondition(previous, 'Degraded', evaluate(degradedPolicies, input), observedGeneration, now),
+    setCondition(previous, 'VolumesResized', evaluate(volumesResizedPolicies, input), observedGeneration, now),
   ];
 }

@@ -5,6 +5,7 @@ import {
   computeConditions,
   evaluate,
   progressingPolicies,
+  volumesResizedPolicies,
   setCondition,
   type ConditionInput,
 } from './conditions.js';
@@ -34,6 +35,7 @@ function input(over: Partial<ConditionInput> = {}): ConditionInput {
     warnings: [],
     podProblems: [],
     stepFailure: undefined,
+    volumes: { size: '1Gi', blocked: undefined, pending: [], total: 3 },
     ...over,
   };
 }
@@ -43,6 +45,43 @@ function byType(cs: Condition[], type: string): Condition {
 }
 
 describe('condition policies', () => {
+  test('VolumesResized: blocked says why, growing names the volumes behind, then True', () => {
+    const blocked = input({
+      volumes: {
+        size: '2Gi',
+        blocked: {
+          reason: 'ExpansionNotAllowed',
+          message: 'StorageClass fixed does not allow volume expansion',
+        },
+        pending: ['data-demo-0: 1Gi'],
+        total: 3,
+      },
+    });
+    expect(evaluate(volumesResizedPolicies, blocked)).toEqual({
+      status: 'False',
+      reason: 'ExpansionNotAllowed',
+      message: 'StorageClass fixed does not allow volume expansion',
+    });
+    const growing = input({
+      volumes: {
+        size: '2Gi',
+        blocked: undefined,
+        pending: ['a: 1Gi', 'b: 1Gi', 'c: 1Gi', 'd: 1Gi (FileSystemResizePending)'],
+        total: 6,
+      },
+    });
+    expect(evaluate(volumesResizedPolicies, growing)).toEqual({
+      status: 'False',
+      reason: 'Resizing',
+      message: '2 of 6 volume(s) at 2Gi; growing: a: 1Gi; b: 1Gi; c: 1Gi; …',
+    });
+    expect(evaluate(volumesResizedPolicies, input())).toEqual({
+      status: 'True',
+      reason: 'VolumesAtSize',
+      message: 'every member volume (3) has storage.size 1Gi',
+    });
+  });
+
   test.each<[ConditionInput['health'], string, string]>([
     ['healthy', 'True/QuorumAvailable', 'False/AllMembersHealthy'],
     ['degraded', 'True/QuorumAvailable', 'True/MembersDown'],

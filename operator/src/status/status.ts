@@ -10,6 +10,7 @@ import { labelSelectorString, selectorLabels } from '../children/names.js';
 import { clusterHealth, shardHealth } from '../health/health.js';
 import type { Plan } from '../planner/action.js';
 import type { ObservedCluster, ObservedShard } from '../model/observed.js';
+import { volumeSummary } from '../planner/grow-volumes.js';
 import { computeConditions } from './conditions.js';
 
 function members(obs: ObservedShard): MemberStatus[] {
@@ -89,6 +90,7 @@ export function buildStatus(
           p.problem !== undefined && !p.deleting ? [`${p.name}: ${p.problem}`] : [],
         ),
         stepFailure: stepFailure === undefined ? undefined : truncate(stepFailure, 600),
+        volumes: volumeSummary(observed),
       },
       cluster.metadata.generation,
       now,
