@@ -469,6 +469,144 @@ test('change resources and Raft timing: every pod restarted once, one at a time,
   expect(findLostWrites(workload.history, finalValues)).toEqual([]);
 }, 720_000);
 
+interface ClaimJson {
+  metadata: { name: string; uid: string };
+  spec: { resources?: { requests?: Record<string, string> } };
+  status?: { capacity?: Record<string, string> };
+}
+
+async function claims(cluster: string): Promise<ClaimJson[]> {
+  return (
+    await kubectlJson<{ items: ClaimJson[] }>([
+      'get',
+      'pvc',
+      '-n',
+      NS,
+      '-l',
+      `app.kubernetes.io/instance=${cluster}`,
+    ])
+  ).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+test('grow storage: every volume grows, the StatefulSet is re-created around its pods, no pod restarts, no data lost', async () => {
+  const podUids = async (): Promise<Map<string, string>> =>
+    new Map((await memberPods(NS, CLUSTER)).map((p) => [p.metadata.name, p.metadata.uid]));
+  const before = await podUids();
+  expect(before.size).toBe(3);
+  const stsUid = async (): Promise<string> =>
+    (await kubectlJson<{ metadata: { uid: string } }>(['get', 'statefulset', CLUSTER, '-n', NS])).metadata
+      .uid;
+  const oldSts = await stsUid();
+  expect((await claims(CLUSTER)).map((c) => c.status?.capacity?.['storage'])).toEqual(['1Gi', '1Gi', '1Gi']);
+  for (let k = 0; k < 20; k++) await raftctl(['put', `grow/k${k}`, `v${k}`]);
+  const since = new Date();
+  const start = Date.now();
+  await patchSpec({ storage: { size: '2Gi' } });
+  const condition = await waitFor(
+    'VolumesResized=True at 2Gi, the StatefulSet re-created',
+    180_000,
+    async () => {
+      const c = await getCluster(NS, CLUSTER);
+      const v = c.status?.conditions?.find((x) => x.type === 'VolumesResized');
+      const all = await claims(CLUSTER);
+      const grown = all.length === 3 && all.every((p) => p.status?.capacity?.['storage'] === '2Gi');
+      return grown && v?.status === 'True' && c.status?.operation === undefined && (await stsUid()) !== oldSts
+        ? v
+        : undefined;
+    },
+  );
+  figure(`grow storage 1Gi → 2Gi of 3 members: ${Date.now() - start} ms (${condition.message})`);
+  expect(condition).toMatchObject({
+    reason: 'VolumesAtSize',
+    message: 'every member volume (3) has storage.size 2Gi',
+  });
+  for (const c of await claims(CLUSTER)) expect(c.spec.resources?.requests?.['storage']).toBe('2Gi');
+  // Members added from now on get the new size: the new StatefulSet's template asks for it.
+  const sts = await kubectlJson<{
+    metadata: { uid: string };
+    spec: { volumeClaimTemplates: { spec: { resources: { requests: Record<string, string> } } }[] };
+  }>(['get', 'statefulset', CLUSTER, '-n', NS]);
+  expect(sts.spec.volumeClaimTemplates[0]?.spec.resources.requests['storage']).toBe('2Gi');
+  // The same pods, never restarted, now owned by the new StatefulSet.
+  expect(await podUids()).toEqual(before);
+  for (const p of await memberPods(NS, CLUSTER)) {
+    const owner = (p.metadata as { ownerReferences?: { kind: string; uid: string }[] }).ownerReferences;
+    expect(owner?.filter((o) => o.kind === 'StatefulSet').map((o) => o.uid)).toEqual([sts.metadata.uid]);
+  }
+  for (let k = 0; k < 20; k++) {
+    expect((await raftctl(['get', `grow/k${k}`])).trim().split('\n')).toEqual([`grow/k${k}`, `v${k}`]);
+  }
+  const events = await kubectlJson<{ items: { reason?: string; eventTime?: string }[] }>([
+    'get',
+    'events.events.k8s.io',
+    '-n',
+    NS,
+  ]);
+  const reasons = events.items
+    .filter((e) => Date.parse(e.eventTime ?? '') >= since.getTime() - 1000)
+    .map((e) => e.reason);
+  expect(reasons).toEqual(expect.arrayContaining(['VolumesResizing', 'StatefulSetRecreated']));
+  expect(reasons).not.toContain('RolloutRestart');
+  expect((await getCluster(NS, CLUSTER)).status?.health).toBe('healthy');
+}, 240_000);
+
+test('grow storage on a StorageClass that cannot expand: VolumesResized=False says why, nothing is touched', async () => {
+  const name = 'fixed-size';
+  const storageClass = JSON.stringify({
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'e2e-fixed' },
+    provisioner: 'kubernetes.io/host-path',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  });
+  await kubectl(['apply', '-f', '-'], storageClass);
+  try {
+    await applyCluster(NS, name, {
+      replicas: 1,
+      version: '0.1.0',
+      storage: { size: '1Gi', storageClassName: 'e2e-fixed' },
+    });
+    await waitFor('a healthy 1-member cluster on e2e-fixed', 120_000, async () =>
+      (await getCluster(NS, name)).status?.health === 'healthy' ? true : undefined,
+    );
+    const start = Date.now();
+    await kubectl([
+      'patch',
+      '-n',
+      NS,
+      `raftcluster/${name}`,
+      '--type=merge',
+      '-p',
+      '{"spec":{"storage":{"size":"2Gi"}}}',
+    ]);
+    const seen = await waitFor('VolumesResized=False ExpansionNotAllowed', 60_000, async () => {
+      const v = (await getCluster(NS, name)).status?.conditions?.find((x) => x.type === 'VolumesResized');
+      return v?.status === 'False' && v.reason === 'ExpansionNotAllowed' ? v.message : undefined;
+    });
+    figure(`storage that cannot grow reported after ${Date.now() - start} ms: ${seen}`);
+    expect(seen).toBe(
+      'storage.size 2Gi cannot be reached: StorageClass e2e-fixed does not allow volume expansion ' +
+        '(allowVolumeExpansion is not true); the volumes keep their size until an administrator allows it',
+    );
+    expect((await claims(name)).map((c) => c.spec.resources?.requests?.['storage'])).toEqual(['1Gi']);
+    const c = await getCluster(NS, name);
+    expect(c.status?.health).toBe('healthy');
+    expect(c.status?.conditions?.find((x) => x.type === 'Progressing')?.reason).toBe('Converged');
+  } finally {
+    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
+    await kubectl([
+      'delete',
+      'pvc',
+      '-n',
+      NS,
+      '-l',
+      `app.kubernetes.io/instance=${name}`,
+      '--ignore-not-found',
+    ]);
+    await kubectl(['delete', 'storageclass', 'e2e-fixed', '--ignore-not-found']);
+  }
+}, 240_000);
+
 test('bad specs are refused by the API server at once, each with a message that says why', async () => {
   const good = { replicas: 3, version: '0.1.0' };
   /** Server-side dry run of a new cluster with `spec`: nothing is stored; the refusal (or nothing) comes back. */
@@ -568,9 +706,10 @@ test('bad specs are refused by the API server at once, each with a message that 
   ).toBe('');
   // Transition rules, against the existing cluster.
   for (const [patch, want] of [
-    [{ storage: { size: '512Mi' } }, /storage.size cannot shrink/],
+    // The cluster's volumes grew to 2Gi above.
+    [{ storage: { size: '1Gi' } }, /storage.size cannot shrink/],
     [
-      { storage: { size: '1Gi', storageClassName: 'other' } },
+      { storage: { size: '2Gi', storageClassName: 'other' } },
       /storageClassName cannot be changed after creation/,
     ],
   ] as const) {
