@@ -322,6 +322,7 @@ export interface PersistentVolume {
     capacity?: Record<string, string>;
     accessModes?: string[];
     hostPath?: { path: string; type?: string };
+    local?: { path: string };
     claimRef?: { namespace: string; name: string; uid?: string };
     persistentVolumeReclaimPolicy?: string;
     storageClassName?: string;

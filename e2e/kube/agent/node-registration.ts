@@ -59,9 +59,24 @@ export class NodeRegistration {
   stop(): void {
     this.stopped = true;
   }
+  /** The machine is back: like a kubelet starting, it registers again if its Node object was deleted meanwhile. */
   start(): void {
     this.stopped = false;
-    void this.heartbeat();
+    void this.reregister();
+  }
+
+  private async reregister(): Promise<void> {
+    try {
+      await this.api.request('POST', '/api/v1/nodes', nodeObject(this.node));
+      this.log.info({ node: this.node.name }, 'node registered again (its Node object was gone)');
+    } catch (err) {
+      if (!isConflict(err))
+        this.log.warn(
+          { node: this.node.name, err: err instanceof Error ? err.message : String(err) },
+          'node re-registration failed',
+        );
+    }
+    await this.heartbeat();
   }
   isStopped(): boolean {
     return this.stopped;

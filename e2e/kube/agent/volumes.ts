@@ -186,10 +186,13 @@ async function pvcPath(ctx: VolumeContext, claimName: string): Promise<string> {
   if (pvc.status?.phase !== 'Bound' || pvc.spec.volumeName === undefined)
     throw new VolumeNotReady(`persistentvolumeclaim "${claimName}" is not bound`);
   const pv = await getOptional<PersistentVolume>(ctx.api, `/api/v1/persistentvolumes/${pvc.spec.volumeName}`);
-  const hp = pv?.spec.hostPath?.path;
-  if (hp === undefined)
-    throw new VolumeNotReady(`persistentvolume "${pvc.spec.volumeName}" is not a hostPath volume`);
-  return await hostDirectory(hp);
+  // hostPath (the provisioner's) or local (pinned to a node by its nodeAffinity, as on-premises local disks are).
+  const dir = pv?.spec.hostPath?.path ?? pv?.spec.local?.path;
+  if (dir === undefined)
+    throw new VolumeNotReady(
+      `persistentvolume "${pvc.spec.volumeName}" is neither a hostPath nor a local volume`,
+    );
+  return await hostDirectory(dir);
 }
 
 /**
