@@ -12,7 +12,7 @@ import { Controller } from './controller/controller.js';
 import { Reconciler } from './controller/reconciler.js';
 import { LeaderElector } from './election/lease.js';
 import { Executor } from './executor/executor.js';
-import { KubeApiWriter, KubeLeaseStore } from './kube/api.js';
+import { KubeApiWriter, KubeLeaseStore, KubeVolumeNodes } from './kube/api.js';
 import { Informers, keyOf, type ResourceKind } from './kube/informers.js';
 import { createLogger } from './log.js';
 import { OperatorMetrics } from './metrics/metrics.js';
@@ -97,6 +97,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     now: () => new Date(),
     planner: DEFAULT_PLANNER_OPTIONS,
     observer: { ...DEFAULT_OBSERVER, concurrency: config.adminConcurrency },
+    volumes: new KubeVolumeNodes(kc, config.apiTimeoutMs),
     nodeImageRepository: config.nodeImageRepository,
     afterActionMs: 1000,
     expectationTimeoutMs: 30_000,

@@ -70,6 +70,7 @@ export function baseSpec(overrides: Partial<RaftClusterSpec> = {}): RaftClusterS
     paused: false,
     pvcRetention: { whenScaled: 'Delete', whenDeleted: 'Retain' },
     service: { type: 'ClusterIP' },
+    recovery: { replaceUnschedulableAfter: '5m' },
     ...overrides,
   };
 }

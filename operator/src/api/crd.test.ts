@@ -123,6 +123,7 @@ describe('spec helpers', () => {
     paused: false,
     pvcRetention: { whenScaled: 'Delete', whenDeleted: 'Retain' },
     service: { type: 'ClusterIP' },
+    recovery: { replaceUnschedulableAfter: '5m' },
   };
   test('image defaults to raftstore/node:<version>, spec.image overrides', () => {
     expect(desiredImage(base)).toBe('raftstore/node:0.1.0');

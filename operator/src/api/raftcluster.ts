@@ -129,6 +129,30 @@ export const raftClusterSpecSchema = object(
         ],
       },
     ),
+    recovery: object(
+      {
+        replaceUnschedulableAfter: string({
+          default: '5m',
+          maxLength: 32,
+          pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
+          description:
+            'How long a member pod may stay unschedulable because the node holding its volume is gone (deleted ' +
+            'from the cluster) before the operator replaces it: removes the member from Raft (only while the ' +
+            'others keep a quorum), deletes its volume claim and pod, and adds a fresh member as a learner. A ' +
+            'duration such as 90s, 5m or 1h30m; at least 10s.',
+        }),
+      },
+      {
+        default: { replaceUnschedulableAfter: '5m' },
+        description: 'Automatic repair of members that cannot come back.',
+        'x-kubernetes-validations': [
+          {
+            rule: "duration(self.replaceUnschedulableAfter) >= duration('10s')",
+            message: 'recovery.replaceUnschedulableAfter must be at least 10s (e.g. 5m)',
+          },
+        ],
+      },
+    ),
     paused: boolean({
       default: false,
       description: 'Stops every disruptive action (scaling, upgrades, fencing); status keeps being updated.',

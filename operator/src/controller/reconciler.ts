@@ -10,7 +10,7 @@ import { InvalidObjectError, parseRaftCluster, withNodeImage } from '../kube/par
 import { splitKey } from '../kube/informers.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { ClusterObjects } from '../observer/map.js';
-import { observe, type ObserverOptions } from '../observer/observer.js';
+import { observe, type ObserverOptions, type VolumeNodes } from '../observer/observer.js';
 import { plan, type PlannerOptions } from '../planner/plan.js';
 import { buildStatus, statusChanged } from '../status/status.js';
 import { errorMessage } from '../util/timeout.js';
@@ -32,6 +32,8 @@ export interface ReconcilerDeps {
   now: () => Date;
   planner: PlannerOptions;
   observer: ObserverOptions;
+  /** Where volumes live, to tell a pod whose volume's node is gone; without it none is ever judged lost. */
+  volumes?: VolumeNodes;
   nodeImageRepository: string;
   /** Requeue this soon after an executed step, to see its effect (admin changes raise no Kubernetes event). */
   afterActionMs: number;
@@ -102,7 +104,7 @@ export class Reconciler {
         );
       }
     }
-    const observation = await observe(cluster, objects, d.admin, d.observer);
+    const observation = await observe(cluster, objects, d.admin, d.observer, d.volumes);
     const now = d.now();
     const p = plan(observation.observed, now, d.planner);
     const log = d.log.child({ cluster: name, namespace });

@@ -201,7 +201,9 @@ export function requestsFor(action: Action, cluster: RaftCluster, objects: Clust
         (s) => s.metadata?.name === name && isOwnedBy(s, cluster.metadata.uid),
       );
       if (sts === undefined) {
-        throw new ExecutorError(`RecreateStatefulSet: the StatefulSet of shard ${action.shard} does not exist`);
+        throw new ExecutorError(
+          `RecreateStatefulSet: the StatefulSet of shard ${action.shard} does not exist`,
+        );
       }
       const state = existingShard(cluster, objects, action.shard, action.type);
       return [

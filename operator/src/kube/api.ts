@@ -15,6 +15,7 @@ import {
   type EventsV1Event,
   type KubeConfig,
   type V1Lease,
+  type V1PersistentVolume,
   type V1StatefulSet,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,7 @@ import type { DeleteOutcome, KubeWriter } from '../executor/executor.js';
 import type { DeletableResource } from '../executor/requests.js';
 import type { Json } from '../executor/merge-patch.js';
 import type { EventSpec } from '../executor/requests.js';
+import type { VolumeNodes } from '../observer/observer.js';
 import { withTimeout } from '../util/timeout.js';
 
 export const FIELD_MANAGER = 'raftstore-operator';
@@ -327,5 +329,50 @@ export class KubeLeaseStore implements LeaseStore {
         this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }),
       ),
     );
+  }
+}
+
+const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+
+/** The nodes a PersistentVolume's required node affinity pins it to by hostname; empty when it is not pinned. */
+export function pinnedNodes(pv: V1PersistentVolume): string[] {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  return terms.flatMap((t) =>
+    (t.matchExpressions ?? [])
+      .filter((e) => e.key === HOSTNAME_LABEL && e.operator === 'In')
+      .flatMap((e) => e.values ?? []),
+  );
+}
+
+/**
+ * Answers "is this volume's node gone?" from the API server: the PersistentVolume's node affinity, then whether
+ * each node it names still exists. Only a 404 for every one of them is "gone"; any other failure throws (unknown).
+ */
+export class KubeVolumeNodes implements VolumeNodes {
+  private readonly core: CoreV1Api;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly timeoutMs: number,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async goneNodeOf(volumeName: string): Promise<string | undefined> {
+    const pv = await call(`read PersistentVolume ${volumeName}`, this.timeoutMs, () =>
+      this.core.readPersistentVolume({ name: volumeName }),
+    );
+    const nodes = pinnedNodes(pv);
+    if (nodes.length === 0) return undefined; // not a local volume: it follows the pod to any node
+    for (const name of nodes) {
+      try {
+        await withTimeout(this.core.readNode({ name }), this.timeoutMs, `read Node ${name}`);
+        return undefined; // still there (maybe NotReady, maybe coming back): not gone
+      } catch (err) {
+        if (httpStatus(err) !== 404)
+          throw new KubeCallError(`read Node ${name}: ${describeApiError(err)}`, httpStatus(err));
+      }
+    }
+    return nodes.join(',');
   }
 }

@@ -1,7 +1,7 @@
 import type { KubernetesListObject, KubernetesObject, Watch } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { testCluster } from '../../testing/fakes.js';
-import { buildEvent, leaseToRecord, recordToLease } from './api.js';
+import { buildEvent, leaseToRecord, pinnedNodes, recordToLease } from './api.js';
 import {
   generationChanged,
   keyOf,
@@ -181,5 +181,23 @@ describe('buildEvent', () => {
       action: 'RemoveMember',
     });
     expect(e.note).toHaveLength(1024);
+  });
+});
+
+describe('PersistentVolume node pinning', () => {
+  test('a volume is pinned by its required hostname affinity', () => {
+    const pv = {
+      spec: {
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-2'] }] },
+            ],
+          },
+        },
+      },
+    };
+    expect(pinnedNodes(pv)).toEqual(['node-2']);
+    expect(pinnedNodes({ spec: { hostPath: { path: '/x' } } })).toEqual([]);
   });
 });

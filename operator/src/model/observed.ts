@@ -48,6 +48,13 @@ export interface ObservedPod {
   problem?: string;
   nodeName?: string;
   identity?: PodIdentity;
+  /** When the scheduler last found no node for it (its PodScheduled=False Unschedulable transition). */
+  unschedulableSince?: string;
+  /**
+   * The node its volume is bound to, when that node no longer exists (a local volume whose machine is gone): the
+   * pod can never run again with this volume. Looked up only for unschedulable pods.
+   */
+  volumeNodeGone?: string;
 }
 
 export interface ObservedPvc {

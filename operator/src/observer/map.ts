@@ -222,6 +222,7 @@ export function mapPod(
   const identity = podIdentity(name, status);
   const memberHash = pod.metadata?.annotations?.[MEMBER_HASH_ANNOTATION];
   const problem = podProblem(pod);
+  const unschedulableSince = unschedulableSinceOf(pod);
   return {
     name,
     ordinal,
@@ -233,7 +234,21 @@ export function mapPod(
     ...(problem !== undefined ? { problem } : {}),
     ...(pod.spec?.nodeName !== undefined ? { nodeName: pod.spec.nodeName } : {}),
     ...(identity !== undefined ? { identity } : {}),
+    ...(unschedulableSince !== undefined ? { unschedulableSince } : {}),
   };
+}
+
+function unschedulableSinceOf(pod: V1Pod): string | undefined {
+  const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
+  if (c?.status !== 'False' || c.reason !== 'Unschedulable' || c.lastTransitionTime == null) return undefined;
+  // A Date from the typed client, an RFC 3339 string from raw JSON.
+  const t = new Date(c.lastTransitionTime);
+  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
+}
+
+/** The data volume claim of a member pod, as its spec names it. */
+export function dataClaimOf(pod: V1Pod): string | undefined {
+  return pod.spec?.volumes?.find((v) => v.name === DATA_VOLUME)?.persistentVolumeClaim?.claimName;
 }
 
 export function mapPvc(
@@ -371,6 +386,8 @@ export function observeCluster(
   cluster: RaftCluster,
   objects: ClusterObjects,
   admin: ReadonlyMap<number, ShardAdminView>,
+  /** Pod name → the node its volume is pinned to, which no longer exists (observer.ts looks it up). */
+  lostVolumes: ReadonlyMap<string, string> = new Map(),
 ): ObservedCluster {
   const { name, uid } = cluster.metadata;
   type Meta = { metadata?: { name?: string; ownerReferences?: { uid: string; controller?: boolean }[] } };
@@ -389,6 +406,10 @@ export function observeCluster(
       .filter(inShard)
       .map((p) => mapPod(name, shard, p, statuses.get(p.metadata?.name ?? '')))
       .filter((p): p is ObservedPod => p !== undefined)
+      .map((p) => {
+        const gone = lostVolumes.get(p.name);
+        return gone === undefined ? p : { ...p, volumeNodeGone: gone };
+      })
       .sort((a, b) => a.ordinal - b.ordinal);
     const pvcs = objects.pvcs
       .map((v) => mapPvc(name, shard, v))

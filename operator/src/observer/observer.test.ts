@@ -491,3 +491,49 @@ describe('volumes and their StorageClass', () => {
     });
   });
 });
+
+describe('a member pod whose volume’s node is gone', () => {
+  test('only unschedulable pods are looked up; a definite answer marks the pod, an error marks nothing', async () => {
+    const cluster = testCluster();
+    const objects = testObjects(cluster, 3);
+    const pending = (name: string): V1Pod => {
+      const p = testPod(cluster, 0, Number(name.slice(-1)), { phase: 'Pending' });
+      p.spec = {
+        ...p.spec!,
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: `data-${name}` } }],
+      };
+      p.status = {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/2 nodes are available: 2 node(s) had volume node affinity conflict',
+            lastTransitionTime: new Date('2026-01-01T00:00:00Z'),
+          },
+        ],
+      };
+      return p;
+    };
+    objects.pods[1] = pending('demo-1');
+    objects.pods[2] = pending('demo-2');
+    for (const c of objects.pvcs) c.spec = { volumeName: `pv-${c.metadata?.name}` };
+    const asked: string[] = [];
+    const volumes = {
+      goneNodeOf: (pv: string): Promise<string | undefined> => {
+        asked.push(pv);
+        return pv === 'pv-data-demo-1' ? Promise.resolve('node-2') : Promise.reject(new Error('timeout'));
+      },
+    };
+    const { observed } = await observe(cluster, objects, healthyAdmin(), undefined, volumes);
+    expect(asked.sort()).toEqual(['pv-data-demo-1', 'pv-data-demo-2']);
+    const pods = observed.shards[0]!.pods;
+    expect(pods[1]).toMatchObject({
+      volumeNodeGone: 'node-2',
+      unschedulableSince: '2026-01-01T00:00:00.000Z',
+    });
+    expect(pods[2]!.volumeNodeGone).toBeUndefined();
+    expect(pods[0]!.volumeNodeGone).toBeUndefined();
+  });
+});

@@ -8,7 +8,9 @@ import type { ObservedCluster, SlotTable } from '../model/observed.js';
 import { errorMessage, mapBounded } from '../util/timeout.js';
 import {
   adminTargets,
+  dataClaimOf,
   memberListCandidates,
+  podProblem,
   observeCluster,
   observedShardCount,
   type AdminTarget,
@@ -36,11 +38,41 @@ export interface Observation {
   statuses: Map<string, AdminStatus>;
 }
 
+/** Where the volumes are: asked only about the volume of a pod the scheduler cannot place. */
+export interface VolumeNodes {
+  /** The node a PersistentVolume is pinned to (a local volume) when that node no longer exists; else undefined. */
+  goneNodeOf(volumeName: string): Promise<string | undefined>;
+}
+
+/** Pod name → the gone node its volume is pinned to, for member pods the scheduler cannot place. */
+async function lostVolumes(
+  objects: ClusterObjects,
+  volumes: VolumeNodes | undefined,
+): Promise<Map<string, string>> {
+  const lost = new Map<string, string>();
+  if (volumes === undefined) return lost;
+  for (const pod of objects.pods) {
+    const name = pod.metadata?.name ?? '';
+    if (podProblem(pod)?.startsWith('Unschedulable') !== true) continue;
+    const claim = dataClaimOf(pod);
+    const volume = objects.pvcs.find((c) => c.metadata?.name === claim)?.spec?.volumeName;
+    if (volume === undefined || volume === '') continue;
+    try {
+      const node = await volumes.goneNodeOf(volume);
+      if (node !== undefined) lost.set(name, node);
+    } catch {
+      // Unknown is not gone: a member's data is deleted only on a definite answer.
+    }
+  }
+  return lost;
+}
+
 export async function observe(
   cluster: RaftCluster,
   objects: ClusterObjects,
   admin: AdminApi,
   options: ObserverOptions = DEFAULT_OBSERVER,
+  volumes?: VolumeNodes,
 ): Promise<Observation> {
   const views = new Map<number, ShardAdminView>();
   const adminAddresses = new Map<number, string[]>();
@@ -72,7 +104,8 @@ export async function observe(
         : undefined;
     views.set(shard, { statuses, memberList, ...(slotTable !== undefined ? { slotTable } : {}) });
   }
-  return { observed: observeCluster(cluster, objects, views), adminAddresses, statuses: allStatuses };
+  const lost = await lostVolumes(objects, volumes);
+  return { observed: observeCluster(cluster, objects, views, lost), adminAddresses, statuses: allStatuses };
 }
 
 async function askMemberList(

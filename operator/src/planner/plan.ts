@@ -15,6 +15,7 @@ import { addLearner, promoteLearner, startNextPod } from './scale-up.js';
 import { deleteScaledAwayVolume, removeSurplusMember } from './scale-down.js';
 import { waitForLeader, waitForMemberList, waitForWantedMembers } from './recover.js';
 import { rollOut } from './rollout.js';
+import { replaceLostMember } from './replace-lost-member.js';
 import { nextReshardStep } from './reshard.js';
 import { growVolumes } from './grow-volumes.js';
 
@@ -48,7 +49,7 @@ export function plan(
       options,
       obs,
     };
-    const step = planShard(ctx);
+    const step = planShard(ctx, now);
     if (step === undefined) continue;
     if (step.action.type === 'Wait') {
       // Shards are independent: one waiting shard must not hold back the others.
@@ -93,7 +94,7 @@ export function plan(
 }
 
 /** One shard's next step, or undefined when it is as wanted. The first concern with a step to take wins. */
-function planShard(ctx: ShardContext): Step | undefined {
+function planShard(ctx: ShardContext, now: Date): Step | undefined {
   const sts = ctx.obs.statefulSet;
   if (sts === undefined) return undefined; // handled by ApplyChildren above
   if (ctx.obs.raft.kind === 'unreachable') return waitForMemberList(ctx, sts, ctx.obs.raft.reason);
@@ -105,6 +106,8 @@ function planShard(ctx: ShardContext): Step | undefined {
     // A member's old id goes before it may come back as a fresh learner.
     removeStaleId(view) ??
     wipeRemovedMember(view) ??
+    // A member whose volume's node is gone never comes back as itself: replaced after the configured delay.
+    replaceLostMember(view, now) ??
     // Membership changes: learners in, then members beyond spec.replicas out, one member at a time.
     promoteLearner(view) ??
     addLearner(view) ??

@@ -171,6 +171,12 @@ export function computeConditions(
     setCondition(previous, 'Available', evaluate(availablePolicies, input), observedGeneration, now),
     setCondition(previous, 'Progressing', evaluate(progressingPolicies, input), observedGeneration, now),
     setCondition(previous, 'Degraded', evaluate(degradedPolicies, input), observedGeneration, now),
-    setCondition(previous, 'VolumesResized', evaluate(volumesResizedPolicies, input), observedGeneration, now),
+    setCondition(
+      previous,
+      'VolumesResized',
+      evaluate(volumesResizedPolicies, input),
+      observedGeneration,
+      now,
+    ),
   ];
 }
