@@ -17,7 +17,7 @@ import { RoutedClient, RoutedKv } from '../../node/chaos/routed-kv.js';
 import { keyName, Workload } from '../../node/chaos/workload.js';
 import { ShardedKvClient } from '../../node/shared/client/sharded-kv-client.js';
 import { ShardMap } from '../../node/shared/sharding/shard-map.js';
-import { cmd, HELM, kubectl, kubectlJson, waitFor } from '../smoke/cluster.js';
+import { cmd, fault, HELM, kubectl, kubectlJson, STATE_DIR, waitFor } from '../smoke/cluster.js';
 import {
   applyCluster,
   clientEndpoints,
@@ -607,6 +607,158 @@ test('grow storage on a StorageClass that cannot expand: VolumesResized=False sa
   }
 }, 240_000);
 
+test('a member whose node is gone for good is replaced after spec.recovery.replaceUnschedulableAfter, keeping quorum', async () => {
+  // Local volumes, pinned to their node as on-premises disks are: a class with no provisioner and two volumes per
+  // node. When a node goes, its member's volume goes with it and the pod can never be scheduled again.
+  const name = 'lost-node';
+  const nodes = ['node-1', 'node-2', 'node-3'];
+  const volumes = nodes.flatMap((node) => [0, 1].map((i) => ({ node, pv: `e2e-local-${node}-${i}` })));
+  const objects = [
+    {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'e2e-local' },
+      provisioner: 'kubernetes.io/no-provisioner',
+      volumeBindingMode: 'WaitForFirstConsumer',
+    },
+    ...volumes.map(({ node, pv }) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: pv },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: 'e2e-local',
+        persistentVolumeReclaimPolicy: 'Retain',
+        local: { path: path.join(STATE_DIR, 'e2e-local-volumes', pv) },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+            ],
+          },
+        },
+      },
+    })),
+  ];
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  let goneNode: string | undefined;
+  try {
+    await applyCluster(NS, name, {
+      replicas: 3,
+      version: '0.1.0',
+      storage: { size: '1Gi', storageClassName: 'e2e-local' },
+      recovery: { replaceUnschedulableAfter: '20s' },
+    });
+    await waitFor('a healthy 3-member cluster on local volumes', 180_000, async () => {
+      const c = await getCluster(NS, name);
+      return c.status?.health === 'healthy' && c.status.operation === undefined ? true : undefined;
+    });
+    const endpoints = async (): Promise<string> => (await clientEndpoints(NS, name)).join(',');
+    const ctl = async (args: string[]): Promise<string> => {
+      const r = await cmd('node', [RAFTCTL, '--endpoints', await endpoints(), '--timeout', '5s', ...args]);
+      if (r.code !== 0) throw new Error(`raftctl ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+      return r.stdout;
+    };
+    for (let k = 0; k < 10; k++) await ctl(['put', `lost/k${k}`, `v${k}`]);
+    const before = await getCluster(NS, name);
+    const leader = before.status?.leader;
+    const pods = await memberPods(NS, name);
+    const victim = pods.find((p) => p.metadata.name !== leader && p.spec.nodeName !== undefined)!;
+    const oldId = before.status?.members?.find((m) => m.name === victim.metadata.name)?.id;
+    goneNode = victim.spec.nodeName!;
+    expect(pods.filter((p) => p.spec.nodeName === goneNode).map((p) => p.metadata.name)).toEqual([
+      victim.metadata.name,
+    ]);
+    // The machine dies and is removed from the cluster for good (as a cloud provider's node controller does).
+    const killedAt = Date.now();
+    await fault('POST', `/nodes/${goneNode}/stop?kill=true`);
+    await kubectl(['delete', 'node', goneNode, '--wait=false']);
+    const degradedMs = await waitFor('health degraded', 120_000, async () =>
+      (await getCluster(NS, name)).status?.health === 'degraded' ? Date.now() - killedAt : undefined,
+    );
+    figure(`node ${goneNode} killed and deleted: health degraded after ${degradedMs} ms`);
+    const waiting = await waitFor('the operator waiting to replace the lost member', 180_000, async () => {
+      const op = (await getCluster(NS, name)).status?.operation;
+      return op?.step === 'WaitBeforeReplacing' ? op.message : undefined;
+    });
+    expect(waiting).toMatch(
+      new RegExp(
+        `^${victim.metadata.name} cannot be scheduled: its volume is on node ${goneNode}, which is gone; replacing it in \\d+s`,
+      ),
+    );
+    const replaced = await waitFor('the member replaced by a fresh one, healthy', 300_000, async () => {
+      const c = await getCluster(NS, name);
+      const m = c.status?.members?.find((x) => x.name === victim.metadata.name);
+      return c.status?.health === 'healthy' &&
+        c.status.operation === undefined &&
+        m !== undefined &&
+        m.id !== oldId &&
+        m.role !== 'learner'
+        ? m
+        : undefined;
+    });
+    figure(
+      `lost member ${victim.metadata.name} replaced (Raft id ${oldId} → ${replaced.id}) ${Date.now() - killedAt} ms ` +
+        'after its node was killed (replaceUnschedulableAfter 20s)',
+    );
+    const now = await memberPods(NS, name);
+    expect(now.find((p) => p.metadata.name === victim.metadata.name)?.spec.nodeName).not.toBe(goneNode);
+    const claim = (await claims(name)).find((c) => c.metadata.name === `data-${victim.metadata.name}`);
+    const bound = await kubectlJson<{ spec: { volumeName?: string } }>([
+      'get',
+      'pvc',
+      claim!.metadata.name,
+      '-n',
+      NS,
+    ]);
+    expect(bound.spec.volumeName).not.toMatch(new RegExp(`^e2e-local-${goneNode}-`));
+    for (let k = 0; k < 10; k++) {
+      expect((await ctl(['get', `lost/k${k}`])).trim().split('\n')).toEqual([`lost/k${k}`, `v${k}`]);
+    }
+    const events = await kubectlJson<{
+      items: { reason?: string; note?: string; regarding?: { name?: string } }[];
+    }>(['get', 'events.events.k8s.io', '-n', NS]);
+    const ours = events.items
+      .filter((e) => e.regarding?.name === name)
+      .map((e) => `${e.reason}: ${e.note ?? ''}`);
+    expect(ours).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^MemberRemoved: ${victim.metadata.name} cannot be scheduled`)),
+        expect.stringMatching(/^VolumeDeleted: .*deleting its volume claim so that it starts on a fresh one/),
+        expect.stringMatching(/^LearnerAdded: /),
+      ]),
+    );
+  } finally {
+    if (goneNode !== undefined) {
+      await fault('POST', `/nodes/${goneNode}/start`);
+      await waitFor(`${goneNode} registered and Ready again`, 120_000, async () => {
+        const r = await cmd('kubectl', [
+          'get',
+          'node',
+          goneNode!,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+        ]);
+        return r.code === 0 && r.stdout.trim() === 'True' ? true : undefined;
+      });
+    }
+    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
+    await kubectl([
+      'delete',
+      'pvc',
+      '-n',
+      NS,
+      '-l',
+      `app.kubernetes.io/instance=${name}`,
+      '--ignore-not-found',
+      '--timeout=120s',
+    ]);
+    await kubectl(['delete', 'pv', ...volumes.map((v) => v.pv), '--ignore-not-found', '--timeout=120s']);
+    await kubectl(['delete', 'storageclass', 'e2e-local', '--ignore-not-found']);
+  }
+}, 600_000);
+
 test('bad specs are refused by the API server at once, each with a message that says why', async () => {
   const good = { replicas: 3, version: '0.1.0' };
   /** Server-side dry run of a new cluster with `spec`: nothing is stored; the refusal (or nothing) comes back. */
@@ -622,6 +774,16 @@ test('bad specs are refused by the API server at once, each with a message that 
     ['negative volume', { storage: { size: '-1Gi' } }, /storage.size must be greater than zero/],
     ['zero volume', { storage: { size: '0' } }, /storage.size must be greater than zero/],
     ['not a quantity', { storage: { size: 'lots' } }, /spec.storage.size.*should match/],
+    [
+      'replacement delay without a unit',
+      { recovery: { replaceUnschedulableAfter: '300' } },
+      /spec.recovery.replaceUnschedulableAfter.*should match/,
+    ],
+    [
+      'replacement delay too short',
+      { recovery: { replaceUnschedulableAfter: '5s' } },
+      /recovery.replaceUnschedulableAfter must be at least 10s/,
+    ],
     [
       'cpu not a quantity',
       { resources: { requests: { cpu: 'abc' } } },
