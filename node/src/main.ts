@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // The datastore node's entry point: one member of one shard per process (one pod).
-// Exit codes: 0 after a clean shutdown, 1 on a fatal error, 2 on invalid configuration.
+// Exit codes (process/exit-codes.ts): 0 after a clean shutdown, 1 on a fatal error, 2 on invalid configuration, 75
+// when the member stopped itself to be restarted with the same flags (after ForceNewCluster).
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config/config-error.js';
 import { helpRequested, parseNodeConfig } from './config/node-config.js';
 import { usage } from './config/usage.js';
+import { EXIT_CONFIG, EXIT_FATAL, EXIT_OK, EXIT_RESTART } from './process/exit-codes.js';
 import { NodeProcess } from './process/node-process.js';
 
 /** The package version: from RAFTSTORE_VERSION (images set it), else package.json (sources or dist/ layout). */
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
-      process.exitCode = 2;
+      process.exitCode = EXIT_CONFIG;
       return;
     }
     throw err;
@@ -45,25 +47,31 @@ async function main(): Promise<void> {
   const fail = (error: Error): void => {
     console.error(`raftstore node: fatal: ${error.message}`);
     // Stop at once: continuing after a disk or invariant failure could lose data. The WAL is the recovery point.
-    process.exit(1);
+    process.exit(EXIT_FATAL);
   };
-  const proc = await NodeProcess.start({ config, version: version(), onFatal: fail });
+  const restart = (reason: string): void => {
+    console.error(
+      `raftstore node: exiting with code ${EXIT_RESTART} to be restarted with the same flags: ${reason}`,
+    );
+    process.exit(EXIT_RESTART);
+  };
+  const proc = await NodeProcess.start({ config, version: version(), onFatal: fail, onRestart: restart });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++signals > 1) {
       console.error(`raftstore node: second ${signal}, exiting at once`);
-      process.exit(1);
+      process.exit(EXIT_FATAL);
     }
     const hardStop = setTimeout(() => {
       console.error('raftstore node: shutdown grace period exceeded, exiting');
-      process.exit(1);
+      process.exit(EXIT_FATAL);
     }, config.shutdownGraceMs + 1000);
     hardStop.unref();
     proc.shutdown(signal).then(
-      () => process.exit(0),
+      () => process.exit(EXIT_OK),
       (err: unknown) => {
         console.error(`raftstore node: shutdown failed: ${String(err)}`);
-        process.exit(1);
+        process.exit(EXIT_FATAL);
       },
     );
   };
@@ -73,5 +81,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`raftstore node: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  process.exit(EXIT_FATAL);
 });

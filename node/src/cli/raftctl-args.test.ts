@@ -45,6 +45,10 @@ describe('raftctl arguments', () => {
       clientUrl: 'h:2379',
     });
     expect(parse('transfer-leader').command).toEqual({ kind: 'transferLeader', to: '' });
+    expect(parse('--endpoints', 'h:2379', 'member', 'force-new-cluster', 'kv-0').command).toEqual({
+      kind: 'memberForceNewCluster',
+      name: 'kv-0',
+    });
     expect(parse('--', 'put', '-k', '-v').command).toEqual({ kind: 'put', key: '-k', value: '-v' });
     expect(parse().command).toEqual({ kind: 'help' });
   });
@@ -57,6 +61,12 @@ describe('raftctl arguments', () => {
     expect(() => parse('-w', 'yaml', 'status')).toThrow(/table or json/);
     expect(() => parse('range', 'a', 'b', '--prefix')).toThrow(/--prefix takes no END/);
     expect(() => parse('member', 'add', 'x')).toThrow(/--peer-url/);
+    expect(() => parse('--endpoints', 'a:1,b:2', 'member', 'force-new-cluster', 'kv-0')).toThrow(
+      new UsageError(
+        'member force-new-cluster talks to one member only: give its endpoint alone in --endpoints',
+      ),
+    );
+    expect(() => parse('member', 'force-new-cluster')).toThrow(/force-new-cluster NAME/);
     expect(() => parse('--timeout', '0s', 'status')).toThrow(/positive/);
   });
 

@@ -34,6 +34,7 @@ export type RaftctlCommand =
     }
   | { readonly kind: 'memberPromote'; readonly id: string }
   | { readonly kind: 'memberRemove'; readonly id: string }
+  | { readonly kind: 'memberForceNewCluster'; readonly name: string }
   | { readonly kind: 'transferLeader'; readonly to: string }
   | { readonly kind: 'status' }
   | { readonly kind: 'snapshot' }
@@ -67,6 +68,9 @@ Commands:
                                        add a member as a learner
   member promote ID                    make a caught-up learner a voter
   member remove ID                     remove a member
+  member force-new-cluster NAME        after a permanent loss of quorum: member NAME (the one endpoint given;
+                                       pick the one with the highest last term, then last index, in status)
+                                       keeps its committed log and restarts as the only voter of its group
   transfer-leader [MEMBER-ID]          hand leadership to a member (default: the most caught-up voter)
   status                               status of every endpoint
   snapshot                             make the answering member take a snapshot now
@@ -210,6 +214,15 @@ export function parseRaftctlArgs(
         return { options, command: { kind: 'memberPromote', id: args[0]! } };
       if (sub === 'remove' && args.length === 1)
         return { options, command: { kind: 'memberRemove', id: args[0]! } };
+      if (sub === 'force-new-cluster' && args.length === 1) {
+        // Sent to exactly the member meant: failing over to another endpoint would only be refused there.
+        if (endpoints.length !== 1) {
+          throw new UsageError(
+            'member force-new-cluster talks to one member only: give its endpoint alone in --endpoints',
+          );
+        }
+        return { options, command: { kind: 'memberForceNewCluster', name: args[0]! } };
+      }
       if (sub === 'add' && args.length === 1) {
         const id = str('--id');
         const peerUrl = str('--peer-url');
@@ -221,7 +234,9 @@ export function parseRaftctlArgs(
         }
         return { options, command: { kind: 'memberAdd', name: args[0]!, id, peerUrl, clientUrl } };
       }
-      throw new UsageError('usage: raftctl member list | add NAME … | promote ID | remove ID');
+      throw new UsageError(
+        'usage: raftctl member list | add NAME … | promote ID | remove ID | force-new-cluster NAME',
+      );
     }
     case 'transfer-leader':
       if (rest.length > 1) throw new UsageError('usage: raftctl transfer-leader [MEMBER-ID]');

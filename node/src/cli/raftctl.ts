@@ -5,6 +5,7 @@ import { Metadata } from '@grpc/grpc-js';
 import {
   MemberRole,
   type AddLearnerResponse,
+  type ForceNewClusterResponse,
   type Member,
   type MemberListResponse,
   type PromoteResponse,
@@ -106,6 +107,8 @@ function printStatus(
         'TERM',
         'COMMIT',
         'APPLIED',
+        'LAST INDEX',
+        'LAST TERM',
         'VOTERS',
         'LEARNERS',
         'ERROR',
@@ -121,11 +124,13 @@ function printStatus(
               String(s.term),
               String(s.commit),
               String(s.applied),
+              String(s.lastIndex),
+              String(s.lastLogTerm),
               String(s.voters.length),
               String(s.learners.length),
               '',
             ]
-          : [endpoint, '', '', '', '', '', '', '', '', '', error ?? ''],
+          : [endpoint, '', '', '', '', '', '', '', '', '', '', '', error ?? ''],
       ),
     ),
   );
@@ -324,6 +329,21 @@ async function execute(
         ),
       );
       printMembers(options, res.members);
+      return;
+    }
+    case 'memberForceNewCluster': {
+      const res = await client.clusterAt(0, (c, deadline) =>
+        unary<ForceNewClusterResponse>((cb) =>
+          c.forceNewCluster({ shardId: groupId, member: command.name }, new Metadata(), { deadline }, cb),
+        ),
+      );
+      if (options.output === 'json') {
+        console.log(JSON.stringify({ member: command.name, ...res }));
+        return;
+      }
+      console.log(
+        `${command.name} keeps its log up to commit index ${res.commit} (it had ${res.lastIndex - res.commit} uncommitted entries after it; last index ${res.lastIndex}, term ${res.lastLogTerm}); it now restarts as the only voter of shard ${groupId}. Add members back with member add and member promote.`,
+      );
       return;
     }
     case 'transferLeader': {

@@ -10,6 +10,7 @@ export interface RaftStatusJson {
   readonly commit: number;
   readonly applied: number;
   readonly lastIndex: number;
+  readonly lastLogTerm: number;
   readonly leader: string;
   readonly role: Role;
   readonly leadTransferee: string;
@@ -29,6 +30,7 @@ export function raftStatusToJson(status: RaftStatus): RaftStatusJson {
     commit: status.commit,
     applied: status.applied,
     lastIndex: status.lastIndex,
+    lastLogTerm: status.lastLogTerm,
     leader: status.leader,
     role: status.role,
     leadTransferee: status.leadTransferee,

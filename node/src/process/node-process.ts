@@ -1,7 +1,15 @@
 // One datastore member as a process: storage, Raft replica, peer transport, gRPC servers and the HTTP probe server,
-// wired together. Start order: decide how to start, open storage, rebuild the in-memory log, start serving.
-// Stop order (SIGTERM): hand leadership away, stop taking requests, drain, sync, close.
-import { credentials, Metadata, Server, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
+// wired together. Start order: decide how to start, open storage, rebuild the in-memory log (rewritten first when a
+// ForceNewCluster marker asks for it), start serving.
+// Stop order (SIGTERM, or after ForceNewCluster): hand leadership away, stop taking requests, drain, sync, close.
+import {
+  credentials,
+  Metadata,
+  Server,
+  ServerCredentials,
+  status as grpcStatus,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -31,6 +39,8 @@ import { MemberDirectory, type MemberInfo } from '../replica/member-directory.js
 import { RaftReplica } from '../replica/raft-replica.js';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from '../replica/snapshot-envelope.js';
 import { createClusterService } from '../server/cluster-service.js';
+import type { ForceNewClusterKept } from '../server/force-new-cluster.js';
+import { StatusError } from '../server/grpc-errors.js';
 import { createKvService } from '../server/kv-service.js';
 import { LeaderForwarder } from '../server/leader-forwarder.js';
 import { ServedForwardStreams } from '../server/forward-service.js';
@@ -43,6 +53,11 @@ import { RaftDiskStorage } from '../storage/raft-disk-storage.js';
 import { createRaftService } from '../transport/raft-service.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { DiskPersistence } from './disk-persistence.js';
+import { EXIT_RESTART } from './exit-codes.js';
+import { ForceNewClusterError } from './force-new-cluster.js';
+import { FORCE_NEW_CLUSTER_MARKER, readForceNewClusterMarker } from './force-new-cluster-marker.js';
+import { prepareForceNewCluster } from './force-new-cluster-request.js';
+import { forceNewClusterOnRestart, forceNewClusterStartRefusal } from './force-new-cluster-restart.js';
 import { decideStartMode, startModeReason, type StartMode } from './start-mode.js';
 
 const HEALTH_SERVICE = 'raftstore.v1.KV';
@@ -57,6 +72,11 @@ function peerMaxMessageBytes(config: NodeConfig): number {
 }
 /** Learners this close to the leader may be promoted. */
 const MAX_PROMOTE_LAG = 1000;
+/**
+ * After answering ForceNewCluster the member waits this long before it stops, so the answer leaves first (the
+ * graceful stop also lets calls in flight finish).
+ */
+const RESTART_AFTER_ANSWER_MS = 100;
 
 function hostPort(hp: { host: string; port: number }): string {
   return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
@@ -122,6 +142,11 @@ export interface NodeProcessOptions {
   readonly version: string;
   /** Called when the member cannot go on (disk failure, invariant): the caller exits non-zero. */
   readonly onFatal: (error: Error) => void;
+  /**
+   * Called once the member stopped itself gracefully to be started again with the same flags (after
+   * ForceNewCluster): the caller exits with EXIT_RESTART so the supervisor restarts it.
+   */
+  readonly onRestart: (reason: string) => void;
 }
 
 export class NodeProcess {
@@ -168,6 +193,11 @@ export class NodeProcess {
     };
     const mode = decideStartMode(facts);
     logger.info({ mode }, startModeReason(mode, facts));
+    const forceMarker = await readForceNewClusterMarker(config.dataDir);
+    const forceRefusal = forceMarker
+      ? forceNewClusterStartRefusal(mode, join(config.dataDir, FORCE_NEW_CLUSTER_MARKER))
+      : undefined;
+    if (forceRefusal !== undefined) throw new ForceNewClusterError(forceRefusal);
     for (const warning of configWarnings(config)) logger.warn(warning);
 
     const storage = await RaftDiskStorage.open(config.dataDir, {
@@ -219,7 +249,21 @@ export class NodeProcess {
       await storage.append(memory.initialState().hardState, [], memory.snapshot());
     } else {
       memory = new MemoryStorage();
-      const recovered = storage.takeRecoveredState();
+      let recovered = storage.takeRecoveredState();
+      if (forceMarker) {
+        try {
+          recovered = await forceNewClusterOnRestart({
+            storage,
+            recovered,
+            marker: forceMarker,
+            self: identity.nodeId,
+            logger,
+          });
+        } catch (err) {
+          await storage.close().catch(() => undefined);
+          throw err;
+        }
+      }
       if (recovered.snapshot) {
         memory.applySnapshot(recovered.snapshot);
         const envelope = decodeSnapshotEnvelope(recovered.snapshot.data);
@@ -246,7 +290,11 @@ export class NodeProcess {
     });
 
     // The transport and the replica refer to each other through these late-bound callbacks.
-    const late: { replica?: RaftReplica<ApplyOutcome>; fatal?: (e: Error) => void } = {};
+    const late: {
+      replica?: RaftReplica<ApplyOutcome>;
+      fatal?: (e: Error) => void;
+      restart?: (reason: string) => void;
+    } = {};
     const transport = new PeerTransport({
       shardId: config.shard,
       selfId: identity.nodeId,
@@ -315,6 +363,7 @@ export class NodeProcess {
       // Two hops: a stale hint, then the owner the wrong group names.
       routing: { hints: new SlotHints(config.bootstrapShards), shards: shardForwarder, maxHops: 2 },
     });
+    let forcing: Promise<ForceNewClusterKept> | undefined;
     const cluster = createClusterService({
       shardId: config.shard,
       memberName: config.name,
@@ -329,6 +378,31 @@ export class NodeProcess {
       maxPromoteLagEntries: MAX_PROMOTE_LAG,
       maxInFlight: 1000,
       observer: rpcObserver,
+      forceNewCluster: () => {
+        // Twice asked, once done: the second caller gets the first one's answer.
+        forcing ??= prepareForceNewCluster({ replica, memory, storage, now: Date.now })
+          .then(
+            (kept): ForceNewClusterKept => {
+              logger.warn(
+                { ...kept, exitCode: EXIT_RESTART },
+                'ForceNewCluster: recorded the request; stopping to restart as the one voter of a new cluster',
+              );
+              return kept;
+            },
+            (err: unknown) => {
+              logger.warn(
+                { err, exitCode: EXIT_RESTART },
+                'ForceNewCluster refused or failed after stopping the replica; restarting without forcing',
+              );
+              throw err instanceof ForceNewClusterError
+                ? new StatusError(grpcStatus.FAILED_PRECONDITION, err.message)
+                : err;
+            },
+          )
+          // The replica is stopped whatever the outcome: only a restart brings the member back.
+          .finally(() => late.restart?.('ForceNewCluster'));
+        return forcing;
+      },
     });
     const serverOptions = {
       'grpc.max_receive_message_length': config.maxRequestBytes,
@@ -406,6 +480,17 @@ export class NodeProcess {
       { client: clientPort, peer: peerPort, http: httpAddress.port },
     );
     late.fatal = (e) => options.onFatal(e);
+    late.restart = (reason) => {
+      setTimeout(() => {
+        proc.shutdown(reason).then(
+          () => {
+            logger.warn({ reason, exitCode: EXIT_RESTART }, 'stopped to be restarted by the supervisor');
+            options.onRestart(reason);
+          },
+          (err: unknown) => options.onFatal(err instanceof Error ? err : new Error(String(err))),
+        );
+      }, RESTART_AFTER_ANSWER_MS);
+    };
     replica.start();
     health.setStatus('', 'SERVING');
     health.setStatus(HEALTH_SERVICE, 'SERVING');

@@ -143,6 +143,7 @@ export class Raft {
       commit: this.log.committed,
       applied: this.log.applied,
       lastIndex: this.log.lastIndex(),
+      lastLogTerm: this.log.lastTerm(),
       leader: this.lead,
       role: this.role,
       leadTransferee: this.leadTransferee,

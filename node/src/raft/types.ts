@@ -168,6 +168,8 @@ export interface RaftStatus {
   readonly commit: number;
   readonly applied: number;
   readonly lastIndex: number;
+  /** Term of the last log entry (of the snapshot when the log is empty): with lastIndex, how up to date the log is. */
+  readonly lastLogTerm: number;
   readonly leader: NodeId;
   readonly role: Role;
   readonly leadTransferee: NodeId;

@@ -19,6 +19,7 @@ import type { RaftReplica } from '../replica/raft-replica.js';
 import { StatusError } from './grpc-errors.js';
 import { isForwarded, type LeaderForwarder } from './leader-forwarder.js';
 import { InvalidRequestError } from './request-error.js';
+import { createForceNewClusterHandler, type ForceNewClusterKept } from './force-new-cluster.js';
 import { createSlotAdminHandlers } from './slot-admin.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
@@ -35,6 +36,8 @@ export interface ClusterServiceOptions {
   readonly maxPromoteLagEntries: number;
   readonly maxInFlight: number;
   readonly observer?: RpcObserver;
+  /** ForceNewCluster once nothing refuses it: records the request and stops the member (see force-new-cluster.ts). */
+  readonly forceNewCluster?: () => Promise<ForceNewClusterKept>;
 }
 
 /**
@@ -134,8 +137,20 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
     ...(options.observer !== undefined ? { observer: options.observer } : {}),
   });
 
+  const forceNewCluster = createForceNewClusterHandler({
+    shardId: options.shardId,
+    memberName: options.memberName,
+    status: () => replica.status(),
+    nameOf: (id) => replica.directory.get(id)?.name ?? id,
+    header,
+    limit,
+    ...(options.observer !== undefined ? { observer: options.observer } : {}),
+    ...(options.forceNewCluster !== undefined ? { forceNewCluster: options.forceNewCluster } : {}),
+  });
+
   return {
     ...slotAdmin,
+    ...forceNewCluster,
     memberList: unaryHandler<wire.MemberListRequest, MemberListResponse>(
       'Cluster',
       'MemberList',
@@ -335,6 +350,7 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
                 ? MemberRole.MEMBER_ROLE_LEARNER
                 : MemberRole.MEMBER_ROLE_FOLLOWER,
           lastIndex: st.lastIndex,
+          lastLogTerm: st.lastLogTerm,
           isMember,
           slotsOwned: ownership.ownedCount,
           slotsMoving: ownership.movingCount,

@@ -10,6 +10,7 @@ export function raftStatus(overrides: Partial<RaftStatus> = {}): RaftStatus {
     commit: 10,
     applied: 10,
     lastIndex: 10,
+    lastLogTerm: 4,
     leader: 'b',
     role: 'follower',
     leadTransferee: '',

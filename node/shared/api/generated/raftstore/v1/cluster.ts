@@ -184,6 +184,11 @@ export interface StatusResponse {
   slotsMoving: number;
   /** The highest slot-map epoch the group has seen in a move. */
   slotMapEpoch: number;
+  /**
+   * The term of the answering member's last log entry; with last_index it says how up to date the member is (the
+   * member with the highest (last_log_term, last_index) is the one to keep after a quorum loss).
+   */
+  lastLogTerm: number;
 }
 
 export interface SnapshotRequest {
@@ -198,6 +203,22 @@ export interface SnapshotResponse {
   index: number;
   term: number;
   sizeBytes: number;
+}
+
+export interface ForceNewClusterRequest {
+  shardId: number;
+  /** The member the caller means (the pod name); the call is refused when another member answers. */
+  member: string;
+}
+
+export interface ForceNewClusterResponse {
+  header:
+    | ResponseHeader
+    | undefined;
+  /** What this member keeps: everything up to its commit index; entries after it are discarded. */
+  commit: number;
+  lastIndex: number;
+  lastLogTerm: number;
 }
 
 export interface SlotStatusRequest {
@@ -1597,6 +1618,7 @@ function createBaseStatusResponse(): StatusResponse {
     slotsOwned: 0,
     slotsMoving: 0,
     slotMapEpoch: 0,
+    lastLogTerm: 0,
   };
 }
 
@@ -1655,6 +1677,9 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
     if (message.slotMapEpoch !== 0) {
       writer.uint32(144).uint64(message.slotMapEpoch);
+    }
+    if (message.lastLogTerm !== 0) {
+      writer.uint32(152).uint64(message.lastLogTerm);
     }
     return writer;
   },
@@ -1816,6 +1841,14 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             message.slotMapEpoch = longToNumber(reader.uint64());
             continue;
           }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.lastLogTerm = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1871,6 +1904,11 @@ export const StatusResponse: MessageFns<StatusResponse> = {
         ? globalThis.Number(object.slotMapEpoch)
         : isSet(object.slot_map_epoch)
         ? globalThis.Number(object.slot_map_epoch)
+        : 0,
+      lastLogTerm: isSet(object.lastLogTerm)
+        ? globalThis.Number(object.lastLogTerm)
+        : isSet(object.last_log_term)
+        ? globalThis.Number(object.last_log_term)
         : 0,
     };
   },
@@ -1931,6 +1969,9 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     if (message.slotMapEpoch !== 0) {
       obj.slotMapEpoch = Math.round(message.slotMapEpoch);
     }
+    if (message.lastLogTerm !== 0) {
+      obj.lastLogTerm = Math.round(message.lastLogTerm);
+    }
     return obj;
   },
 
@@ -1959,6 +2000,7 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     message.slotsOwned = object.slotsOwned ?? 0;
     message.slotsMoving = object.slotsMoving ?? 0;
     message.slotMapEpoch = object.slotMapEpoch ?? 0;
+    message.lastLogTerm = object.lastLogTerm ?? 0;
     return message;
   },
 };
@@ -2155,6 +2197,222 @@ export const SnapshotResponse: MessageFns<SnapshotResponse> = {
     message.index = object.index ?? 0;
     message.term = object.term ?? 0;
     message.sizeBytes = object.sizeBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseForceNewClusterRequest(): ForceNewClusterRequest {
+  return { shardId: 0, member: "" };
+}
+
+export const ForceNewClusterRequest: MessageFns<ForceNewClusterRequest> = {
+  encode(message: ForceNewClusterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shardId !== 0) {
+      writer.uint32(8).uint32(message.shardId);
+    }
+    if (message.member !== "") {
+      writer.uint32(18).string(message.member);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForceNewClusterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForceNewClusterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.shardId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.member = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForceNewClusterRequest {
+    return {
+      shardId: isSet(object.shardId)
+        ? globalThis.Number(object.shardId)
+        : isSet(object.shard_id)
+        ? globalThis.Number(object.shard_id)
+        : 0,
+      member: isSet(object.member) ? globalThis.String(object.member) : "",
+    };
+  },
+
+  toJSON(message: ForceNewClusterRequest): unknown {
+    const obj: any = {};
+    if (message.shardId !== 0) {
+      obj.shardId = Math.round(message.shardId);
+    }
+    if (message.member !== "") {
+      obj.member = message.member;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForceNewClusterRequest>): ForceNewClusterRequest {
+    return ForceNewClusterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForceNewClusterRequest>): ForceNewClusterRequest {
+    const message = createBaseForceNewClusterRequest();
+    message.shardId = object.shardId ?? 0;
+    message.member = object.member ?? "";
+    return message;
+  },
+};
+
+function createBaseForceNewClusterResponse(): ForceNewClusterResponse {
+  return { header: undefined, commit: 0, lastIndex: 0, lastLogTerm: 0 };
+}
+
+export const ForceNewClusterResponse: MessageFns<ForceNewClusterResponse> = {
+  encode(message: ForceNewClusterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResponseHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.commit !== 0) {
+      writer.uint32(16).uint64(message.commit);
+    }
+    if (message.lastIndex !== 0) {
+      writer.uint32(24).uint64(message.lastIndex);
+    }
+    if (message.lastLogTerm !== 0) {
+      writer.uint32(32).uint64(message.lastLogTerm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForceNewClusterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForceNewClusterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResponseHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.commit = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastLogTerm = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForceNewClusterResponse {
+    return {
+      header: isSet(object.header) ? ResponseHeader.fromJSON(object.header) : undefined,
+      commit: isSet(object.commit) ? globalThis.Number(object.commit) : 0,
+      lastIndex: isSet(object.lastIndex)
+        ? globalThis.Number(object.lastIndex)
+        : isSet(object.last_index)
+        ? globalThis.Number(object.last_index)
+        : 0,
+      lastLogTerm: isSet(object.lastLogTerm)
+        ? globalThis.Number(object.lastLogTerm)
+        : isSet(object.last_log_term)
+        ? globalThis.Number(object.last_log_term)
+        : 0,
+    };
+  },
+
+  toJSON(message: ForceNewClusterResponse): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = ResponseHeader.toJSON(message.header);
+    }
+    if (message.commit !== 0) {
+      obj.commit = Math.round(message.commit);
+    }
+    if (message.lastIndex !== 0) {
+      obj.lastIndex = Math.round(message.lastIndex);
+    }
+    if (message.lastLogTerm !== 0) {
+      obj.lastLogTerm = Math.round(message.lastLogTerm);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForceNewClusterResponse>): ForceNewClusterResponse {
+    return ForceNewClusterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForceNewClusterResponse>): ForceNewClusterResponse {
+    const message = createBaseForceNewClusterResponse();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResponseHeader.fromPartial(object.header)
+      : undefined;
+    message.commit = object.commit ?? 0;
+    message.lastIndex = object.lastIndex ?? 0;
+    message.lastLogTerm = object.lastLogTerm ?? 0;
     return message;
   },
 };
@@ -3667,6 +3925,24 @@ export const ClusterService = {
     responseDeserialize: (value: Buffer): SnapshotResponse => SnapshotResponse.decode(value),
   },
   /**
+   * Recovery from permanent quorum loss (etcd's --force-new-cluster): the answering member, which must not know a
+   * live leader, keeps its log up to its commit index and restarts as the only voter of its group. Refused with
+   * FAILED_PRECONDITION when it is not `member`, serves another shard, knows a leader (forcing would fork the group)
+   * or is not a voter. Once it passed those checks the member exits (code 75) shortly after answering, for its
+   * supervisor to restart it with the same flags and data directory.
+   */
+  forceNewCluster: {
+    path: "/raftstore.v1.Cluster/ForceNewCluster" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ForceNewClusterRequest): Buffer =>
+      Buffer.from(ForceNewClusterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ForceNewClusterRequest => ForceNewClusterRequest.decode(value),
+    responseSerialize: (value: ForceNewClusterResponse): Buffer =>
+      Buffer.from(ForceNewClusterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ForceNewClusterResponse => ForceNewClusterResponse.decode(value),
+  },
+  /**
    * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
    * forwards); reads are linearizable. A step is idempotent and fenced by the move's epoch.
    */
@@ -3716,6 +3992,14 @@ export interface ClusterServer extends UntypedServiceImplementation {
   transferLeadership: handleUnaryCall<TransferLeadershipRequest, TransferLeadershipResponse>;
   status: handleUnaryCall<StatusRequest, StatusResponse>;
   snapshot: handleUnaryCall<SnapshotRequest, SnapshotResponse>;
+  /**
+   * Recovery from permanent quorum loss (etcd's --force-new-cluster): the answering member, which must not know a
+   * live leader, keeps its log up to its commit index and restarts as the only voter of its group. Refused with
+   * FAILED_PRECONDITION when it is not `member`, serves another shard, knows a leader (forcing would fork the group)
+   * or is not a voter. Once it passed those checks the member exits (code 75) shortly after answering, for its
+   * supervisor to restart it with the same flags and data directory.
+   */
+  forceNewCluster: handleUnaryCall<ForceNewClusterRequest, ForceNewClusterResponse>;
   /**
    * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
    * forwards); reads are linearizable. A step is idempotent and fenced by the move's epoch.
@@ -3831,6 +4115,28 @@ export interface ClusterClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SnapshotResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Recovery from permanent quorum loss (etcd's --force-new-cluster): the answering member, which must not know a
+   * live leader, keeps its log up to its commit index and restarts as the only voter of its group. Refused with
+   * FAILED_PRECONDITION when it is not `member`, serves another shard, knows a leader (forcing would fork the group)
+   * or is not a voter. Once it passed those checks the member exits (code 75) shortly after answering, for its
+   * supervisor to restart it with the same flags and data directory.
+   */
+  forceNewCluster(
+    request: ForceNewClusterRequest,
+    callback: (error: ServiceError | null, response: ForceNewClusterResponse) => void,
+  ): ClientUnaryCall;
+  forceNewCluster(
+    request: ForceNewClusterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ForceNewClusterResponse) => void,
+  ): ClientUnaryCall;
+  forceNewCluster(
+    request: ForceNewClusterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ForceNewClusterResponse) => void,
   ): ClientUnaryCall;
   /**
    * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
