@@ -13,6 +13,7 @@ import { Reconciler } from './controller/reconciler.js';
 import { LeaderElector } from './election/lease.js';
 import { Executor } from './executor/executor.js';
 import { KubeApiWriter, KubeLeaseStore, KubeVolumeNodes } from './kube/api.js';
+import { RECOVER_QUORUM_LOSS_ANNOTATION } from './api/raftcluster.js';
 import { Informers, keyOf, type ResourceKind } from './kube/informers.js';
 import { createLogger } from './log.js';
 import { OperatorMetrics } from './metrics/metrics.js';
@@ -56,7 +57,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     realTimers,
     new RateLimiter(new ExponentialBackoff(), new TokenBucket(monotonicClock)),
   );
-  const generations = new Map<string, number | undefined>();
+  const generations = new Map<string, string>();
   const onChange = (kind: ResourceKind, verb: 'add' | 'update' | 'delete', obj: KubernetesObject): void => {
     if (kind === 'storageclasses') {
       // A class that now allows expansion (or no longer does) concerns every cluster whose volumes it holds.
@@ -66,8 +67,9 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     const key = keyOf(kind, obj);
     if (key === undefined) return;
     if (kind === 'raftclusters') {
-      // Our own status writes do not change the generation: no reconcile for them (GenerationChangedPredicate).
-      const gen = obj.metadata?.generation;
+      // Our own status writes do not change the generation: no reconcile for them (GenerationChangedPredicate). The
+      // quorum-loss recovery annotation is metadata, not spec: a change to it counts as a change too.
+      const gen = `${String(obj.metadata?.generation)}/${obj.metadata?.annotations?.[RECOVER_QUORUM_LOSS_ANNOTATION] ?? ''}`;
       const deleting = obj.metadata?.deletionTimestamp != null;
       if (verb === 'update' && generations.get(key) === gen && !deleting) return;
       if (verb === 'delete') generations.delete(key);

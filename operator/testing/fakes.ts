@@ -11,7 +11,7 @@ import type {
 import type { RaftCluster, RaftClusterSpec } from '../src/api/raftcluster.js';
 import { buildChildren, initialShardState } from '../src/children/children.js';
 import { pvcName, shardLabels, podName } from '../src/children/names.js';
-import type { AddLearnerRequest, AdminApi } from '../src/admin/admin-api.js';
+import type { AddLearnerRequest, AdminApi, ForcedCluster } from '../src/admin/admin-api.js';
 import type { Child } from '../src/children/children.js';
 import type { DeleteOutcome, KubeWriter } from '../src/executor/executor.js';
 import type { Json } from '../src/executor/merge-patch.js';
@@ -124,6 +124,8 @@ export function testStatus(member: string, over: Partial<AdminStatus> = {}): Adm
     isMember: true,
     term: 3,
     lastIndex: 100,
+    lastLogTerm: 3,
+    commit: 100,
     role: 'follower',
     leader: 'demo-0',
     slotsOwned: 4096,
@@ -150,7 +152,12 @@ export function testMember(name: string, over: Partial<AdminMember> = {}): Admin
 export type AdminCall =
   | { op: 'status' | 'memberList' | 'slotTable'; address: string; shard: number }
   | { op: 'addLearner'; address: string; req: AddLearnerRequest }
-  | { op: 'promote' | 'removeMember' | 'transferLeadership'; address: string; shard: number; id: string };
+  | {
+      op: 'promote' | 'removeMember' | 'transferLeadership' | 'forceNewCluster';
+      address: string;
+      shard: number;
+      id: string;
+    };
 
 /** Answers per address; an address without an answer fails like a dead member (UNAVAILABLE). */
 export class FakeAdmin implements AdminApi {
@@ -193,6 +200,12 @@ export class FakeAdmin implements AdminApi {
   transferLeadership(address: string, shard: number, id: string): Promise<string> {
     this.calls.push({ op: 'transferLeadership', address, shard, id });
     return this.membership(address, 'TransferLeadership').then(() => id);
+  }
+  /** What a forced member answers it keeps. */
+  forcedKeeps: ForcedCluster = { commit: 118, lastIndex: 120, lastLogTerm: 3 };
+  forceNewCluster(address: string, shard: number, member: string): Promise<ForcedCluster> {
+    this.calls.push({ op: 'forceNewCluster', address, shard, id: member });
+    return this.membership(address, 'ForceNewCluster').then(() => this.forcedKeeps);
   }
   close(): void {
     this.closed = true;

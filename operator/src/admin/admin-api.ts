@@ -36,7 +36,19 @@ export interface AdminApi {
   transferLeadership(address: string, shard: number, toId: string): Promise<string>;
   /** The group's record of every hash slot (a leader read: a follower forwards it). */
   slotTable(address: string, shard: number): Promise<SlotTable>;
+  /**
+   * Ask `member` (at `address`) to restart as a one-voter cluster keeping its data; it answers what it keeps and
+   * then restarts. Refused (FAILED_PRECONDITION) by another member, or while the group has a leader.
+   */
+  forceNewCluster(address: string, shard: number, member: string): Promise<ForcedCluster>;
   close(): void;
+}
+
+/** What a member forced into a one-voter cluster keeps: every entry up to `commit`; those after it are dropped. */
+export interface ForcedCluster {
+  commit: number;
+  lastIndex: number;
+  lastLogTerm: number;
 }
 
 /** A failed admin call, with the gRPC code when there is one (retry on another member only when it is transient). */
@@ -90,6 +102,9 @@ export function decodeStatus(s: StatusResponse): AdminStatus {
     isMember: s.isMember,
     term: s.term,
     lastIndex: s.lastIndex,
+    // 0 from a member older than the field: such a member is chosen by its last index alone.
+    lastLogTerm: s.lastLogTerm,
+    commit: s.commit,
     role: ROLE[s.role] ?? 'unknown',
     leader: s.leader,
     slotsOwned: s.slotsOwned,
@@ -223,6 +238,15 @@ export class GrpcAdminApi implements AdminApi {
     await this.call(address, 'RemoveMember', (c, deadline) =>
       unary((cb) => c.removeMember({ shardId: shard, id }, new Metadata(), { deadline }, cb)),
     );
+  }
+
+  async forceNewCluster(address: string, shard: number, member: string): Promise<ForcedCluster> {
+    const res = await this.call(address, 'ForceNewCluster', (c, deadline) =>
+      unary<ForcedCluster>((cb) =>
+        c.forceNewCluster({ shardId: shard, member }, new Metadata(), { deadline }, cb),
+      ),
+    );
+    return { commit: res.commit, lastIndex: res.lastIndex, lastLogTerm: res.lastLogTerm };
   }
 
   async transferLeadership(address: string, shard: number, toId: string): Promise<string> {

@@ -286,6 +286,21 @@ const conditionSchema = object({
 });
 export type Condition = Infer<typeof conditionSchema>;
 
+const quorumRecoverySchema = object({
+  token: string({ description: `The ${'raftstore.dev/recover-quorum-loss'} annotation value acted on.` }),
+  shard: integer(),
+  member: string({ description: 'The member that became the one-voter cluster, keeping its data.' }),
+  commit: integer({
+    description:
+      'Its commit index: every write acknowledged up to here is kept. Writes the lost majority acknowledged after ' +
+      'it may be gone; its log entries after it were discarded.',
+  }),
+  lastIndex: integer({ description: 'Its last log index before the recovery.' }),
+  lastLogTerm: integer(),
+  at: dateTime(),
+});
+export type QuorumRecovery = Infer<typeof quorumRecoverySchema>;
+
 export const raftClusterStatusSchema = object(
   {
     observedGeneration: optional(integer()),
@@ -316,6 +331,13 @@ export const raftClusterStatusSchema = object(
     conditions: optional(
       array(conditionSchema, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
     ),
+    quorumRecoveries: optional(
+      array(quorumRecoverySchema, {
+        'x-kubernetes-list-type': 'atomic',
+        maxItems: 16,
+        description: 'Recoveries from permanent quorum loss, oldest first (the last 16): what each kept.',
+      }),
+    ),
   },
   { description: 'Observed state of a RaftCluster.' },
 );
@@ -327,7 +349,15 @@ export interface RaftClusterMetadata {
   uid: string;
   generation: number;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
+
+/**
+ * Opt-in recovery from permanent quorum loss: its value is a token (any text the user picks, e.g. a date). For each
+ * shard that has no leader, the operator restarts the most up-to-date reachable member as a one-voter cluster that
+ * keeps its data; the fresh members rejoin as learners. A token is acted on once per shard (status.quorumRecoveries).
+ */
+export const RECOVER_QUORUM_LOSS_ANNOTATION = 'raftstore.dev/recover-quorum-loss';
 
 /** The object as the operator reads it from the API server (defaults applied). */
 export interface RaftCluster {

@@ -2,7 +2,7 @@
 // step, record the operation in status BEFORE acting, act, then write the whole status if it changed. Returns when
 // to look again; throws on a failure worth retrying with backoff.
 import type { Logger } from 'pino';
-import type { RaftCluster, RaftClusterStatus } from '../api/raftcluster.js';
+import type { QuorumRecovery, RaftCluster, RaftClusterStatus } from '../api/raftcluster.js';
 import type { AdminApi } from '../admin/admin-api.js';
 import type { Executor, KubeWriter } from '../executor/executor.js';
 import { deepEqual, mergePatch } from '../executor/merge-patch.js';
@@ -111,6 +111,7 @@ export class Reconciler {
     const acting = p.action.type !== 'Wait' && p.action.type !== 'Done';
 
     let failure: Error | undefined;
+    let forced: QuorumRecovery | undefined;
     if (acting) {
       // Intent first: after a crash between here and the next status write, status says what was attempted.
       if (!deepEqual(status?.operation, p.operation)) {
@@ -136,6 +137,7 @@ export class Reconciler {
         );
         d.metrics.actions.inc({ action: p.action.type, result: 'success' });
         if (done.moved !== undefined) d.metrics.recordSlotMove(namespace, name, done.moved);
+        forced = done.forced;
         const expectation = expectationFor(done.requests);
         if (expectation !== undefined) {
           this.expected.set(key, { expectation, deadlineMs: d.now().getTime() + d.expectationTimeoutMs });
@@ -149,7 +151,7 @@ export class Reconciler {
       log.debug({ reason: p.action.reason }, 'waiting');
     }
 
-    const next = buildStatus(observation.observed, p, now, failure?.message);
+    const next = buildStatus(observation.observed, p, now, failure?.message, forced);
     if (statusChanged(status, next)) {
       const patch = mergePatch(status ?? {}, next);
       if (patch !== undefined) {

@@ -588,4 +588,46 @@ describe('resharding steps', () => {
       initialClusterState: 'new',
     });
   });
+
+  test('ForceNewCluster calls that member at its own address only, and records what it kept', async () => {
+    const cluster = testCluster();
+    const objects = testObjects(cluster, 3);
+    const action: Action = { type: 'ForceNewCluster', shard: 0, member: 'demo-1', token: 't1' };
+    expect(requestsFor(action, cluster, objects)).toEqual([
+      { kind: 'forceNewCluster', shard: 0, member: 'demo-1', address: '10.244.1.11:2379', token: 't1' },
+    ]);
+    const kube = new FakeKube();
+    const admin = new FakeAdmin();
+    const at = new Date('2026-12-07T10:00:00Z');
+    const ex = new Executor(kube, admin, 3, undefined, undefined, undefined, () => at);
+    const done = await ex.execute(
+      cluster,
+      action,
+      op('Recover', 'ForceNewCluster', 'recovering'),
+      objects,
+      new Map(),
+    );
+    expect(admin.calls).toEqual([
+      { op: 'forceNewCluster', address: '10.244.1.11:2379', shard: 0, id: 'demo-1' },
+    ]);
+    expect(done.forced).toEqual({
+      token: 't1',
+      shard: 0,
+      member: 'demo-1',
+      commit: 118,
+      lastIndex: 120,
+      lastLogTerm: 3,
+      at: '2026-12-07T10:00:00.000Z',
+    });
+    expect(kube.events[0]).toMatchObject({
+      type: 'Warning',
+      reason: 'QuorumLossRecovered',
+      note:
+        'shard 0: demo-1 restarts as a one-voter cluster keeping its data up to commit index 118 (recovery t1); it ' +
+        'had 2 uncommitted log entries after it (index 120), dropped; writes the lost majority acknowledged after ' +
+        'index 118 may be gone',
+    });
+    const gone = { ...objects, pods: objects.pods.filter((p) => p.metadata?.name !== 'demo-1') };
+    expect(() => requestsFor(action, cluster, gone)).toThrow(/pod demo-1 has no address to call/);
+  });
 });

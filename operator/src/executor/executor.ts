@@ -2,7 +2,7 @@
 // admin API, then the Event. Membership calls go to the shard's leader first and move on to another member only on
 // a transient failure (the calls are idempotent on the node side, so a retry elsewhere is safe).
 import type { V1StatefulSet } from '@kubernetes/client-node';
-import type { Operation, RaftCluster, SlotMove } from '../api/raftcluster.js';
+import type { Operation, QuorumRecovery, RaftCluster, SlotMove } from '../api/raftcluster.js';
 import { AdminError, type AdminApi } from '../admin/admin-api.js';
 import { grpcSlotGroups, type SlotGroupsFactory, type SlotGroupsSession } from '../admin/slot-groups.js';
 import { driveMove, type MoveReport } from '../../../node/shared/sharding/move-driver.js';
@@ -51,6 +51,8 @@ export interface ExecuteResult {
   event: EventSpec | undefined;
   /** What a MoveSlots step did: keys copied, pages, how long writes to the batch paused. */
   moved?: MoveReport;
+  /** What a ForceNewCluster step kept, for status.quorumRecoveries. */
+  forced?: QuorumRecovery;
 }
 
 /** Bounds on one batch of a slot move; past them the step fails and the next reconcile resumes it at its epoch. */
@@ -75,6 +77,7 @@ export class Executor {
     private readonly onEventError: (error: string) => void = () => undefined,
     private readonly slotGroups: SlotGroupsFactory = grpcSlotGroups,
     private readonly moveLimits: MoveLimits = DEFAULT_MOVE_LIMITS,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /**
@@ -90,15 +93,25 @@ export class Executor {
   ): Promise<ExecuteResult> {
     const requests = requestsFor(action, cluster, objects);
     let moved: MoveReport | undefined;
+    let forced: QuorumRecovery | undefined;
     try {
-      for (const r of requests) moved = (await this.perform(cluster, r, adminAddresses)) ?? moved;
+      for (const r of requests) {
+        const done = await this.perform(cluster, r, adminAddresses);
+        moved = done?.moved ?? moved;
+        forced = done?.forced ?? forced;
+      }
     } catch (err) {
       await this.emit(cluster, failureEvent(action, operation, errorMessage(err)));
       throw err;
     }
-    const event = eventFor(action, operation, moved);
+    const event = eventFor(action, operation, moved, forced);
     if (event !== undefined) await this.emit(cluster, event);
-    return { requests, event, ...(moved !== undefined ? { moved } : {}) };
+    return {
+      requests,
+      event,
+      ...(moved !== undefined ? { moved } : {}),
+      ...(forced !== undefined ? { forced } : {}),
+    };
   }
 
   /** One batch to the end with the move driver, bounded in rounds and time; resumable at the same epoch. */
@@ -169,7 +182,7 @@ export class Executor {
     cluster: RaftCluster,
     r: ExecRequest,
     adminAddresses: ReadonlyMap<number, readonly string[]>,
-  ): Promise<MoveReport | undefined> {
+  ): Promise<{ moved?: MoveReport; forced?: QuorumRecovery } | undefined> {
     switch (r.kind) {
       case 'apply':
         await this.kube.apply(r.object);
@@ -198,7 +211,7 @@ export class Executor {
         });
         return undefined;
       case 'moveSlots':
-        return this.moveSlots(r.move, adminAddresses);
+        return { moved: await this.moveSlots(r.move, adminAddresses) };
       case 'repointSlots':
         await this.repointSlots(r, adminAddresses);
         return undefined;
@@ -208,6 +221,21 @@ export class Executor {
       case 'recreateStatefulSet':
         await this.kube.recreateStatefulSet(r.object, r.uid);
         return undefined;
+      case 'forceNewCluster': {
+        // That member only: forcing another one would keep other data than the planner chose.
+        const kept = await this.admin.forceNewCluster(r.address, r.shard, r.member);
+        return {
+          forced: {
+            token: r.token,
+            shard: r.shard,
+            member: r.member,
+            commit: kept.commit,
+            lastIndex: kept.lastIndex,
+            lastLogTerm: kept.lastLogTerm,
+            at: this.now().toISOString(),
+          },
+        };
+      }
     }
   }
 

@@ -1,15 +1,16 @@
 // Pure: what each planner Action means as requests to the API server and to the members' admin API. The executor
 // (executor.ts) only carries these out, so the mapping is tested without any I/O.
 import type { V1StatefulSet } from '@kubernetes/client-node';
-import type { Operation, RaftCluster, SlotMove } from '../api/raftcluster.js';
+import type { Operation, QuorumRecovery, RaftCluster, SlotMove } from '../api/raftcluster.js';
 import type { MoveReport } from '../../../node/shared/sharding/move-driver.js';
 import type { AddLearnerRequest } from '../admin/admin-api.js';
 import { buildChildren, initialShardState, type Child } from '../children/children.js';
-import { ordinalOf, shardServiceName, statefulSetName } from '../children/names.js';
+import { CLIENT_PORT, ordinalOf, shardServiceName, statefulSetName } from '../children/names.js';
 import { buildStatefulSet, type ShardChildState } from '../children/statefulset.js';
 import type { Action } from '../planner/action.js';
 import {
   bootstrapShardsOf,
+  hostPort,
   isOwnedBy,
   mapPvc,
   mapStatefulSet,
@@ -41,6 +42,8 @@ export type ExecRequest =
   | { kind: 'resizeClaim'; namespace: string; name: string; size: string; uid: string | undefined }
   /** Delete the StatefulSet (uid precondition) leaving its pods, wait until it is gone, then apply `object`. */
   | { kind: 'recreateStatefulSet'; object: V1StatefulSet; uid: string | undefined }
+  /** Ask one member, at its own address, to restart as a one-voter cluster keeping its data. */
+  | { kind: 'forceNewCluster'; shard: number; member: string; address: string; token: string }
   /** Point slots `shard` gave away at their owner now: one `repoint` step, a Raft command in that group. */
   | { kind: 'repointSlots'; shard: number; owner: number; epoch: number; slots: readonly number[] };
 
@@ -214,6 +217,23 @@ export function requestsFor(action: Action, cluster: RaftCluster, objects: Clust
         },
       ];
     }
+    case 'ForceNewCluster': {
+      // That member and no other: its own pod's address, never a fallback to another member.
+      const pod = objects.pods.find((p) => p.metadata?.name === action.member);
+      const ip = pod?.status?.podIP;
+      if (pod === undefined || ip === undefined || ip === '') {
+        throw new ExecutorError(`ForceNewCluster: pod ${action.member} has no address to call`);
+      }
+      return [
+        {
+          kind: 'forceNewCluster',
+          shard: action.shard,
+          member: action.member,
+          address: hostPort(ip, CLIENT_PORT),
+          token: action.token,
+        },
+      ];
+    }
     case 'Wait':
     case 'Done':
       return [];
@@ -288,6 +308,7 @@ const REASONS: Partial<Record<Action['type'], string>> = {
   RepointSlots: 'SlotsRepointed',
   ResizeClaims: 'VolumesResizing',
   RecreateStatefulSet: 'StatefulSetRecreated',
+  ForceNewCluster: 'QuorumLossRecovered',
 };
 
 /** The Event for an executed action: every membership change and upgrade step; nothing for Wait/Done. */
@@ -295,6 +316,7 @@ export function eventFor(
   action: Action,
   operation: Operation | undefined,
   moved?: MoveReport,
+  forced?: QuorumRecovery,
 ): EventSpec | undefined {
   if (action.type === 'Wait' || action.type === 'Done') return undefined;
   const op = operation?.type;
@@ -312,11 +334,18 @@ export function eventFor(
         `${action.move.to} (epoch ${action.move.epoch}): ${moved.keysCopied} key(s) in ${moved.pages} page(s), ` +
         `writes to these slots paused ${moved.pauseMs} ms`
       : undefined;
+  const kept =
+    forced !== undefined
+      ? `shard ${forced.shard}: ${forced.member} restarts as a one-voter cluster keeping its data up to commit ` +
+        `index ${forced.commit} (recovery ${forced.token}); it had ${forced.lastIndex - forced.commit} uncommitted ` +
+        `log entr${forced.lastIndex - forced.commit === 1 ? 'y' : 'ies'} after it (index ${forced.lastIndex}), ` +
+        `dropped; writes the lost majority acknowledged after index ${forced.commit} may be gone`
+      : undefined;
   return {
-    type: 'Normal',
+    type: forced !== undefined ? 'Warning' : 'Normal',
     reason,
     action: operation?.step ?? action.type,
-    note: truncate(done ?? operation?.message ?? action.type, 1000),
+    note: truncate(done ?? kept ?? operation?.message ?? action.type, 1000),
   };
 }
 

@@ -44,7 +44,7 @@ export function parseRaftCluster(raw: unknown): RaftCluster {
       problems.push('spec.image must be a string');
     if (typeof spec['paused'] !== 'boolean')
       problems.push('spec.paused is missing (CRD defaults not applied?)');
-    for (const k of ['storage', 'raft', 'pvcRetention', 'service']) {
+    for (const k of ['storage', 'raft', 'pvcRetention', 'service', 'recovery']) {
       if (!isRecord(spec[k])) problems.push(`spec.${k} is missing (CRD defaults not applied?)`);
     }
   }

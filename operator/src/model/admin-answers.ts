@@ -12,6 +12,10 @@ export interface AdminStatus {
   isMember: boolean;
   term: number;
   lastIndex: number;
+  /** The term of the member's last log entry: with lastIndex, how up to date its log is (0 from older members). */
+  lastLogTerm: number;
+  /** The highest log index the member knows to be committed. */
+  commit: number;
   role: 'leader' | 'follower' | 'learner' | 'unknown';
   /** Name of the leader this member knows; "" if none. */
   leader: string;

@@ -30,6 +30,10 @@ export interface PodIdentity {
   incarnation: number;
   /** True once the data directory holds Raft state (founded, or added and caught a snapshot/entries). */
   joined: boolean;
+  /** How up to date its log is, and what it knows to be committed: what quorum-loss recovery chooses by. */
+  lastLogTerm?: number;
+  lastIndex?: number;
+  commit?: number;
 }
 
 export interface ObservedPod {

@@ -173,6 +173,9 @@ function podIdentity(pod: string, status: AdminStatus | undefined): ObservedPod[
     incarnation: incarnationNumber(status.incarnation),
     // Raft state on disk: a member of the configuration, or one that ever saw a term or a log entry.
     joined: status.isMember || status.term > 0 || status.lastIndex > 0,
+    lastLogTerm: status.lastLogTerm,
+    lastIndex: status.lastIndex,
+    commit: status.commit,
   };
 }
 
@@ -486,7 +489,8 @@ export function adminTargets(
   return targets.sort((a, b) => a.pod.localeCompare(b.pod));
 }
 
-function hostPort(ip: string, port: number): string {
+/** `ip:port`, with an IPv6 address in brackets. */
+export function hostPort(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 

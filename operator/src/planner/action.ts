@@ -39,6 +39,8 @@ export type Action =
   /** Delete the shard's StatefulSet leaving its pods (orphan) and create it again with storage.size in its
    * volumeClaimTemplates, which cannot change in place. Non-disruptive: the new StatefulSet adopts the pods. */
   | { type: 'RecreateStatefulSet'; shard: number }
+  /** Ask `member` to restart as a one-voter cluster keeping its data (quorum-loss recovery `token`). */
+  | { type: 'ForceNewCluster'; shard: number; member: string; token: string }
   | { type: 'Wait'; reason: string; requeueAfterSeconds: number }
   | { type: 'Done'; requeueAfterSeconds: number };
 
@@ -56,6 +58,7 @@ export const DISRUPTIVE: ReadonlySet<ActionType> = new Set<ActionType>([
   'DeletePVC',
   'MoveSlots',
   'RetireShard',
+  'ForceNewCluster',
 ]);
 
 /**

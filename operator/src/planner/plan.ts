@@ -2,7 +2,7 @@
 // what it sees (StatefulSets, pods, PVCs, the Raft member list, the pods' own identities), so replaying it after a
 // crash between any two steps picks up where the cluster is, not where a log says it was. The previous status's
 // operation is read only to keep its startedAt (step timeouts) stable across reconciles.
-import { desiredImage, type Operation } from '../api/raftcluster.js';
+import { desiredImage, RECOVER_QUORUM_LOSS_ANNOTATION, type Operation } from '../api/raftcluster.js';
 import type { ObservedCluster } from '../model/observed.js';
 import type { Plan } from './action.js';
 import { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
@@ -18,6 +18,7 @@ import { rollOut } from './rollout.js';
 import { replaceLostMember } from './replace-lost-member.js';
 import { nextReshardStep } from './reshard.js';
 import { growVolumes } from './grow-volumes.js';
+import { recoverQuorumLoss } from './recover-quorum-loss.js';
 
 // The planner's entry point: callers import plan and its options from here.
 export { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
@@ -40,7 +41,9 @@ export function plan(
   if (grow !== undefined) return toPlan(grow, previous, now, options);
 
   let firstWait: Step | undefined;
+  const token = cluster.metadata.annotations?.[RECOVER_QUORUM_LOSS_ANNOTATION];
   for (const obs of observed.shards) {
+    const done = cluster.status?.quorumRecoveries?.some((r) => r.token === token && r.shard === obs.shard);
     const ctx: ShardContext = {
       clusterName: cluster.metadata.name,
       namespace: cluster.metadata.namespace,
@@ -48,6 +51,7 @@ export function plan(
       image,
       options,
       obs,
+      ...(token !== undefined && token !== '' && done !== true ? { quorumRecoveryToken: token } : {}),
     };
     const step = planShard(ctx, now);
     if (step === undefined) continue;
@@ -98,6 +102,9 @@ function planShard(ctx: ShardContext, now: Date): Step | undefined {
   const sts = ctx.obs.statefulSet;
   if (sts === undefined) return undefined; // handled by ApplyChildren above
   if (ctx.obs.raft.kind === 'unreachable') return waitForMemberList(ctx, sts, ctx.obs.raft.reason);
+  // Only when the user asked for it, and only when the reachable voters cannot form a quorum any more.
+  const forced = recoverQuorumLoss(ctx, ctx.quorumRecoveryToken);
+  if (forced !== undefined) return forced;
   const view = viewShard(ctx, sts, ctx.obs.raft);
   if (view.leader === undefined) return waitForLeader(view);
   return (

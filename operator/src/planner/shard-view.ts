@@ -21,6 +21,8 @@ export interface ShardContext {
   image: string;
   options: PlannerOptions;
   obs: ObservedShard;
+  /** A quorum-loss recovery the user asked for (its token) that was not carried out for this shard yet. */
+  quorumRecoveryToken?: string;
 }
 
 /** The leader's answer: a member list (the other kind, unreachable, leaves nothing to view). */

@@ -240,4 +240,28 @@ describe('buildStatus', () => {
     expect(statusChanged(a, buildStatus(degraded, plan(degraded, t1), t1))).toBe(true);
     expect(statusChanged(undefined, a)).toBe(true);
   });
+
+  test('a quorum-loss recovery is recorded for good (and bounded), so its token never acts twice', () => {
+    const obs = observe(healthyWorld());
+    const forced = {
+      token: 't1',
+      shard: 0,
+      member: 'demo-0',
+      commit: 118,
+      lastIndex: 120,
+      lastLogTerm: 3,
+      at: NOW.toISOString(),
+    };
+    const first = buildStatus(obs, plan(obs, NOW), NOW, undefined, forced);
+    expect(first.quorumRecoveries).toEqual([forced]);
+    const later = observe(healthyWorld(), first);
+    expect(buildStatus(later, plan(later, LATER), LATER).quorumRecoveries).toEqual([forced]);
+    let status = first;
+    for (let i = 0; i < 20; i++) {
+      const o = observe(healthyWorld(), status);
+      status = buildStatus(o, plan(o, LATER), LATER, undefined, { ...forced, token: `t${i + 2}` });
+    }
+    expect(status.quorumRecoveries).toHaveLength(16);
+    expect(status.quorumRecoveries?.at(-1)?.token).toBe('t21');
+  });
 });

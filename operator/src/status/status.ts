@@ -2,6 +2,7 @@
 import {
   desiredImage,
   specWarnings,
+  type QuorumRecovery,
   type MemberStatus,
   type RaftClusterStatus,
   type ShardStatus,
@@ -31,12 +32,19 @@ function members(obs: ObservedShard): MemberStatus[] {
   });
 }
 
-/** `stepFailure`: why the step this reconcile took failed, if it did. */
+/** The quorum-loss recoveries status keeps (the oldest drop out). */
+export const QUORUM_RECOVERIES_KEPT = 16;
+
+/**
+ * `stepFailure`: why the step this reconcile took failed, if it did. `forced`: what a quorum-loss recovery this
+ * reconcile carried out kept (recorded for good: it is also what keeps the same token from acting twice).
+ */
 export function buildStatus(
   observed: ObservedCluster,
   plan: Plan,
   now: Date,
   stepFailure?: string,
+  forced?: QuorumRecovery,
 ): RaftClusterStatus {
   const { cluster } = observed;
   const previous = cluster.status;
@@ -62,6 +70,9 @@ export function buildStatus(
   const image = desiredImage(cluster.spec);
   const allCurrent = pods.length > 0 && pods.every((p) => p.image === image);
   const shard0 = shards.find((s) => s.shard === 0);
+  const recoveries = [...(previous?.quorumRecoveries ?? []), ...(forced !== undefined ? [forced] : [])].slice(
+    -QUORUM_RECOVERIES_KEPT,
+  );
   const status: RaftClusterStatus = {
     observedGeneration: cluster.metadata.generation,
     health: overall.health,
@@ -77,6 +88,7 @@ export function buildStatus(
     ...(allCurrent ? { currentVersion: cluster.spec.version } : {}),
     ...(plan.operation !== undefined ? { operation: plan.operation } : {}),
     ...(lastProbeTime !== undefined ? { lastProbeTime } : {}),
+    ...(recoveries.length > 0 ? { quorumRecoveries: recoveries } : {}),
     conditions: computeConditions(
       previous?.conditions,
       {
