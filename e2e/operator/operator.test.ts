@@ -759,6 +759,84 @@ test('a member whose node is gone for good is replaced after spec.recovery.repla
   }
 }, 600_000);
 
+test('wipe 2 of 3 volumes: unhealthy; the opt-in recovery keeps the survivor’s data and re-adds the others', async () => {
+  const name = 'recover';
+  await applyCluster(NS, name, { replicas: 3, version: '0.1.0' });
+  try {
+    await waitFor('a healthy 3-member cluster', 180_000, async () => {
+      const c = await getCluster(NS, name);
+      return c.status?.health === 'healthy' && c.status.operation === undefined ? true : undefined;
+    });
+    const ctl = async (args: string[]): Promise<string> => {
+      const endpoints = (await clientEndpoints(NS, name)).join(',');
+      const r = await cmd('node', [RAFTCTL, '--endpoints', endpoints, '--timeout', '5s', ...args]);
+      if (r.code !== 0) throw new Error(`raftctl ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+      return r.stdout;
+    };
+    for (let k = 0; k < 20; k++) await ctl(['put', `survive/k${k}`, `v${k}`]);
+    const survivor = `${name}-0`;
+    const wiped = [`${name}-1`, `${name}-2`];
+    // Two members lose their volumes for good: their pods come back empty and can only wait to be added.
+    const lostAt = Date.now();
+    await kubectl(['delete', 'pvc', '-n', NS, ...wiped.map((p) => `data-${p}`), '--wait=false']);
+    await kubectl(['delete', 'pod', '-n', NS, ...wiped]);
+    const unhealthyMs = await waitFor('health unhealthy (quorum lost)', 120_000, async () =>
+      (await getCluster(NS, name)).status?.health === 'unhealthy' ? Date.now() - lostAt : undefined,
+    );
+    figure(`2 of 3 volumes wiped: health unhealthy after ${unhealthyMs} ms`);
+    // Without the annotation nothing is forced: the operator waits for a leader that cannot come.
+    await sleep(5000);
+    const waiting = await getCluster(NS, name);
+    expect(waiting.status?.health).toBe('unhealthy');
+    expect(waiting.status?.quorumRecoveries).toBeUndefined();
+    const start = Date.now();
+    await kubectl(['annotate', '-n', NS, `raftcluster/${name}`, 'raftstore.dev/recover-quorum-loss=e2e-1']);
+    const recovered = await waitFor('healthy again with 3 voters', 300_000, async () => {
+      const c = await getCluster(NS, name);
+      const voters = c.status?.members?.filter((m) => m.role !== 'learner').length;
+      return c.status?.health === 'healthy' && c.status.operation === undefined && voters === 3
+        ? c
+        : undefined;
+    });
+    figure(`quorum-loss recovery: healthy with 3 voters ${Date.now() - start} ms after the annotation`);
+    const record = recovered.status?.quorumRecoveries?.[0] as
+      { token: string; shard: number; member: string; commit: number; lastIndex: number } | undefined;
+    expect(record).toMatchObject({ token: 'e2e-1', shard: 0, member: survivor });
+    expect(record!.commit).toBeGreaterThan(20);
+    expect(record!.lastIndex).toBeGreaterThanOrEqual(record!.commit);
+    for (let k = 0; k < 20; k++) {
+      expect((await ctl(['get', `survive/k${k}`])).trim().split('\n')).toEqual([`survive/k${k}`, `v${k}`]);
+    }
+    await ctl(['put', 'survive/after', 'yes']);
+    const events = await kubectlJson<{
+      items: { reason?: string; note?: string; regarding?: { name?: string } }[];
+    }>(['get', 'events.events.k8s.io', '-n', NS]);
+    const note = events.items.find(
+      (e) => e.regarding?.name === name && e.reason === 'QuorumLossRecovered',
+    )?.note;
+    figure(`quorum-loss recovery Event: ${note}`);
+    expect(note).toMatch(
+      new RegExp(
+        `^shard 0: ${survivor} restarts as a one-voter cluster keeping its data up to commit index ${record!.commit} \\(recovery e2e-1\\)`,
+      ),
+    );
+    // The token is done: a later quorum loss needs a new one.
+    expect((await getCluster(NS, name)).status?.quorumRecoveries).toHaveLength(1);
+  } finally {
+    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
+    await kubectl([
+      'delete',
+      'pvc',
+      '-n',
+      NS,
+      '-l',
+      `app.kubernetes.io/instance=${name}`,
+      '--ignore-not-found',
+      '--timeout=120s',
+    ]);
+  }
+}, 600_000);
+
 test('bad specs are refused by the API server at once, each with a message that says why', async () => {
   const good = { replicas: 3, version: '0.1.0' };
   /** Server-side dry run of a new cluster with `spec`: nothing is stored; the refusal (or nothing) comes back. */
@@ -888,7 +966,7 @@ test('bad specs are refused by the API server at once, each with a message that 
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(want);
   }
-});
+}, 120_000);
 
 test('a member pod that cannot start is named in Progressing within seconds (an image no registry has)', async () => {
   const name = 'no-image';
@@ -1205,11 +1283,12 @@ test('reshard 2 → 4 under a 3-client workload, a shard leader and the operator
     if (leader === undefined) throw new Error('shard 0 reports no leader');
     await deletePods([leader]);
     figure(`2 → 4: shard 0's leader ${leader} deleted after ${Date.now() - start} ms`);
-    // The operator's leader goes away while a batch is recorded as under way; the standby takes the Lease.
-    await waitFor('3 batches moved and another one under way', 300_000, async () => {
+    // The operator's leader goes away while a batch is recorded as under way; the standby takes the Lease. Asked
+    // for early (2 batches of 8): on a loaded machine a later window was missed once, with the reshard already done.
+    await waitFor('2 batches moved and another one under way', 300_000, async () => {
       const moved = (await newBatches()).length;
       const op = (await getCluster(NS, SHARDED)).status?.operation;
-      return moved >= 3 && op?.slotMove !== undefined ? true : undefined;
+      return moved >= 2 && op?.slotMove !== undefined ? true : undefined;
     });
     const before = await operatorLeader(OPERATOR_NS);
     if (before === undefined) throw new Error('no operator replica holds the Lease');
