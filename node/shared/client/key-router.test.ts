@@ -52,6 +52,23 @@ test('a slot in motion is asked again with backoff until the move ends', async (
   client.close();
 });
 
+test('a read takes no session sequence: a new client’s first write is still sequence 1', async () => {
+  const { router: r, client } = router(1_000);
+  expect(await r.read('k', (shard) => Promise.resolve(`read on ${shard}`))).toBe('read on 0');
+  expect(await r.read('k', () => Promise.resolve('again'))).toBe('again');
+  const sequences: number[] = [];
+  await r.call('k', (_shard, header) => {
+    sequences.push(header.sequence);
+    return Promise.resolve();
+  });
+  await r.call('k', (_shard, header) => {
+    sequences.push(header.sequence);
+    return Promise.resolve();
+  });
+  expect(sequences).toEqual([1, 2]);
+  client.close();
+});
+
 test('past its budget the call fails with the moving refusal', async () => {
   const { router: r, slept, client } = router(1_000);
   await expect(r.call('k', () => Promise.reject(MOVING))).rejects.toBe(MOVING);

@@ -99,10 +99,22 @@ export class KeyRouter {
    * that shard (so the failover client's retries of it are the same write). On a wrong-shard answer it goes to the
    * owner named, or the owner a fresh map names.
    */
-  async call<T>(
+  call<T>(
     key: Uint8Array | string,
     call: (shardId: number, header: RequestHeader) => Promise<T>,
   ): Promise<T> {
+    return this.route(key, (shard) => call(shard, this.client.nextHeader(shard)));
+  }
+
+  /**
+   * Like `call` for a read, which carries no session header: none is taken, so the sequence of the client's next
+   * write stays where the group expects it (a group refuses a new client whose first write is not sequence 1).
+   */
+  read<T>(key: Uint8Array | string, call: (shardId: number) => Promise<T>): Promise<T> {
+    return this.route(key, call);
+  }
+
+  private async route<T>(key: Uint8Array | string, call: (shardId: number) => Promise<T>): Promise<T> {
     const slot = keySlot(key);
     const movingDeadline = this.now() + this.movingBudgetMs;
     let pauseMs = 25;
@@ -110,7 +122,7 @@ export class KeyRouter {
     for (let reroutes = 0; reroutes < MAX_REROUTES;) {
       const shard = await this.shardOfSlot(slot);
       try {
-        return await call(shard, this.client.nextHeader(shard));
+        return await call(shard);
       } catch (err) {
         if (isSlotMoving(err) && this.now() + pauseMs < movingDeadline) {
           // Not applied; the move ends in a bounded time, and then the slot's owner (maybe another shard) answers.

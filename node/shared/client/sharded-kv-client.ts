@@ -38,7 +38,7 @@ export class ShardedKvClient {
   /** Linearizable unless `serializable`; undefined when the key does not exist. */
   async get(key: Uint8Array | string, serializable = false): Promise<KeyValue | undefined> {
     const k = enc(key);
-    const res = await this.router.call(k, (shardId) =>
+    const res = await this.router.read(k, (shardId) =>
       this.client.kv((c, deadline) =>
         unary<GetResponse>((cb) =>
           c.get({ shardId, header: undefined, key: k, serializable }, new Metadata(), { deadline }, cb),
