@@ -4,7 +4,7 @@
 // Figures the issue asks for as a benchmark (time to healthy, time per member, write unavailability during the
 // upgrade) are printed, never asserted.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLinearizable } from '../../node/testing/lincheck/check.js';
@@ -29,6 +29,7 @@ import {
   raftMembership,
   type RaftMembership,
 } from './raftcluster-view.js';
+import { nodeFault, podFault, waitReported, watchTransient, type ExpectedHealth } from './kube-chaos.js';
 import {
   clientServiceAddress,
   movesPerSlot,
@@ -612,6 +613,9 @@ test('a member whose node is gone for good is replaced after spec.recovery.repla
   // node. When a node goes, its member's volume goes with it and the pod can never be scheduled again.
   const name = 'lost-node';
   const nodes = ['node-1', 'node-2', 'node-3'];
+  // Directories of this run only: a local volume keeps its data after its claim goes (Retain), and a member must
+  // never start on another cluster's data (it refuses to: its identity is not the directory's).
+  const volumeDir = path.join(STATE_DIR, 'e2e-local-volumes', `run-${Date.now().toString(36)}`);
   const volumes = nodes.flatMap((node) => [0, 1].map((i) => ({ node, pv: `e2e-local-${node}-${i}` })));
   const objects = [
     {
@@ -630,7 +634,7 @@ test('a member whose node is gone for good is replaced after spec.recovery.repla
         accessModes: ['ReadWriteOnce'],
         storageClassName: 'e2e-local',
         persistentVolumeReclaimPolicy: 'Retain',
-        local: { path: path.join(STATE_DIR, 'e2e-local-volumes', pv) },
+        local: { path: path.join(volumeDir, pv) },
         nodeAffinity: {
           required: {
             nodeSelectorTerms: [
@@ -756,6 +760,7 @@ test('a member whose node is gone for good is replaced after spec.recovery.repla
     ]);
     await kubectl(['delete', 'pv', ...volumes.map((v) => v.pv), '--ignore-not-found', '--timeout=120s']);
     await kubectl(['delete', 'storageclass', 'e2e-local', '--ignore-not-found']);
+    await rm(volumeDir, { recursive: true, force: true });
   }
 }, 600_000);
 
@@ -1373,4 +1378,219 @@ test('reshard 2 → 4 under a 3-client workload, a shard leader and the operator
   );
   expect(pass.wrong).toEqual([]);
   expect(pass.failed).toEqual([]);
+}, 1_800_000);
+
+test('chaos on Kubernetes: 12 faults on a 5-member cluster under a 3-client workload; linearizable, nothing lost, health follows', async () => {
+  const name = 'chaos';
+  await applyCluster(NS, name, { replicas: 5, version: '0.1.0' });
+  try {
+    await waitFor('a healthy 5-member cluster', 300_000, async () => {
+      const c = await getCluster(NS, name);
+      const voters = c.status?.members?.filter((m) => m.role !== 'learner').length;
+      return c.status?.health === 'healthy' && c.status.operation === undefined && voters === 5
+        ? true
+        : undefined;
+    });
+    const endpoints = await followEndpoints(NS, name);
+    const keys = Array.from({ length: 8 }, (_, k) => `chaos/k${k}`);
+    const t0 = performance.now();
+    const workload = new Workload({
+      clients: 3,
+      keys,
+      opDeadlineMs: 2000,
+      endpoints: endpoints.current,
+      now: () => performance.now() - t0,
+      rng: new Prng(0xc4a05),
+      maxOpsPerClient: 20_000,
+      runId: 'kube-chaos',
+    });
+    const members = async (): Promise<{ name: string; node: string; leader: boolean }[]> => {
+      const leader = (await getCluster(NS, name)).status?.leader;
+      return (await memberPods(NS, name)).map((p) => ({
+        name: p.metadata.name,
+        node: p.spec.nodeName ?? '',
+        leader: p.metadata.name === leader,
+      }));
+    };
+    const followers = async (n: number): Promise<string[]> => {
+      const all = (await members()).filter((m) => !m.leader).map((m) => m.name);
+      if (all.length < n) throw new Error(`${n} follower(s) wanted, ${all.length} known`);
+      return all.slice(0, n);
+    };
+    const leaderPod = async (): Promise<string> => {
+      const l = (await members()).find((m) => m.leader);
+      if (l === undefined) throw new Error('the status names no leader');
+      return l.name;
+    };
+    const outcomes: string[] = [];
+    /** A fault that lasts until healed: the status must report it while it lasts. */
+    const held = async (
+      label: string,
+      expected: ExpectedHealth,
+      inject: () => Promise<unknown>,
+      heal: () => Promise<unknown>,
+    ): Promise<void> => {
+      const at = Date.now();
+      await inject();
+      let lag: number;
+      try {
+        lag = await waitReported(NS, name, expected, at, 90_000);
+      } finally {
+        await heal();
+      }
+      const healed = Date.now();
+      const back = await watchTransient(NS, name, 'degraded', healed, 0, 240_000);
+      outcomes.push(
+        `${label}: ${expected} reported after ${lag} ms; healthy ${back.healthyAfterMs} ms after healing`,
+      );
+    };
+    /** A fault that heals by itself: when (if at all) the status saw it, and when it was healthy again. */
+    const transient = async (
+      label: string,
+      expected: ExpectedHealth,
+      inject: () => Promise<unknown>,
+    ): Promise<void> => {
+      const at = Date.now();
+      await inject();
+      const r = await watchTransient(NS, name, expected, at, 3000, 240_000);
+      outcomes.push(
+        `${label}: ${expected} ${r.reportedAfterMs === undefined ? 'never reported (over before the status saw it)' : `reported after ${r.reportedAfterMs} ms`}; ` +
+          `healthy after ${r.healthyAfterMs} ms`,
+      );
+    };
+
+    workload.start();
+    try {
+      await sleep(2000);
+      await transient('delete a follower pod', 'degraded', async () =>
+        podFault.delete(NS, await followers(1)),
+      );
+      await transient('delete the leader pod', 'degraded', async () =>
+        podFault.delete(NS, [await leaderPod()]),
+      );
+      await transient('SIGKILL a follower', 'degraded', async () =>
+        podFault.kill(NS, (await followers(1))[0]!),
+      );
+      await transient('SIGKILL the leader', 'degraded', async () => podFault.kill(NS, await leaderPod()));
+      await transient('delete 2 follower pods', 'degraded', async () =>
+        podFault.delete(NS, await followers(2)),
+      );
+      const one = await followers(1);
+      await held(
+        `partition follower ${one[0]}`,
+        'degraded',
+        () => podFault.partition(NS, one[0]!),
+        () => podFault.heal(NS, one[0]!),
+      );
+      const leader = await leaderPod();
+      await held(
+        `partition the leader ${leader}`,
+        'degraded',
+        () => podFault.partition(NS, leader),
+        () => podFault.heal(NS, leader),
+      );
+      const two = await followers(2);
+      await held(
+        `partition followers ${two.join(', ')}`,
+        'degraded',
+        () => Promise.all(two.map((p) => podFault.partition(NS, p))),
+        () => Promise.all(two.map((p) => podFault.heal(NS, p))),
+      );
+      const three = await followers(3);
+      await held(
+        `partition 3 of 5 (${three.join(', ')}): quorum lost`,
+        'unhealthy',
+        () => Promise.all(three.map((p) => podFault.partition(NS, p))),
+        () => Promise.all(three.map((p) => podFault.heal(NS, p))),
+      );
+      // A node with two members (the spread puts 5 members 2/2/1 on 3 nodes), then that node and one more member.
+      const byNode = new Map<string, string[]>();
+      for (const m of await members()) byNode.set(m.node, [...(byNode.get(m.node) ?? []), m.name]);
+      const [busy, onBusy] = [...byNode.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+      await held(
+        `power loss of ${busy} (members ${onBusy.join(', ')})`,
+        onBusy.length >= 3 ? 'unhealthy' : 'degraded',
+        () => nodeFault.stop(busy),
+        () => nodeFault.start(busy),
+      );
+      const other = (await members()).find((m) => m.node !== busy)!.name;
+      await held(
+        `power loss of ${busy} and partition of ${other}: ${onBusy.length + 1} of 5 down`,
+        onBusy.length + 1 >= 3 ? 'unhealthy' : 'degraded',
+        () => Promise.all([nodeFault.stop(busy), podFault.partition(NS, other)]),
+        () => Promise.all([nodeFault.start(busy), podFault.heal(NS, other)]),
+      );
+      // The leading operator replica goes away in the middle of a rollout; the standby finishes it.
+      const rolloutAt = Date.now();
+      await kubectl([
+        'patch',
+        '-n',
+        NS,
+        `raftcluster/${name}`,
+        '--type=merge',
+        '-p',
+        JSON.stringify({ spec: { raft: { tickMs: 100, electionTicks: 12, heartbeatTicks: 1 } } }),
+      ]);
+      await waitFor('a rollout under way with a pod restarted', 120_000, async () => {
+        const op = (await getCluster(NS, name)).status?.operation;
+        // "(n/5 done)" with n ≥ 1: at least one member restarted, at least one to go.
+        if (op?.type === 'Rollout' && /\([1-4]\/5 done\)/.test(op.message)) return true;
+        throw new Error(`operation: ${op === undefined ? 'none' : `${op.type}/${op.step}: ${op.message}`}`);
+      });
+      const before = await operatorLeader(OPERATOR_NS);
+      if (before === undefined) throw new Error('no operator replica holds the Lease');
+      await kubectl(['delete', 'pod', before, '-n', OPERATOR_NS, '--wait=false']);
+      const done = await waitFor(
+        'the rollout finished by the standby, every member on the new spec',
+        600_000,
+        async () => {
+          const c = await getCluster(NS, name);
+          if (c.status?.health !== 'healthy' || c.status.operation !== undefined) return undefined;
+          const pods = await kubectlJson<{
+            items: { spec: { containers: { env?: { name: string; value?: string }[] }[] } }[];
+          }>(['get', 'pods', '-n', NS, '-l', `app.kubernetes.io/instance=${name}`]);
+          const ticks = pods.items.map(
+            (p) => p.spec.containers[0]?.env?.find((e) => e.name === 'RAFTSTORE_ELECTION_TICKS')?.value,
+          );
+          return ticks.length === 5 && ticks.every((t) => t === '12') ? Date.now() - rolloutAt : undefined;
+        },
+      );
+      outcomes.push(
+        `operator leader ${before} deleted mid-rollout: rollout of 5 members finished in ${done} ms`,
+      );
+      await sleep(2000);
+    } finally {
+      await workload.stop();
+      endpoints.stop();
+    }
+    for (const o of outcomes) figure(`chaos: ${o}`);
+    expect(outcomes).toHaveLength(12);
+    const acked = workload.history.filter((op) => op.input.op !== 'get' && op.return !== undefined);
+    const unknown = workload.history.filter((op) => op.return === undefined).length;
+    figure(
+      `chaos: ${workload.history.length} operations by 3 clients, ${acked.length} writes acknowledged, ${unknown} unknown`,
+    );
+    expect(acked.length).toBeGreaterThan(100);
+    await expectLinearizable('kube-chaos', workload.history);
+    const session = new KvSession(endpoints.current()[0]!, 'e2e-chaos-read', 5000, new SequenceSource());
+    const finalValues = new Map<string, string | null>();
+    try {
+      for (const key of keys) finalValues.set(key, await session.get(key));
+    } finally {
+      session.close();
+    }
+    expect(findLostWrites(workload.history, finalValues)).toEqual([]);
+  } finally {
+    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
+    await kubectl([
+      'delete',
+      'pvc',
+      '-n',
+      NS,
+      '-l',
+      `app.kubernetes.io/instance=${name}`,
+      '--ignore-not-found',
+      '--timeout=120s',
+    ]);
+  }
 }, 1_800_000);
