@@ -130,7 +130,8 @@ describe('Reconciler', () => {
     const objects = converged(testObjects(cluster, 3));
     const { kube, source, reconciler, metrics } = setup(cluster, objects, healthyAdmin());
     const out = await reconciler.reconcile('db/demo');
-    expect(out).toEqual({ result: 'success', requeueAfterMs: 30_000, action: 'Done' });
+    // The health probe: a converged cluster is looked at again in 5 s.
+    expect(out).toEqual({ result: 'success', requeueAfterMs: 5_000, action: 'Done' });
     expect(kube.applied).toEqual([]);
     expect(kube.statusPatches).toHaveLength(1);
     const written = kube.statusPatches[0] as { health: string; leader: string; members: unknown[] };

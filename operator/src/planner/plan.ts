@@ -94,7 +94,7 @@ export function plan(
   }
   const waiting = firstWait ?? reshard;
   if (waiting !== undefined) return toPlan(waiting, previous, now, options);
-  return { action: { type: 'Done', requeueAfterSeconds: options.resyncSeconds }, operation: undefined };
+  return { action: { type: 'Done', requeueAfterSeconds: options.healthProbeSeconds }, operation: undefined };
 }
 
 /** One shard's next step, or undefined when it is as wanted. The first concern with a step to take wins. */
