@@ -100,6 +100,30 @@ async function expectLinearizable(runId: string, history: readonly KvOperation[]
   expect(check.kind).toBe('linearizable');
 }
 
+/** Deletes a test's own RaftCluster and then its volumes (kept by pvcRetention.whenDeleted: Retain). */
+async function deleteClusterAndVolumes(name: string): Promise<void> {
+  await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
+  const selector = `app.kubernetes.io/instance=${name}`;
+  await kubectl(['delete', 'pvc', '-n', NS, '-l', selector, '--ignore-not-found', '--timeout=120s']);
+}
+
+/** No acknowledged write is lost: each key's value now, read through `endpoint`, is one the history allows. */
+async function expectNothingLost(
+  endpoint: string,
+  sessionName: string,
+  keys: readonly string[],
+  history: readonly KvOperation[],
+): Promise<void> {
+  const session = new KvSession(endpoint, sessionName, 5000, new SequenceSource());
+  const finalValues = new Map<string, string | null>();
+  try {
+    for (const key of keys) finalValues.set(key, await session.get(key));
+  } finally {
+    session.close();
+  }
+  expect(findLostWrites(history, finalValues)).toEqual([]);
+}
+
 beforeAll(async () => {
   // The operator as users install it: the chart, its RBAC, two replicas with leader election.
   const install = await cmd(
@@ -351,14 +375,8 @@ test('change the version: a rolling upgrade under load keeps every acknowledged 
   expect(acked.length).toBeGreaterThan(50);
 
   await expectLinearizable('upgrade', workload.history);
-  const session = new KvSession(endpoints.current()[0]!, 'e2e-final-read', 5000, new SequenceSource());
-  const finalValues = new Map<string, string | null>();
-  try {
-    for (let k = 0; k < 8; k++) finalValues.set(keyName(k), await session.get(keyName(k)));
-  } finally {
-    session.close();
-  }
-  expect(findLostWrites(workload.history, finalValues)).toEqual([]);
+  const upgradeKeys = Array.from({ length: 8 }, (_, k) => keyName(k));
+  await expectNothingLost(endpoints.current()[0]!, 'e2e-final-read', upgradeKeys, workload.history);
 }, 720_000);
 
 test('change resources and Raft timing: every pod restarted once, one at a time, the leader last, under load', async () => {
@@ -460,14 +478,7 @@ test('change resources and Raft timing: every pod restarted once, one at a time,
   figure(`spec rollout: ${workload.history.length} operations, ${acked.length} writes acknowledged`);
   expect(acked.length).toBeGreaterThan(50);
   await expectLinearizable('spec-rollout', workload.history);
-  const session = new KvSession(endpoints.current()[0]!, 'e2e-rollout-read', 5000, new SequenceSource());
-  const finalValues = new Map<string, string | null>();
-  try {
-    for (const key of keys) finalValues.set(key, await session.get(key));
-  } finally {
-    session.close();
-  }
-  expect(findLostWrites(workload.history, finalValues)).toEqual([]);
+  await expectNothingLost(endpoints.current()[0]!, 'e2e-rollout-read', keys, workload.history);
 }, 720_000);
 
 interface ClaimJson {
@@ -594,16 +605,7 @@ test('grow storage on a StorageClass that cannot expand: VolumesResized=False sa
     expect(c.status?.health).toBe('healthy');
     expect(c.status?.conditions?.find((x) => x.type === 'Progressing')?.reason).toBe('Converged');
   } finally {
-    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
-    await kubectl([
-      'delete',
-      'pvc',
-      '-n',
-      NS,
-      '-l',
-      `app.kubernetes.io/instance=${name}`,
-      '--ignore-not-found',
-    ]);
+    await deleteClusterAndVolumes(name);
     await kubectl(['delete', 'storageclass', 'e2e-fixed', '--ignore-not-found']);
   }
 }, 240_000);
@@ -747,17 +749,7 @@ test('a member whose node is gone for good is replaced after spec.recovery.repla
         return r.code === 0 && r.stdout.trim() === 'True' ? true : undefined;
       });
     }
-    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
-    await kubectl([
-      'delete',
-      'pvc',
-      '-n',
-      NS,
-      '-l',
-      `app.kubernetes.io/instance=${name}`,
-      '--ignore-not-found',
-      '--timeout=120s',
-    ]);
+    await deleteClusterAndVolumes(name);
     await kubectl(['delete', 'pv', ...volumes.map((v) => v.pv), '--ignore-not-found', '--timeout=120s']);
     await kubectl(['delete', 'storageclass', 'e2e-local', '--ignore-not-found']);
     await rm(volumeDir, { recursive: true, force: true });
@@ -828,17 +820,7 @@ test('wipe 2 of 3 volumes: unhealthy; the opt-in recovery keeps the survivor’s
     // The token is done: a later quorum loss needs a new one.
     expect((await getCluster(NS, name)).status?.quorumRecoveries).toHaveLength(1);
   } finally {
-    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
-    await kubectl([
-      'delete',
-      'pvc',
-      '-n',
-      NS,
-      '-l',
-      `app.kubernetes.io/instance=${name}`,
-      '--ignore-not-found',
-      '--timeout=120s',
-    ]);
+    await deleteClusterAndVolumes(name);
   }
 }, 600_000);
 
@@ -986,16 +968,7 @@ test('a member pod that cannot start is named in Progressing within seconds (an 
     figure(`pod that cannot start reported in Progressing after ${Date.now() - start} ms: ${seen}`);
     expect(seen).toMatch(/^1 member pod\(s\) cannot start: no-image-0: (ErrImagePull|ImagePullBackOff)/);
   } finally {
-    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
-    await kubectl([
-      'delete',
-      'pvc',
-      '-n',
-      NS,
-      '-l',
-      `app.kubernetes.io/instance=${name}`,
-      '--ignore-not-found',
-    ]);
+    await deleteClusterAndVolumes(name);
   }
 });
 
@@ -1572,25 +1545,8 @@ test('chaos on Kubernetes: 12 faults on a 5-member cluster under a 3-client work
     );
     expect(acked.length).toBeGreaterThan(100);
     await expectLinearizable('kube-chaos', workload.history);
-    const session = new KvSession(endpoints.current()[0]!, 'e2e-chaos-read', 5000, new SequenceSource());
-    const finalValues = new Map<string, string | null>();
-    try {
-      for (const key of keys) finalValues.set(key, await session.get(key));
-    } finally {
-      session.close();
-    }
-    expect(findLostWrites(workload.history, finalValues)).toEqual([]);
+    await expectNothingLost(endpoints.current()[0]!, 'e2e-chaos-read', keys, workload.history);
   } finally {
-    await kubectl(['delete', 'raftcluster', name, '-n', NS, '--timeout=120s']);
-    await kubectl([
-      'delete',
-      'pvc',
-      '-n',
-      NS,
-      '-l',
-      `app.kubernetes.io/instance=${name}`,
-      '--ignore-not-found',
-      '--timeout=120s',
-    ]);
+    await deleteClusterAndVolumes(name);
   }
 }, 1_800_000);

@@ -8,6 +8,7 @@ import { childrenSpecHash, memberSpecHash } from '../src/children/spec-hash.js';
 import { quorum } from '../src/health/health.js';
 import type { Action } from '../src/planner/action.js';
 import type { ObservedCluster, RaftMember } from '../src/model/observed.js';
+import { plan } from '../src/planner/plan.js';
 
 export interface SimPod {
   name: string;
@@ -365,4 +366,23 @@ export function checkPlanned(w: SimWorld, action: Action): void {
   if (action.type === 'AddLearner' && w.removedIds.includes(action.id)) {
     violation(w, `planned AddLearner of removed id ${action.id}`);
   }
+}
+
+/**
+ * A cluster of `spec` the planner has brought from nothing to Done: formed, every member a healthy voter. The start
+ * of most planner and status tests; throws when the planner does not get there in `maxSteps`.
+ */
+export function convergedWorld(
+  spec: RaftClusterSpec = baseSpec(),
+  now = new Date('2026-01-01T00:00:00Z'),
+  maxSteps = 40,
+): SimWorld {
+  const w = emptyWorld(spec);
+  for (let i = 0; i < maxSteps; i++) {
+    const p = plan(observe(w), now);
+    if (p.action.type === 'Done') return w;
+    apply(w, p.action);
+    tick(w);
+  }
+  throw new Error(`did not converge in ${maxSteps} steps`);
 }

@@ -1,21 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ObservedCluster } from '../model/observed.js';
-import { apply, baseSpec, emptyWorld, observe, tick, type SimWorld } from '../../testing/sim-world.js';
+import { baseSpec, observe, type SimWorld, convergedWorld } from '../../testing/sim-world.js';
 import { growVolumes, shardVolumeGrowth, volumeSummary } from './grow-volumes.js';
 import { plan } from './plan.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 
-function healthyWorld(): SimWorld {
-  const w = emptyWorld(baseSpec());
-  for (let i = 0; i < 20; i++) {
-    const p = plan(observe(w), NOW);
-    if (p.action.type === 'Done') return w;
-    apply(w, p.action);
-    tick(w);
-  }
-  throw new Error('did not converge');
-}
+const healthyWorld = (): SimWorld => convergedWorld(baseSpec(), NOW);
 
 /**
  * A formed 3-member shard whose volumes and template were created at 1Gi, as the observer sees it, with the spec

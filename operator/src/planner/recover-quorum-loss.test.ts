@@ -1,22 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { RECOVER_QUORUM_LOSS_ANNOTATION } from '../api/raftcluster.js';
 import type { ObservedCluster } from '../model/observed.js';
-import { apply, baseSpec, emptyWorld, observe, tick, type SimWorld } from '../../testing/sim-world.js';
+import { baseSpec, observe, type SimWorld, convergedWorld } from '../../testing/sim-world.js';
 import { plan } from './plan.js';
 import { mostUpToDate } from './recover-quorum-loss.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 
-function healthyWorld(replicas = 3): SimWorld {
-  const w = emptyWorld(baseSpec({ replicas }));
-  for (let i = 0; i < 40; i++) {
-    const p = plan(observe(w), NOW);
-    if (p.action.type === 'Done') return w;
-    apply(w, p.action);
-    tick(w);
-  }
-  throw new Error('did not converge');
-}
+const healthyWorld = (replicas = 3): SimWorld => convergedWorld(baseSpec({ replicas }), NOW);
 
 /** The world with `down` pods gone for good, the annotation set to `token`, and these logs on the survivors. */
 function afterLoss(

@@ -1,21 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ObservedCluster } from '../model/observed.js';
-import { apply, baseSpec, emptyWorld, observe, tick, type SimWorld } from '../../testing/sim-world.js';
+import { apply, baseSpec, observe, tick, type SimWorld, convergedWorld } from '../../testing/sim-world.js';
 import { plan } from './plan.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 
-function healthyWorld(): SimWorld {
-  const w = emptyWorld(baseSpec({ recovery: { replaceUnschedulableAfter: '2m' } }));
-  for (let i = 0; i < 20; i++) {
-    const p = plan(observe(w), T0);
-    if (p.action.type === 'Done') return w;
-    apply(w, p.action);
-    tick(w);
-  }
-  throw new Error('did not converge');
-}
+const healthyWorld = (): SimWorld =>
+  convergedWorld(baseSpec({ recovery: { replaceUnschedulableAfter: '2m' } }), T0);
 
 /** demo-1's machine is gone: its pod is back, Pending, pinned by its volume to a node that no longer exists. */
 /** `gone` null: the volume's node still exists (the pod is only unschedulable). */

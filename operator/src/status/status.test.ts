@@ -1,6 +1,6 @@
 import type { Condition } from '../api/raftcluster.js';
 import { plan } from '../planner/plan.js';
-import { apply, baseSpec, emptyWorld, observe, tick, type SimWorld } from '../../testing/sim-world.js';
+import { baseSpec, observe, type SimWorld, convergedWorld } from '../../testing/sim-world.js';
 import {
   computeConditions,
   evaluate,
@@ -14,16 +14,7 @@ import { buildStatus, statusChanged } from './status.js';
 const NOW = new Date('2026-01-01T00:00:00Z');
 const LATER = new Date('2026-01-01T00:10:00Z');
 
-function healthyWorld(): SimWorld {
-  const w = emptyWorld(baseSpec());
-  for (let i = 0; i < 20; i++) {
-    const p = plan(observe(w), NOW);
-    if (p.action.type === 'Done') return w;
-    apply(w, p.action);
-    tick(w);
-  }
-  throw new Error('did not converge');
-}
+const healthyWorld = (): SimWorld => convergedWorld(baseSpec(), NOW);
 
 function input(over: Partial<ConditionInput> = {}): ConditionInput {
   return {
