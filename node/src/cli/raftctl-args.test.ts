@@ -1,3 +1,5 @@
+import { MemberRole, StatusResponse } from '../../shared/api/generated/raftstore/v1/cluster.js';
+import { dataFormatChangeText, statusJson, statusTable } from './raftctl-output.js';
 import { parseDurationMs, parseRaftctlArgs, UsageError } from './raftctl-args.js';
 import { renderTable } from './table.js';
 
@@ -50,6 +52,14 @@ describe('raftctl arguments', () => {
       name: 'kv-0',
     });
     expect(parse('--', 'put', '-k', '-v').command).toEqual({ kind: 'put', key: '-k', value: '-v' });
+    expect(parse('data-format', 'set', '2')).toMatchObject({
+      options: { shard: undefined },
+      command: { kind: 'dataFormatSet', format: 2 },
+    });
+    expect(parse('data-format', 'set', '1', '--shard', '3')).toMatchObject({
+      options: { shard: 3 },
+      command: { kind: 'dataFormatSet', format: 1 },
+    });
     expect(parse().command).toEqual({ kind: 'help' });
   });
 
@@ -68,6 +78,16 @@ describe('raftctl arguments', () => {
     );
     expect(() => parse('member', 'force-new-cluster')).toThrow(/force-new-cluster NAME/);
     expect(() => parse('--timeout', '0s', 'status')).toThrow(/positive/);
+    const dataFormatUsage = new UsageError('usage: raftctl data-format set N [--shard S]');
+    expect(() => parse('data-format', 'set')).toThrow(dataFormatUsage);
+    expect(() => parse('data-format', 'get', '2')).toThrow(dataFormatUsage);
+    expect(() => parse('data-format', 'set', 'two')).toThrow(
+      new UsageError('data-format set needs a positive integer, got "two"'),
+    );
+    expect(() => parse('data-format', 'set', '0')).toThrow(/positive integer/);
+    expect(() => parse('data-format', 'set', '4294967298')).toThrow(
+      new UsageError('data-format set: 4294967298 is not a data format (at most 255)'),
+    );
   });
 
   test('durations', () => {
@@ -112,6 +132,67 @@ describe('raftctl txn JSON', () => {
     );
     expect(() => parseTxnSpec('{"compare":[{"key":"k","target":"version","op":"=","value":-1}]}', 0)).toThrow(
       /non-negative/,
+    );
+  });
+});
+
+describe('raftctl output', () => {
+  const status = (overrides: Partial<StatusResponse>): StatusResponse =>
+    StatusResponse.fromPartial({
+      member: 'demo-0',
+      id: 'demo-0',
+      role: MemberRole.MEMBER_ROLE_LEADER,
+      leader: 'demo-0',
+      term: 2,
+      commit: 9,
+      applied: 9,
+      lastIndex: 9,
+      lastLogTerm: 2,
+      voters: ['demo-0', 'demo-1'],
+      ...overrides,
+    });
+
+  test('status shows the data format each member applied and the newest its build reads', () => {
+    const rows = [
+      { endpoint: 'a:1', status: status({ dataFormat: 2, maxDataFormat: 2 }) },
+      // A member from before data formats reports neither: it writes and reads format 1.
+      {
+        endpoint: 'b:1',
+        status: status({ member: 'demo-1', id: 'demo-1', role: MemberRole.MEMBER_ROLE_FOLLOWER }),
+      },
+      { endpoint: 'c:1', error: 'UNAVAILABLE: No connection established' },
+    ];
+    const lines = statusTable(rows).split('\n');
+    const header = lines[1]!.split('|').map((c) => c.trim());
+    const cells = (line: string): Record<string, string> =>
+      Object.fromEntries(line.split('|').map((c, i): [string, string] => [header[i] ?? '', c.trim()]));
+    expect(cells(lines[3]!)).toMatchObject({
+      MEMBER: 'demo-0',
+      'DATA FORMAT': '2',
+      'READS UP TO': '2',
+      ERROR: '',
+    });
+    expect(cells(lines[4]!)).toMatchObject({ MEMBER: 'demo-1', 'DATA FORMAT': '1', 'READS UP TO': '1' });
+    expect(cells(lines[5]!)).toMatchObject({
+      ENDPOINT: 'c:1',
+      MEMBER: '',
+      'DATA FORMAT': '',
+      ERROR: rows[2]!.error,
+    });
+    const json = JSON.parse(statusJson(rows)) as Record<string, unknown>[];
+    expect(json.map((r) => [r['dataFormat'], r['maxDataFormat']])).toEqual([
+      [2, 2],
+      [1, 1],
+      [undefined, undefined],
+    ]);
+  });
+
+  test('data-format set says what changed, or that nothing had to', () => {
+    expect(dataFormatChangeText(0, { header: undefined, previous: 1, format: 2, index: 57 })).toBe(
+      'shard 0 data format 1 → 2 (log index 57)',
+    );
+    expect(dataFormatChangeText(3, { header: undefined, previous: 2, format: 2, index: 0 })).toBe(
+      'shard 3 already writes data format 2; nothing changed',
     );
   });
 });

@@ -38,7 +38,11 @@ export type RaftctlCommand =
   | { readonly kind: 'transferLeader'; readonly to: string }
   | { readonly kind: 'status' }
   | { readonly kind: 'snapshot' }
+  | { readonly kind: 'dataFormatSet'; readonly format: number }
   | { readonly kind: 'help' };
+
+/** Data formats travel as one byte in the log: anything larger cannot be one. */
+const MAX_WIRE_DATA_FORMAT = 255;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -72,8 +76,11 @@ Commands:
                                        pick the one with the highest last term, then last index, in status)
                                        keeps its committed log and restarts as the only voter of its group
   transfer-leader [MEMBER-ID]          hand leadership to a member (default: the most caught-up voter)
-  status                               status of every endpoint
+  status                               status of every endpoint, with the data format its group writes and
+                                       the newest one its build reads
   snapshot                             make the answering member take a snapshot now
+  data-format set N                    set the data format the group writes: raising it needs every member to
+                                       read N (upgrade them first); lower it before downgrading
 
 Exit status: 0 on success, 1 on any failure (the reason is printed on stderr).`;
 
@@ -247,6 +254,20 @@ export function parseRaftctlArgs(
     case 'snapshot':
       need(0, 'snapshot');
       return { options, command: { kind: 'snapshot' } };
+    case 'data-format': {
+      const [sub, ...args] = rest;
+      if (sub !== 'set' || args.length !== 1)
+        throw new UsageError('usage: raftctl data-format set N [--shard S]');
+      // Which formats exist is the members' to say (a newer member may know more than this raftctl); the bound
+      // only keeps the number what the wire carries unchanged (a data format is one byte in the log).
+      const format = positiveInt(args[0], 'data-format set');
+      if (format > MAX_WIRE_DATA_FORMAT) {
+        throw new UsageError(
+          `data-format set: ${format} is not a data format (at most ${MAX_WIRE_DATA_FORMAT})`,
+        );
+      }
+      return { options, command: { kind: 'dataFormatSet', format } };
+    }
     default:
       throw new UsageError(`unknown command "${verb}" (see raftctl --help)`);
   }

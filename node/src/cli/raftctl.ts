@@ -3,13 +3,13 @@
 import { readFile } from 'node:fs/promises';
 import { Metadata } from '@grpc/grpc-js';
 import {
-  MemberRole,
   type AddLearnerResponse,
   type ForceNewClusterResponse,
   type Member,
   type MemberListResponse,
   type PromoteResponse,
   type RemoveMemberResponse,
+  type SetDataFormatResponse,
   type SnapshotResponse,
   type StatusResponse,
   type TransferLeadershipResponse,
@@ -37,17 +37,12 @@ import {
   type GlobalOptions,
   type RaftctlCommand,
 } from './raftctl-args.js';
+import { dataFormatChangeText, ROLE, statusJson, statusTable, type StatusRow } from './raftctl-output.js';
 import { renderTable } from './table.js';
 import { parseTxnSpec } from './txn-spec.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-const ROLE: Record<number, string> = {
-  [MemberRole.MEMBER_ROLE_LEADER]: 'leader',
-  [MemberRole.MEMBER_ROLE_FOLLOWER]: 'follower',
-  [MemberRole.MEMBER_ROLE_LEARNER]: 'learner',
-};
 
 function printKvs(options: GlobalOptions, kvs: readonly KeyValue[], keysOnly = false): void {
   if (options.output === 'json') {
@@ -88,52 +83,8 @@ function printMembers(options: GlobalOptions, members: readonly Member[]): void 
   );
 }
 
-function printStatus(
-  options: GlobalOptions,
-  rows: { endpoint: string; status?: StatusResponse; error?: string }[],
-): void {
-  if (options.output === 'json') {
-    console.log(JSON.stringify(rows.map((r) => ({ endpoint: r.endpoint, ...r.status, error: r.error }))));
-    return;
-  }
-  console.log(
-    renderTable(
-      [
-        'ENDPOINT',
-        'MEMBER',
-        'ID',
-        'ROLE',
-        'LEADER',
-        'TERM',
-        'COMMIT',
-        'APPLIED',
-        'LAST INDEX',
-        'LAST TERM',
-        'VOTERS',
-        'LEARNERS',
-        'ERROR',
-      ],
-      rows.map(({ endpoint, status: s, error }) =>
-        s
-          ? [
-              endpoint,
-              s.member,
-              s.id,
-              ROLE[s.role] ?? 'unknown',
-              s.leader,
-              String(s.term),
-              String(s.commit),
-              String(s.applied),
-              String(s.lastIndex),
-              String(s.lastLogTerm),
-              String(s.voters.length),
-              String(s.learners.length),
-              '',
-            ]
-          : [endpoint, '', '', '', '', '', '', '', '', '', '', '', error ?? ''],
-      ),
-    ),
-  );
+function printStatus(options: GlobalOptions, rows: readonly StatusRow[]): void {
+  console.log(options.output === 'json' ? statusJson(rows) : statusTable(rows));
 }
 
 /** The first key a transaction names (empty when it names none: any shard can run it). */
@@ -381,6 +332,21 @@ async function execute(
         unary<SnapshotResponse>((cb) => c.snapshot({ shardId: groupId }, new Metadata(), { deadline }, cb)),
       );
       console.log(`snapshot at index ${res.index} (term ${res.term}), ${res.sizeBytes} bytes`);
+      return;
+    }
+    case 'dataFormatSet': {
+      const res = await client.cluster((c, deadline) =>
+        unary<SetDataFormatResponse>((cb) =>
+          c.setDataFormat({ shardId: groupId, format: command.format }, new Metadata(), { deadline }, cb),
+        ),
+      );
+      if (options.output === 'json') {
+        console.log(
+          JSON.stringify({ shard: groupId, previous: res.previous, format: res.format, index: res.index }),
+        );
+        return;
+      }
+      console.log(dataFormatChangeText(groupId, res));
       return;
     }
   }

@@ -43,6 +43,7 @@ describe('decoders under random and mutated input', () => {
       { clientId: 'c', sequence: 3 },
     ),
   );
+  const validSetDataFormat = encodeCommand(command({ kind: 'setDataFormat', format: 2 }, 42));
   const validResult = encodeResult({
     kind: 'delete',
     revision: 3,
@@ -54,6 +55,7 @@ describe('decoders under random and mutated input', () => {
     for (let i = 0; i < 3000; i++) {
       onlyCodecErrors(() => decodeCommand(randomBytes(Math.floor(rng() * 64))));
       onlyCodecErrors(() => decodeCommand(mutate(validCommand)));
+      onlyCodecErrors(() => decodeCommand(mutate(validSetDataFormat)));
     }
   });
 
@@ -70,6 +72,9 @@ describe('decoders under random and mutated input', () => {
     sm.apply(2, command(put('b', '2'), 6, { clientId: 'd', sequence: 1 }));
     sm.apply(3, command(put('a', '3', true), 7, { clientId: 'c', sequence: 2 }));
     const valid = sm.snapshot();
+    // The same state compressed (snapshot format 4): mutations reach the inflater, and what it inflates to.
+    sm.apply(4, command({ kind: 'setDataFormat', format: 2 }, 8));
+    const compressed = sm.snapshot();
     // With the checksum fixed up after mutating, so the decoder behind it is exercised too.
     const resealed = (bytes: Uint8Array): Uint8Array => {
       const body = mutate(bytes.subarray(0, bytes.length - 4));
@@ -82,6 +87,8 @@ describe('decoders under random and mutated input', () => {
       onlyCodecErrors(() => KvStateMachine.restore(randomBytes(Math.floor(rng() * 128))));
       onlyCodecErrors(() => KvStateMachine.restore(mutate(valid)));
       onlyCodecErrors(() => KvStateMachine.restore(resealed(valid)));
+      onlyCodecErrors(() => KvStateMachine.restore(mutate(compressed)));
+      onlyCodecErrors(() => KvStateMachine.restore(resealed(compressed)));
     }
   });
 });

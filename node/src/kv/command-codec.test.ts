@@ -80,6 +80,8 @@ const everyShape: readonly Command[] = [
     },
     6,
   ),
+  command({ kind: 'setDataFormat', format: 2 }, 7),
+  command({ kind: 'setDataFormat', format: 255 }, 7), // unknown formats are refused where they apply, not here
 ];
 
 describe('command codec', () => {
@@ -164,6 +166,19 @@ describe('command codec', () => {
     expect(decodeCommand(start(1)).op).toMatchObject({ start: { kind: 'first' } });
     expect(() => decodeCommand(start(2, 0, 0, 0, 0))).toThrow(/starts after an empty key/);
     expect(() => decodeCommand(start(3))).toThrow(/unknown ingest page start 3/);
+  });
+
+  it('writes setDataFormat as tag 7 and its format, and never with a session', () => {
+    const bytes = encodeCommand(command({ kind: 'setDataFormat', format: 2 }, 7));
+    // format 1, timestamp 7, no session, tag 7, format 2: a release before data formats stops at the tag.
+    expect(Buffer.from(bytes).toString('hex')).toBe('010000000000000007000702');
+    expect(() =>
+      encodeCommand(command({ kind: 'setDataFormat', format: 2 }, 7, { clientId: 'c', sequence: 1 })),
+    ).toThrow(new KvCodecError('a setDataFormat command carries no session'));
+    // The same entry spelled with a session, as no encoder writes it: refused, so each command has one spelling.
+    const withSession = Buffer.from('0100000000000000070100000001630000000000000001' + '0702', 'hex');
+    expect(() => decodeCommand(withSession)).toThrow(/carries no session/);
+    expect(() => decodeCommand(bytes.subarray(0, bytes.length - 1))).toThrow(/data format needs 1 bytes/);
   });
 
   it('rejects a count the input cannot hold before allocating for it', () => {

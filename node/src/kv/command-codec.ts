@@ -10,6 +10,10 @@
 //              | 5=ingest u32 from, u64 epoch, u32 n (bytes key, bytes value, u64 version)*n, slots seal, sessions
 //              | 6=ingest as 5 with, after the epoch, where the page starts: u8 1=first key | 2=after bytes key
 //                (5 is what entries logged before pages carried their start hold; it still decodes, start unknown)
+//              | 7=setDataFormat u8 format (since 0.2.0; never with a session: hasSession must be false).
+//                Releases before data formats read tags 1-6 only: the entry is proposed only to change the format
+//                (raising it needs every member to read it), and a member that applies one lowering the format
+//                takes a snapshot past it, so an older release restarted on its data never replays it
 //   slots: u32 n, u16 slot*n      sessions: as in session-codec.ts
 //   range: u8 1=key bytes | 2=prefix bytes | 3=interval bytes start, bool hasEnd [bytes end]
 //   compare: bytes key | u8 operator 1..4 | u8 target 1=value bytes | 2=mod u64 | 3=create u64 | 4=version u64 |
@@ -35,6 +39,7 @@ import type {
   RangeOp,
   RangeOptions,
   SessionRef,
+  SetDataFormatOp,
   TxnOp,
   TxnRequest,
 } from './types.js';
@@ -315,6 +320,9 @@ function writeOperation(w: ByteWriter, op: Operation): void {
     case 'ingest':
       writeIngest(w, op); // writes its own tag
       return;
+    case 'setDataFormat':
+      w.u8(7).u8(op.format);
+      return;
   }
 }
 
@@ -333,12 +341,24 @@ function readOperation(r: ByteReader): Operation {
       return readIngest(r, false);
     case 6:
       return readIngest(r, true);
+    case 7: {
+      const op: SetDataFormatOp = { kind: 'setDataFormat', format: r.u8('data format') };
+      return op;
+    }
     default:
       throw new KvCodecError(`unknown operation kind ${tag}`);
   }
 }
 
+/** A setDataFormat entry carries no session (types.ts): one spelling per command, and no result to cache. */
+function checkSessionAllowed(command: Command): void {
+  if (command.session !== undefined && command.op.kind === 'setDataFormat') {
+    throw new KvCodecError('a setDataFormat command carries no session');
+  }
+}
+
 export function encodeCommand(command: Command): Uint8Array {
+  checkSessionAllowed(command);
   const w = new ByteWriter();
   w.u8(COMMAND_FORMAT)
     .u64(command.timestampMs)
@@ -358,5 +378,7 @@ export function decodeCommand(bytes: Uint8Array): Command {
   if (r.bool('has session')) session = { clientId: r.string('client id'), sequence: r.u64('sequence') };
   const op = readOperation(r);
   r.end();
-  return session === undefined ? { timestampMs, op } : { timestampMs, session, op };
+  const command: Command = session === undefined ? { timestampMs, op } : { timestampMs, session, op };
+  checkSessionAllowed(command);
+  return command;
 }

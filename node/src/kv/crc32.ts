@@ -1,5 +1,6 @@
 // CRC-32 (IEEE 802.3, the zlib/PNG/gzip one): detects a corrupted or truncated snapshot before it replaces a
-// replica's state. Written out rather than taken from node:zlib so this package stays runtime-agnostic and pure.
+// replica's state. Written out rather than taken from node:zlib so the checksum never depends on the runtime's zlib
+// (only compressed snapshots use it, snapshot-codec.ts).
 
 const TABLE: Uint32Array = (() => {
   const table = new Uint32Array(256);

@@ -1,9 +1,10 @@
 import { KvCodecError } from './binary.js';
 import { seededRandom } from '../random/prng.js';
-import { encodeKvSnapshot, decodeKvSnapshot } from './snapshot-codec.js';
+import { encodeKvSnapshot, decodeKvSnapshot, MAX_SNAPSHOT_BODY_BYTES } from './snapshot-codec.js';
 import { KvStateMachine, kvStateMachineOptions } from './state-machine.js';
 import { b, command, del, interval, key, prefix, put } from '../../testing/kv/test-helpers.js';
 import type { Command, IngestOp } from './types.js';
+import { deflateRawSync } from 'node:zlib';
 import { crc32 } from './crc32.js';
 import { SlotOwnership } from '../sharding/slot-ownership.js';
 import { keySlot } from '../../shared/sharding/slot.js';
@@ -147,6 +148,7 @@ describe('KV snapshots', () => {
       sessions: [],
       ownership: SlotOwnership.all().toSpec(),
       cursors: [],
+      dataFormat: 1,
     };
     const stored = { value: b('v'), createRevision: 1, modRevision: 2, version: 1 };
     const unordered = encodeKvSnapshot({
@@ -273,6 +275,7 @@ describe('KV snapshots', () => {
       sessions: [],
       entries: [],
       ownership: ownership.toSpec(),
+      dataFormat: 1,
     };
     const snapshot = (cursors: { epoch: number; key: Uint8Array }[]): Uint8Array =>
       encodeKvSnapshot({ ...state, cursors });
@@ -306,6 +309,7 @@ describe('KV snapshots', () => {
       entries: [[key, { value: b('v'), createRevision: 1, modRevision: 1, version: 1 }] as const],
       ownership: ownership.toSpec(),
       cursors: [],
+      dataFormat: 1,
     };
     expect(() => KvStateMachine.restore(encodeKvSnapshot(state))).toThrow(
       /of slot \d+, which it does not own/,
@@ -319,5 +323,161 @@ describe('KV snapshots', () => {
     const otherMagic = bytes.slice();
     otherMagic[0] = 0;
     expect(() => decodeKvSnapshot(otherMagic)).toThrow(/bad magic/);
+  });
+});
+
+describe('compressed KV snapshots (format 4, data format 2)', () => {
+  const setFormat = (format: number): Command => command({ kind: 'setDataFormat', format }, 0);
+
+  /** The state `commands` give after a first entry that set no format: what [setFormat(2), ...commands] give, at 1. */
+  function atBaseFormat(commands: readonly Command[]): KvStateMachine {
+    const machine = new KvStateMachine(kvStateMachineOptions(sessions, 1));
+    machine.applyNoop(1);
+    return run(commands, 1, machine, 2);
+  }
+
+  /** The bytes with their CRC recomputed after `edit`, so the decoder behind the checksum is what answers. */
+  function resealed(bytes: Uint8Array, edit: (body: Uint8Array) => Uint8Array): Uint8Array {
+    const body = edit(bytes.slice(0, bytes.length - 4));
+    const out = new Uint8Array(body.length + 4);
+    out.set(body);
+    new DataView(out.buffer).setUint32(body.length, crc32(body));
+    return out;
+  }
+
+  it('writes format 3 exactly as before data formats while the data format is 1', () => {
+    // Written by release 0.1.0 for this state: shard 1 of 2, a key written and one deleted under a session, slot 100
+    // importing from shard 0 at epoch 3 with one page in (a copy cursor).
+    const golden = [
+      '52534b56030000000000000005000000000000000400000000000001f400000002000000036d3930000000056d6f7665',
+      '64000000000000000400000000000000040000000000000004000000047b617d79000000013200000000000000020000',
+      '00000000000200000000000000010000000100000001630000000000000002000000000000012c000000020000000000',
+      '000001010000000000000001000000000000000002080000000000000003000000000000000100000001000000047b61',
+      '7d7800000001310000000000000001000000000000000100000000000000010000080000000000000000030000000400',
+      '00006300ffffffff00000000000000000064006403000000000000000000000003006507ff00ffffffff000000000000',
+      '000008000fff01ffffffff0000000000000000000000010000000000000003000000036d3930c091d5db',
+    ].join('');
+    const sm = new KvStateMachine(kvStateMachineOptions(sessions, 1, () => SlotOwnership.initial(1, 2)));
+    sm.apply(1, command(put('{a}x', '1'), 100, { clientId: 'c', sequence: 1 }));
+    sm.apply(2, command(put('{a}y', '2', true), 200));
+    sm.apply(3, command(del(key('{a}x'), true), 300, { clientId: 'c', sequence: 2 }));
+    sm.apply(
+      4,
+      command({ kind: 'moveSlots', request: { step: 'import', slots: [100], peer: 0, epoch: 3 } }, 400),
+    );
+    const page: IngestOp = {
+      kind: 'ingest',
+      from: 0,
+      epoch: 3,
+      start: { kind: 'first' },
+      kvs: [{ key: b('m90'), value: b('moved'), version: 4 }],
+      seal: [],
+      sessions: [],
+    };
+    sm.apply(5, command(page, 500));
+    expect(Buffer.from(sm.snapshot()).toString('hex')).toBe(golden);
+    // Lowered back to 1 after a time at 2: format 3 again, the same bytes but for the entries it took.
+    const lowered = run(
+      [setFormat(2), setFormat(1)],
+      1,
+      new KvStateMachine(kvStateMachineOptions(sessions, 1)),
+    );
+    expect(lowered.snapshot()[4]).toBe(3);
+    const never = new KvStateMachine(kvStateMachineOptions(sessions, 1));
+    never.applyNoop(1);
+    never.applyNoop(2);
+    expect(lowered.snapshot()).toEqual(never.snapshot());
+  });
+
+  it('writes format 4 once the data format is 2, and restores it to the same state and bytes', () => {
+    const commands = [setFormat(2), ...log(11, 600)];
+    const original = run(commands);
+    const bytes = original.snapshot();
+    expect([...bytes.subarray(0, 6)]).toEqual([0x52, 0x53, 0x4b, 0x56, 4, 2]);
+    const restored = KvStateMachine.restore(bytes, kvStateMachineOptions(sessions, 99));
+    expect(restored.dataFormat).toBe(2);
+    expect(restored.snapshot()).toEqual(bytes);
+    expect(restored.appliedIndex).toBe(601);
+    expect(restored.revision).toBe(original.revision);
+    expect(restored.sessionCount).toBe(original.sessionCount);
+    const everything = { limit: 0, keysOnly: false, countOnly: false };
+    expect(restored.range(prefix(''), everything)).toEqual(original.range(prefix(''), everything));
+    // The same state at data format 1 decodes to the same thing but the format.
+    const plain = decodeKvSnapshot(atBaseFormat(log(11, 600)).snapshot());
+    const compressed = decodeKvSnapshot(bytes);
+    expect({ ...compressed, dataFormat: 1 }).toEqual(plain);
+  });
+
+  it('is much smaller than format 3 for compressible values', () => {
+    const value = JSON.stringify({
+      name: 'a user',
+      email: 'someone@example.com',
+      roles: ['reader', 'writer'],
+    });
+    const writes = Array.from({ length: 2000 }, (_, i) =>
+      command(put(`user/${i}/profile`, value.repeat(4)), i),
+    );
+    const plain = run(writes).snapshot();
+    const compressed = run([...writes, setFormat(2)]).snapshot();
+    expect(plain[4]).toBe(3);
+    expect(compressed[4]).toBe(4);
+    expect(compressed.length * 10).toBeLessThan(plain.length);
+  });
+
+  it('refuses a truncated, corrupt or non-canonical format-4 snapshot with a KvCodecError that says why', () => {
+    const bytes = run([setFormat(2), ...log(12, 100)]).snapshot();
+    // Truncated or flipped: the checksum says so first.
+    for (const length of [5, 6, 9, 20, bytes.length - 1]) {
+      expect(() => decodeKvSnapshot(bytes.subarray(0, length))).toThrow(KvCodecError);
+    }
+    expect(() => decodeKvSnapshot(bytes.subarray(0, bytes.length - 1))).toThrow(/checksum mismatch/);
+    // Behind a valid checksum: a cut or damaged deflate stream, bytes after it, an impossible data format.
+    const cut = resealed(bytes, (body) => body.subarray(0, body.length - 10));
+    expect(() => decodeKvSnapshot(cut)).toThrow(/snapshot body does not inflate \(unexpected end of file\)/);
+    const damaged = resealed(bytes, (body) => {
+      body[6] = 0xff; // the first deflate block header: a block type that does not exist
+      return body;
+    });
+    expect(() => decodeKvSnapshot(damaged)).toThrow(/snapshot body does not inflate/);
+    const trailing = resealed(bytes, (body) => Uint8Array.of(...body, 0));
+    expect(() => decodeKvSnapshot(trailing)).toThrow(/1 bytes follow the end of the compressed body/);
+    const atFormat = (format: number): Uint8Array =>
+      resealed(bytes, (body) => {
+        body[5] = format;
+        return body;
+      });
+    expect(() => decodeKvSnapshot(atFormat(1))).toThrow(
+      /format 4 at data format 1, which is written as format 3/,
+    );
+    expect(() => decodeKvSnapshot(atFormat(3))).toThrow(
+      /snapshot of data format 3: this build reads data formats 1 to 2/,
+    );
+    expect(() => decodeKvSnapshot(resealed(bytes, (body) => body.subarray(0, 5)))).toThrow(
+      /format 4 has no data format/,
+    );
+    // A body that inflates to a valid stream of the wrong content is judged like any other body.
+    const emptyStream = resealed(bytes, (body) => Uint8Array.of(...body.subarray(0, 6), 0x03, 0x00));
+    expect(() => decodeKvSnapshot(emptyStream)).toThrow(/snapshot truncated at byte 0: applied index/);
+  });
+
+  it('bounds what a body may inflate to', () => {
+    expect(MAX_SNAPSHOT_BODY_BYTES).toBe(1024 * 1024 * 1024);
+    const bytes = run([setFormat(2), ...log(13, 200)]).snapshot();
+    // The body is the format-3 snapshot of the same state without its magic, format byte and CRC.
+    const inflated = atBaseFormat(log(13, 200)).snapshot().length - 5 - 4;
+    expect(decodeKvSnapshot(bytes, { maxBodyBytes: inflated }).dataFormat).toBe(2);
+    const over = (): unknown => decodeKvSnapshot(bytes, { maxBodyBytes: inflated - 1 });
+    expect(over).toThrow(KvCodecError);
+    expect(over).toThrow(`snapshot body inflates past the ${inflated - 1}-byte bound`);
+    // A body of zeros deflates ~1000:1: the bound stops it long before it is all in memory.
+    const bomb = new Uint8Array(deflateRawSync(new Uint8Array(16 * 1024 * 1024), { level: 9 }));
+    const hostile = resealed(
+      Uint8Array.of(0x52, 0x53, 0x4b, 0x56, 4, 2, ...bomb, 0, 0, 0, 0),
+      (body) => body,
+    );
+    expect(hostile.length).toBeLessThan(32 * 1024);
+    expect(() => decodeKvSnapshot(hostile, { maxBodyBytes: 1024 * 1024 })).toThrow(
+      /inflates past the 1048576-byte bound/,
+    );
   });
 });

@@ -1,6 +1,11 @@
 import { KvCodecError } from './binary.js';
 import { encodeCommand } from './command-codec.js';
-import { KvInvariantError, KvStateMachine, kvStateMachineOptions } from './state-machine.js';
+import {
+  KvInvariantError,
+  KvStateMachine,
+  kvStateMachineOptions,
+  lowersDataFormat,
+} from './state-machine.js';
 import { b, command, del, interval, key, prefix, put, text } from '../../testing/kv/test-helpers.js';
 import type { CommandResult, Compare, Operation, RangeOptions, TxnOp } from './types.js';
 
@@ -302,5 +307,90 @@ describe('KvStateMachine: idempotent retries', () => {
     expect(sm.sessionCount).toBe(2);
     const evicted = sm.apply(4, command(put('a', '4'), 4, { clientId: 'c1', sequence: 2 }));
     expect(evicted.result).toMatchObject({ code: 'sessionUnknown' });
+  });
+});
+
+describe('KvStateMachine: the data format', () => {
+  const setFormat = (format: number): Operation => ({ kind: 'setDataFormat', format });
+
+  it('starts at the base format and applies a format it knows, reporting the one before and the entry', () => {
+    const h = new Harness();
+    expect(h.sm.dataFormat).toBe(1);
+    h.exec(put('a', '1'), 10);
+    expect(h.exec(setFormat(2), 20)).toEqual({
+      kind: 'dataFormat',
+      ok: true,
+      previous: 1,
+      format: 2,
+      index: 2,
+      reason: '',
+    });
+    expect(h.sm.dataFormat).toBe(2);
+    // Not a write: the revision stays; the leader's clock still moves time on.
+    expect(h.sm.revision).toBe(1);
+    expect(h.sm.clockMs).toBe(20);
+    // Setting the format in effect is harmless.
+    expect(h.exec(setFormat(2))).toMatchObject({ ok: true, previous: 2, format: 2, index: 3 });
+    expect(h.exec(setFormat(1))).toMatchObject({ ok: true, previous: 2, format: 1, index: 4 });
+    expect(h.sm.dataFormat).toBe(1);
+  });
+
+  it('refuses a format outside the ones this build knows, changing nothing', () => {
+    const h = new Harness();
+    h.exec(setFormat(2));
+    for (const format of [0, 3, 255]) {
+      const result = h.exec(setFormat(format));
+      expect(result).toEqual({
+        kind: 'dataFormat',
+        ok: false,
+        previous: 2,
+        format: 2,
+        index: h.index,
+        reason: `data format ${format} is outside 1..2`,
+      });
+    }
+    expect(h.sm.dataFormat).toBe(2);
+    // Only the applied index moved: the same state as no-ops in their place.
+    const replay = new KvStateMachine();
+    replay.apply(1, command(setFormat(2)));
+    replay.applyNoop(2);
+    replay.applyNoop(3);
+    replay.applyNoop(4);
+    expect(h.sm.snapshot()).toEqual(replay.snapshot());
+  });
+
+  it('never records a data format result in a session, even given one', () => {
+    const sm = new KvStateMachine();
+    const outcome = sm.apply(1, {
+      timestampMs: 1,
+      session: { clientId: 'c', sequence: 1 },
+      op: setFormat(2),
+    });
+    expect(outcome).toMatchObject({ result: { kind: 'dataFormat', ok: true }, duplicate: false });
+    expect(sm.sessionCount).toBe(0);
+    expect(() => sm.snapshot()).not.toThrow();
+  });
+
+  it('applies an encoded entry, and says when the format went down (a snapshot is due)', () => {
+    const sm = new KvStateMachine();
+    const raise = sm.applyEntry(1, encodeCommand(command(setFormat(2))))!;
+    expect(lowersDataFormat(raise)).toBe(false);
+    const refused = sm.applyEntry(2, encodeCommand(command(setFormat(7))))!;
+    expect(lowersDataFormat(refused)).toBe(false);
+    const lower = sm.applyEntry(3, encodeCommand(command(setFormat(1))))!;
+    expect(lowersDataFormat(lower)).toBe(true);
+    expect(lowersDataFormat(sm.apply(4, command(put('a', '1'))))).toBe(false);
+  });
+
+  it('survives a snapshot and a restore', () => {
+    const h = new Harness();
+    h.exec(put('a', '1'));
+    h.exec(setFormat(2));
+    const restored = KvStateMachine.restore(h.sm.snapshot());
+    expect(restored.dataFormat).toBe(2);
+    expect(restored.get('a')?.value).toEqual(b('1'));
+    expect(restored.snapshot()).toEqual(h.sm.snapshot());
+    restored.apply(3, command(setFormat(1)));
+    expect(KvStateMachine.restore(restored.snapshot()).dataFormat).toBe(1);
   });
 });

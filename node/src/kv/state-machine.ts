@@ -11,11 +11,16 @@
 // proposed before the slot froze and applied after it is refused too. Slot-move steps and import batches are
 // commands like any other, ordered in the log with the writes they fence. An import also keeps its copy cursor
 // (copy-cursors.ts), so a coordinator that takes over a move mid-copy resumes where the copy stands.
+//
+// The group's data format (shared/versioning/data-format.ts) is replicated state too: set by a setDataFormat
+// command, carried by snapshots, it decides what the group writes that an older build could not read (from data
+// format 2, compressed snapshots).
 
 import { KvCodecError } from './binary.js';
 import { compareBytes, copyBytes, describeKey, prefixEnd, toBytes, type BytesLike } from './bytes.js';
 import { decodeCommand } from './command-codec.js';
 import { keySlot } from '../../shared/sharding/slot.js';
+import { BASE_DATA_FORMAT, MAX_DATA_FORMAT } from '../../shared/versioning/data-format.js';
 import { seededRandom } from '../random/prng.js';
 import { CopyCursors, pageProblem } from './copy-cursors.js';
 import {
@@ -34,6 +39,7 @@ import type {
   CommandResult,
   ClientOperation,
   Compare,
+  DataFormatResult,
   DeleteOp,
   DeleteResult,
   IngestedKey,
@@ -87,6 +93,15 @@ export type SlotExport =
   | { readonly ok: true; readonly kvs: readonly IngestedKey[]; readonly more: boolean }
   | { readonly ok: false; readonly reason: string };
 
+/**
+ * Whether an applied command lowered the group's data format: the member must then rewrite its snapshot in the lower
+ * format soon, so a build that reads only the lower one can start from its data (see RaftReplica's snapshotAfter).
+ */
+export function lowersDataFormat(outcome: ApplyOutcome): boolean {
+  const result = outcome.result;
+  return result.kind === 'dataFormat' && result.ok && result.format < result.previous;
+}
+
 /** A broken precondition of the apply loop (e.g. an index applied twice): a bug in the host, not a client error. */
 export class KvInvariantError extends Error {
   override readonly name = 'KvInvariantError';
@@ -130,6 +145,7 @@ export class KvStateMachine {
   #revision = 0;
   #appliedIndex = 0;
   #clockMs = 0;
+  #dataFormat = BASE_DATA_FORMAT;
 
   constructor(options: KvStateMachineOptions = kvStateMachineOptions()) {
     this.#map = new SkipList(options.random);
@@ -164,6 +180,11 @@ export class KvStateMachine {
   /** The largest leader timestamp applied so far: the store's (monotonic) notion of time. */
   get clockMs(): number {
     return this.#clockMs;
+  }
+
+  /** The data format the group writes, as of the last applied entry (BASE_DATA_FORMAT until one set it). */
+  get dataFormat(): number {
+    return this.#dataFormat;
   }
 
   get keyCount(): number {
@@ -206,10 +227,13 @@ export class KvStateMachine {
     // Leader clocks may disagree across a leadership change; taking the maximum keeps time monotonic.
     this.#clockMs = Math.max(this.#clockMs, command.timestampMs);
     this.#sessions.expire(this.#clockMs);
+    const op = command.op;
+    // Not a client write: no slot to fence, and no session (the codec refuses one; one given here is ignored, so
+    // the result never reaches the session table).
+    if (op.kind === 'setDataFormat') return { result: this.#setDataFormat(op.format), duplicate: false };
     // The fence comes before the session table: a request for a slot served elsewhere is that group's to answer,
     // retry or not (after a move the owner holds this group's sessions too), and a refusal is never recorded, so
     // the client can send the same sequence where the redirect points.
-    const op = command.op;
     if (op.kind !== 'moveSlots' && op.kind !== 'ingest') {
       const redirect = fenceOperation(op, this.#ownership);
       if (redirect !== undefined) return { result: { kind: 'wrongShard', redirect }, duplicate: false };
@@ -224,7 +248,7 @@ export class KvStateMachine {
     return { result, duplicate: false };
   }
 
-  #execute(op: Operation): CommandResult {
+  #execute(op: Exclude<Operation, { kind: 'setDataFormat' }>): CommandResult {
     switch (op.kind) {
       case 'moveSlots':
         return this.#moveSlots(op.request);
@@ -233,6 +257,23 @@ export class KvStateMachine {
       default:
         return this.#executeClient(op);
     }
+  }
+
+  /** A format this build does not know is refused, changing nothing: every replica refuses it alike. */
+  #setDataFormat(format: number): DataFormatResult {
+    const previous = this.#dataFormat;
+    if (!Number.isInteger(format) || format < BASE_DATA_FORMAT || format > MAX_DATA_FORMAT) {
+      return {
+        kind: 'dataFormat',
+        ok: false,
+        previous,
+        format: previous,
+        index: this.#appliedIndex,
+        reason: `data format ${format} is outside ${BASE_DATA_FORMAT}..${MAX_DATA_FORMAT}`,
+      };
+    }
+    this.#dataFormat = format;
+    return { kind: 'dataFormat', ok: true, previous, format, index: this.#appliedIndex, reason: '' };
   }
 
   #executeClient(op: ClientOperation): CommandResult {
@@ -543,6 +584,7 @@ export class KvStateMachine {
       sessions: this.#sessions.sessions(),
       ownership: this.#ownership.toSpec(),
       cursors: this.#cursors.toList(),
+      dataFormat: this.#dataFormat,
     });
   }
 
@@ -591,6 +633,7 @@ export class KvStateMachine {
     machine.#revision = decoded.revision;
     machine.#appliedIndex = decoded.appliedIndex;
     machine.#clockMs = decoded.clockMs;
+    machine.#dataFormat = decoded.dataFormat;
     return machine;
   }
 }

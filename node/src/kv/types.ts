@@ -112,9 +112,19 @@ export interface IngestOp {
   readonly sessions: readonly Session[];
 }
 
+/**
+ * Sets the data format the group writes (shared/versioning/data-format.ts): what it may write that an older build
+ * cannot read. Applied by every member in log order; a format this build does not know is refused, changing
+ * nothing. Carries no session: it is not a client write, and setting a format twice is harmless.
+ */
+export interface SetDataFormatOp {
+  readonly kind: 'setDataFormat';
+  readonly format: number;
+}
+
 export type ClientOperation = PutOp | DeleteOp | TxnRequest;
 
-export type Operation = ClientOperation | MoveSlotsOp | IngestOp;
+export type Operation = ClientOperation | MoveSlotsOp | IngestOp | SetDataFormatOp;
 
 /** Identifies a client request for at-most-once application of retries (Raft thesis §6.3). */
 export interface SessionRef {
@@ -210,8 +220,29 @@ export interface SlotsResult {
   readonly reason: string;
 }
 
+/**
+ * The outcome of a setDataFormat entry: the format before and after it (equal when refused, or when it set the
+ * format in effect). Never cached in a session table, so it has no encoding in result-codec.ts.
+ */
+export interface DataFormatResult {
+  readonly kind: 'dataFormat';
+  readonly ok: boolean;
+  readonly previous: number;
+  readonly format: number;
+  /** The log index of the entry. */
+  readonly index: number;
+  /** Empty when ok. */
+  readonly reason: string;
+}
+
 export type CommandResult =
-  PutResult | DeleteResult | TxnResult | SessionErrorResult | WrongShardResult | SlotsResult;
+  | PutResult
+  | DeleteResult
+  | TxnResult
+  | SessionErrorResult
+  | WrongShardResult
+  | SlotsResult
+  | DataFormatResult;
 
 export interface ApplyOutcome {
   readonly result: CommandResult;

@@ -164,6 +164,8 @@ export function validateCommand(command: Command, limits: KvLimits): string | un
       return validateTxn(op, limits);
     case 'moveSlots':
       return undefined; // judged where it applies (SlotOwnership.apply), which refuses it without a change
+    case 'setDataFormat':
+      return undefined; // judged where it applies (KvStateMachine), which refuses it without a change
     case 'ingest':
       for (const [i, kv] of op.kvs.entries()) {
         const problem = validateKey(kv.key, limits) ?? validateValue(kv.value, limits);

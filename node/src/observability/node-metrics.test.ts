@@ -119,6 +119,14 @@ describe('NodeMetrics', () => {
     expect(await sample(m, 'raftstore_slot_map_epoch')).toBe(9);
   });
 
+  it("publishes the data format the member's group writes, as the member applied it", async () => {
+    const m = new NodeMetrics({ processMetrics: false });
+    m.setDataFormat(1);
+    expect(await sample(m, 'raftstore_data_format')).toBe(1);
+    m.setDataFormat(2);
+    expect(await sample(m, 'raftstore_data_format')).toBe(2);
+  });
+
   it('records durations in seconds into the right buckets', async () => {
     const m = new NodeMetrics({ processMetrics: false });
     m.observeFsync(0.05); // 50 µs: under the smallest bucket, 0.1 ms

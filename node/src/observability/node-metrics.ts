@@ -62,6 +62,7 @@ export class NodeMetrics {
   private readonly peerLag: Gauge<'peer'>;
   private readonly slots: Gauge<'state'>;
   private readonly slotEpoch: Gauge;
+  private readonly dataFormat: Gauge;
   private readonly peerConnected: Gauge<'peer'>;
   private readonly grpcRequests: Counter<'service' | 'method' | 'code'>;
   private readonly grpcSeconds: Histogram<'service' | 'method'>;
@@ -201,6 +202,12 @@ export class NodeMetrics {
       registers,
     });
 
+    this.dataFormat = new Gauge({
+      name: name('data_format'),
+      help: "The data format this member's group writes, as this member applied it (shared/versioning/data-format.ts).",
+      registers,
+    });
+
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -250,6 +257,11 @@ export class NodeMetrics {
     this.slots.set({ state: 'owned' }, ownership.ownedCount);
     this.slots.set({ state: 'moving' }, ownership.movingCount);
     this.slotEpoch.set(ownership.epoch);
+  }
+
+  /** Records the group's data format (from the applied state, so every caught-up member of a group agrees). */
+  setDataFormat(format: number): void {
+    this.dataFormat.set(format);
   }
 
   countProposals(count: number, result: ProposalOutcome): void {

@@ -25,7 +25,12 @@ import { RaftService } from '../../shared/api/generated/raftstore/v1/raft.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { configWarnings } from '../config/warnings.js';
 import { DEFAULT_KV_LIMITS, type KvLimits } from '../kv/limits.js';
-import { KvStateMachine, kvStateMachineOptions, type KvStateMachineOptions } from '../kv/state-machine.js';
+import {
+  KvStateMachine,
+  kvStateMachineOptions,
+  lowersDataFormat,
+  type KvStateMachineOptions,
+} from '../kv/state-machine.js';
 import type { ApplyOutcome } from '../kv/types.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { NodeMetrics } from '../observability/node-metrics.js';
@@ -318,6 +323,9 @@ export class NodeProcess {
       electionTicks: config.electionTicks,
       snapshotEntries: config.snapshotEntries,
       snapshotRetainEntries: config.snapshotRetainEntries,
+      // A lowered data format is written to disk at once: a downgrade to a build that reads only the lower format
+      // may follow, and it must find a snapshot it reads, past the entry that lowered it.
+      snapshotAfter: lowersDataFormat,
       requestTimeoutMs: config.requestTimeoutMs,
       maxQueuedRequests: 50_000,
       maxBatchEntries: 4096,
@@ -496,7 +504,9 @@ export class NodeProcess {
     health.setStatus(HEALTH_SERVICE, 'SERVING');
     proc.metricsTimer = setInterval(() => {
       metrics.setRaftStatus(replica.status());
-      metrics.setSlots((replica.stateMachine as KvStateMachine).ownership);
+      const machine = replica.stateMachine as KvStateMachine;
+      metrics.setSlots(machine.ownership);
+      metrics.setDataFormat(machine.dataFormat);
     }, 1000);
     proc.metricsTimer.unref();
     logger.info(

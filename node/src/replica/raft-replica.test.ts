@@ -2,7 +2,7 @@
 // with in-memory message passing. Waits are on conditions with bounds, never fixed sleeps.
 import pino from 'pino';
 import { encodeCommand } from '../kv/command-codec.js';
-import { KvStateMachine } from '../kv/state-machine.js';
+import { KvStateMachine, lowersDataFormat } from '../kv/state-machine.js';
 import type { ApplyOutcome, Command } from '../kv/types.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import { RawNode } from '../raft/raw-node.js';
@@ -11,7 +11,7 @@ import { seededRandom } from '../random/prng.js';
 import { NotLeaderError, ReplicaStoppedError } from './errors.js';
 import { MemberDirectory } from './member-directory.js';
 import { bestTransferTarget, RaftReplica, transferTargets } from './raft-replica.js';
-import { encodeSnapshotEnvelope } from './snapshot-envelope.js';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot-envelope.js';
 import { MemoryPersistence } from '../../testing/replica/memory-persistence.js';
 import { progressStatus, raftStatus } from '../../testing/raft/raft-status.js';
 
@@ -69,6 +69,7 @@ function cluster(ids: string[], options: { snapshotEntries?: number } = {}) {
       electionTicks: 10,
       snapshotEntries: options.snapshotEntries ?? 1000,
       snapshotRetainEntries: 10,
+      snapshotAfter: lowersDataFormat,
       requestTimeoutMs: 10_000,
       maxQueuedRequests: 10_000,
       maxBatchEntries: 256,
@@ -186,6 +187,51 @@ describe('RaftReplica', () => {
       () => (lagging.stateMachine as KvStateMachine).keyCount === 200,
     );
     expect(lagging.status().commit).toBeGreaterThanOrEqual(200);
+  });
+
+  test('a member cut off at data format 2 catches up from a compressed snapshot', async () => {
+    const c = cluster(['a', 'b', 'c'], { snapshotEntries: 50 });
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const lagging = [...c.replicas.values()].find((r) => r !== leader)!;
+    c.cut.add(lagging.id);
+    await leader.propose(encodeCommand({ timestampMs: 1, op: { kind: 'setDataFormat', format: 2 } }));
+    for (let i = 0; i < 200; i++) await leader.propose(put(`k${i}`, 'v'));
+    const sent = c.persistence.get(leader.id)!.snapshots.at(-1)!;
+    expect(decodeSnapshotEnvelope(sent.data).machine[4]).toBe(4);
+    c.cut.delete(lagging.id);
+    await until(
+      'the lagging member caught up',
+      () => (lagging.stateMachine as KvStateMachine).keyCount === 200,
+    );
+    expect((lagging.stateMachine as KvStateMachine).dataFormat).toBe(2);
+  });
+
+  test('every member that applies an entry lowering the data format snapshots past it in the lower format', async () => {
+    const c = cluster(['a', 'b', 'c']); // snapshots every 1000 entries: none would be taken otherwise
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const setFormat = (format: number): Uint8Array =>
+      encodeCommand({ timestampMs: 1, op: { kind: 'setDataFormat', format } });
+    await leader.propose(setFormat(2));
+    for (let i = 0; i < 20; i++) await leader.propose(put(`k${i}`, 'v'));
+    const snapshotsBefore = [...c.persistence.values()].map((p) => p.snapshots.length);
+    expect(snapshotsBefore).toEqual([0, 0, 0]); // raising the format asks for no snapshot
+    const lowered = await leader.propose(setFormat(1));
+    expect(lowered?.result).toMatchObject({ kind: 'dataFormat', ok: true, previous: 2, format: 1 });
+    const index = lowered?.result.kind === 'dataFormat' ? lowered.result.index : 0;
+    const machineFormat = (id: string): number | undefined => {
+      const last = c.persistence.get(id)!.snapshots.at(-1);
+      return last === undefined || last.metadata.index < index
+        ? undefined
+        : decodeSnapshotEnvelope(last.data).machine[4];
+    };
+    await until('every member saved a snapshot past the lowering entry', () =>
+      [...c.replicas.keys()].every((id) => machineFormat(id) !== undefined),
+    );
+    expect([...c.replicas.keys()].map(machineFormat)).toEqual([3, 3, 3]);
   });
 
   test('leadership transfer hands over to the best voter', async () => {

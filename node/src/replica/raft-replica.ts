@@ -75,6 +75,11 @@ export interface ReplicaOptions<R> {
   readonly snapshotEntries: number;
   /** Entries kept behind a snapshot so slightly lagging followers need no snapshot. */
   readonly snapshotRetainEntries: number;
+  /**
+   * Whether an applied entry's result calls for a snapshot at once, whatever snapshotEntries says: a data format
+   * lowered before a downgrade, after which the snapshot on disk must be rewritten in the lower format.
+   */
+  readonly snapshotAfter?: (result: R) => boolean;
   readonly requestTimeoutMs: number;
   /** Bound on queued client requests (proposals + reads); past it callers get ReplicaOverloadedError. */
   readonly maxQueuedRequests: number;
@@ -682,12 +687,39 @@ export class RaftReplica<R> {
         continue;
       }
       const result = this.machine.applyEntry(entry.index, entry.data);
+      if (result !== undefined && this.options.snapshotAfter?.(result) === true) {
+        this.snapshotSoon(entry.index);
+      }
       const waiter = this.proposals.take(entry, (w, term) =>
         w.reject(new ProposalDroppedError(entry.index, term)),
       );
       waiter?.resolve(result);
     }
     return removedSelf;
+  }
+
+  /**
+   * Queues a snapshot as the Snapshot admin request does: the loop takes it right after this Ready, at the applied
+   * index then (past `index`), once a snapshot already being saved is durable. Replayed after a crash before it is
+   * durable, the entry asks again.
+   * The log is compacted as for any snapshot (snapshotRetainEntries stay behind it, in memory and in the WAL), and
+   * that is enough for a build that cannot decode the entry (0.1.0 and this one restart alike): the WAL replay
+   * reads entries as frames without decoding their commands, recovery keeps only the entries after the snapshot's
+   * index (storage/recovery.ts, reconcile), the core restarts with applied = the snapshot's index and the apply loop
+   * skips anything at or below it. Restarted so, a member never sends the entry as leader either: its log starts
+   * after it.
+   */
+  private snapshotSoon(index: number): void {
+    const { logger } = this.options;
+    this.snapshotRequests.push({
+      resolve: (snapshot) =>
+        logger.info(
+          { entry: index, index: snapshot.metadata.index },
+          'took the snapshot an applied entry asked for',
+        ),
+      reject: (err) =>
+        logger.warn({ err, entry: index }, 'the snapshot an applied entry asked for was not taken'),
+    });
   }
 
   private settleConfChanges(rd: Ready): void {

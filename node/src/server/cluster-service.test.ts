@@ -39,7 +39,7 @@ function follower(leaderAddress: string) {
       get: (id: string) => names[id],
       all: () => Object.entries(names).map(([id, m]) => ({ id, ...m })),
     },
-    stateMachine: { revision: 3 },
+    stateMachine: { revision: 3, dataFormat: 1 },
   };
 }
 
@@ -80,6 +80,7 @@ describe('Cluster service: MemberList', () => {
         ['demo-2', MemberRole.MEMBER_ROLE_FOLLOWER],
       ]);
       expect(answer.members.map((m) => m.healthy)).toEqual([true, false, true]);
+      expect(answer.dataFormat).toBe(1); // its own, as it applied it
     } finally {
       forwarder.close();
       await leader.close();

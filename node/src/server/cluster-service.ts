@@ -11,6 +11,7 @@ import {
 } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import type * as wire from '../../shared/api/generated/raftstore/v1/cluster.js';
 import type { ResponseHeader } from '../../shared/api/generated/raftstore/v1/common.js';
+import { MAX_DATA_FORMAT } from '../../shared/versioning/data-format.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { ApplyOutcome } from '../kv/types.js';
 import type { NodeId, RaftStatus } from '../raft/types.js';
@@ -19,6 +20,7 @@ import type { RaftReplica } from '../replica/raft-replica.js';
 import { StatusError } from './grpc-errors.js';
 import { isForwarded, type LeaderForwarder } from './leader-forwarder.js';
 import { InvalidRequestError } from './request-error.js';
+import { createDataFormatHandler } from './data-format-admin.js';
 import { createForceNewClusterHandler, type ForceNewClusterKept } from './force-new-cluster.js';
 import { createSlotAdminHandlers } from './slot-admin.js';
 import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
@@ -148,9 +150,25 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
     ...(options.forceNewCluster !== undefined ? { forceNewCluster: options.forceNewCluster } : {}),
   });
 
+  const dataFormat = createDataFormatHandler({
+    shardId: options.shardId,
+    replica,
+    forwarder,
+    limit,
+    header,
+    checkShard,
+    onLeader,
+    now: Date.now,
+    ...(options.observer !== undefined ? { observer: options.observer } : {}),
+  });
+
+  /** The group's data format as this member applied it. */
+  const dataFormatHere = (): number => (replica.stateMachine as KvStateMachine).dataFormat;
+
   return {
     ...slotAdmin,
     ...forceNewCluster,
+    ...dataFormat,
     memberList: unaryHandler<wire.MemberListRequest, MemberListResponse>(
       'Cluster',
       'MemberList',
@@ -161,12 +179,17 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
         const st = replica.status();
         // Without a leader (quorum lost) a member's own view is still worth reporting: it is all there is.
         if (st.leader === '' || st.leader === replica.id || isForwarded(call.metadata)) {
-          return { header: header(), members: members(st) };
+          return { header: header(), members: members(st), dataFormat: dataFormatHere() };
         }
         try {
           return await onLeader(
             call,
-            () => Promise.resolve({ header: header(), members: members(replica.status()) }),
+            () =>
+              Promise.resolve({
+                header: header(),
+                members: members(replica.status()),
+                dataFormat: dataFormatHere(),
+              }),
             (address) =>
               forwarder.call<MemberListResponse>(
                 (md, o, cb) => forwarder.clusterClient(address).memberList(req, md, o, cb),
@@ -177,7 +200,11 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
           // The leader this member last heard of does not answer (its pod was just deleted, say) and this member
           // has not yet timed it out. Its own view, without a leader it cannot reach, is the truth from here:
           // the operator then sees a shard with no reachable leader, not a shard where nobody answered.
-          return { header: header(), members: members({ ...replica.status(), leader: '' }) };
+          return {
+            header: header(),
+            members: members({ ...replica.status(), leader: '' }),
+            dataFormat: dataFormatHere(),
+          };
         }
       },
     ),
@@ -355,6 +382,8 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
           slotsOwned: ownership.ownedCount,
           slotsMoving: ownership.movingCount,
           slotMapEpoch: ownership.epoch,
+          dataFormat: dataFormatHere(),
+          maxDataFormat: MAX_DATA_FORMAT,
         });
       },
     ),

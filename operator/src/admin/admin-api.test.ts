@@ -18,7 +18,9 @@ async function member(port: number): Promise<Server> {
   const unimplemented = (_call: unknown, cb: (e: { code: number; details: string }) => void): void =>
     cb({ code: status.UNIMPLEMENTED, details: 'not in this test' });
   const impl: UntypedServiceImplementation = {
-    memberList: (_call: unknown, cb: (e: null, r: { members: [] }) => void) => cb(null, { members: [] }),
+    // Every field of the response: the generated encoder writes each one it is given.
+    memberList: (_call: unknown, cb: (e: null, r: { members: []; dataFormat: number }) => void) =>
+      cb(null, { members: [], dataFormat: 1 }),
     addLearner: unimplemented,
     promote: unimplemented,
     removeMember: unimplemented,

@@ -100,6 +100,8 @@ export interface MemberListRequest {
 export interface MemberListResponse {
   header: ResponseHeader | undefined;
   members: Member[];
+  /** The data format the group writes, as the answering member applied it (0 from members before data formats: 1). */
+  dataFormat: number;
 }
 
 export interface AddLearnerRequest {
@@ -189,6 +191,10 @@ export interface StatusResponse {
    * member with the highest (last_log_term, last_index) is the one to keep after a quorum loss).
    */
   lastLogTerm: number;
+  /** The data format the group writes, as this member applied it (0 from members before data formats: read as 1). */
+  dataFormat: number;
+  /** The newest data format this member's build reads and writes (0 from members before data formats: 1). */
+  maxDataFormat: number;
 }
 
 export interface SnapshotRequest {
@@ -219,6 +225,22 @@ export interface ForceNewClusterResponse {
   commit: number;
   lastIndex: number;
   lastLogTerm: number;
+}
+
+export interface SetDataFormatRequest {
+  shardId: number;
+  format: number;
+}
+
+export interface SetDataFormatResponse {
+  header:
+    | ResponseHeader
+    | undefined;
+  /** The format in effect before and after the request (equal when it was already in effect). */
+  previous: number;
+  format: number;
+  /** The log index of the entry that set it (0 when nothing had to change). */
+  index: number;
 }
 
 export interface SlotStatusRequest {
@@ -663,7 +685,7 @@ export const MemberListRequest: MessageFns<MemberListRequest> = {
 };
 
 function createBaseMemberListResponse(): MemberListResponse {
-  return { header: undefined, members: [] };
+  return { header: undefined, members: [], dataFormat: 0 };
 }
 
 export const MemberListResponse: MessageFns<MemberListResponse> = {
@@ -673,6 +695,9 @@ export const MemberListResponse: MessageFns<MemberListResponse> = {
     }
     for (const v of message.members) {
       Member.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.dataFormat !== 0) {
+      writer.uint32(24).uint32(message.dataFormat);
     }
     return writer;
   },
@@ -706,6 +731,14 @@ export const MemberListResponse: MessageFns<MemberListResponse> = {
             message.members.push(Member.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dataFormat = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -722,6 +755,11 @@ export const MemberListResponse: MessageFns<MemberListResponse> = {
     return {
       header: isSet(object.header) ? ResponseHeader.fromJSON(object.header) : undefined,
       members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
+      dataFormat: isSet(object.dataFormat)
+        ? globalThis.Number(object.dataFormat)
+        : isSet(object.data_format)
+        ? globalThis.Number(object.data_format)
+        : 0,
     };
   },
 
@@ -732,6 +770,9 @@ export const MemberListResponse: MessageFns<MemberListResponse> = {
     }
     if (message.members?.length) {
       obj.members = message.members.map((e) => Member.toJSON(e));
+    }
+    if (message.dataFormat !== 0) {
+      obj.dataFormat = Math.round(message.dataFormat);
     }
     return obj;
   },
@@ -745,6 +786,7 @@ export const MemberListResponse: MessageFns<MemberListResponse> = {
       ? ResponseHeader.fromPartial(object.header)
       : undefined;
     message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
+    message.dataFormat = object.dataFormat ?? 0;
     return message;
   },
 };
@@ -1619,6 +1661,8 @@ function createBaseStatusResponse(): StatusResponse {
     slotsMoving: 0,
     slotMapEpoch: 0,
     lastLogTerm: 0,
+    dataFormat: 0,
+    maxDataFormat: 0,
   };
 }
 
@@ -1680,6 +1724,12 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
     if (message.lastLogTerm !== 0) {
       writer.uint32(152).uint64(message.lastLogTerm);
+    }
+    if (message.dataFormat !== 0) {
+      writer.uint32(160).uint32(message.dataFormat);
+    }
+    if (message.maxDataFormat !== 0) {
+      writer.uint32(168).uint32(message.maxDataFormat);
     }
     return writer;
   },
@@ -1849,6 +1899,22 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             message.lastLogTerm = longToNumber(reader.uint64());
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.dataFormat = reader.uint32();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.maxDataFormat = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1909,6 +1975,16 @@ export const StatusResponse: MessageFns<StatusResponse> = {
         ? globalThis.Number(object.lastLogTerm)
         : isSet(object.last_log_term)
         ? globalThis.Number(object.last_log_term)
+        : 0,
+      dataFormat: isSet(object.dataFormat)
+        ? globalThis.Number(object.dataFormat)
+        : isSet(object.data_format)
+        ? globalThis.Number(object.data_format)
+        : 0,
+      maxDataFormat: isSet(object.maxDataFormat)
+        ? globalThis.Number(object.maxDataFormat)
+        : isSet(object.max_data_format)
+        ? globalThis.Number(object.max_data_format)
         : 0,
     };
   },
@@ -1972,6 +2048,12 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     if (message.lastLogTerm !== 0) {
       obj.lastLogTerm = Math.round(message.lastLogTerm);
     }
+    if (message.dataFormat !== 0) {
+      obj.dataFormat = Math.round(message.dataFormat);
+    }
+    if (message.maxDataFormat !== 0) {
+      obj.maxDataFormat = Math.round(message.maxDataFormat);
+    }
     return obj;
   },
 
@@ -2001,6 +2083,8 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     message.slotsMoving = object.slotsMoving ?? 0;
     message.slotMapEpoch = object.slotMapEpoch ?? 0;
     message.lastLogTerm = object.lastLogTerm ?? 0;
+    message.dataFormat = object.dataFormat ?? 0;
+    message.maxDataFormat = object.maxDataFormat ?? 0;
     return message;
   },
 };
@@ -2413,6 +2497,214 @@ export const ForceNewClusterResponse: MessageFns<ForceNewClusterResponse> = {
     message.commit = object.commit ?? 0;
     message.lastIndex = object.lastIndex ?? 0;
     message.lastLogTerm = object.lastLogTerm ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetDataFormatRequest(): SetDataFormatRequest {
+  return { shardId: 0, format: 0 };
+}
+
+export const SetDataFormatRequest: MessageFns<SetDataFormatRequest> = {
+  encode(message: SetDataFormatRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shardId !== 0) {
+      writer.uint32(8).uint32(message.shardId);
+    }
+    if (message.format !== 0) {
+      writer.uint32(16).uint32(message.format);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetDataFormatRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetDataFormatRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.shardId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.format = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetDataFormatRequest {
+    return {
+      shardId: isSet(object.shardId)
+        ? globalThis.Number(object.shardId)
+        : isSet(object.shard_id)
+        ? globalThis.Number(object.shard_id)
+        : 0,
+      format: isSet(object.format) ? globalThis.Number(object.format) : 0,
+    };
+  },
+
+  toJSON(message: SetDataFormatRequest): unknown {
+    const obj: any = {};
+    if (message.shardId !== 0) {
+      obj.shardId = Math.round(message.shardId);
+    }
+    if (message.format !== 0) {
+      obj.format = Math.round(message.format);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetDataFormatRequest>): SetDataFormatRequest {
+    return SetDataFormatRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetDataFormatRequest>): SetDataFormatRequest {
+    const message = createBaseSetDataFormatRequest();
+    message.shardId = object.shardId ?? 0;
+    message.format = object.format ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetDataFormatResponse(): SetDataFormatResponse {
+  return { header: undefined, previous: 0, format: 0, index: 0 };
+}
+
+export const SetDataFormatResponse: MessageFns<SetDataFormatResponse> = {
+  encode(message: SetDataFormatResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResponseHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.previous !== 0) {
+      writer.uint32(16).uint32(message.previous);
+    }
+    if (message.format !== 0) {
+      writer.uint32(24).uint32(message.format);
+    }
+    if (message.index !== 0) {
+      writer.uint32(32).uint64(message.index);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetDataFormatResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetDataFormatResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResponseHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.previous = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.format = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.index = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetDataFormatResponse {
+    return {
+      header: isSet(object.header) ? ResponseHeader.fromJSON(object.header) : undefined,
+      previous: isSet(object.previous) ? globalThis.Number(object.previous) : 0,
+      format: isSet(object.format) ? globalThis.Number(object.format) : 0,
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+    };
+  },
+
+  toJSON(message: SetDataFormatResponse): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = ResponseHeader.toJSON(message.header);
+    }
+    if (message.previous !== 0) {
+      obj.previous = Math.round(message.previous);
+    }
+    if (message.format !== 0) {
+      obj.format = Math.round(message.format);
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetDataFormatResponse>): SetDataFormatResponse {
+    return SetDataFormatResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetDataFormatResponse>): SetDataFormatResponse {
+    const message = createBaseSetDataFormatResponse();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResponseHeader.fromPartial(object.header)
+      : undefined;
+    message.previous = object.previous ?? 0;
+    message.format = object.format ?? 0;
+    message.index = object.index ?? 0;
     return message;
   },
 };
@@ -3943,6 +4235,21 @@ export const ClusterService = {
     responseDeserialize: (value: Buffer): ForceNewClusterResponse => ForceNewClusterResponse.decode(value),
   },
   /**
+   * Sets the data format the group writes (a replicated entry, applied by every member). Raising it needs every
+   * member of the configuration to report that it can read the new format; lowering it (before a downgrade) makes
+   * every member rewrite its snapshot in the lower format.
+   */
+  setDataFormat: {
+    path: "/raftstore.v1.Cluster/SetDataFormat" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetDataFormatRequest): Buffer => Buffer.from(SetDataFormatRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetDataFormatRequest => SetDataFormatRequest.decode(value),
+    responseSerialize: (value: SetDataFormatResponse): Buffer =>
+      Buffer.from(SetDataFormatResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetDataFormatResponse => SetDataFormatResponse.decode(value),
+  },
+  /**
    * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
    * forwards); reads are linearizable. A step is idempotent and fenced by the move's epoch.
    */
@@ -4000,6 +4307,12 @@ export interface ClusterServer extends UntypedServiceImplementation {
    * supervisor to restart it with the same flags and data directory.
    */
   forceNewCluster: handleUnaryCall<ForceNewClusterRequest, ForceNewClusterResponse>;
+  /**
+   * Sets the data format the group writes (a replicated entry, applied by every member). Raising it needs every
+   * member of the configuration to report that it can read the new format; lowering it (before a downgrade) makes
+   * every member rewrite its snapshot in the lower format.
+   */
+  setDataFormat: handleUnaryCall<SetDataFormatRequest, SetDataFormatResponse>;
   /**
    * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
    * forwards); reads are linearizable. A step is idempotent and fenced by the move's epoch.
@@ -4137,6 +4450,26 @@ export interface ClusterClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ForceNewClusterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sets the data format the group writes (a replicated entry, applied by every member). Raising it needs every
+   * member of the configuration to report that it can read the new format; lowering it (before a downgrade) makes
+   * every member rewrite its snapshot in the lower format.
+   */
+  setDataFormat(
+    request: SetDataFormatRequest,
+    callback: (error: ServiceError | null, response: SetDataFormatResponse) => void,
+  ): ClientUnaryCall;
+  setDataFormat(
+    request: SetDataFormatRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetDataFormatResponse) => void,
+  ): ClientUnaryCall;
+  setDataFormat(
+    request: SetDataFormatRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetDataFormatResponse) => void,
   ): ClientUnaryCall;
   /**
    * Slot moves between groups, for the coordinator (the operator). Each runs on the group's leader (a follower
