@@ -11,7 +11,7 @@ import type {
 import type { RaftCluster, RaftClusterSpec } from '../src/api/raftcluster.js';
 import { buildChildren, initialShardState } from '../src/children/children.js';
 import { pvcName, shardLabels, podName } from '../src/children/names.js';
-import type { AddLearnerRequest, AdminApi, ForcedCluster } from '../src/admin/admin-api.js';
+import type { AddLearnerRequest, AdminApi, DataFormatChange, ForcedCluster } from '../src/admin/admin-api.js';
 import type { Child } from '../src/children/children.js';
 import type { DeleteOutcome, KubeWriter } from '../src/executor/executor.js';
 import type { Json } from '../src/executor/merge-patch.js';
@@ -131,6 +131,9 @@ export function testStatus(member: string, over: Partial<AdminStatus> = {}): Adm
     slotsOwned: 4096,
     slotsMoving: 0,
     slotMapEpoch: 0,
+    // A converged member of the current release: the group already writes the newest format.
+    dataFormat: 2,
+    maxDataFormat: 2,
     ...over,
   };
 }
@@ -157,7 +160,8 @@ export type AdminCall =
       address: string;
       shard: number;
       id: string;
-    };
+    }
+  | { op: 'setDataFormat'; address: string; shard: number; format: number };
 
 /** Answers per address; an address without an answer fails like a dead member (UNAVAILABLE). */
 export class FakeAdmin implements AdminApi {
@@ -206,6 +210,10 @@ export class FakeAdmin implements AdminApi {
   forceNewCluster(address: string, shard: number, member: string): Promise<ForcedCluster> {
     this.calls.push({ op: 'forceNewCluster', address, shard, id: member });
     return this.membership(address, 'ForceNewCluster').then(() => this.forcedKeeps);
+  }
+  setDataFormat(address: string, shard: number, format: number): Promise<DataFormatChange> {
+    this.calls.push({ op: 'setDataFormat', address, shard, format });
+    return this.membership(address, 'SetDataFormat').then(() => ({ previous: 1, format, index: 200 }));
   }
   close(): void {
     this.closed = true;

@@ -6,9 +6,10 @@ import { desiredImage, type RaftCluster, type RaftClusterSpec } from '../src/api
 import { podName, pvcName } from '../src/children/names.js';
 import { childrenSpecHash, memberSpecHash } from '../src/children/spec-hash.js';
 import { quorum } from '../src/health/health.js';
-import type { Action } from '../src/planner/action.js';
+import type { Action, Plan } from '../src/planner/action.js';
 import type { ObservedCluster, RaftMember } from '../src/model/observed.js';
 import { plan } from '../src/planner/plan.js';
+import { BASE_DATA_FORMAT, dataFormatOfVersion } from '../../node/shared/versioning/data-format.js';
 
 export interface SimPod {
   name: string;
@@ -54,8 +55,22 @@ export interface SimWorld {
   lastIndex: number;
   nextId: number;
   removedIds: string[];
+  /** The data format the group writes (set by SetDataFormat). */
+  dataFormat: number;
+  /** The RaftCluster's annotations (what the user asked for beyond the spec). */
+  annotations?: Record<string, string>;
   /** Safety violations seen so far (the tests expect none). */
   violations: string[];
+}
+
+/** The version a simulated pod's build reports: its image tag. */
+function versionOf(image: string): string {
+  return image.slice(image.lastIndexOf(':') + 1);
+}
+
+/** The newest data format a simulated pod's build reads. */
+function readsUpTo(image: string): number {
+  return dataFormatOfVersion(versionOf(image)) ?? BASE_DATA_FORMAT;
 }
 
 export const CLUSTER = 'demo';
@@ -89,6 +104,7 @@ export function emptyWorld(spec: RaftClusterSpec): SimWorld {
     nextId: 1,
     removedIds: [],
     restarts: {},
+    dataFormat: BASE_DATA_FORMAT,
     violations: [],
   };
 }
@@ -137,7 +153,13 @@ export function observe(
     cluster: {
       apiVersion: 'raftstore.dev/v1alpha1',
       kind: 'RaftCluster',
-      metadata: { name: CLUSTER, namespace: NAMESPACE, uid: 'uid-1', generation: 1 },
+      metadata: {
+        name: CLUSTER,
+        namespace: NAMESPACE,
+        uid: 'uid-1',
+        generation: 1,
+        ...(w.annotations !== undefined ? { annotations: w.annotations } : {}),
+      },
       spec: w.spec,
       ...(status !== undefined ? { status } : {}),
     },
@@ -163,7 +185,18 @@ export function observe(
           image: p.image,
           memberHash: p.memberHash,
           deleting: p.deleting,
-          ...(p.running ? { identity: { id: p.id, incarnation: p.incarnation, joined: p.joined } } : {}),
+          ...(p.running
+            ? {
+                identity: {
+                  id: p.id,
+                  incarnation: p.incarnation,
+                  joined: p.joined,
+                  version: versionOf(p.image),
+                  dataFormat: w.dataFormat,
+                  maxDataFormat: readsUpTo(p.image),
+                },
+              }
+            : {}),
         })),
         pvcs: w.pvcs.map((v) => ({
           name: pvcName(CLUSTER, 0, v.ordinal),
@@ -268,6 +301,18 @@ export function apply(w: SimWorld, action: Action): void {
       if (v !== undefined) v.deleting = true;
       return;
     }
+    case 'SetDataFormat': {
+      // The members refuse a raise while one of them cannot read the new format; the planner must not ask.
+      if (action.format > w.dataFormat) {
+        for (const m of w.members) {
+          const pod = w.pods.find((p) => p.name === m.name);
+          if (pod === undefined || readsUpTo(pod.image) < action.format)
+            violation(w, `SetDataFormat(${action.format}) while ${m.name} cannot read it`);
+        }
+      }
+      w.dataFormat = action.format;
+      return;
+    }
     case 'Wait':
     case 'Done':
       return;
@@ -311,6 +356,9 @@ export function tick(w: SimWorld): void {
         w.pvcs.push(pvc);
       }
       pod.running = true;
+      // A build that cannot read the group's format cannot start on its data (nor on a snapshot sent to it).
+      if (readsUpTo(pod.image) < w.dataFormat)
+        violation(w, `${name} on ${versionOf(pod.image)} cannot read data format ${w.dataFormat}`);
       if (pvc.dataId !== undefined) {
         pod.id = pvc.dataId;
         pod.incarnation = pvc.incarnation;
@@ -369,6 +417,23 @@ export function checkPlanned(w: SimWorld, action: Action): void {
 }
 
 /**
+ * The reconcile loop until Done: observe, plan, act, let time pass. Returns every plan in order; throws when the
+ * planner does not get there in `maxSteps`. The world is changed in place.
+ */
+export function runToDone(w: SimWorld, now = new Date('2026-01-01T00:00:00Z'), maxSteps = 200): Plan[] {
+  const plans: Plan[] = [];
+  for (let i = 0; i < maxSteps; i++) {
+    const p = plan(observe(w), now);
+    plans.push(p);
+    if (p.action.type === 'Done') return plans;
+    checkPlanned(w, p.action);
+    apply(w, p.action);
+    tick(w);
+  }
+  throw new Error(`did not converge in ${maxSteps} steps; last: ${JSON.stringify(plans.at(-1))}`);
+}
+
+/**
  * A cluster of `spec` the planner has brought from nothing to Done: formed, every member a healthy voter. The start
  * of most planner and status tests; throws when the planner does not get there in `maxSteps`.
  */
@@ -378,11 +443,6 @@ export function convergedWorld(
   maxSteps = 40,
 ): SimWorld {
   const w = emptyWorld(spec);
-  for (let i = 0; i < maxSteps; i++) {
-    const p = plan(observe(w), now);
-    if (p.action.type === 'Done') return w;
-    apply(w, p.action);
-    tick(w);
-  }
-  throw new Error(`did not converge in ${maxSteps} steps`);
+  runToDone(w, now, maxSteps);
+  return w;
 }

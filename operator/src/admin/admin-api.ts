@@ -17,6 +17,7 @@ import type { SlotTable } from '../model/observed.js';
 import { describeError, unary } from '../../../node/shared/client/failover-client.js';
 import type { AdminMember, AdminStatus } from '../model/admin-answers.js';
 import { withTimeout } from '../util/timeout.js';
+import { reportedDataFormat } from '../../../node/shared/versioning/data-format.js';
 
 export interface AddLearnerRequest {
   shard: number;
@@ -41,7 +42,19 @@ export interface AdminApi {
    * then restarts. Refused (FAILED_PRECONDITION) by another member, or while the group has a leader.
    */
   forceNewCluster(address: string, shard: number, member: string): Promise<ForcedCluster>;
+  /**
+   * Set the data format the group writes (the leader proposes it; a follower forwards). Raising it is refused
+   * (FAILED_PRECONDITION) while a member of the configuration cannot read the new format.
+   */
+  setDataFormat(address: string, shard: number, format: number): Promise<DataFormatChange>;
   close(): void;
+}
+
+/** The format before and after a SetDataFormat, and the log index of the entry that set it (0: nothing changed). */
+export interface DataFormatChange {
+  previous: number;
+  format: number;
+  index: number;
 }
 
 /** What a member forced into a one-voter cluster keeps: every entry up to `commit`; those after it are dropped. */
@@ -110,6 +123,8 @@ export function decodeStatus(s: StatusResponse): AdminStatus {
     slotsOwned: s.slotsOwned,
     slotsMoving: s.slotsMoving,
     slotMapEpoch: s.slotMapEpoch,
+    dataFormat: reportedDataFormat(s.dataFormat),
+    maxDataFormat: reportedDataFormat(s.maxDataFormat),
   };
 }
 
@@ -247,6 +262,15 @@ export class GrpcAdminApi implements AdminApi {
       ),
     );
     return { commit: res.commit, lastIndex: res.lastIndex, lastLogTerm: res.lastLogTerm };
+  }
+
+  async setDataFormat(address: string, shard: number, format: number): Promise<DataFormatChange> {
+    const res = await this.call(address, 'SetDataFormat', (c, deadline) =>
+      unary<DataFormatChange>((cb) =>
+        c.setDataFormat({ shardId: shard, format }, new Metadata(), { deadline }, cb),
+      ),
+    );
+    return { previous: reportedDataFormat(res.previous), format: res.format, index: res.index };
   }
 
   async transferLeadership(address: string, shard: number, toId: string): Promise<string> {

@@ -324,6 +324,31 @@ export const raftClusterStatusSchema = object(
     members: optional(array(memberStatusSchema, { 'x-kubernetes-list-type': 'atomic' })),
     shards: optional(array(shardStatusSchema, { 'x-kubernetes-list-type': 'atomic' })),
     currentVersion: optional(string({ description: 'Version every member runs; unset while they differ.' })),
+    versions: optional(
+      array(
+        object({
+          version: string({
+            description: 'A version members report (their image tag when they report none).',
+          }),
+          members: integer({ description: 'How many member pods run it.' }),
+        }),
+        {
+          'x-kubernetes-list-type': 'atomic',
+          maxItems: 16,
+          description:
+            'The versions the member pods run, newest first: more than one while an upgrade or a downgrade is ' +
+            'under way (a mixed-version cluster).',
+        },
+      ),
+    ),
+    dataFormat: optional(
+      integer({
+        description:
+          'The data format the members write (the highest any shard has set): raised once every member runs a ' +
+          'version that reads the new one; a downgrade to a version that cannot read it needs the ' +
+          'raftstore.dev/allow-downgrade annotation.',
+      }),
+    ),
     operation: optional(operationSchema),
     lastProbeTime: optional(
       dateTime({ description: "Last time the operator reached a member's admin API." }),
@@ -358,6 +383,13 @@ export interface RaftClusterMetadata {
  * keeps its data; the fresh members rejoin as learners. A token is acted on once per shard (status.quorumRecoveries).
  */
 export const RECOVER_QUORUM_LOSS_ANNOTATION = 'raftstore.dev/recover-quorum-loss';
+
+/**
+ * Set to the version spec.version names to accept a downgrade to a release that cannot read the data format the
+ * members write: the operator then sets the format back (every member rewrites its snapshot in it) before it
+ * restarts any member on the older release.
+ */
+export const ALLOW_DOWNGRADE_ANNOTATION = 'raftstore.dev/allow-downgrade';
 
 /** The object as the operator reads it from the API server (defaults applied). */
 export interface RaftCluster {

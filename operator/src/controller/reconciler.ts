@@ -12,6 +12,7 @@ import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { ClusterObjects } from '../observer/map.js';
 import { observe, type ObserverOptions, type VolumeNodes } from '../observer/observer.js';
 import { plan, type PlannerOptions } from '../planner/plan.js';
+import { effectiveCluster } from '../planner/version-policy.js';
 import { buildStatus, statusChanged } from '../status/status.js';
 import { errorMessage } from '../util/timeout.js';
 import { expectationFor, type Expectation } from './expectations.js';
@@ -106,8 +107,16 @@ export class Reconciler {
     }
     const observation = await observe(cluster, objects, d.admin, d.observer, d.volumes);
     const now = d.now();
-    const p = plan(observation.observed, now, d.planner);
     const log = d.log.child({ cluster: name, namespace });
+    const p = plan(observation.observed, now, d.planner);
+    const refusedBefore = status?.conditions?.find((c) => c.type === 'VersionAccepted');
+    if (!p.version.accepted && refusedBefore?.message !== p.version.message) {
+      log.warn({ reason: p.version.reason }, p.version.message);
+      await d.executor.emitWarning(cluster, 'VersionRefused', 'JudgeVersion', p.version.message);
+    }
+    // A refused version is not rolled out: the executor and the status act on the version the members run.
+    cluster = effectiveCluster(cluster, p.version);
+    const observed = { ...observation.observed, cluster };
     const acting = p.action.type !== 'Wait' && p.action.type !== 'Done';
 
     let failure: Error | undefined;
@@ -151,7 +160,7 @@ export class Reconciler {
       log.debug({ reason: p.action.reason }, 'waiting');
     }
 
-    const next = buildStatus(observation.observed, p, now, failure?.message, forced);
+    const next = buildStatus(observed, p, now, failure?.message, forced);
     if (statusChanged(status, next)) {
       const patch = mergePatch(status ?? {}, next);
       if (patch !== undefined) {

@@ -170,6 +170,11 @@ export class Executor {
   }
 
   /** Events are best effort: a failed Event must not fail the step it reports. */
+  /** A Warning Event about a decision that took no step (a refused version); never fails the reconcile. */
+  async emitWarning(cluster: RaftCluster, reason: string, action: string, note: string): Promise<void> {
+    await this.emit(cluster, { type: 'Warning', reason, action, note });
+  }
+
   private async emit(cluster: RaftCluster, event: EventSpec): Promise<void> {
     try {
       await this.kube.createEvent(cluster, event);
@@ -220,6 +225,11 @@ export class Executor {
         return undefined;
       case 'recreateStatefulSet':
         await this.kube.recreateStatefulSet(r.object, r.uid);
+        return undefined;
+      case 'setDataFormat':
+        await this.onMembers(cluster, r.shard, adminAddresses, 'SetDataFormat', async (a) => {
+          await this.admin.setDataFormat(a, r.shard, r.format);
+        });
         return undefined;
       case 'forceNewCluster': {
         // That member only: forcing another one would keep other data than the planner chose.

@@ -45,7 +45,9 @@ export type ExecRequest =
   /** Ask one member, at its own address, to restart as a one-voter cluster keeping its data. */
   | { kind: 'forceNewCluster'; shard: number; member: string; address: string; token: string }
   /** Point slots `shard` gave away at their owner now: one `repoint` step, a Raft command in that group. */
-  | { kind: 'repointSlots'; shard: number; owner: number; epoch: number; slots: readonly number[] };
+  | { kind: 'repointSlots'; shard: number; owner: number; epoch: number; slots: readonly number[] }
+  /** Set the shard's data format: its leader proposes it (a follower forwards). */
+  | { kind: 'setDataFormat'; shard: number; format: number };
 
 export class ExecutorError extends Error {
   override name = 'ExecutorError';
@@ -234,6 +236,8 @@ export function requestsFor(action: Action, cluster: RaftCluster, objects: Clust
         },
       ];
     }
+    case 'SetDataFormat':
+      return [{ kind: 'setDataFormat', shard: action.shard, format: action.format }];
     case 'Wait':
     case 'Done':
       return [];
@@ -309,6 +313,7 @@ const REASONS: Partial<Record<Action['type'], string>> = {
   ResizeClaims: 'VolumesResizing',
   RecreateStatefulSet: 'StatefulSetRecreated',
   ForceNewCluster: 'QuorumLossRecovered',
+  SetDataFormat: 'DataFormatSet',
 };
 
 /** The Event for an executed action: every membership change and upgrade step; nothing for Wait/Done. */

@@ -23,6 +23,10 @@ export interface AdminStatus {
   slotsOwned: number;
   slotsMoving: number;
   slotMapEpoch: number;
+  /** The data format the member's group writes, as it applied it; 1 from members before data formats. */
+  dataFormat: number;
+  /** The newest data format the member's build reads and writes; 1 from members before data formats. */
+  maxDataFormat: number;
 }
 
 /** One member of a MemberList answer, as the admin client decoded it. */

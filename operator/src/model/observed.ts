@@ -34,6 +34,11 @@ export interface PodIdentity {
   lastLogTerm?: number;
   lastIndex?: number;
   commit?: number;
+  /** The version the member's build reports (undefined when it reported none). */
+  version?: string;
+  /** The data format its group writes, as it applied it, and the newest its build reads (1 from older members). */
+  dataFormat?: number;
+  maxDataFormat?: number;
 }
 
 export interface ObservedPod {

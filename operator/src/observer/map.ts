@@ -176,6 +176,9 @@ function podIdentity(pod: string, status: AdminStatus | undefined): ObservedPod[
     lastLogTerm: status.lastLogTerm,
     lastIndex: status.lastIndex,
     commit: status.commit,
+    ...(status.version !== '' ? { version: status.version } : {}),
+    dataFormat: status.dataFormat,
+    maxDataFormat: status.maxDataFormat,
   };
 }
 

@@ -72,6 +72,10 @@ describe('observer mapping (informer objects + admin answers → ObservedCluster
       lastLogTerm: 3,
       lastIndex: 100,
       commit: 100,
+      // What the version policy reads: the member's own version and data formats.
+      version: '1.0.0',
+      dataFormat: 2,
+      maxDataFormat: 2,
     });
     expect(shard.pvcs.map((v) => v.name)).toEqual(['data-demo-0', 'data-demo-1', 'data-demo-2']);
     expect(shard.raft).toEqual({

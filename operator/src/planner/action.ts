@@ -1,6 +1,7 @@
 // The next step the reconciler takes. Each action is idempotent: executing it twice (a crash after acting but
 // before the next observation) has the effect of executing it once.
 import type { Operation, SlotMove } from '../api/raftcluster.js';
+import type { VersionVerdict } from './version-policy.js';
 
 export type Action =
   /** Server-side apply of every child object (creation, or a template change such as a new image). Non-disruptive:
@@ -41,6 +42,8 @@ export type Action =
   | { type: 'RecreateStatefulSet'; shard: number }
   /** Ask `member` to restart as a one-voter cluster keeping its data (quorum-loss recovery `token`). */
   | { type: 'ForceNewCluster'; shard: number; member: string; token: string }
+  /** Set the data format the shard writes (a Raft entry its leader proposes): an upgrade's end, a downgrade's start. */
+  | { type: 'SetDataFormat'; shard: number; format: number }
   | { type: 'Wait'; reason: string; requeueAfterSeconds: number }
   | { type: 'Done'; requeueAfterSeconds: number };
 
@@ -59,6 +62,9 @@ export const DISRUPTIVE: ReadonlySet<ActionType> = new Set<ActionType>([
   'MoveSlots',
   'RetireShard',
   'ForceNewCluster',
+  // Raising the format ends the way back to an older release without the allow-downgrade annotation: not while
+  // paused, so pausing after an upgrade keeps that way open.
+  'SetDataFormat',
 ]);
 
 /**
@@ -69,4 +75,6 @@ export const DISRUPTIVE: ReadonlySet<ActionType> = new Set<ActionType>([
 export interface Plan {
   action: Action;
   operation: Operation | undefined;
+  /** spec.version judged against what the members run; when refused, the steps above plan with what they run. */
+  version: VersionVerdict;
 }

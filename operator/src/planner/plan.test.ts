@@ -137,7 +137,8 @@ describe('planner flows (simulated, with crash replay from every step)', () => {
   test('create: founders bootstrap, then the StatefulSet switches to existing', () => {
     const r = run(emptyWorld(baseSpec()));
     expectConverged(r.world);
-    expect(types(r.trace)).toEqual(['ApplyChildren', 'SetInitialClusterState', 'Done']);
+    // A group starts on the base data format; once every founder reports the newer one its version reads, it is raised.
+    expect(types(r.trace)).toEqual(['ApplyChildren', 'SetInitialClusterState', 'SetDataFormat', 'Done']);
     expect(r.trace[0]!.plan.operation?.type).toBe('Bootstrap');
     replayCrashes(r.trace);
   });

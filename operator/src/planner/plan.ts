@@ -19,15 +19,24 @@ import { replaceLostMember } from './replace-lost-member.js';
 import { nextReshardStep } from './reshard.js';
 import { growVolumes } from './grow-volumes.js';
 import { recoverQuorumLoss } from './recover-quorum-loss.js';
+import { lowerDataFormat, raiseDataFormat } from './data-format.js';
+import { effectiveCluster, judgeVersion } from './version-policy.js';
 
 // The planner's entry point: callers import plan and its options from here.
 export { DEFAULT_PLANNER_OPTIONS, type PlannerOptions } from './options.js';
 
 export function plan(
-  observed: ObservedCluster,
+  asObserved: ObservedCluster,
   now: Date,
   options: PlannerOptions = DEFAULT_PLANNER_OPTIONS,
 ): Plan {
+  // A version change the policy refuses is not rolled out: every step plans with the version the members run.
+  const version = judgeVersion(asObserved);
+  const observed = { ...asObserved, cluster: effectiveCluster(asObserved.cluster, version) };
+  return { ...planSteps(observed, now, options), version };
+}
+
+function planSteps(observed: ObservedCluster, now: Date, options: PlannerOptions): Omit<Plan, 'version'> {
   const { cluster } = observed;
   const spec = cluster.spec;
   const image = desiredImage(spec);
@@ -123,7 +132,10 @@ function planShard(ctx: ShardContext, now: Date): Step | undefined {
     // What follows needs every wanted member up and caught up: never disturb a shard that is already degraded.
     waitForWantedMembers(view) ??
     startNextPod(view) ??
-    rollOut(view)
+    // Versions: a downgrade sets the format back first; an upgrade raises it once every member runs the new release.
+    lowerDataFormat(view) ??
+    rollOut(view) ??
+    raiseDataFormat(view)
   );
 }
 
@@ -132,7 +144,12 @@ function describe(step: Step): string {
 }
 
 /** Keep startedAt while the same step of the same operation goes on; flag a step that has overrun its timeout. */
-function toPlan(step: Step, previous: Operation | undefined, now: Date, options: PlannerOptions): Plan {
+function toPlan(
+  step: Step,
+  previous: Operation | undefined,
+  now: Date,
+  options: PlannerOptions,
+): Omit<Plan, 'version'> {
   const same =
     previous !== undefined &&
     previous.type === step.type &&

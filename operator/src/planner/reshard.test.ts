@@ -398,6 +398,7 @@ describe('the planner reshards to an even spread and retires emptied groups', ()
       healthMessage: '',
       operation: queued.operation,
       volumes: { size: '1Gi', blocked: undefined, pending: [], total: 0 },
+      version: { accepted: true, reason: 'Running', message: '' },
       podProblems: [],
       stepFailure: undefined,
       paused: false,

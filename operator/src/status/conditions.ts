@@ -2,6 +2,7 @@
 // applies decides (status, reason, message). lastTransitionTime moves only when the status flips.
 import type { Condition, Health, Operation } from '../api/raftcluster.js';
 import type { VolumeSummary } from '../planner/grow-volumes.js';
+import type { VersionVerdict } from '../planner/version-policy.js';
 
 export type ConditionStatus = Condition['status'];
 
@@ -26,11 +27,19 @@ export interface ConditionInput {
   stepFailure: string | undefined;
   /** The members' volumes against storage.size. */
   volumes: VolumeSummary;
+  /** The version policy's judgement of spec.version against what the members run. */
+  version: VersionVerdict;
 }
 
 export type Policy = (input: ConditionInput) => PolicyResult | undefined;
 
-export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded', 'VolumesResized'] as const;
+export const CONDITION_TYPES = [
+  'Available',
+  'Progressing',
+  'Degraded',
+  'VolumesResized',
+  'VersionAccepted',
+] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 /** Available: every shard has a quorum (clients can read and write). */
@@ -89,6 +98,11 @@ export const progressingPolicies: Policy[] = [
     i.operation !== undefined
       ? { status: 'True', reason: i.operation.type, message: i.operation.message }
       : undefined,
+  // Not converged: the spec names a version the operator refuses to roll out (VersionAccepted says why).
+  (i) =>
+    !i.version.accepted
+      ? { status: 'False', reason: i.version.reason, message: i.version.message }
+      : undefined,
   () => ({ status: 'False', reason: 'Converged', message: 'the cluster matches its spec' }),
 ];
 
@@ -125,6 +139,18 @@ export const volumesResizedPolicies: Policy[] = [
     status: 'True',
     reason: 'VolumesAtSize',
     message: `every member volume (${i.volumes.total}) has storage.size ${i.volumes.size}`,
+  }),
+];
+
+/**
+ * VersionAccepted: spec.version may roll out (True: running, upgrading, downgrading), or it is refused (False: it
+ * skips a minor version, or it cannot read the data format the members write and no annotation accepts that).
+ */
+export const versionAcceptedPolicies: Policy[] = [
+  (i) => ({
+    status: i.version.accepted ? 'True' : 'False',
+    reason: i.version.reason,
+    message: i.version.message,
   }),
 ];
 
@@ -175,6 +201,13 @@ export function computeConditions(
       previous,
       'VolumesResized',
       evaluate(volumesResizedPolicies, input),
+      observedGeneration,
+      now,
+    ),
+    setCondition(
+      previous,
+      'VersionAccepted',
+      evaluate(versionAcceptedPolicies, input),
       observedGeneration,
       now,
     ),

@@ -27,6 +27,7 @@ function input(over: Partial<ConditionInput> = {}): ConditionInput {
     podProblems: [],
     stepFailure: undefined,
     volumes: { size: '1Gi', blocked: undefined, pending: [], total: 3 },
+    version: { accepted: true, reason: 'Running', message: 'every member runs 0.2.0 (data format 2)' },
     ...over,
   };
 }
@@ -187,6 +188,39 @@ describe('buildStatus', () => {
     expect(s.members?.map((m) => m.role)).toEqual(['leader', 'follower', 'follower']);
     expect(s.operation).toBeUndefined();
     expect(byType(s.conditions!, 'Available').status).toBe('True');
+  });
+
+  test('versions: a mixed-version cluster lists each version; a refused version says why and is not converged', () => {
+    const w = convergedWorld(baseSpec({ version: '0.1.0' }), NOW);
+    w.spec = { ...w.spec, version: '0.2.0' };
+    w.pods[2] = { ...w.pods[2]!, image: 'raftstore/node:0.2.0' };
+    const mixed = observe(w);
+    const s = buildStatus(mixed, plan(mixed, NOW), NOW);
+    expect(s.versions).toEqual([
+      { version: '0.2.0', members: 1 },
+      { version: '0.1.0', members: 2 },
+    ]);
+    expect(s.currentVersion).toBeUndefined();
+    expect(s.dataFormat).toBe(1);
+    expect(byType(s.conditions!, 'VersionAccepted')).toMatchObject({
+      status: 'True',
+      reason: 'Upgrading',
+      message: 'upgrading 0.1.0 → 0.2.0: 1 of 3 members run 0.2.0; data format 1 until every member runs it',
+    });
+
+    const skip = convergedWorld(baseSpec({ version: '0.1.0' }), NOW);
+    skip.spec = { ...skip.spec, version: '0.3.0' };
+    const refused = observe(skip);
+    const r = buildStatus(refused, plan(refused, NOW), NOW);
+    expect(byType(r.conditions!, 'VersionAccepted')).toMatchObject({
+      status: 'False',
+      reason: 'SkipsMinorVersion',
+    });
+    expect(byType(r.conditions!, 'Progressing')).toMatchObject({
+      status: 'False',
+      reason: 'SkipsMinorVersion',
+    });
+    expect(r.versions).toEqual([{ version: '0.1.0', members: 3 }]);
   });
 
   test('a pod that cannot start and a step that failed reach Progressing within the same reconcile', () => {

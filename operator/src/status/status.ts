@@ -13,6 +13,7 @@ import type { Plan } from '../planner/action.js';
 import type { ObservedCluster, ObservedShard } from '../model/observed.js';
 import { volumeSummary } from '../planner/grow-volumes.js';
 import { computeConditions } from './conditions.js';
+import { clusterDataFormat, runningVersions } from '../planner/version-policy.js';
 
 function members(obs: ObservedShard): MemberStatus[] {
   if (obs.raft.kind !== 'members') return [];
@@ -70,6 +71,7 @@ export function buildStatus(
   const image = desiredImage(cluster.spec);
   const allCurrent = pods.length > 0 && pods.every((p) => p.image === image);
   const shard0 = shards.find((s) => s.shard === 0);
+  const versions = runningVersions(observed).slice(0, 16);
   const recoveries = [...(previous?.quorumRecoveries ?? []), ...(forced !== undefined ? [forced] : [])].slice(
     -QUORUM_RECOVERIES_KEPT,
   );
@@ -86,6 +88,12 @@ export function buildStatus(
     members: shard0?.members ?? [],
     shards,
     ...(allCurrent ? { currentVersion: cluster.spec.version } : {}),
+    ...(versions.length > 0 ? { versions } : {}),
+    ...(reached
+      ? { dataFormat: clusterDataFormat(observed) }
+      : previous?.dataFormat !== undefined
+        ? { dataFormat: previous.dataFormat }
+        : {}),
     ...(plan.operation !== undefined ? { operation: plan.operation } : {}),
     ...(lastProbeTime !== undefined ? { lastProbeTime } : {}),
     ...(recoveries.length > 0 ? { quorumRecoveries: recoveries } : {}),
@@ -103,6 +111,7 @@ export function buildStatus(
         ),
         stepFailure: stepFailure === undefined ? undefined : truncate(stepFailure, 600),
         volumes: volumeSummary(observed),
+        version: plan.version,
       },
       cluster.metadata.generation,
       now,
