@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { $, argv, tmpdir, which } from 'zx';
+import { parseReleases } from '../kube/releases/build.js';
 
 $.verbose = true;
 
@@ -28,8 +29,8 @@ function need(tool: string, hint: string): string {
 
 /**
  * The image tags the suites use, from the same table the local node agent maps images with (e2e/kube/images.json):
- * raftstore/node:<v> for every version the suite deploys (0.1.1 exists for the rolling-upgrade test) and
- * raftstore/operator:<v>.
+ * raftstore/node:<v> for every version the suite deploys (the current build, and the earlier releases of
+ * e2e/kube/releases/releases.json for the upgrade test) and raftstore/operator:<v>.
  */
 function imageTags(): { node: string[]; operator: string[] } {
   const table = JSON.parse(fs.readFileSync(path.join(REPO, 'e2e/kube/images.json'), 'utf8')) as {
@@ -42,10 +43,19 @@ function imageTags(): { node: string[]; operator: string[] } {
   };
 }
 
-/** docker build of each image; further node tags are the first build with RAFTSTORE_VERSION set, as locally. */
+/**
+ * docker build of each image: an earlier release from its commit (git archive as the build context), the current
+ * node build from this checkout; further node tags are the current build with RAFTSTORE_VERSION set, as locally.
+ */
 async function buildImages(): Promise<string[]> {
   const { node, operator } = imageTags();
-  const [firstNode, ...moreNodes] = node;
+  const releases = new Map(
+    parseReleases(
+      JSON.parse(fs.readFileSync(path.join(REPO, 'e2e/kube/releases/releases.json'), 'utf8')) as unknown,
+    ).map((r) => [`raftstore/node:${r.version}`, r.commit]),
+  );
+  const current = node.filter((tag) => !releases.has(tag));
+  const [firstNode, ...moreNodes] = current;
   const [firstOperator, ...moreOperators] = operator;
   if (firstNode === undefined || firstOperator === undefined)
     throw new Error('e2e/kube/images.json names no raftstore/node or raftstore/operator image');
@@ -53,6 +63,10 @@ async function buildImages(): Promise<string[]> {
   for (const tag of moreNodes) {
     const version = tag.split(':')[1] ?? '';
     await $({ input: `FROM ${firstNode}\nENV RAFTSTORE_VERSION=${version}\n` })`docker build -t ${tag} -`;
+  }
+  for (const [tag, commit] of releases) {
+    if (node.includes(tag))
+      await $`git -C ${REPO} archive --format=tar ${commit} | docker build -f node/Dockerfile -t ${tag} -`;
   }
   await $`docker build -f ${path.join(REPO, 'operator/Dockerfile')} -t ${firstOperator} ${REPO}`;
   for (const tag of moreOperators) await $`docker tag ${firstOperator} ${tag}`;

@@ -44,7 +44,6 @@ const OPERATOR_NS = 'raftstore-system';
 const NS = 'e2e-raft';
 const CLUSTER = 'demo';
 const RAFTCTL = path.join(REPO, 'dist/node/src/cli/raftctl.js');
-const UPGRADE_VERSION = '0.1.1';
 const figures: string[] = [];
 
 function figure(line: string): void {
@@ -333,51 +332,185 @@ test('paused: no disruptive step while paused, status still updated; unpausing r
   await waitHealthy(3, 600_000);
 }, 1_300_000);
 
-test('change the version: a rolling upgrade under load keeps every acknowledged write, linearizably', async () => {
-  const endpoints = await followEndpoints(NS, CLUSTER);
-  const t0 = performance.now();
-  const workload = new Workload({
-    clients: 3,
-    keys: 8,
-    opDeadlineMs: 2000,
-    endpoints: endpoints.current,
-    now: () => performance.now() - t0,
-    rng: new Prng(0xe2e),
-    maxOpsPerClient: 3000,
-    runId: 'upgrade',
-  });
-  workload.start();
-  const start = Date.now();
+test('versions are a policy: 0.1.0 → 0.2.0 between two real builds under load, a skipped minor and a downgrade across the data format refused, then an accepted downgrade', async () => {
+  // 0.1.0 is the earlier release built from its own commit (e2e/kube/releases): it has no data formats and cannot
+  // read compressed snapshots. 0.2.0, this build, compresses snapshots once every member of a group runs it.
+  const name = 'versions';
+  const patch = async (body: Record<string, unknown>): Promise<void> => {
+    await kubectl(['patch', '-n', NS, `raftcluster/${name}`, '--type=merge', '-p', JSON.stringify(body)]);
+  };
+  const versionAccepted = async () =>
+    (await getCluster(NS, name)).status?.conditions?.find((c) => c.type === 'VersionAccepted');
+  const podUids = async (): Promise<string[]> =>
+    (await memberPods(NS, name)).map((p) => (p.metadata as { uid?: string }).uid ?? '').sort();
+  const snapshotBytes = async (): Promise<number> => {
+    const endpoints = (await clientEndpoints(NS, name)).join(',');
+    const r = await cmd('node', [RAFTCTL, '--endpoints', endpoints, '--timeout', '5s', 'snapshot']);
+    const m = /, (\d+) bytes/.exec(r.stdout);
+    if (r.code !== 0 || m === null) throw new Error(`raftctl snapshot: exit ${r.code}: ${r.stderr.trim()}`);
+    return Number(m[1]);
+  };
+  // Compressible values, so the snapshot format the group writes shows in its size.
+  const bulkKeys = Array.from({ length: 200 }, (_, i) => `bulk/${String(i).padStart(3, '0')}`);
+  const bulkValue = (key: string): string => `${key}:`.padEnd(2048, 'abcdefgh');
+
+  await applyCluster(NS, name, { replicas: 3, version: '0.1.0' });
   try {
-    await sleep(2000);
-    await patchSpec({ version: UPGRADE_VERSION });
-    await waitFor('every member on the new version', 600_000, async () => {
-      const c = await getCluster(NS, CLUSTER);
-      return c.status?.currentVersion === UPGRADE_VERSION && c.status.health === 'healthy' ? true : undefined;
+    const created = await waitFor('a healthy 3-member cluster on 0.1.0', 300_000, async () => {
+      const c = await getCluster(NS, name);
+      return c.status?.health === 'healthy' && c.status.currentVersion === '0.1.0' ? c : undefined;
     });
-    figure(`rolling upgrade of 3 members under load: ${Date.now() - start} ms`);
-    await sleep(2000);
+    expect(created.status?.versions).toEqual([{ version: '0.1.0', members: 3 }]);
+    expect(created.status?.dataFormat).toBe(1);
+    const writer = new KvSession(
+      (await clientEndpoints(NS, name))[0]!,
+      'e2e-bulk',
+      5000,
+      new SequenceSource(),
+    );
+    try {
+      for (const key of bulkKeys) await writer.put(key, bulkValue(key));
+    } finally {
+      writer.close();
+    }
+    const oldSnapshot = await snapshotBytes();
+
+    // Two minor versions at once: refused at once, and nothing restarts.
+    const before = await podUids();
+    let start = Date.now();
+    await patch({ spec: { version: '0.3.0' } });
+    const skipped = await waitFor('VersionAccepted=False SkipsMinorVersion', 60_000, async () => {
+      const v = await versionAccepted();
+      return v?.status === 'False' && v.reason === 'SkipsMinorVersion' ? v.message : undefined;
+    });
+    figure(`a skipped minor version refused after ${Date.now() - start} ms: ${skipped}`);
+    expect(skipped).toBe(
+      'upgrade 0.1.0 → 0.3.0 skips a minor version: go one minor version at a time (0.1 → 0.2 first); ' +
+        'members stay on 0.1.0',
+    );
+    await sleep(3000);
+    expect(await podUids()).toEqual(before);
+
+    // The upgrade, under a 3-client workload; the status is sampled to see the mixed-version state.
+    const endpoints = await followEndpoints(NS, name);
+    const t0 = performance.now();
+    const workload = new Workload({
+      clients: 3,
+      keys: 8,
+      opDeadlineMs: 2000,
+      endpoints: endpoints.current,
+      now: () => performance.now() - t0,
+      rng: new Prng(0xe2e),
+      maxOpsPerClient: 3000,
+      runId: 'upgrade',
+    });
+    const mixed: { versions: string; dataFormat: number | undefined }[] = [];
+    workload.start();
+    start = Date.now();
+    try {
+      await sleep(2000);
+      await patch({ spec: { version: '0.2.0' } });
+      await waitFor(
+        'every member on 0.2.0 and data format 2',
+        600_000,
+        async () => {
+          const c = await getCluster(NS, name);
+          const s = c.status;
+          if ((s?.versions?.length ?? 0) > 1) {
+            mixed.push({
+              versions: s!.versions!.map((v) => `${v.version}×${v.members}`).join(' '),
+              dataFormat: s!.dataFormat,
+            });
+          }
+          return s?.currentVersion === '0.2.0' && s.dataFormat === 2 && s.health === 'healthy'
+            ? true
+            : undefined;
+        },
+        250,
+      );
+      figure(
+        `rolling upgrade 0.1.0 → 0.2.0 of 3 members under load, data format raised: ${Date.now() - start} ms`,
+      );
+      await sleep(2000);
+    } finally {
+      await workload.stop();
+      endpoints.stop();
+    }
+    // Mixed versions were seen, and while they lasted the group kept writing the format 0.1.0 reads.
+    figure(`mixed-version states seen: ${[...new Set(mixed.map((m) => m.versions))].join(', ')}`);
+    expect(mixed.length).toBeGreaterThan(0);
+    expect(mixed.every((m) => m.dataFormat === 1)).toBe(true);
+    const acked = workload.history
+      .filter((op) => op.input.op !== 'get' && op.return !== undefined)
+      .map((op) => op.return!)
+      .sort((a, b) => a - b);
+    let gap = 0;
+    for (let i = 1; i < acked.length; i++) gap = Math.max(gap, acked[i]! - acked[i - 1]!);
+    figure(`upgrade: ${workload.history.length} operations, longest write gap ${gap.toFixed(0)} ms`);
+    expect(acked.length).toBeGreaterThan(50);
+    await expectLinearizable('upgrade', workload.history);
+    const workloadKeys = Array.from({ length: 8 }, (_, k) => keyName(k));
+    await expectNothingLost(
+      (await clientEndpoints(NS, name))[0]!,
+      'e2e-final-read',
+      workloadKeys,
+      workload.history,
+    );
+    // The feature 0.2.0 gates on every member running it: the group's snapshot is compressed now.
+    const newSnapshot = await snapshotBytes();
+    figure(
+      `snapshot of 200 × 2 KiB values: ${oldSnapshot} bytes on 0.1.0 (format 3), ${newSnapshot} on 0.2.0 (format 4)`,
+    );
+    expect(newSnapshot).toBeLessThan(oldSnapshot / 4);
+
+    // Back to 0.1.0: it cannot read format 2, so the downgrade is refused until the user accepts it.
+    const upgraded = await podUids();
+    await patch({ spec: { version: '0.1.0' } });
+    const refused = await waitFor('VersionAccepted=False DowngradeAcrossDataFormat', 60_000, async () => {
+      const v = await versionAccepted();
+      return v?.status === 'False' && v.reason === 'DowngradeAcrossDataFormat' ? v.message : undefined;
+    });
+    figure(`downgrade refused: ${refused}`);
+    expect(refused).toMatch(/annotate the cluster raftstore\.dev\/allow-downgrade=0\.1\.0/);
+    await sleep(3000);
+    expect(await podUids()).toEqual(upgraded);
+    expect((await getCluster(NS, name)).status?.dataFormat).toBe(2);
+
+    start = Date.now();
+    await patch({ metadata: { annotations: { 'raftstore.dev/allow-downgrade': '0.1.0' } } });
+    await waitFor('every member back on 0.1.0 on data format 1', 600_000, async () => {
+      const s = (await getCluster(NS, name)).status;
+      return s?.currentVersion === '0.1.0' && s.dataFormat === 1 && s.health === 'healthy' ? true : undefined;
+    });
+    figure(`accepted downgrade 0.2.0 → 0.1.0 (format set back first): ${Date.now() - start} ms`);
+    expect((await versionAccepted())?.reason).toBe('Running');
+    // The old build reads everything back: it started from the snapshots rewritten in format 3.
+    const reader = new KvSession(
+      (await clientEndpoints(NS, name))[0]!,
+      'e2e-bulk-read',
+      5000,
+      new SequenceSource(),
+    );
+    try {
+      for (const key of bulkKeys) expect(await reader.get(key)).toBe(bulkValue(key));
+    } finally {
+      reader.close();
+    }
+    const events = await kubectlJson<{ items: { reason: string; message: string }[] }>([
+      'get',
+      'events',
+      '-n',
+      NS,
+      '--field-selector',
+      `involvedObject.name=${name}`,
+    ]);
+    const reasons = events.items.map((e) => e.reason);
+    expect(reasons).toContain('VersionRefused');
+    expect(reasons).toContain('DataFormatSet');
   } finally {
-    await workload.stop();
-    endpoints.stop();
+    await deleteClusterAndVolumes(name);
   }
-  const pods = await memberPods(NS, CLUSTER);
-  expect(pods.map((p) => p.status.containerStatuses?.[0]?.ready)).toEqual([true, true, true]);
-
-  // Write unavailability: the longest stretch without an acknowledged write, while the upgrade ran.
-  const acked = workload.history
-    .filter((op) => op.input.op !== 'get' && op.return !== undefined)
-    .map((op) => op.return!)
-    .sort((a, b) => a - b);
-  let gap = 0;
-  for (let i = 1; i < acked.length; i++) gap = Math.max(gap, acked[i]! - acked[i - 1]!);
-  figure(`upgrade: ${workload.history.length} operations, longest write gap ${gap.toFixed(0)} ms`);
-  expect(acked.length).toBeGreaterThan(50);
-
-  await expectLinearizable('upgrade', workload.history);
-  const upgradeKeys = Array.from({ length: 8 }, (_, k) => keyName(k));
-  await expectNothingLost(endpoints.current()[0]!, 'e2e-final-read', upgradeKeys, workload.history);
-}, 720_000);
+}, 1_500_000);
 
 test('change resources and Raft timing: every pod restarted once, one at a time, the leader last, under load', async () => {
   interface AnnotatedPod {
@@ -575,7 +708,7 @@ test('grow storage on a StorageClass that cannot expand: VolumesResized=False sa
   try {
     await applyCluster(NS, name, {
       replicas: 1,
-      version: '0.1.0',
+      version: '0.2.0',
       storage: { size: '1Gi', storageClassName: 'e2e-fixed' },
     });
     await waitFor('a healthy 1-member cluster on e2e-fixed', 120_000, async () =>
@@ -652,7 +785,7 @@ test('a member whose node is gone for good is replaced after spec.recovery.repla
   try {
     await applyCluster(NS, name, {
       replicas: 3,
-      version: '0.1.0',
+      version: '0.2.0',
       storage: { size: '1Gi', storageClassName: 'e2e-local' },
       recovery: { replaceUnschedulableAfter: '20s' },
     });
@@ -758,7 +891,7 @@ test('a member whose node is gone for good is replaced after spec.recovery.repla
 
 test('wipe 2 of 3 volumes: unhealthy; the opt-in recovery keeps the survivor’s data and re-adds the others', async () => {
   const name = 'recover';
-  await applyCluster(NS, name, { replicas: 3, version: '0.1.0' });
+  await applyCluster(NS, name, { replicas: 3, version: '0.2.0' });
   try {
     await waitFor('a healthy 3-member cluster', 180_000, async () => {
       const c = await getCluster(NS, name);
@@ -825,7 +958,7 @@ test('wipe 2 of 3 volumes: unhealthy; the opt-in recovery keeps the survivor’s
 }, 600_000);
 
 test('bad specs are refused by the API server at once, each with a message that says why', async () => {
-  const good = { replicas: 3, version: '0.1.0' };
+  const good = { replicas: 3, version: '0.2.0' };
   /** Server-side dry run of a new cluster with `spec`: nothing is stored; the refusal (or nothing) comes back. */
   const refusal = async (spec: Record<string, unknown>): Promise<string> => {
     const r = await cmd('kubectl', ['apply', '--dry-run=server', '--validate=strict', '-n', NS, '-f', '-'], {
@@ -958,7 +1091,7 @@ test('bad specs are refused by the API server at once, each with a message that 
 test('a member pod that cannot start is named in Progressing within seconds (an image no registry has)', async () => {
   const name = 'no-image';
   const start = Date.now();
-  await applyCluster(NS, name, { replicas: 1, version: '0.1.0', image: 'raftstore/node:does-not-exist' });
+  await applyCluster(NS, name, { replicas: 1, version: '0.2.0', image: 'raftstore/node:does-not-exist' });
   try {
     const seen = await waitFor('Progressing=False naming the image pull', 60_000, async () => {
       const c = await getCluster(NS, name);
@@ -1073,7 +1206,7 @@ test('two shards are one keyspace: 10,000 keys through the client Service, any m
   // The helm test's cluster is done with; the sharded tests run next to the operator on this 2-core machine.
   await kubectl(['delete', 'raftcluster', CLUSTER, '-n', NS, '--timeout=120s']);
   const start = Date.now();
-  await applyCluster(NS, SHARDED, { replicas: 3, shards: 2, version: '0.1.0' });
+  await applyCluster(NS, SHARDED, { replicas: 3, shards: 2, version: '0.2.0' });
   const healthy = await waitFor('both shards healthy, each serving half the slots', 300_000, async () => {
     const c = await getCluster(NS, SHARDED);
     const shards = c.status?.shards ?? [];
@@ -1355,7 +1488,7 @@ test('reshard 2 → 4 under a 3-client workload, a shard leader and the operator
 
 test('chaos on Kubernetes: 12 faults on a 5-member cluster under a 3-client workload; linearizable, nothing lost, health follows', async () => {
   const name = 'chaos';
-  await applyCluster(NS, name, { replicas: 5, version: '0.1.0' });
+  await applyCluster(NS, name, { replicas: 5, version: '0.2.0' });
   try {
     await waitFor('a healthy 5-member cluster', 300_000, async () => {
       const c = await getCluster(NS, name);

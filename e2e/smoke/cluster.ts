@@ -62,11 +62,12 @@ export async function apply(namespace: string, manifest: object[]): Promise<void
   await kubectl(['apply', '-n', namespace, '-f', '-'], manifest.map((m) => JSON.stringify(m)).join('\n'));
 }
 
-/** Polls until check returns a value other than undefined; fails with the last reason after timeoutMs. */
+/** Polls `check` every `pollMs` until it returns a value other than undefined; fails with the last reason after timeoutMs. */
 export async function waitFor<T>(
   what: string,
   timeoutMs: number,
   check: () => Promise<T | undefined>,
+  pollMs = 1000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -78,7 +79,7 @@ export async function waitFor<T>(
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last}`);
 }
