@@ -14,6 +14,7 @@ import {
   initialMembers,
   integerIn,
   oneOf,
+  optionalPath,
   path,
   type ValueParser,
 } from './value-parsers.js';
@@ -271,6 +272,25 @@ export const OPTIONS = {
     defaultValue: 'true',
     isBoolean: true,
     parse: boolean,
+  }),
+  traceWrites: option({
+    flag: '--trace-writes',
+    env: 'RAFTSTORE_TRACE_WRITES',
+    valueName: 'dir',
+    help:
+      'timestamp the stages of sampled log entries (queued, proposed, persisted, sent, received, acked, committed, ' +
+      'applied, replied) into dir/<name>.trace.jsonl, flushed every second; `npm run trace:report dir` joins the ' +
+      "members' files. Empty: off",
+    defaultValue: '',
+    parse: optionalPath,
+  }),
+  traceSample: option({
+    flag: '--trace-sample',
+    env: 'RAFTSTORE_TRACE_SAMPLE',
+    valueName: 'n',
+    help: 'with --trace-writes: trace the entries whose log index is a multiple of n',
+    defaultValue: '16',
+    parse: integerIn(1, 1_000_000),
   }),
 } as const;
 

@@ -59,6 +59,9 @@ export const path: ValueParser<string> = (raw) =>
     ? ok(raw)
     : fail(`a non-empty path of at most ${PATH_MAX_CHARS} characters`);
 
+/** A path, or "" for none (an option that is off unless given). */
+export const optionalPath: ValueParser<string> = (raw) => (raw === '' ? ok('') : path(raw));
+
 export const hostPort: ValueParser<HostPort> = (raw) => {
   const p = parseHostPort(raw);
   return p.ok ? ok(p.value) : fail(HOST_PORT_EXPECTED);

@@ -54,6 +54,9 @@ describe('parseNodeConfig defaults', () => {
       ],
       initialClusterState: 'new',
       tickMs: 100,
+      // Tracing is a diagnostic mode, off unless asked for.
+      traceWrites: '',
+      traceSample: 16,
       electionTicks: 10,
       heartbeatTicks: 1,
       snapshotEntries: 10_000,

@@ -12,7 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -34,6 +34,7 @@ import {
 import type { ApplyOutcome } from '../kv/types.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { NodeMetrics } from '../observability/node-metrics.js';
+import { WriteTracer } from '../observability/write-trace.js';
 import { ObservabilityHttpServer, type ReadinessCheck } from '../../shared/http/http-server.js';
 import { appliedCaughtUpCheck, hasLeaderCheck, readinessOf } from '../observability/readiness.js';
 import { raftStatusToJson } from '../observability/status-json.js';
@@ -154,8 +155,26 @@ export interface NodeProcessOptions {
   readonly onRestart: (reason: string) => void;
 }
 
+/** With --trace-writes: a tracer appending to dir/<name>.trace.jsonl (observability/write-trace.ts). */
+function startWriteTracer(config: NodeConfig, logger: Logger): WriteTracer | undefined {
+  if (config.traceWrites === '') return undefined;
+  mkdirSync(config.traceWrites, { recursive: true });
+  const file = join(config.traceWrites, `${config.name}.trace.jsonl`);
+  const tracer = new WriteTracer({
+    member: config.name,
+    sampleEvery: config.traceSample,
+    // A second of records at the highest rates at most a few thousand per stage: this bounds a stalled flush.
+    maxBufferedRecords: 200_000,
+    write: (lines) => appendFileSync(file, lines),
+  });
+  logger.warn({ file, sampleEvery: config.traceSample }, 'tracing sampled writes (a diagnostic mode)');
+  return tracer;
+}
+
 export class NodeProcess {
   private metricsTimer: NodeJS.Timeout | undefined;
+  /** Set by start() when --trace-writes is on: flushed every second and at shutdown. */
+  private tracer: WriteTracer | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -311,6 +330,7 @@ export class NodeProcess {
       limits: { maxMessageBytes: peerMaxMessageBytes(config) },
     });
 
+    const tracer = startWriteTracer(config, logger);
     const replica = new RaftReplica<ApplyOutcome>({
       node,
       storage: memory,
@@ -337,6 +357,7 @@ export class NodeProcess {
       onRemoved: () =>
         logger.warn('removed from the configuration; this member no longer takes part in the cluster'),
       onFatal: (e) => late.fatal?.(e),
+      ...(tracer !== undefined ? { trace: tracer } : {}),
     });
     late.replica = replica;
 
@@ -487,6 +508,7 @@ export class NodeProcess {
       metrics,
       { client: clientPort, peer: peerPort, http: httpAddress.port },
     );
+    proc.tracer = tracer;
     late.fatal = (e) => options.onFatal(e);
     late.restart = (reason) => {
       setTimeout(() => {
@@ -507,6 +529,7 @@ export class NodeProcess {
       const machine = replica.stateMachine as KvStateMachine;
       metrics.setSlots(machine.ownership);
       metrics.setDataFormat(machine.dataFormat);
+      tracer?.flush();
     }, 1000);
     proc.metricsTimer.unref();
     logger.info(
@@ -557,6 +580,7 @@ export class NodeProcess {
     this.forwarding.sent.close();
     this.forwarder.close();
     if (this.metricsTimer) clearInterval(this.metricsTimer);
+    this.tracer?.flush();
     await this.storage.close();
     await this.http.close();
     this.logger.info({ ms: Date.now() - started }, 'stopped');

@@ -13,6 +13,8 @@ import { MemberDirectory } from './member-directory.js';
 import { bestTransferTarget, RaftReplica, transferTargets } from './raft-replica.js';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot-envelope.js';
 import { MemoryPersistence } from '../../testing/replica/memory-persistence.js';
+import { WriteTracer, type TraceRecord, type WriteTrace } from '../observability/write-trace.js';
+import { traceReport } from '../../bench/trace/trace-report.js';
 import { progressStatus, raftStatus } from '../../testing/raft/raft-status.js';
 
 const logger = pino({ level: 'silent' });
@@ -36,7 +38,10 @@ async function until(what: string, condition: () => boolean, timeoutMs = 20_000)
 
 type Replica = RaftReplica<ApplyOutcome>;
 
-function cluster(ids: string[], options: { snapshotEntries?: number } = {}) {
+function cluster(
+  ids: string[],
+  options: { snapshotEntries?: number; trace?: (id: string) => WriteTrace } = {},
+) {
   const replicas = new Map<string, Replica>();
   const persistence = new Map<string, MemoryPersistence>();
   const cut = new Set<string>();
@@ -74,6 +79,7 @@ function cluster(ids: string[], options: { snapshotEntries?: number } = {}) {
       maxQueuedRequests: 10_000,
       maxBatchEntries: 256,
       logger,
+      ...(options.trace !== undefined ? { trace: options.trace(id) } : {}),
     });
     replicas.set(id, replica);
   });
@@ -104,6 +110,57 @@ describe('RaftReplica', () => {
     await until('all applied', () =>
       [...c.replicas.values()].every((r) => (r.stateMachine as KvStateMachine).get('k') !== undefined),
     );
+  });
+
+  test('a traced write: every member marks its stages in causal order, and the report joins them', async () => {
+    const lines: string[] = [];
+    const tracers = new Map<string, WriteTracer>();
+    const c = cluster(['a', 'b', 'c'], {
+      trace: (id) => {
+        const t = new WriteTracer({
+          member: id,
+          sampleEvery: 1,
+          maxBufferedRecords: 10_000,
+          write: (l) => lines.push(l),
+        });
+        tracers.set(id, t);
+        return t;
+      },
+    });
+    start(c);
+    await until('a leader', () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => leader.propose(put(`t${i}`, 'v'))));
+    await until('all applied', () =>
+      [...c.replicas.values()].every((r) => (r.stateMachine as KvStateMachine).get('t19') !== undefined),
+    );
+    for (const t of tracers.values()) t.flush();
+    const records = lines.flatMap((l) => l.trim().split('\n')).map((l) => JSON.parse(l) as TraceRecord);
+    const of = (member: string, index: number) =>
+      new Map(records.filter((r) => r.m === member && r.i === index).map((r) => [r.s, r.t]));
+    const last = Math.max(...records.filter((r) => r.s === 'replied').map((r) => r.i));
+    const mine = of(leader.id, last);
+    const order = [
+      'queued',
+      'proposed',
+      'persistStart',
+      'persistEnd',
+      'committed',
+      'applied',
+      'replied',
+    ] as const;
+    order
+      .slice(1)
+      .forEach((stage, k) => expect(mine.get(stage)).toBeGreaterThanOrEqual(mine.get(order[k]!)!));
+    expect(mine.get('sent')).toBeGreaterThanOrEqual(mine.get('proposed')!);
+    const follower = [...c.replicas.keys()].find((id) => id !== leader.id)!;
+    const theirs = of(follower, last);
+    expect(theirs.get('received')).toBeGreaterThanOrEqual(mine.get('sent')!);
+    expect(theirs.get('acked')).toBeGreaterThanOrEqual(theirs.get('persistEnd')!);
+    expect(theirs.has('proposed')).toBe(false);
+    const report = traceReport(records);
+    expect(report.entries).toBeGreaterThanOrEqual(20);
+    expect(report.spans.find((s) => s.name === 'total')!.p50_ms).toBeGreaterThanOrEqual(0);
   });
 
   test('concurrent proposals are batched: far fewer fsyncs than writes', async () => {

@@ -14,6 +14,7 @@ import type { RawNode } from '../raft/raw-node.js';
 import {
   type ConfChange,
   type ConfState,
+  type Entry,
   type Message,
   NO_NODE,
   type NodeId,
@@ -34,6 +35,7 @@ import type { MemberDirectory } from './member-directory.js';
 import { PendingProposals, type Waiter } from './pending-proposals.js';
 import { ReadWaiters } from './read-waiters.js';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot-envelope.js';
+import { NO_TRACE, type TraceStage, type WriteTrace } from '../observability/write-trace.js';
 
 /** Makes a Ready durable: snapshot, entries and hard state in one write and (when `sync`) one fsync. */
 export interface RaftPersistence {
@@ -87,6 +89,8 @@ export interface ReplicaOptions<R> {
   readonly maxBatchEntries: number;
   readonly logger: Logger;
   readonly observer?: ReplicaObserver;
+  /** Timestamps the stages of sampled entries (observability/write-trace.ts); NO_TRACE when absent. */
+  readonly trace?: WriteTrace;
   /** Called when a committed conf change removed this member: it must stop serving as a member. */
   readonly onRemoved?: () => void;
   /** Called once when the loop fails (disk error, invariant): the process must stop; state may be unsafe. */
@@ -99,6 +103,8 @@ const SLOW_READY_MS = 100;
 interface QueuedProposal<R> {
   readonly data: Uint8Array;
   readonly waiter: Waiter<R | undefined>;
+  /** When it was queued, on the trace's clock (0 when tracing is off). */
+  readonly queuedAtMs: number;
 }
 
 interface QueuedConfChange {
@@ -133,6 +139,7 @@ function deferred<T>(timeoutMs: number, onTimeout: () => Error): { promise: Prom
 
 export class RaftReplica<R> {
   private machine: ReplicatedStateMachine<R>;
+  private readonly trace: WriteTrace;
   private readonly proposals = new PendingProposals<R | undefined>();
   private readonly confChanges = new PendingProposals<ConfState>();
   private readonly reads: ReadWaiters;
@@ -164,6 +171,7 @@ export class RaftReplica<R> {
 
   constructor(private readonly options: ReplicaOptions<R>) {
     this.machine = options.machine;
+    this.trace = options.trace ?? NO_TRACE;
     this.reads = new ReadWaiters(options.node.id);
     this.lastSnapshotIndex = options.storage.snapshot().metadata.index;
   }
@@ -229,6 +237,9 @@ export class RaftReplica<R> {
       }
       this.options.logger.info({ from: message.from }, 'the leader hands leadership to this member');
     }
+    if (this.trace.enabled && message.type === 'app') {
+      for (const e of message.entries) this.trace.mark('received', e.term, e.index);
+    }
     this.inboxMessages.push(message);
     this.ticksSinceMessage = 0;
     this.poke();
@@ -259,7 +270,7 @@ export class RaftReplica<R> {
           `no result within ${this.options.requestTimeoutMs} ms; the write may still apply`,
         ),
     );
-    this.inboxProposals.push({ data, waiter });
+    this.inboxProposals.push({ data, waiter, queuedAtMs: this.trace.now() });
     this.poke();
     return promise;
   }
@@ -527,6 +538,12 @@ export class RaftReplica<R> {
       if (result.ok) {
         const first = result.index - batch.length + 1;
         batch.forEach((p, i) => this.proposals.add(first + i, result.term, p.waiter));
+        if (this.trace.enabled) {
+          batch.forEach((p, i) => {
+            this.trace.mark('queued', result.term, first + i, p.queuedAtMs);
+            this.trace.mark('proposed', result.term, first + i);
+          });
+        }
         this.options.observer?.onProposals?.(batch.length, 'ok');
       } else {
         const error =
@@ -561,7 +578,7 @@ export class RaftReplica<R> {
   }
 
   private async handleReady(): Promise<void> {
-    const { node, persistence, send, logger, observer } = this.options;
+    const { node, persistence, logger, observer } = this.options;
     const started = performance.now();
     const rd = node.ready();
     if (rd.softState && rd.softState.leader !== this.leader) {
@@ -573,7 +590,7 @@ export class RaftReplica<R> {
       logger.info({ previous, leader: this.leader, term: node.status().term }, 'leader changed');
     }
     this.wakeLeaderWaiters();
-    send(rd.messages);
+    this.sendTraced(rd.messages);
     for (const m of rd.messages)
       if (m.type === 'timeoutNow') logger.info({ to: m.to }, 'transferee caught up; told it to campaign now');
 
@@ -597,11 +614,14 @@ export class RaftReplica<R> {
 
     const persistStarted = performance.now();
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      this.markEntries('persistStart', rd.entries);
       await this.steppingUntil(persistence.persist(rd, rd.mustSync));
       if (rd.mustSync) observer?.onFsync?.(performance.now() - persistStarted);
+      this.markEntries('persistEnd', rd.entries);
     }
     const persistMs = performance.now() - persistStarted;
-    send(rd.messagesAfterPersist);
+    this.sendTraced(rd.messagesAfterPersist);
+    if (rd.messagesAfterPersist.some((m) => m.type === 'appResp')) this.markEntries('acked', rd.entries);
     if (rd.snapshot) apply();
     node.advance(rd);
     // Conf changes take effect in advance(); resolve their waiters only now.
@@ -653,12 +673,25 @@ export class RaftReplica<R> {
     while (!settled) {
       if (this.hasPeerInput()) {
         this.feedPeerInputs();
-        this.options.send(this.options.node.takeMessages());
+        this.sendTraced(this.options.node.takeMessages());
         continue;
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
     if (failed) throw failure instanceof Error ? failure : new Error(String(failure));
+  }
+
+  /** Sends, marking each sampled entry an append carries (tracing only). */
+  private sendTraced(messages: readonly Message[]): void {
+    if (this.trace.enabled) {
+      for (const m of messages) if (m.type === 'app') this.markEntries('sent', m.entries);
+    }
+    this.options.send(messages);
+  }
+
+  private markEntries(stage: TraceStage, entries: readonly Entry[]): void {
+    if (!this.trace.enabled) return;
+    for (const e of entries) this.trace.mark(stage, e.term, e.index);
   }
 
   private installSnapshot(snapshot: Snapshot): void {
@@ -677,6 +710,7 @@ export class RaftReplica<R> {
   /** Applies committed entries in order; returns whether one of them removed this member. */
   private applyCommitted(rd: Ready): boolean {
     let removedSelf = false;
+    this.markEntries('committed', rd.committedEntries);
     for (const entry of rd.committedEntries) {
       if (entry.index <= this.machine.appliedIndex) continue; // covered by an installed snapshot
       if (entry.type === 'confChange') {
@@ -690,9 +724,11 @@ export class RaftReplica<R> {
       if (result !== undefined && this.options.snapshotAfter?.(result) === true) {
         this.snapshotSoon(entry.index);
       }
+      if (this.trace.enabled) this.trace.mark('applied', entry.term, entry.index);
       const waiter = this.proposals.take(entry, (w, term) =>
         w.reject(new ProposalDroppedError(entry.index, term)),
       );
+      if (waiter !== undefined && this.trace.enabled) this.trace.mark('replied', entry.term, entry.index);
       waiter?.resolve(result);
     }
     return removedSelf;
