@@ -1,5 +1,8 @@
 // Single-server membership changes (Raft thesis §4.1, §4.2.1 learners): add learner, promote, remove.
 import { MemoryStorage } from './memory-storage.js';
+import { RawNode } from './raw-node.js';
+import type { Message } from './types.js';
+import { seededRandom } from '../random/prng.js';
 import { TestCluster } from '../../testing/raft/test-cluster.js';
 
 function started(ids = ['a', 'b', 'c']): TestCluster {
@@ -125,5 +128,77 @@ describe('membership changes', () => {
     c.restart('b');
     c.tickAll(2);
     expect(c.node('b').status().config).toEqual({ voters: ['a', 'b', 'c'], learners: ['d'] });
+  });
+
+  test('a snapshot restored while a Ready with committed conf changes is held: advance() does not apply them again', () => {
+    // Found by the simulator's configuration check (node/testing/sim/repro/conf-change-after-restore.ts): c's host
+    // holds a Ready committing "add learner d" and "promote d" while the others remove d, compact, and send c a
+    // snapshot without d; advance() then applied the held changes on top of the snapshot's configuration.
+    const ids = ['a', 'b', 'c', 'e'];
+    const storages = new Map(ids.map((id) => [id, MemoryStorage.bootstrap(ids)]));
+    const random = seededRandom(1);
+    const nodes = new Map(
+      ids.map((id) => [
+        id,
+        new RawNode({ id, storage: storages.get(id)!, electionTicks: 10, heartbeatTicks: 1, random }),
+      ]),
+    );
+    const a = nodes.get('a')!;
+    const c = nodes.get('c')!;
+    let network: Message[] = [];
+    let cBusy = false;
+    let cCut = false;
+    const run = (): void => {
+      for (let round = 0; round < 1000; round++) {
+        for (const [id, node] of nodes) {
+          if (id === 'c' && cBusy) continue;
+          while (node.hasReady()) {
+            const rd = node.ready();
+            network.push(...rd.messages, ...rd.messagesAfterPersist);
+            node.advance(rd);
+          }
+        }
+        if (network.length === 0) return;
+        const batch = network;
+        network = [];
+        for (const m of batch) if (nodes.has(m.to) && !(cCut && m.to === 'c')) nodes.get(m.to)!.step(m);
+      }
+      throw new Error('did not settle');
+    };
+    a.campaign();
+    run();
+    cBusy = true;
+    expect(a.proposeConfChange({ type: 'addLearner', nodeId: 'd' }).ok).toBe(true);
+    run();
+    const promote = a.proposeConfChange({ type: 'promote', nodeId: 'd' });
+    expect(promote.ok).toBe(true);
+    run();
+    const held = c.ready();
+    expect(held.committedEntries.filter((e) => e.type === 'confChange')).toHaveLength(2);
+    cCut = true;
+    expect(a.proposeConfChange({ type: 'remove', nodeId: 'd' }).ok).toBe(true);
+    run();
+    a.compact(new Uint8Array(), 0);
+    cCut = false;
+    const snapshot = storages.get('a')!.snapshot();
+    expect(snapshot.metadata.confState.voters).not.toContain('d');
+    c.step({
+      type: 'snap',
+      from: 'a',
+      to: 'c',
+      term: a.status().term,
+      logTerm: 0,
+      index: 0,
+      entries: [],
+      commit: 0,
+      reject: false,
+      rejectHint: 0,
+      snapshot,
+    });
+    c.advance(held);
+    cBusy = false;
+    run();
+    expect(c.confState()).toEqual(a.confState());
+    expect([...c.confState().voters, ...c.confState().learners]).not.toContain('d');
   });
 });

@@ -192,8 +192,12 @@ export class RawNode {
       const last = rd.committedEntries[rd.committedEntries.length - 1]!;
       r.log.appliedTo(last.index);
       r.reduceUncommittedSize(rd.committedEntries);
+      // Steps may run between ready() and advance(): a snapshot restored meanwhile (still unstable: it comes with
+      // the next Ready) set the configuration as of its index, which covers every conf change this Ready committed.
+      // Applying them again on top of it is not idempotent (an add then a remove would bring a removed member back).
+      const restoredUpTo = r.log.unstable.snapshot?.metadata.index ?? 0;
       for (const e of rd.committedEntries) {
-        if (e.type === 'confChange') r.applyConfChange(decodeConfChange(e.data));
+        if (e.type === 'confChange' && e.index > restoredUpTo) r.applyConfChange(decodeConfChange(e.data));
       }
     }
   }
