@@ -1,13 +1,37 @@
-// Leader election (Raft paper §5.2, §5.4.1), pre-vote (thesis §9.6) and check-quorum (thesis §6.2).
+// Leader election (Raft paper §5.2, §5.4.1), pre-vote (thesis §9.6) and check-quorum (thesis §6.2). The election
+// tests run with check-quorum on and off: its leader lease (thesis §4.2.3) drops disruptive vote requests before
+// the log is looked at, which hides the log-based refusals of §5.4.1 that a cluster without it relies on.
 import { MemoryStorage } from './memory-storage.js';
 import { RawNode } from './raw-node.js';
 import { TestCluster } from '../../testing/raft/test-cluster.js';
 import { seededRandom } from '../random/prng.js';
 import type { Message } from './types.js';
 
-describe('leader election', () => {
+function message(
+  type: Message['type'],
+  from: string,
+  to: string,
+  term: number,
+  init: Partial<Message> = {},
+): Message {
+  return {
+    type,
+    from,
+    to,
+    term,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    ...init,
+  };
+}
+
+describe.each([true, false])('leader election (checkQuorum %s)', (checkQuorum) => {
   test('§5.2: a candidate that gets votes from a majority becomes leader and others follow it', () => {
-    const c = new TestCluster(['a', 'b', 'c']);
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum });
     c.campaign('a');
     expect(c.node('a').status().role).toBe('leader');
     expect(c.node('b').status().leader).toBe('a');
@@ -16,7 +40,7 @@ describe('leader election', () => {
   });
 
   test('§5.2: elections start on their own after the randomized timeout', () => {
-    const c = new TestCluster(['a', 'b', 'c']);
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum });
     c.tickAll(25);
     const leader = c.leader();
     expect(leader).toBeDefined();
@@ -29,7 +53,7 @@ describe('leader election', () => {
   });
 
   test('§5.2: at most one vote per term, and a candidate without a majority does not win', () => {
-    const c = new TestCluster(['a', 'b', 'c']);
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum });
     c.partition(['a'], ['b'], ['c']);
     c.campaign('a');
     c.campaign('b');
@@ -38,7 +62,7 @@ describe('leader election', () => {
   });
 
   test('§5.4.1 election restriction: a member whose log is behind cannot win', () => {
-    const c = new TestCluster(['a', 'b', 'c'], { preVote: false });
+    const c = new TestCluster(['a', 'b', 'c'], { preVote: false, checkQuorum });
     c.campaign('a');
     c.partition(['a', 'b'], ['c']);
     c.propose('a', 'x');
@@ -57,7 +81,7 @@ describe('leader election', () => {
   });
 
   test('a single-voter cluster elects itself and commits alone', () => {
-    const c = new TestCluster(['solo']);
+    const c = new TestCluster(['solo'], { checkQuorum });
     c.campaign('solo');
     expect(c.node('solo').status().role).toBe('leader');
     expect(c.propose('solo', 'v').ok).toBe(true);
@@ -71,6 +95,7 @@ describe('leader election', () => {
       electionTicks: 10,
       heartbeatTicks: 1,
       preVote: false,
+      checkQuorum,
       random: seededRandom(1),
     });
     node.campaign();
@@ -81,7 +106,7 @@ describe('leader election', () => {
     expect(rd.messagesAfterPersist.filter((m) => m.type === 'vote')).toHaveLength(2);
   });
   test('a vote is granted only after it is persisted (a restart must not forget it and vote twice)', () => {
-    const c = new TestCluster(['a', 'b', 'c'], { preVote: false });
+    const c = new TestCluster(['a', 'b', 'c'], { preVote: false, checkQuorum });
     c.node('a').campaign();
     const candidate = c.node('a').ready();
     c.node('a').advance(candidate);
@@ -91,6 +116,88 @@ describe('leader election', () => {
     expect(rd.mustSync).toBe(true);
     expect(rd.messages.filter((m) => m.type === 'voteResp')).toHaveLength(0);
     expect(rd.messagesAfterPersist.filter((m) => m.type === 'voteResp' && !m.reject)).toHaveLength(1);
+  });
+
+  test('§5.4.1: a member whose log fell behind rejoins without deposing the leader', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum });
+    c.campaign('a');
+    c.partition(['a', 'b'], ['c']);
+    c.propose('a', 'x');
+    const term = c.node('a').status().term;
+    for (let i = 0; i < 40; i++) c.tick('c');
+    c.heal();
+    const from = c.delivered.length;
+    c.tickAll(30);
+    expect(c.leader()).toBe('a');
+    expect(c.node('a').status().term).toBe(term);
+    expect(c.appliedTexts('c')).toEqual(['x']);
+    // Without the lease, a and b answer c's (pre-)vote requests and refuse them because c's log lacks 'x'; with it,
+    // they drop them unanswered before looking at the log.
+    const refusals = c.delivered
+      .slice(from)
+      .filter((m) => m.to === 'c' && (m.type === 'preVoteResp' || m.type === 'voteResp') && m.reject);
+    expect(refusals.length > 0).toBe(!checkQuorum);
+  });
+
+  test('Figure 2: a vote request of a higher term is adopted at once and refused on the log — unless in the lease', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum });
+    c.campaign('a');
+    c.propose('a', 'x');
+    const term = c.node('b').status().term;
+    c.node('b').step(message('vote', 'c', 'b', term + 5, { logTerm: 1, index: 1 }));
+    const rd = c.node('b').ready();
+    const answers = [...rd.messages, ...rd.messagesAfterPersist].filter((m) => m.type === 'voteResp');
+    if (checkQuorum) {
+      expect(c.node('b').status()).toMatchObject({ term, leader: 'a' });
+      expect(answers).toEqual([]);
+    } else {
+      expect(c.node('b').status()).toMatchObject({ term: term + 5, leader: '', vote: '' });
+      expect(answers).toEqual([expect.objectContaining({ to: 'c', term: term + 5, reject: true })]);
+    }
+  });
+
+  test('thesis §9.6: a pre-vote request never changes the receiver term, granted or not', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum });
+    c.campaign('a');
+    const term = c.node('b').status().term;
+    const lastIndex = c.node('b').status().lastIndex;
+    c.node('b').step(message('preVote', 'c', 'b', term + 5, { logTerm: term, index: lastIndex }));
+    c.node('b').step(message('preVote', 'c', 'b', term + 6, { logTerm: 1, index: 1 }));
+    expect(c.node('b').status()).toMatchObject({ term, leader: 'a', vote: 'a' });
+    const rd = c.node('b').ready();
+    const answers = [...rd.messages, ...rd.messagesAfterPersist].filter((m) => m.type === 'preVoteResp');
+    // A grant answers the term asked about; a refusal carries the refuser's own term.
+    expect(answers).toEqual(
+      checkQuorum
+        ? []
+        : [
+            expect.objectContaining({ term: term + 5, reject: false }),
+            expect.objectContaining({ term, reject: true }),
+          ],
+    );
+  });
+
+  test('a pre-candidate raises its term only when a quorum grants, and adopts the term of a refusal', () => {
+    const c = new TestCluster(['a', 'b', 'c', 'd', 'e'], { checkQuorum });
+    c.campaign('a');
+    const term = c.node('c').status().term;
+    c.partition(['a', 'b', 'd', 'e'], ['c']);
+    for (let i = 0; i < 40 && c.node('c').status().role !== 'preCandidate'; i++) c.tick('c');
+    expect(c.node('c').status()).toMatchObject({ role: 'preCandidate', term });
+    c.node('c').step(message('preVoteResp', 'd', 'c', term + 1));
+    expect(c.node('c').status()).toMatchObject({ role: 'preCandidate', term });
+    c.node('c').step(message('preVoteResp', 'e', 'c', term + 1));
+    expect(c.node('c').status()).toMatchObject({ role: 'candidate', term: term + 1, vote: 'c' });
+    c.node('c').step(message('preVoteResp', 'b', 'c', term + 4, { reject: true }));
+    expect(c.node('c').status()).toMatchObject({ role: 'follower', term: term + 4 });
+  });
+
+  test('Figure 2: a leader that hears of a higher term in a response steps down at once', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum });
+    c.campaign('a');
+    const term = c.node('a').status().term;
+    c.node('a').step(message('heartbeatResp', 'b', 'a', term + 2));
+    expect(c.node('a').status()).toMatchObject({ role: 'follower', term: term + 2, leader: '' });
   });
 });
 

@@ -1,6 +1,4 @@
-// Command line of the simulation:
-//   npm run sim -- --seeds 1000 [--start S] [--jobs J] [--out DIR] [--duration-ms MS]
-//   npm run sim -- --seed S          replays one seed with a readable trace (one line per event)
+// Command line of the simulation (`npm run sim -- --help` prints the usage below).
 // Prints `seeds: N, violations: V` and, per failing seed, the command that replays it; failing histories are
 // written as JSON Lines to --out (default .sim-out/). Exit code 1 when any seed failed.
 import { fork } from 'node:child_process';
@@ -9,7 +7,30 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toJsonLines } from '../lincheck/history.js';
-import { runSeed, type SeedResult } from './simulator.js';
+import { CORE_MUTATION_NAMES, isCoreMutationName, type CoreMutationName } from './core-mutations.js';
+import {
+  FAR_BELOW_MEDIAN,
+  runSeedWithLiveness,
+  summarizeLiveness,
+  type Liveness,
+  type MeasuredSeed,
+} from './liveness.js';
+import { runSeed, type SeedResult, type SimOptions } from './simulator.js';
+
+const USAGE = `npm run sim -- [options]
+  --seeds N          run N seeds (default 100), from --start S (default 0)
+  --jobs J           worker processes (default min(2, CPUs))
+  --seed S           replay one seed with a readable trace (one line per event)
+  --duration-ms MS   simulated time per seed (default 10000)
+  --liveness         also run each seed with every fault off and report operations answered with faults /
+                     without (doubles the CPU time); seeds below ${FAR_BELOW_MEDIAN} × the median of their profile
+                     are flagged, not failed
+  --mutate NAME      plant a bug in the core from outside, to see the checkers catch it (repeatable):
+                     ${CORE_MUTATION_NAMES.join(', ')}
+  --verbose          print every seed's summary line, not only failing and flagged ones
+  --quiet            print only the totals and the failing seeds
+  --out DIR          where failing histories go (default .sim-out)
+  --help             this text`;
 
 interface CliOptions {
   seed?: number;
@@ -19,6 +40,10 @@ interface CliOptions {
   out: string;
   durationMs?: number;
   quiet: boolean;
+  verbose: boolean;
+  liveness: boolean;
+  mutations: CoreMutationName[];
+  help: boolean;
   /** Internal: this process is a worker running a slice of the seeds. */
   worker: boolean;
 }
@@ -34,6 +59,10 @@ function parseArgs(argv: readonly string[]): CliOptions {
     jobs: Math.min(2, availableParallelism()),
     out: '.sim-out',
     quiet: false,
+    verbose: false,
+    liveness: false,
+    mutations: [],
+    help: false,
     worker: false,
   };
   const int = (name: string, v: string | undefined): number => {
@@ -69,6 +98,22 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--quiet':
         opts.quiet = true;
         break;
+      case '--verbose':
+        opts.verbose = true;
+        break;
+      case '--liveness':
+        opts.liveness = true;
+        break;
+      case '--mutate': {
+        const v = argv[++i] ?? '';
+        if (!isCoreMutationName(v))
+          throw new UsageError(`--mutate needs one of ${CORE_MUTATION_NAMES.join(', ')}, got ${v}`);
+        if (!opts.mutations.includes(v)) opts.mutations.push(v);
+        break;
+      }
+      case '--help':
+        opts.help = true;
+        break;
       case '--worker':
         opts.worker = true;
         break;
@@ -79,25 +124,48 @@ function parseArgs(argv: readonly string[]): CliOptions {
   return opts;
 }
 
-function replayCommand(seed: number, opts: CliOptions): string {
-  return `npm run sim -- --seed ${seed}${opts.durationMs === undefined ? '' : ` --duration-ms ${opts.durationMs}`}`;
+/** The flags a seed's run depends on besides the seed, as they are written on the command line. */
+function runFlags(opts: CliOptions): string[] {
+  const flags: string[] = [];
+  if (opts.durationMs !== undefined) flags.push('--duration-ms', String(opts.durationMs));
+  for (const m of opts.mutations) flags.push('--mutate', m);
+  return flags;
 }
 
-function summarize(r: SeedResult): string {
+function replayCommand(seed: number, opts: CliOptions): string {
+  return ['npm run sim -- --seed', String(seed), ...runFlags(opts)].join(' ');
+}
+
+function simOptions(seed: number, opts: CliOptions): SimOptions {
+  const coreMutations: { [K in CoreMutationName]?: boolean } = {};
+  for (const m of opts.mutations) coreMutations[m] = true;
+  return {
+    seed,
+    ...(opts.durationMs === undefined ? {} : { durationMs: opts.durationMs }),
+    ...(opts.mutations.length === 0 ? {} : { coreMutations }),
+  };
+}
+
+function summarize(r: SeedResult, liveness: Liveness | undefined): string {
   const s = r.stats;
+  const n = r.config.node;
   return (
     `seed ${r.seed}: ${r.violations.length === 0 ? 'ok' : 'VIOLATION'} ${r.config.profile} ops ${s.operations} (ok ${s.completed}, unknown ${s.unknown}) ` +
     `leaders ${s.leaders} commit ${s.maxCommitted} crashes ${s.crashes} partitions ${s.partitions} ` +
-    `membership ${s.membershipChanges} transfers ${s.transfers} members ${s.members} lincheck ${r.lincheck}` +
+    `membership ${s.membershipChanges} transfers ${s.transfers} members ${s.members} ` +
+    `preVote ${n.preVote ? 'on' : 'off'} checkQuorum ${n.checkQuorum ? 'on' : 'off'} lincheck ${r.lincheck}` +
+    (liveness === undefined
+      ? ''
+      : ` liveness ${liveness.ratio.toFixed(2)} (${liveness.completed}/${liveness.completedHealthy} without faults)`) +
     (r.stalled ? ' STALLED' : '')
   );
 }
 
-function writeHistory(r: SeedResult, out: string): string {
+function writeHistory(r: SeedResult, out: string, violations: readonly string[]): string {
   mkdirSync(out, { recursive: true });
   const file = join(out, `seed-${r.seed}.jsonl`);
   writeFileSync(file, toJsonLines(r.history));
-  writeFileSync(join(out, `seed-${r.seed}.violations.txt`), r.violations.join('\n\n') + '\n');
+  writeFileSync(join(out, `seed-${r.seed}.violations.txt`), violations.join('\n\n') + '\n');
   return file;
 }
 
@@ -110,9 +178,32 @@ type WorkerMessage =
       stalled: boolean;
       lincheck: string;
       lincheckReason?: string;
+      profile: string;
+      ratio?: number;
       summary: string;
     }
   | { kind: 'done'; cpuMs: number };
+
+/** Runs one seed (and its fault-free twin with --liveness); the twin's violations count as the seed's. */
+function runOne(seed: number, opts: CliOptions, extra: Partial<SimOptions> = {}): SeedOutcome {
+  const options = { ...simOptions(seed, opts), ...extra };
+  if (!opts.liveness) {
+    const result = runSeed(options);
+    return { result, violations: [...result.violations], liveness: undefined };
+  }
+  const { result, liveness } = runSeedWithLiveness(options);
+  return {
+    result,
+    violations: [...result.violations, ...liveness.healthyViolations.map((v) => `fault-free run: ${v}`)],
+    liveness,
+  };
+}
+
+interface SeedOutcome {
+  readonly result: SeedResult;
+  readonly violations: string[];
+  readonly liveness: Liveness | undefined;
+}
 
 function runRange(
   start: number,
@@ -120,13 +211,9 @@ function runRange(
   step: number,
   offset: number,
   opts: CliOptions,
-  report: (r: SeedResult) => void,
+  report: (o: SeedOutcome) => void,
 ): void {
-  for (let i = offset; i < count; i += step) {
-    report(
-      runSeed({ seed: start + i, ...(opts.durationMs === undefined ? {} : { durationMs: opts.durationMs }) }),
-    );
-  }
+  for (let i = offset; i < count; i += step) report(runOne(start + i, opts));
 }
 
 async function runMany(opts: CliOptions): Promise<number> {
@@ -134,29 +221,25 @@ async function runMany(opts: CliOptions): Promise<number> {
   const failures: { seed: number; violations: string[] }[] = [];
   const unknown: { seed: number; reason: string }[] = [];
   const stalls: number[] = [];
+  const measured: MeasuredSeed[] = [];
+  const summaries = new Map<number, string>();
   let done = 0;
   let cpuMs = 0;
-  const onResult = (
-    seed: number,
-    violations: string[],
-    stalled: boolean,
-    lincheck: string,
-    reason: string | undefined,
-    summary: string,
-  ): void => {
+  const onResult = (m: Extract<WorkerMessage, { kind: 'result' }>): void => {
     done++;
-    if (stalled) stalls.push(seed);
-    if (!opts.quiet && violations.length > 0) console.log(summary);
-    if (violations.length > 0) failures.push({ seed, violations });
-    if (lincheck === 'unknown') unknown.push({ seed, reason: reason ?? '' });
+    if (m.stalled) stalls.push(m.seed);
+    if (m.ratio !== undefined) {
+      measured.push({ seed: m.seed, profile: m.profile as MeasuredSeed['profile'], ratio: m.ratio });
+      summaries.set(m.seed, m.summary);
+    }
+    if (opts.verbose || (!opts.quiet && m.violations.length > 0)) console.log(m.summary);
+    if (m.violations.length > 0) failures.push({ seed: m.seed, violations: m.violations });
+    if (m.lincheck === 'unknown') unknown.push({ seed: m.seed, reason: m.lincheckReason ?? '' });
   };
   const jobs = Math.min(opts.jobs, Math.max(1, opts.seeds));
   if (jobs === 1) {
     const cpu0 = process.cpuUsage();
-    runRange(opts.start, opts.seeds, 1, 0, opts, (r) => {
-      if (r.violations.length > 0) writeHistory(r, opts.out);
-      onResult(r.seed, [...r.violations], r.stalled, r.lincheck, r.lincheckReason, summarize(r));
-    });
+    runRange(opts.start, opts.seeds, 1, 0, opts, (o) => onResult(resultMessage(o, opts)));
     const cpu = process.cpuUsage(cpu0);
     cpuMs = (cpu.user + cpu.system) / 1000;
   } else {
@@ -174,14 +257,14 @@ async function runMany(opts: CliOptions): Promise<number> {
           String(jobs),
           '--out',
           opts.out,
+          ...runFlags(opts),
         ];
-        if (opts.durationMs !== undefined) args.push('--duration-ms', String(opts.durationMs));
+        if (opts.liveness) args.push('--liveness');
         const child = fork(self, args, { env: { ...process.env, SIM_WORKER_OFFSET: String(k) } });
         return new Promise<void>((resolve, reject) => {
           child.on('message', (m: WorkerMessage) => {
-            if (m.kind === 'result') {
-              onResult(m.seed, m.violations, m.stalled, m.lincheck, m.lincheckReason, m.summary);
-            } else cpuMs += m.cpuMs;
+            if (m.kind === 'result') onResult(m);
+            else cpuMs += m.cpuMs;
           });
           child.on('error', reject);
           child.on('exit', (code) =>
@@ -200,6 +283,12 @@ async function runMany(opts: CliOptions): Promise<number> {
     );
   }
   for (const u of unknown) console.log(`lincheck unknown for seed ${u.seed}: ${u.reason}`);
+  if (opts.liveness) {
+    const { lines, flagged } = summarizeLiveness(measured);
+    if (!opts.quiet && !opts.verbose)
+      for (const f of flagged) console.log(`FLAGGED ${summaries.get(f.seed)}`);
+    for (const line of lines) console.log(line);
+  }
   stalls.sort((a, b) => a - b);
   if (stalls.length > 0) {
     console.log(
@@ -217,40 +306,46 @@ async function runMany(opts: CliOptions): Promise<number> {
 function runWorker(opts: CliOptions): void {
   const offset = Number(process.env['SIM_WORKER_OFFSET'] ?? '0');
   const cpu0 = process.cpuUsage();
-  runRange(opts.start, opts.seeds, opts.jobs, offset, opts, (r) => {
-    if (r.violations.length > 0) writeHistory(r, opts.out);
-    const m: WorkerMessage = {
-      kind: 'result',
-      seed: r.seed,
-      violations: [...r.violations],
-      stalled: r.stalled,
-      lincheck: r.lincheck,
-      ...(r.lincheckReason === undefined ? {} : { lincheckReason: r.lincheckReason }),
-      summary: summarize(r),
-    };
-    process.send!(m);
-  });
+  runRange(opts.start, opts.seeds, opts.jobs, offset, opts, (o) => process.send!(resultMessage(o, opts)));
   const cpu = process.cpuUsage(cpu0);
   const done: WorkerMessage = { kind: 'done', cpuMs: (cpu.user + cpu.system) / 1000 };
   process.send!(done);
 }
 
+/** A seed's outcome as the parent process hears it; failing histories are written where the seed ran. */
+function resultMessage(o: SeedOutcome, opts: CliOptions): Extract<WorkerMessage, { kind: 'result' }> {
+  const r = o.result;
+  if (o.violations.length > 0) writeHistory(r, opts.out, o.violations);
+  return {
+    kind: 'result',
+    seed: r.seed,
+    violations: o.violations,
+    stalled: r.stalled,
+    lincheck: r.lincheck,
+    ...(r.lincheckReason === undefined ? {} : { lincheckReason: r.lincheckReason }),
+    profile: r.config.profile,
+    ...(o.liveness === undefined ? {} : { ratio: o.liveness.ratio }),
+    summary: summarize(r, o.liveness),
+  };
+}
+
 function replayOne(seed: number, opts: CliOptions): number {
-  const r = runSeed({
-    seed,
-    ...(opts.durationMs === undefined ? {} : { durationMs: opts.durationMs }),
-    trace: (line) => console.log(line),
-  });
+  const o = runOne(seed, opts, { trace: (line) => console.log(line) });
+  const r = o.result;
   console.log(`config: ${JSON.stringify(r.config)}`);
-  console.log(summarize(r));
-  for (const v of r.violations) console.log(`VIOLATION ${v}`);
-  if (r.violations.length > 0) console.log(`history written to ${writeHistory(r, opts.out)}`);
-  console.log(`seeds: 1, violations: ${r.violations.length === 0 ? 0 : 1}`);
-  return r.violations.length === 0 ? 0 : 1;
+  console.log(summarize(r, o.liveness));
+  for (const v of o.violations) console.log(`VIOLATION ${v}`);
+  if (o.violations.length > 0) console.log(`history written to ${writeHistory(r, opts.out, o.violations)}`);
+  console.log(`seeds: 1, violations: ${o.violations.length === 0 ? 0 : 1}`);
+  return o.violations.length === 0 ? 0 : 1;
 }
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (opts.worker) {
     runWorker(opts);
     return 0;

@@ -35,6 +35,8 @@ const ADD_GRACE_MS = 2000;
 const CUT_NEW_LEADER_MAX_MS = 30;
 /** Bound on scheduled cuts of new leaders. */
 const MAX_PENDING_CUTS = 16;
+/** Bound on membership changes proposed back to back (the core refuses all but the first). */
+const MAX_BURST_CHANGES = 3;
 
 interface PendingCut {
   readonly id: NodeId;
@@ -262,8 +264,20 @@ export class Scenario {
   }
 
   private changeMembership(): void {
+    if (!this.proposeMembershipChange(false)) return;
+    // Back to back, the changes the guard exists for: ones that change the voters (thesis §4.1).
+    for (let n = 1; n < MAX_BURST_CHANGES && this.rng.chance(this.cfg.faults.membershipBurst); n++) {
+      if (!this.proposeMembershipChange(true)) return;
+    }
+  }
+
+  /**
+   * Proposes one membership change to the leader, judged against the configuration it applied; returns whether the
+   * leader took it. `votersOnly`: promote a learner or remove a voter.
+   */
+  private proposeMembershipChange(votersOnly: boolean): boolean {
     const leader = this.host.leader();
-    if (!leader || leader.raw === undefined) return;
+    if (!leader || leader.raw === undefined) return false;
     const conf = leader.raw.confState();
     const members = conf.voters.length + conf.learners.length;
     const r = this.rng.float();
@@ -271,20 +285,20 @@ export class Scenario {
       const learner = this.rng.pick(conf.learners);
       const pr = leader.raw.status().progress.get(learner);
       // Promote only a learner that caught up, or the new voter would stall commits.
-      if (pr === undefined || pr.match + 20 < leader.raw.raft.log.committed) return;
-      this.propose(leader, 'promote', learner);
-      return;
+      if (pr === undefined || pr.match + 20 < leader.raw.raft.log.committed) return false;
+      return this.propose(leader, 'promote', learner);
     }
     const nonGone = [...this.host.nodes.values()].filter((n) => n.state !== 'gone').length;
-    if (r < 0.8 && members < this.cfg.maxMembers && nonGone <= this.cfg.maxMembers) {
+    if (!votersOnly && r < 0.8 && members < this.cfg.maxMembers && nonGone <= this.cfg.maxMembers) {
       const node = this.host.addNode();
-      if (!this.propose(leader, 'addLearner', node.id)) this.host.retire(node, 'its addition was refused');
-      return;
+      if (this.propose(leader, 'addLearner', node.id)) return true;
+      this.host.retire(node, 'its addition was refused');
+      return false;
     }
-    const removable =
-      conf.voters.length > this.cfg.minVoters ? [...conf.voters, ...conf.learners] : [...conf.learners];
-    if (removable.length === 0) return;
-    this.propose(leader, 'remove', this.rng.pick(removable));
+    const voters = conf.voters.length > this.cfg.minVoters ? conf.voters : [];
+    const removable = votersOnly ? [...voters] : [...voters, ...conf.learners];
+    if (removable.length === 0) return false;
+    return this.propose(leader, 'remove', this.rng.pick(removable));
   }
 
   private propose(leader: SimNode, type: 'addLearner' | 'promote' | 'remove', id: NodeId): boolean {

@@ -25,6 +25,11 @@ export interface FaultRates {
   readonly downMaxMs: number;
   readonly pauseMaxMs: number;
   readonly partitionMaxMs: number;
+  /**
+   * Per membership change: probability that the leader at once proposes another one. The core must refuse it while
+   * the first is not applied (one change at a time, thesis §4.1); this is what makes a dropped guard visible.
+   */
+  readonly membershipBurst: number;
 }
 
 /**
@@ -32,7 +37,7 @@ export interface FaultRates {
  * append messages (replication of a long tail proceeds in steps), leaders isolated with a minority and new leaders
  * cut off at once, so logs of several terms interleave as in the paper's Figure 8. `elections`: term churn, vote
  * traps and quick restarts, pre-vote often off, so candidates of one term compete and a crashed voter is asked again.
- * The last two keep the voters fixed, which lets the simulation check Leader Completeness before it breaks.
+ * The last two keep the voters fixed and run without check-quorum half of the time.
  */
 export type Profile = 'swarm' | 'figure8' | 'elections';
 
@@ -55,13 +60,25 @@ export interface SeedConfig {
   readonly node: NodeSettings;
   readonly network: NetworkFaults;
   readonly faults: FaultRates;
+  /**
+   * Probability that an append leaves its leader as a legal variant the core never chooses itself: starting below
+   * the follower's match, or with its entry list cut short (unusual-appends.ts). Not a fault: kept without faults.
+   */
+  readonly unusualAppends: number;
 }
 
 export interface ConfigOverrides {
   readonly durationMs?: number;
+  /** Replaces the drawn rate of unusual appends (the draw still happens, so nothing else changes). */
+  readonly unusualAppends?: number;
 }
 
 const KEYS = ['a', 'b', 'c', 'd'];
+
+/** An override, or the drawn value; a function so the draw happens either way (`??` would skip it). */
+function overrideOr(override: number | undefined, drawn: number): number {
+  return override ?? drawn;
+}
 
 export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): SeedConfig {
   const durationMs = overrides.durationMs ?? 10_000;
@@ -93,7 +110,9 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
       electionTicks,
       heartbeatTicks: rng.int(1, Math.min(4, electionTicks - 1)),
       preVote: rng.chance(profile === 'elections' ? 0.5 : 0.8),
-      checkQuorum: rng.chance(0.8),
+      // Without check-quorum there is no leader lease: vote requests reach the log comparison (§5.4.1) instead of
+      // being dropped unread, and a stale leader learns its term only from the messages it gets back.
+      checkQuorum: rng.chance(profile === 'swarm' ? 0.8 : 0.5),
       // 1 byte: one entry per append (the core always sends at least one), so a long tail is matched step by step.
       maxEntriesBytesPerMessage:
         profile === 'figure8' ? rng.pick([1, 1, 128, 256]) : rng.pick([256, 2048, 1024 * 1024]),
@@ -125,6 +144,35 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
       downMaxMs: rng.int(50, 2500),
       pauseMaxMs: rng.int(20, 800),
       partitionMaxMs: rng.int(100, 3000),
+      // Drawn last, so the draws above (and every seed's older choices) stay as they were.
+      membershipBurst: swarm ? rng.float() * 0.6 : 0,
+    },
+    unusualAppends: overrideOr(overrides.unusualAppends, rng.chance(0.5) ? rng.float() * 0.3 : 0),
+  };
+}
+
+/**
+ * The same seed with every fault switched off: no crashes, traps, pauses, partitions or cut leaders, no membership
+ * changes or leadership transfers, and a network that neither drops, duplicates nor delays beyond its ordinary
+ * latency. Clients, core limits and timings stay as drawn: what the seed achieves healthy, to compare against.
+ */
+export function withoutFaults(cfg: SeedConfig): SeedConfig {
+  return {
+    ...cfg,
+    network: { ...cfg.network, dropRate: 0, duplicateRate: 0, longDelayRate: 0 },
+    faults: {
+      ...cfg.faults,
+      crash: 0,
+      crashDuringPersist: 0,
+      voteCrash: 0,
+      isolateLeader: 0,
+      cutNewLeader: 0,
+      quickRestart: 0,
+      pause: 0,
+      partition: 0,
+      membership: 0,
+      transfer: 0,
+      membershipBurst: 0,
     },
   };
 }

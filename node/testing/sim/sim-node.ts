@@ -16,6 +16,8 @@ import {
   type Snapshot,
 } from '../../src/raft/index.js';
 import type { KvOutput } from '../lincheck/kv-model.js';
+import type { InputObservation, TermView } from './checkers/term-invariants.js';
+import { applyCoreMutations, type CoreMutations } from './core-mutations.js';
 import type { SimDisk } from './disk.js';
 import { SimKvStateMachine, decodeCommand, encodeCommand, type KvCommand } from './sim-kv-state-machine.js';
 import type { Prng } from '../../src/random/prng.js';
@@ -76,6 +78,10 @@ export interface NodeHooks {
   /** Simulated time now, in ms. */
   clock(): number;
   send(from: SimNode, m: Message): void;
+  /** The core handled one input (a message, a tick, a proposal, an advance, ...): the term rules look at it. */
+  onInput(node: SimNode, observation: InputObservation): void;
+  /** The host collected a Ready (before sending or writing anything of it). */
+  onReady(node: SimNode, rd: Ready): void;
   /** After the writes of a Ready were issued, before the fsync: the log checkers look at the new entries. */
   onPersist(node: SimNode, rd: Ready): void;
   onSynced(node: SimNode, hardState: HardState | undefined): void;
@@ -118,6 +124,13 @@ function sendGrantsEarly(rd: Ready): Ready {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+const NONE: readonly Message[] = [];
+
+function termView(raw: RawNode): TermView {
+  const r = raw.raft;
+  return { term: r.term, vote: r.vote, lead: r.lead, role: r.role };
+}
 
 export class SimNode {
   state: NodeState = 'down';
@@ -162,6 +175,7 @@ export class SimNode {
     private readonly hooks: NodeHooks,
     now: number,
     private readonly bugs: HostBugs = {},
+    private readonly mutations: CoreMutations = {},
   ) {
     this.createdAt = now;
   }
@@ -196,6 +210,7 @@ export class SimNode {
       maxUncommittedEntriesBytes: s.maxUncommittedEntriesBytes,
       random: () => this.rng.float(),
     });
+    applyCoreMutations(this.raw, this.mutations);
     this.storage = storage;
     this.state = 'up';
     this.dirty = false;
@@ -244,14 +259,14 @@ export class SimNode {
     this.inbox = [];
     for (const m of inbox) {
       if (this.state !== 'up') return; // crashed while catching up
-      this.raw!.step(m);
+      this.drive('step', m, (raw) => raw.step(m));
       this.afterInput();
     }
   }
 
   tick(): void {
     if (this.state !== 'up') return;
-    this.raw!.tick();
+    this.drive('tick', undefined, (raw) => raw.tick());
     this.afterInput();
   }
 
@@ -262,7 +277,7 @@ export class SimNode {
       return 'buffered';
     }
     if (this.state !== 'up') return 'lost';
-    this.raw!.step(m);
+    this.drive('step', m, (raw) => raw.step(m));
     this.afterInput();
     return 'stepped';
   }
@@ -272,7 +287,8 @@ export class SimNode {
     if (this.pendingWrites.size >= MAX_PENDING_WRITES)
       return { kind: 'unavailable', reason: 'too many pending' };
     const raw = this.raw!;
-    const res = raw.propose(encodeCommand(cmd));
+    let res!: ReturnType<RawNode['propose']>;
+    this.drive('propose', undefined, () => (res = raw.propose(encodeCommand(cmd))));
     if (!res.ok) {
       const leader = raw.raft.lead;
       if (res.reason === 'notLeader' && leader !== '' && leader !== this.id)
@@ -295,7 +311,7 @@ export class SimNode {
     if (this.pendingReads.size >= MAX_PENDING_READS)
       this.pendingReads.delete(this.pendingReads.keys().next().value!);
     this.pendingReads.set(readId, key);
-    this.raw!.readIndex(encoder.encode(readId));
+    this.drive('readIndex', undefined, (raw) => raw.readIndex(encoder.encode(readId)));
     this.afterInput();
     return { kind: 'submitted' };
   }
@@ -303,27 +319,53 @@ export class SimNode {
   /** Asks the leader to hand over to `transferee` (only a leader acts on it). */
   transferLeadership(transferee: NodeId): void {
     if (this.state !== 'up') return;
-    this.raw!.transferLeadership(transferee);
+    this.drive('transferLeadership', undefined, (raw) => raw.transferLeadership(transferee));
     this.afterInput();
   }
 
   proposeConfChange(type: 'addLearner' | 'promote' | 'remove', nodeId: NodeId): boolean {
     if (this.state !== 'up') return false;
-    const res = this.raw!.proposeConfChange({ type, nodeId });
+    let ok = false;
+    this.drive('proposeConfChange', undefined, (raw) => (ok = raw.proposeConfChange({ type, nodeId }).ok));
     this.afterInput();
-    return res.ok;
+    return ok;
   }
 
   reportUnreachable(to: NodeId): void {
     if (this.state !== 'up') return;
-    this.raw!.reportUnreachable(to);
+    this.drive('reportUnreachable', undefined, (raw) => raw.reportUnreachable(to));
     this.afterInput();
   }
 
   reportSnapshot(to: NodeId, ok: boolean): void {
     if (this.state !== 'up') return;
-    this.raw!.reportSnapshot(to, ok);
+    this.drive('reportSnapshot', undefined, (raw) => raw.reportSnapshot(to, ok));
     this.afterInput();
+  }
+
+  /**
+   * Runs one input through the core and shows the term rules what it did: the member's term, vote, leader and role
+   * before and after, and the messages the input queued (the core only ever appends to its outboxes in between).
+   */
+  private drive(input: string, stepped: Message | undefined, fn: (raw: RawNode) => void): void {
+    const raw = this.raw!;
+    const r = raw.raft;
+    const before = termView(raw);
+    const queued = r.msgs.length;
+    const queuedAfterPersist = r.msgsAfterPersist.length;
+    fn(raw);
+    let sent: readonly Message[] = NONE;
+    if (r.msgs.length > queued || r.msgsAfterPersist.length > queuedAfterPersist)
+      sent = [...r.msgs.slice(queued), ...r.msgsAfterPersist.slice(queuedAfterPersist)];
+    this.hooks.onInput(this, {
+      member: this.id,
+      stepped,
+      input,
+      before,
+      after: termView(raw),
+      sent,
+      checkQuorum: this.settings.checkQuorum,
+    });
   }
 
   private afterInput(): void {
@@ -357,6 +399,7 @@ export class SimNode {
 
   private handleReady(raw: RawNode): void {
     let rd = raw.ready();
+    this.hooks.onReady(this, rd);
     if (this.bugs.votesBeforeFsync) rd = sendGrantsEarly(rd);
     for (const m of rd.messages) this.hooks.send(this, m);
     if (rd.snapshot) this.disk.write({ kind: 'installSnapshot', snapshot: rd.snapshot });
@@ -401,7 +444,7 @@ export class SimNode {
       this.pendingReads.delete(readId);
       this.readyReads.push({ index: rs.index, readId, key });
     }
-    raw.advance(rd);
+    this.drive('advance', undefined, () => raw.advance(rd));
     this.serveReads();
     this.maybeCompact(raw);
   }

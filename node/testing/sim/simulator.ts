@@ -1,12 +1,14 @@
 // One seed of the deterministic cluster simulation (TigerBeetle VOPR style): the real Raft core runs as several
 // members in one process; the seed drives the network, the disks, the clocks, the faults and the clients. After
-// every step the checkers look at the touched member; at the end the client history must be linearizable.
+// every step the checkers look at the touched member (and the term rules at every input it stepped and every Ready
+// it handed out); at the end the client history must be linearizable.
 // Nothing here reads the wall clock or Math.random: the same seed gives the same run, event for event.
 import { checkLinearizable, type CheckResult } from '../lincheck/check.js';
 import type { Operation } from '../lincheck/history.js';
 import { kvModel, type KvInput, type KvOutput } from '../lincheck/kv-model.js';
 import {
   MemoryStorage,
+  decodeConfChange,
   type ConfState,
   type Entry,
   type HardState,
@@ -16,19 +18,29 @@ import {
   type Snapshot,
 } from '../../src/raft/index.js';
 import { CommittedLogChecker, type LogView } from './checkers/committed-log.js';
+import {
+  ConfigurationHistory,
+  fromConfState,
+  holdsConfiguration,
+  sameConfiguration,
+  showConfiguration,
+} from './checkers/configuration.js';
 import { findElectableWithoutCommitted, type Voter } from './checkers/electable.js';
 import { ElectionSafetyChecker } from './checkers/election-safety.js';
 import { LogMatchingChecker } from './checkers/log-matching.js';
 import { MonotonicChecker } from './checkers/monotonic.js';
+import { checkInput, checkReady, type InputObservation } from './checkers/term-invariants.js';
 import { VoteSafetyChecker } from './checkers/vote-safety.js';
 import { SimClient, type ClientEnv } from './client.js';
+import type { CoreMutations } from './core-mutations.js';
 import { SimDisk } from './disk.js';
 import { Network } from './network.js';
 import { Prng } from '../../src/random/prng.js';
 import { Scenario, type ScenarioHost } from './scenario.js';
-import { drawSeedConfig, type ConfigOverrides, type SeedConfig } from './seed-config.js';
+import { drawSeedConfig, withoutFaults, type ConfigOverrides, type SeedConfig } from './seed-config.js';
 import { SimNode, type HostBugs, type NodeHooks, type WriteOutcome } from './sim-node.js';
 import { describeMessage } from './trace-format.js';
+import { unusualAppend } from './unusual-appends.js';
 
 export interface SimOptions extends ConfigOverrides {
   readonly seed: number;
@@ -40,6 +52,10 @@ export interface SimOptions extends ConfigOverrides {
   readonly lincheckDeadlineMs?: number;
   /** Deliberately broken host behaviour, for the tests that show the checkers are sharp. */
   readonly hostBugs?: HostBugs;
+  /** Bugs planted in the core from outside (core-mutations.ts), for the same purpose. */
+  readonly coreMutations?: CoreMutations;
+  /** Runs the seed with every fault switched off (seed-config.ts withoutFaults): the liveness baseline. */
+  readonly faultsOff?: boolean;
 }
 
 export interface SeedStats {
@@ -103,6 +119,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   readonly nodes = new Map<NodeId, SimNode>();
   readonly network: Network;
   private readonly nodeRng: Prng;
+  /** The leaders' unusual but legal choices of append (unusual-appends.ts). */
+  private readonly leaderChoices: Prng;
   private readonly scenario: Scenario;
   private readonly clients: SimClient[] = [];
   private readonly history: Operation<KvInput, KvOutput>[] = [];
@@ -112,12 +130,14 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   private readonly committed = new CommittedLogChecker();
   private readonly monotonic = new MonotonicChecker();
   private readonly voteSafety = new VoteSafetyChecker();
-  /** The founders: the voters for as long as the membership never changed (the electability check needs that). */
-  private readonly founders: readonly NodeId[];
+  /** The configurations of the committed log (changes are seen when first applied). */
+  private readonly configurations: ConfigurationHistory;
   /** The highest committed index the electability check looked at. */
   private electableCheckedAt = -1;
-  /** Per founder, made once: the electability check as a voter that is running, and as one that is down. */
-  private readonly founderVoters = new Map<NodeId, { running: Voter; down: Voter }>();
+  /** Per member, made once: the electability check as a voter that is running, and as one that is down. */
+  private readonly voterViews = new Map<NodeId, { running: Voter; down: Voter }>();
+  /** Per member: the incarnation and term of its last Ready (terms of one incarnation never go back). */
+  private readonly readyTerms = new Map<NodeId, { incarnation: number; term: number }>();
   /** Canonical state-machine bytes at each snapshot index: every member's snapshot at an index must be equal. */
   private readonly snapshotBytes = new Map<number, string>();
   private readonly checkedLeaders = new Set<string>();
@@ -130,27 +150,28 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
 
   constructor(private readonly options: SimOptions) {
     const root = new Prng(options.seed);
-    this.cfg = drawSeedConfig(root.fork('config'), options);
+    const drawn = drawSeedConfig(root.fork('config'), options);
+    this.cfg = options.faultsOff ? withoutFaults(drawn) : drawn;
     this.network = new Network(root.fork('network'), this.cfg.network);
     this.nodeRng = root.fork('nodes');
     this.scenario = new Scenario(root.fork('faults'), this.cfg, this);
     const clientRng = root.fork('clients');
+    this.leaderChoices = root.fork('leader-choices');
     const founders = Array.from({ length: this.cfg.founders }, (_, i) => `n${i + 1}`);
-    this.founders = founders;
     this.nextId = founders.length + 1;
     const boot = MemoryStorage.bootstrap(founders);
+    const bootSnapshot = boot.snapshot();
+    this.configurations = new ConfigurationHistory(
+      fromConfState(bootSnapshot.metadata.confState),
+      bootSnapshot.metadata.index,
+    );
     for (const id of founders) {
       const disk = new SimDisk({
-        snapshot: boot.snapshot(),
+        snapshot: bootSnapshot,
         entries: [],
         hardState: boot.initialState().hardState,
       });
-      const node = this.createNode(id, disk);
-      const durableLog = durableLogView(disk);
-      this.founderVoters.set(id, {
-        running: { id, campaignLogs: [logView(node), durableLog], durableLog },
-        down: { id, campaignLogs: [durableLog], durableLog },
-      });
+      this.createNode(id, disk);
     }
     for (let i = 1; i <= this.cfg.clients; i++) {
       this.clients.push(
@@ -323,24 +344,53 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   }
 
   /**
-   * Leader Completeness before it breaks (see checkers/electable.ts): no voter lacking the latest committed entry
-   * may be at least as up to date as a majority. Only while the voters are the founders.
+   * Leader Completeness before it breaks (see checkers/electable.ts): judged against every configuration of the
+   * committed log, each with the last committed entry of its span. A candidate lacking an earlier entry lacks that
+   * one too, so every committed entry is judged against the configurations in force from its index on.
    */
   private checkElectable(): void {
-    const index = this.committed.maxIndex;
-    const term = this.committed.termAt(index);
-    if (index <= 1 || term === undefined || this.scenario.membershipChanges > 0) return;
-    this.electableCheckedAt = index;
-    const voters: Voter[] = [];
-    for (const id of this.founders) {
-      const node = this.nodes.get(id)!;
-      if (node.state === 'gone') return;
-      const v = this.founderVoters.get(id)!;
-      voters.push(node.state === 'up' || node.state === 'paused' ? v.running : v.down);
+    const max = this.committed.maxIndex;
+    this.electableCheckedAt = max;
+    if (max <= 1) return;
+    for (const span of this.configurations.spansUpTo(max)) {
+      const index = span.to;
+      const term = this.committed.termAt(index);
+      if (index <= 1 || term === undefined) continue;
+      const voters: Voter[] = [];
+      for (const id of span.voters) {
+        const node = this.nodes.get(id);
+        // A member wiped for good neither campaigns nor votes again.
+        if (node === undefined || node.state === 'gone') continue;
+        const v = this.voterViews.get(id)!;
+        voters.push(node.state === 'up' || node.state === 'paused' ? v.running : v.down);
+      }
+      const appliedBy = this.committed.appliedBy(index) ?? '?';
+      const problem = findElectableWithoutCommitted({ index, term, appliedBy }, voters, span.config);
+      if (problem) {
+        const spanText =
+          this.configurations.length === 1
+            ? ''
+            : ` (configuration ${showConfiguration(span.config)}, in force for ${span.from}..${span.to})`;
+        this.fail(problem + spanText);
+      }
     }
-    const appliedBy = this.committed.appliedBy(index) ?? '?';
-    const problem = findElectableWithoutCommitted({ index, term, appliedBy }, voters);
-    if (problem) this.fail(problem);
+  }
+
+  /**
+   * Every member holds the configuration of the committed log at its applied index: changes take effect as they
+   * are applied, in order, and a snapshot's configuration as soon as the snapshot is restored (before it is applied).
+   */
+  private checkConfiguration(node: SimNode): void {
+    const raft = node.raw!.raft;
+    const at = Math.max(raft.log.applied, raft.log.unstable.snapshot?.metadata.index ?? 0);
+    const expected = this.configurations.at(at);
+    if (!holdsConfiguration(expected, raft.tracker.voters, raft.tracker.learners)) {
+      const held = fromConfState(raft.confState());
+      this.fail(
+        `configuration: ${node.id} at applied index ${at} holds ${showConfiguration(held)}, but the committed ` +
+          `log's configuration there is ${showConfiguration(expected)}`,
+      );
+    }
   }
 
   private checkNode(node: SimNode): void {
@@ -349,6 +399,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     const problem = this.monotonic.observe(node.id, node.incarnation, raft.term, raft.log.committed);
     if (problem) this.fail(problem);
     raft.assertInvariants();
+    this.checkConfiguration(node);
     if (this.committed.maxIndex !== this.electableCheckedAt) this.checkElectable();
     if (raft.role !== 'leader') return;
     const safety = this.electionSafety.observeLeader(raft.term, node.id);
@@ -370,7 +421,15 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     return this.now;
   }
 
-  send(from: SimNode, m: Message): void {
+  send(from: SimNode, sent: Message): void {
+    let m = sent;
+    if (m.type === 'app' && from.raw !== undefined && this.leaderChoices.chance(this.cfg.unusualAppends)) {
+      const variant = unusualAppend(m, from.raw, this.leaderChoices);
+      if (variant !== undefined) {
+        this.traceLine(`${from.id} unusual append ${describeMessage(m)} sent as ${describeMessage(variant)}`);
+        m = variant;
+      }
+    }
     const doubleVote = this.voteSafety.observeSent(m);
     if (doubleVote) this.fail(doubleVote);
     const outcome = this.network.send(m, this.now);
@@ -382,12 +441,33 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
       this.snapReports.push({ from: from.id, to: m.to, ok: 'unreachable' });
   }
 
+  onInput(node: SimNode, observation: InputObservation): void {
+    const problem = checkInput(observation);
+    if (problem) this.fail(problem);
+  }
+
+  onReady(node: SimNode, rd: Ready): void {
+    const term = node.raw!.raft.term;
+    const last = this.readyTerms.get(node.id);
+    const prevTerm = last?.incarnation === node.incarnation ? last.term : term;
+    this.readyTerms.set(node.id, { incarnation: node.incarnation, term: rd.hardState?.term ?? prevTerm });
+    const problem = checkReady(node.id, term, prevTerm, rd);
+    if (problem) this.fail(problem);
+  }
+
   onPersist(node: SimNode, rd: Ready): void {
     const raft = node.raw!.raft;
     if (rd.snapshot) {
-      const { index, term } = rd.snapshot.metadata;
+      const { index, term, confState } = rd.snapshot.metadata;
       const problem = this.committed.observeSnapshot(node.id, raft.term, index, term);
       if (problem) this.fail(problem);
+      const expected = this.configurations.at(index);
+      if (!sameConfiguration(expected, fromConfState(confState))) {
+        this.fail(
+          `configuration: ${node.id} received a snapshot at ${index} with ${showConfiguration(fromConfState(confState))}, ` +
+            `but the committed log's configuration there is ${showConfiguration(expected)}`,
+        );
+      }
       this.compareSnapshot(node, rd.snapshot);
     }
     if (rd.entries.length > 0) {
@@ -414,6 +494,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     const { violation, isNew } = this.committed.observeApplied(node.id, raft.term, entry);
     if (violation) this.fail(violation);
     if (!isNew) return;
+    if (entry.type === 'confChange') this.configurations.observe(entry.index, decodeConfChange(entry.data));
     // A newly committed entry must already be in the log of every leader that could have been told about it.
     const bound = this.committed.commitTermBound(entry.index);
     for (const other of this.nodes.values()) {
@@ -499,8 +580,14 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
       this,
       this.now,
       this.options.hostBugs,
+      this.options.coreMutations,
     );
     this.nodes.set(id, node);
+    const durableLog = durableLogView(disk);
+    this.voterViews.set(id, {
+      running: { id, campaignLogs: [logView(node), durableLog], durableLog },
+      down: { id, campaignLogs: [durableLog], durableLog },
+    });
     node.start(this.now);
     return node;
   }

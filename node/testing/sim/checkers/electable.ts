@@ -1,16 +1,26 @@
-// Leader Completeness, checked before it breaks (Raft paper §5.4.3). A committed entry is held by a majority whose
+// Leader Completeness, checked before it breaks (Raft paper §5.4.3). A committed entry is held by a quorum whose
 // logs end in a term at least that of the entry that committed it, and a voter refuses any candidate whose log is
 // less up to date than its own (§5.4.1). So in a correct cluster no voter that lacks a committed entry can find a
-// majority of voters whose logs are not more up to date than its own. If one can, some run of message timings
+// quorum of voters whose logs are not more up to date than its own. If one can, some run of message timings
 // elects it and the committed entry is overwritten: this checker reports the state that makes the loss possible,
 // without waiting for the unlucky election to happen.
 //
 // Voters are judged by their durable logs: that is what each one votes with after a crash and a restart right now,
 // a state the cluster can reach. Commits by counting replicas of an earlier term's entry (breaking the Figure 8
 // rule) produce exactly such a state: the majority holding the entry ends in an old term, and a voter that led a
-// later term for a moment outranks them. Only valid while the voters are a fixed set (no membership changes).
+// later term for a moment outranks them.
+//
+// Membership changes: a quorum is one of the configuration judged (a joint configuration needs both halves,
+// etcd-io/raft quorum/joint.go). The simulation judges every committed entry against each configuration in force
+// from the entry's index on. That is sound for a correct core: the entry was committed by a quorum of the
+// configuration in force at its index or of the one before (a change takes effect when applied, and the leader
+// proposes a change only once the previous one is applied: etcd-io/raft doc.go "Implementation notes"), and
+// consecutive configurations differ by one voter, so their quorums intersect; each later change was committed by a
+// quorum holding the entry (its index is higher), so the argument carries forward. Two changes in flight at once
+// break exactly that intersection, and this check sees it while the logs still allow the loss.
 import type { NodeId } from '../../../src/raft/index.js';
 import type { LogView } from './committed-log.js';
+import { isQuorum, showConfiguration, type Configuration } from './configuration.js';
 
 export interface LogTip {
   readonly index: number;
@@ -46,34 +56,40 @@ export interface Voter {
 }
 
 /**
- * Returns a violation when a voter lacking the committed entry (index, term) is at least as up to date as a
- * majority of the voters (counting itself).
+ * Returns a violation when a voter of `config` lacking the committed entry (index, term) is at least as up to date
+ * as the durable logs of a quorum of `config` (counting itself). `voters` are the voters of `config` that can still
+ * take part (a member wiped for good neither campaigns nor votes); without `config`, they form one majority.
  */
 export function findElectableWithoutCommitted(
   committed: LogTip & { readonly appliedBy: NodeId },
   voters: readonly Voter[],
+  config: Configuration = { incoming: voters.map((v) => v.id), outgoing: [], learners: [] },
 ): string | undefined {
-  const quorum = Math.floor(voters.length / 2) + 1;
+  const present = voters.filter((v) => config.incoming.includes(v.id) || config.outgoing.includes(v.id));
   let tips: LogTip[] | undefined;
-  for (const candidate of voters) {
+  for (const candidate of present) {
     for (const log of candidate.campaignLogs) {
       if (holdsEntry(log, committed.index, committed.term)) continue;
-      tips ??= voters.map((v) => tipOf(v.durableLog));
+      tips ??= present.map((v) => tipOf(v.durableLog));
       const tip = tipOf(log);
-      let votes = 0;
-      for (let i = 0; i < voters.length; i++)
-        if (voters[i]!.id === candidate.id || atLeastAsUpToDate(tip, tips[i]!)) votes++;
-      if (votes < quorum) continue;
-      const supporters = voters
+      const granted = new Set<NodeId>();
+      for (let i = 0; i < present.length; i++)
+        if (present[i]!.id === candidate.id || atLeastAsUpToDate(tip, tips[i]!)) granted.add(present[i]!.id);
+      if (!isQuorum(config, granted)) continue;
+      const supporters = present
         .map((v, i) => ({ id: v.id, tip: tips![i]! }))
-        .filter((v) => v.id === candidate.id || atLeastAsUpToDate(tip, v.tip));
+        .filter((v) => granted.has(v.id));
       const held = log.termAt(committed.index);
+      const quorum =
+        config.outgoing.length > 0
+          ? `a quorum of the joint configuration ${showConfiguration(config)}`
+          : `a majority of the ${config.incoming.length} voters ${showConfiguration(config)}`;
       return (
         `leader completeness at risk: entry ${committed.index}@${committed.term} was applied by ` +
         `${committed.appliedBy}, but ${candidate.id} ${held === undefined ? 'lacks it' : `holds ${committed.index}@${held} instead`} ` +
         `and its log (ending ${tip.index}@${tip.term}) is at least as up to date as the durable logs of ` +
         `${supporters.map((v) => `${v.id} (${v.tip.index}@${v.tip.term})`).join(', ')}: ` +
-        `a majority of ${voters.length} voters would elect it`
+        `${quorum} would elect it`
       );
     }
   }
