@@ -50,6 +50,19 @@ describe('Bitset', () => {
     expect(bits.includes(one)).toBe(true);
   });
 
+  test('isSubsetOf is the converse', () => {
+    const bits = new Bitset(40);
+    bits.set(1);
+    const small = bits.snapshot();
+    bits.set(35);
+    const large = bits.snapshot();
+    expect(bits.isSubsetOf(large)).toBe(true);
+    expect(bits.isSubsetOf(small)).toBe(false);
+    bits.clear(35);
+    expect(bits.isSubsetOf(large)).toBe(true);
+    expect(bits.isSubsetOf(new Bitset(41).snapshot())).toBe(false); // another size
+  });
+
   test('rejects bits out of range', () => {
     const bits = new Bitset(10);
     expect(() => bits.set(10)).toThrow('bit 10 outside bitset of size 10');

@@ -64,6 +64,16 @@ export class Bitset {
     return true;
   }
 
+  /** True when every member of this set is also a member of `words` (a snapshot). */
+  isSubsetOf(words: readonly number[]): boolean {
+    const mine = this.words;
+    if (mine.length !== words.length) return false;
+    for (let i = 0; i < mine.length; i++) {
+      if ((mine[i]! & ~words[i]!) !== 0) return false;
+    }
+    return true;
+  }
+
   equals(words: readonly number[]): boolean {
     const mine = this.words;
     if (mine.length !== words.length) return false;

@@ -1,10 +1,13 @@
-// Checks a whole history: split it into independent partitions (per key for the key-value model), search each with
-// the memoized Wing–Gong algorithm (wgl.ts), and on the first violation shrink it to a readable counterexample.
-// Every search is bounded; a search that runs out of budget gives "unknown", never a pass or a fail.
+// Checks a whole history: split it into independent partitions (per key for the key-value model), run the model's
+// cheap pre-checks on every partition (precheck.ts: they decide some violations at once, whatever the budget), then
+// search each partition with the memoized Wing–Gong algorithm (search.ts, wgl.ts), and on the first violation shrink
+// it to a readable counterexample. Every search is bounded; a search that runs out of budget gives "unknown", never
+// a pass or a fail.
 import { effectiveReturn, type Operation } from './history.js';
-import type { Model } from './model.js';
-import { shrinkViolation } from './shrink.js';
-import { searchLinearization, type SearchLimits } from './wgl.js';
+import type { Model, PrecheckFinding } from './model.js';
+import { searchPartition } from './search.js';
+import { localizeViolation, shrinkViolation } from './shrink.js';
+import type { SearchLimits, SearchOutcome } from './wgl.js';
 
 export type CheckResult =
   | { kind: 'linearizable'; operations: number; partitions: number }
@@ -16,17 +19,29 @@ export type CheckResult =
       explanation: string;
       /** How many operations the failing partition had before shrinking. */
       partitionOperations: number;
+      /**
+       * 'precheck': a cheap check proved it before any search (Model.precheck); 'search': the search of the
+       * partition; 'local-search': that search ran out of budget, and a search around the furthest point it
+       * reached, with the other operations relaxed, proved it (shrink.ts, localizeViolation).
+       */
+      decidedBy: 'precheck' | 'search' | 'local-search';
     }
   | { kind: 'unknown'; reason: string };
 
 export interface CheckOptions {
-  /** Search steps allowed per partition (default 5,000,000: a few seconds, enough for 10,000 ops on one busy key). */
+  /**
+   * Search steps allowed per partition (default 5,000,000: a few seconds, enough for 10,000 ops on one busy key).
+   * A first try with a tenth of them comes before (FIRST_SEARCH_SHARE), so a partition may take 1.1 times this.
+   */
   budgetSteps?: number;
   /** Wall-clock bound for the whole check, shrinking included, measured with `now`. */
   deadlineMs?: number;
   /** Milliseconds clock used for deadlineMs (default performance.now). */
   now?: () => number;
-  /** Search steps shared by all checks made while shrinking a violation (default 2,000,000). */
+  /**
+   * Search steps shared by all checks made while shrinking a violation, or while looking for one around the point
+   * where a search that ran out of budget stopped (default 2,000,000).
+   */
   shrinkBudgetSteps?: number;
   /** Memory bound of one partition's memo cache (default 256 MiB). */
   maxCacheBytes?: number;
@@ -58,33 +73,24 @@ export function checkLinearizable<S, I, O>(
   };
 
   const partitions = model.partition ? model.partition(history) : [history.slice()];
+  const keys = partitions.map((part, index) => (model.partitionKey ? model.partitionKey(part) : `#${index}`));
+  // Pre-checks first, on every partition: they cost O(n) and need no budget, so a violation they prove in the last
+  // partition is not hidden behind a search that runs out of budget on the first.
+  if (model.precheck) {
+    for (let index = 0; index < partitions.length; index++) {
+      const part = partitions[index]!;
+      const finding = model.precheck(part);
+      if (finding !== undefined) return precheckViolation(model, keys[index]!, part, finding);
+    }
+  }
   const exhausted: string[] = [];
   for (let index = 0; index < partitions.length; index++) {
     const part = partitions[index]!;
-    const key = model.partitionKey ? model.partitionKey(part) : `#${index}`;
-    const canonical = model.canonicalize ? model.canonicalize(part) : part;
-    if (canonical.length !== part.length) {
-      throw new RangeError(`model.canonicalize returned ${canonical.length} operations for ${part.length}`);
-    }
-    const outcome = searchLinearization(model, canonical, limits);
-    if (outcome.kind === 'violation') {
-      const shrunk = shrinkViolation(model, part, outcome, {
-        ...limits,
-        budgetSteps: shrinkBudgetSteps,
-      });
-      // Report the operations as recorded, not their canonical rewrites.
-      const operations = shrunk.indices.map((i) => part[i]!);
-      return {
-        kind: 'violation',
-        partitionKey: key,
-        operations,
-        explanation: explain(model, key, part.length, operations, shrunk.complete),
-        partitionOperations: part.length,
-      };
-    }
+    const outcome = checkPartition(model, keys[index]!, part, limits, shrinkBudgetSteps);
+    if (outcome.kind === 'violation') return outcome;
     if (outcome.kind === 'exhausted') {
       exhausted.push(
-        `partition ${JSON.stringify(key)} (${part.length} operations): ${limitText(outcome.limit)}`,
+        `partition ${JSON.stringify(keys[index])} (${part.length} operations): ${limitText(outcome.limit)}`,
       );
       // The deadline is global: later partitions would stop at once too.
       if (outcome.limit === 'deadline') break;
@@ -97,6 +103,115 @@ export function checkLinearizable<S, I, O>(
     };
   }
   return { kind: 'linearizable', operations: history.length, partitions: partitions.length };
+}
+
+/**
+ * The share of the step budget a first search of a partition may use before looking around where it stopped
+ * (localizeViolation, with as many steps again): most violations are local, and that finds them in a fraction of
+ * the time. If it finds nothing, the search starts over with the whole budget, and if that runs out too, the place
+ * where it stopped is looked around with the whole shrinking budget.
+ */
+const FIRST_SEARCH_SHARE = 10;
+
+type Violation = Extract<CheckResult, { kind: 'violation' }>;
+
+/** Searches one partition (after the pre-checks): a violation shrunk to its core, or how the search ended. */
+function checkPartition<S, I, O>(
+  model: Model<S, I, O>,
+  key: string,
+  part: readonly Operation<I, O>[],
+  limits: SearchLimits,
+  shrinkBudgetSteps: number,
+): Violation | Exclude<SearchOutcome, { kind: 'violation' }> {
+  const shrinkLimits = { ...limits, budgetSteps: shrinkBudgetSteps };
+  const report = (
+    operations: Operation<I, O>[],
+    complete: boolean,
+    decidedBy: Violation['decidedBy'],
+  ): Violation => ({
+    kind: 'violation',
+    partitionKey: key,
+    operations,
+    explanation:
+      explain(model, key, part.length, operations, complete) +
+      (decidedBy === 'local-search'
+        ? '\n(found by a search around the point where the search of the whole partition stopped)'
+        : ''),
+    partitionOperations: part.length,
+    decidedBy,
+  });
+  /** Where the search was looked around already, with how many steps. */
+  const localized = new Map<number, number>();
+  /**
+   * Out of steps or memory: look around where the search got stuck (once per place and budget), with at most
+   * `lookSteps` of the shrinking budget; what is found is shrunk with the rest.
+   */
+  const lookAround = (outcome: SearchOutcome, lookSteps: number): Violation | undefined => {
+    if (outcome.kind !== 'exhausted' || outcome.limit === 'deadline' || outcome.blocker === undefined) return;
+    if ((localized.get(outcome.blocker) ?? 0) >= lookSteps) return;
+    localized.set(outcome.blocker, lookSteps);
+    const local = localizeViolation(model, part, outcome.blocker, shrinkLimits, lookSteps);
+    return (
+      local &&
+      report(
+        local.indices.map((i) => part[i]!),
+        local.complete,
+        'local-search',
+      )
+    );
+  };
+
+  // A first try with a share of the budget; looking around where it stopped costs no more than it did, so that
+  // a linearizable history that merely needs more steps pays little for it.
+  const firstBudget = Math.ceil(limits.budgetSteps / FIRST_SEARCH_SHARE);
+  let outcome = searchPartition(model, part, { ...limits, budgetSteps: firstBudget });
+  if (outcome.kind === 'exhausted' && outcome.limit === 'steps' && firstBudget < limits.budgetSteps) {
+    const found = lookAround(outcome, Math.min(firstBudget, shrinkBudgetSteps));
+    if (found !== undefined) return found;
+    // A memory bound reached with part of the budget would be reached again with all of it, so only steps.
+    outcome = searchPartition(model, part, limits);
+  }
+  if (outcome.kind === 'violation') {
+    const shrunk = shrinkViolation(model, part, outcome, shrinkLimits);
+    // Report the operations as recorded, not their canonical rewrites.
+    return report(
+      shrunk.indices.map((i) => part[i]!),
+      shrunk.complete,
+      'search',
+    );
+  }
+  return lookAround(outcome, shrinkBudgetSteps) ?? outcome;
+}
+
+function precheckViolation<S, I, O>(
+  model: Model<S, I, O>,
+  key: string,
+  part: readonly Operation<I, O>[],
+  finding: PrecheckFinding,
+): CheckResult {
+  const op = part[finding.index];
+  if (op === undefined || finding.related.some((i) => part[i] === undefined)) {
+    throw new RangeError(`model.precheck named an operation outside the ${part.length} of its partition`);
+  }
+  const others = part.length - 1;
+  const lines = [
+    `partition ${JSON.stringify(key)}, found by a pre-check before any search: this operation ${finding.reason}, ` +
+      `so no order can explain it, even if the other ${others} operations of the partition had unknown outcomes ` +
+      `(took effect at any time after their call, or never):`,
+    '  ' + describeOperation(model, op),
+  ];
+  if (finding.related.length > 0) {
+    lines.push(finding.related.length === 1 ? 'the operation it refers to:' : 'the operations it refers to:');
+    for (const i of finding.related) lines.push('  ' + describeOperation(model, part[i]!));
+  }
+  return {
+    kind: 'violation',
+    partitionKey: key,
+    operations: [op],
+    explanation: lines.join('\n'),
+    partitionOperations: part.length,
+    decidedBy: 'precheck',
+  };
 }
 
 function limitText(limit: 'steps' | 'memory' | 'deadline'): string {

@@ -1,13 +1,16 @@
 // The lincheck command in-process, with an in-memory file system and a fake clock.
 import { EXIT_BAD_INPUT, EXIT_LINEARIZABLE, EXIT_UNKNOWN, EXIT_VIOLATION, runLincheck } from './command.js';
-import { parseJsonLines } from './history.js';
+import { generateKvHistory } from './generate.js';
+import { parseJsonLines, toJsonLines } from './history.js';
 import { kvCodec } from './kv-codec.js';
 import { isLinearizableExhaustive } from './exhaustive.js';
 import { kvModel } from './kv-model.js';
+import { seededRandom } from '../../src/random/prng.js';
 
 function run(
   args: string[],
   files: Record<string, string>,
+  heapLimitBytes?: number,
 ): { code: number; stdout: string; stderr: string } {
   let stdout = '';
   let stderr = '';
@@ -21,6 +24,7 @@ function run(
     stdout: (line) => (stdout += line + '\n'),
     stderr: (line) => (stderr += line + '\n'),
     now: () => (clock += 600), // each reading advances 0.6 s
+    ...(heapLimitBytes === undefined ? {} : { heapLimitBytes }),
   });
   return { code, stdout, stderr };
 }
@@ -120,11 +124,97 @@ test('a budget that runs out: exit 3, distinct from pass and fail', () => {
   const { code, stdout } = run(['h.jsonl', '--budget-steps', '20'], { 'h.jsonl': lines.join('\n') });
   expect(code).toBe(EXIT_UNKNOWN);
   expect(stdout).toMatch(/^unknown: budget exhausted in 1 partition\(s\): partition "x" \(15 operations\)/);
+  expect(stdout).toContain('to decide it, raise the bound that was reached: --budget-steps\n');
   expect(run(['h.jsonl'], { 'h.jsonl': lines.join('\n') }).code).toBe(EXIT_VIOLATION);
 });
 
-test('--help prints usage and exits 0', () => {
+describe('--max-cache-mib: the memory bound of the search', () => {
+  // Twelve concurrent puts and reads of v3, v4, v3 in turn: only the search can tell, and it must remember states.
+  const HARD = [
+    ...Array.from(
+      { length: 12 },
+      (_, i) =>
+        `{"client":${i},"input":{"op":"put","key":"x","value":"v${i}"},"call":0,"output":{"op":"put"},"return":99}`,
+    ),
+    '{"client":99,"input":{"op":"get","key":"x"},"call":0,"output":{"op":"get","value":"v3"},"return":99}',
+    '{"client":98,"input":{"op":"get","key":"x"},"call":100,"output":{"op":"get","value":"v4"},"return":101}',
+    '{"client":97,"input":{"op":"get","key":"x"},"call":102,"output":{"op":"get","value":"v3"},"return":103}',
+  ].join('\n');
+
+  test('a bound too small gives unknown, naming the option that raises it; a larger one decides', () => {
+    // Linearizable, but proving it takes the search more than 1 MiB of remembered states (seed 1).
+    const history = generateKvHistory({
+      operations: 2000,
+      keys: 1,
+      clients: 16,
+      unknownRate: 0.1,
+      maxLatency: 40,
+      random: seededRandom(1),
+    });
+    const files = { 'h.jsonl': toJsonLines(history) };
+    // A small --shrink-budget-steps keeps short the search for a violation around where it stopped (there is none).
+    const small = run(['h.jsonl', '--max-cache-mib', '1', '--shrink-budget-steps', '20000'], files);
+    expect(small.code).toBe(EXIT_UNKNOWN);
+    expect(small.stdout).toMatch(
+      /^unknown: .*partition "k0" \(2000 operations\): memo cache memory bound reached/,
+    );
+    expect(small.stdout).toContain('to decide it, raise the bound that was reached: --max-cache-mib\n');
+    const larger = run(['h.jsonl', '--max-cache-mib', '16'], files);
+    expect(larger.code).toBe(EXIT_LINEARIZABLE);
+  });
+
+  test('a bound within the heap is accepted', () => {
+    const { code } = run(['h.jsonl', '--max-cache-mib', '512'], { 'h.jsonl': HARD }, 4096 * 1024 * 1024);
+    expect(code).toBe(EXIT_VIOLATION);
+  });
+
+  test('a bound above the heap limit is refused, saying how to raise the heap', () => {
+    const { code, stderr } = run(
+      ['h.jsonl', '--max-cache-mib', '8192'],
+      { 'h.jsonl': HARD },
+      4096 * 1024 * 1024,
+    );
+    expect(code).toBe(EXIT_BAD_INPUT);
+    expect(stderr).toContain(
+      "--max-cache-mib 8192 is more than this process's JavaScript heap limit (4096 MiB): the search would crash " +
+        'before reaching it; raise the heap first, e.g. NODE_OPTIONS=--max-old-space-size=16384',
+    );
+    expect(stderr).toContain('usage: npm run lincheck');
+  });
+
+  test.each([
+    ['0', /--max-cache-mib must be a positive integer, got 0/],
+    ['=-5', /--max-cache-mib must be a positive integer, got -5/],
+    ['1.5', /--max-cache-mib must be a positive integer, got 1\.5/],
+    ['lots', /--max-cache-mib must be a positive integer, got lots/],
+    ['2000000', /--max-cache-mib must be at most 1048576, got 2000000/],
+  ])('rejects --max-cache-mib %s', (value, message) => {
+    const args = value.startsWith('=') ? [`--max-cache-mib${value}`] : ['--max-cache-mib', value];
+    const { code, stderr } = run(['h.jsonl', ...args], { 'h.jsonl': HARD });
+    expect(code).toBe(EXIT_BAD_INPUT);
+    expect(stderr).toMatch(message);
+  });
+
+  test.each([['0'], ['soon'], ['-1']])('rejects --deadline-ms %s', (value) => {
+    const { code, stderr } = run(['h.jsonl', `--deadline-ms=${value}`], { 'h.jsonl': HARD });
+    expect(code).toBe(EXIT_BAD_INPUT);
+    expect(stderr).toContain(`--deadline-ms must be a positive integer, got ${value}`);
+  });
+
+  test('a missing value is a usage error', () => {
+    const { code, stderr } = run(['h.jsonl', '--max-cache-mib'], { 'h.jsonl': HARD });
+    expect(code).toBe(EXIT_BAD_INPUT);
+    expect(stderr).toMatch(/--max-cache-mib/);
+  });
+});
+
+test('--help prints usage, every bound with its default, and exits 0', () => {
   const { code, stdout } = run(['--help'], {});
   expect(code).toBe(EXIT_LINEARIZABLE);
   expect(stdout).toContain('usage:');
+  expect(stdout).toMatch(/--budget-steps N +search steps per key \(default 5000000\)/);
+  expect(stdout).toMatch(/--max-cache-mib N +memory .* in MiB \(default\n +256\)/);
+  expect(stdout).toContain('NODE_OPTIONS=--max-old-space-size=MIB');
+  expect(stdout).toMatch(/--deadline-ms N +wall-clock bound/);
+  expect(stdout).toMatch(/--shrink-budget-steps N +search steps for shrinking [^]* \(default 2000000\)/);
 });

@@ -2,9 +2,10 @@
 // against a reference map at strictly increasing "linearization points", and each is then given a random
 // call/return window that contains its point. Concurrent clients make the windows overlap. Some operations time
 // out: their outcome is dropped, and half of those are never applied at all. Used by the property tests and the
-// benchmark; corrupting one output of such a history is how the tests make bad histories.
-import type { Operation } from './history.js';
-import type { KvInput, KvOutput } from './kv-model.js';
+// benchmark; corrupting one output of such a history is how the tests make bad histories (corruptRead,
+// plantStaleRead below).
+import { effectiveReturn } from './history.js';
+import type { KvInput, KvOperation, KvOutput } from './kv-types.js';
 import { randomInt, type Random } from '../../src/random/prng.js';
 
 export interface GenerateOptions {
@@ -19,7 +20,7 @@ export interface GenerateOptions {
   readonly random: Random;
 }
 
-export type KvOperation = Operation<KvInput, KvOutput>;
+export type { KvOperation } from './kv-types.js';
 
 export function generateKvHistory(options: GenerateOptions): KvOperation[] {
   const { operations, keys, clients, unknownRate, maxLatency, random } = options;
@@ -92,4 +93,67 @@ function apply(map: Map<string, string>, input: KvInput): KvOutput {
       map.set(input.key, input.value);
       return { op: 'cas', succeeded: true };
   }
+}
+
+/** The history with the read at `index` (a completed get) now returning `value`. */
+export function corruptRead(
+  history: readonly KvOperation[],
+  index: number,
+  value: string | null,
+): KvOperation[] {
+  const op = history[index];
+  if (op?.output?.op !== 'get') throw new RangeError(`operation #${index} is not a completed read`);
+  return history.map((other, i) => (i === index ? { ...op, output: { op: 'get' as const, value } } : other));
+}
+
+export interface StaleRead {
+  readonly history: KvOperation[];
+  /** Indices into `history`: the read made stale, the put whose value it now returns, the write in between. */
+  readonly read: number;
+  readonly write: number;
+  readonly overwrite: number;
+}
+
+/**
+ * Plants a stale read in a history from generateKvHistory: the last completed read for which it is possible now
+ * returns the value of a completed put that was followed, strictly in real time and before the read was called, by
+ * a completed write of something else (a put, a delete, a cas that succeeded). Nothing else ever writes that value,
+ * so the three operations alone are not linearizable, and none of the three can be left out (relax the put and it
+ * may take effect after the overwrite; relax either other and it may not have happened). The latest such pair is
+ * chosen, so that the three are close together. Undefined when the history has no such read.
+ */
+export function plantStaleRead(history: readonly KvOperation[]): StaleRead | undefined {
+  const writers = new Map<string, number>();
+  const valueKey = (input: KvInput): string | undefined =>
+    input.op === 'put' || input.op === 'cas' ? `${input.key}\0${input.value}` : undefined;
+  for (const op of history) {
+    const key = valueKey(op.input);
+    if (key !== undefined) writers.set(key, (writers.get(key) ?? 0) + 1);
+  }
+  const overwrites = (op: KvOperation): boolean =>
+    op.output !== undefined &&
+    (op.input.op === 'put' || op.input.op === 'delete' || (op.output.op === 'cas' && op.output.succeeded));
+  const soleWriter = (op: KvOperation): boolean =>
+    op.input.op === 'put' && op.output !== undefined && writers.get(valueKey(op.input)!) === 1;
+  /** The operation of `key` satisfying `accept` with the latest call, returning strictly before `time`. */
+  const latest = (key: string, time: number, accept: (op: KvOperation) => boolean): number => {
+    let found = -1;
+    history.forEach((op, i) => {
+      if (op.input.key !== key || !accept(op) || !(effectiveReturn(op) < time)) return;
+      if (found === -1 || op.call > history[found]!.call) found = i;
+    });
+    return found;
+  };
+  for (let read = history.length - 1; read >= 0; read--) {
+    const r = history[read]!;
+    if (r.output?.op !== 'get') continue;
+    // The latest overwrite leaves the most room for a put before it.
+    const overwrite = latest(r.input.key, r.call, overwrites);
+    if (overwrite === -1) continue;
+    const write = latest(r.input.key, history[overwrite]!.call, soleWriter);
+    const input = history[write]?.input;
+    if (input?.op !== 'put') continue;
+    return { history: corruptRead(history, read, input.value), read, write, overwrite };
+  }
+  return undefined;
 }

@@ -4,19 +4,11 @@
 import { hashString } from './hash.js';
 import type { Operation } from './history.js';
 import type { Model } from './model.js';
+import { prunableKv } from './kv-prune.js';
+import type { KvInput, KvOutput } from './kv-types.js';
+import { precheckKv } from './precheck.js';
 
-export type KvInput =
-  | { op: 'put'; key: string; value: string }
-  | { op: 'get'; key: string }
-  | { op: 'delete'; key: string }
-  /** expected null = the key must be absent. */
-  | { op: 'cas'; key: string; expected: string | null; value: string };
-
-export type KvOutput =
-  | { op: 'put' }
-  | { op: 'get'; value: string | null }
-  | { op: 'delete'; deleted: boolean }
-  | { op: 'cas'; succeeded: boolean };
+export type { KvInput, KvOutput } from './kv-types.js';
 
 export type KvState = ReadonlyMap<string, string>;
 
@@ -155,10 +147,23 @@ function describe(input: KvInput, output: KvOutput | undefined): string {
 export const kvModel: Model<KvState, KvInput, KvOutput> = {
   init: () => EMPTY,
   step,
-  isReadOnly: (input) => input.op === 'get',
+  // A cas known to have failed and a delete that found nothing leave the state as it was, wherever they fit.
+  isReadOnly: (input, output) =>
+    input.op === 'get' ||
+    (output.op === 'cas' && !output.succeeded) ||
+    (output.op === 'delete' && !output.deleted),
   partition,
   partitionKey: (ops) => ops[0]?.input.key ?? '',
   canonicalize,
+  precheck: precheckKv,
+  prune: prunableKv,
+  // A put of its value can do whatever a cas can (and more); an unknown-outcome read does nothing.
+  relax: (input) =>
+    input.op === 'get'
+      ? null
+      : input.op === 'cas'
+        ? { op: 'put', key: input.key, value: input.value }
+        : input,
   equal,
   hash,
   describe,

@@ -17,6 +17,17 @@
 // unknown-outcome operations with identical inputs (compared as JSON) are interchangeable, so they are only ever
 // linearized in call order: the earliest one still pending stands for all of them.
 //
+// Identical known outcomes (same input and output, e.g. two puts of a value nobody reads once canonicalized): of
+// several that are candidates together, only the one returning first is tried. Any solution that takes another
+// first can swap the two, as no operation placed between them may be called after the earlier return.
+//
+// Unknown outcomes just in time: right after an unknown-outcome operation u, an operation x is not tried if x alone,
+// from the state before u, would reach the same state (u did nothing that mattered: the configuration without u
+// dominates), or if x then u would (the same configuration, which the search reaches from the parent; between two
+// unknown-outcome operations only the earlier-called may go first, so one of the two orders stays). So u is only
+// ever placed where something after it needs it. And a bucket of the cache keeps only configurations that do not
+// dominate each other: adding one drops those with the same known set and state but more unknown outcomes used.
+//
 // Reads commit: when a known-outcome candidate that never changes any state (Model.isReadOnly) is accepted,
 // linearizing it at once loses nothing (any solution can be rearranged to take it now: it changes nothing where it
 // was, and everything that must precede it is already linearized), so if that branch fails, or was already
@@ -50,7 +61,16 @@ export type SearchOutcome =
       readonly prefix: number[];
       readonly blocker: number;
     }
-  | { readonly kind: 'exhausted'; readonly steps: number; readonly limit: 'steps' | 'memory' | 'deadline' };
+  /**
+   * `blocker`, when the search got anywhere: the operation whose return is the furthest point it reached, where a
+   * violation is likeliest to be (check.ts then looks for one there, shrink.ts localizeViolation).
+   */
+  | {
+      readonly kind: 'exhausted';
+      readonly steps: number;
+      readonly limit: 'steps' | 'memory' | 'deadline';
+      readonly blocker?: number;
+    };
 
 interface CacheEntry<S> {
   /** First known return still in the list: it fixes every known bit outside the snapshot (see `windowOf`). */
@@ -77,7 +97,7 @@ export function searchLinearization<S, I, O>(
   const n = ops.length;
   const known = ops.map((op) => op.output !== undefined);
   const readOnly = Uint8Array.from(ops, (op, i) =>
-    known[i] && model.isReadOnly?.(op.input) === true ? 1 : 0,
+    known[i] && model.isReadOnly?.(op.input, op.output!) === true ? 1 : 0,
   );
   const knownTotal = known.filter(Boolean).length;
   if (knownTotal === 0) return { kind: 'linearizable', steps: 0 };
@@ -113,10 +133,21 @@ export function searchLinearization<S, I, O>(
   const slot = new Int32Array(n);
   const returnNodeOfSlot: number[] = [];
   let optionalSlots = 0;
-  // Interchangeable unknown-outcome operations: class id per op, and how many of each class are linearized.
+  // Interchangeable operations (see the header): class id per op; unknown-outcome classes list their members in
+  // call order, known-outcome ones in return order, where `rank` is each member's position.
   const classOf = new Int32Array(n).fill(-1);
   const classMembers: number[][] = [];
+  const rank = new Int32Array(n);
   const classIds = new Map<string, number>();
+  const joinClass = (op: number, text: string): void => {
+    let id = classIds.get(text);
+    if (id === undefined) {
+      id = classMembers.push([]) - 1;
+      classIds.set(text, id);
+    }
+    classOf[op] = id;
+    rank[op] = classMembers[id]!.push(op) - 1;
+  };
   let lastReturn = HEAD;
   prevReturn[HEAD] = END;
   nextReturn[HEAD] = END;
@@ -133,20 +164,14 @@ export function searchLinearization<S, I, O>(
     if (event.isCall) {
       callNodeOf[op] = node;
       slot[op] = known[op] ? returnNodeOfSlot.push(0) - 1 : optionalSlots++;
-      if (!known[op]) {
-        const text = JSON.stringify(ops[op]!.input);
-        let id = classIds.get(text);
-        if (id === undefined) {
-          id = classMembers.push([]) - 1;
-          classIds.set(text, id);
-        }
-        classOf[op] = id;
-        classMembers[id]!.push(op); // in call order, as nodes are visited in time order
-      }
+      // Nodes are visited in time order, so members join in call order here.
+      if (!known[op]) joinClass(op, 'unknown ' + JSON.stringify(ops[op]!.input));
     } else {
       match[node] = callNodeOf[op]!;
       match[callNodeOf[op]!] = node;
       if (known[op]) {
+        // ... and in return order here.
+        joinClass(op, 'known ' + JSON.stringify([ops[op]!.input, ops[op]!.output]));
         returnNodeOfSlot[slot[op]!] = node;
         nextReturn[lastReturn] = node;
         prevReturn[node] = lastReturn;
@@ -204,11 +229,30 @@ export function searchLinearization<S, I, O>(
     relink(callNode);
   };
 
+  // The linearized operations: known outcomes and unknown ones apart (see CacheEntry).
+  const knownBits = new Bitset(returnNodeOfSlot.length);
+  const optionalBits = new Bitset(optionalSlots);
   const linearizedOfClass = new Int32Array(classMembers.length);
   /** Whether `op` is the earliest pending member of its class of interchangeable operations. */
   const isClassHead = (op: number): boolean => {
     const id = classOf[op]!;
     return classMembers[id]![linearizedOfClass[id]!] === op;
+  };
+
+  /**
+   * Whether a known-outcome candidate `op` has an identical twin (same input and output) that is also a candidate
+   * and returns earlier: then only the twin needs trying (see the header).
+   */
+  const hasEarlierTwin = (op: number): boolean => {
+    const members = classMembers[classOf[op]!]!;
+    const frontier = nextReturn[HEAD]!;
+    for (let k = rank[op]! - 1; k >= 0; k--) {
+      const twin = members[k]!;
+      // Members returning before the frontier are linearized, and so are all before them.
+      if (match[callNodeOf[twin]!]! < frontier) return false;
+      if (!knownBits.has(slot[twin]!) && callNodeOf[twin]! < frontier) return true;
+    }
+    return false;
   };
 
   let furthest = 0;
@@ -217,7 +261,7 @@ export function searchLinearization<S, I, O>(
     let node = next[from]!;
     while (node !== END && isCall[node] === 1) {
       const op = opOf[node]!;
-      if (known[op] === wantKnown && (wantKnown || isClassHead(op))) return node;
+      if (known[op] === wantKnown && (wantKnown ? !hasEarlierTwin(op) : isClassHead(op))) return node;
       node = next[node]!;
     }
     if (node > furthest) furthest = node;
@@ -232,37 +276,60 @@ export function searchLinearization<S, I, O>(
     const h = model.hash(state);
     return typeof h === 'number' ? mix32(h) : hashString(h);
   };
-  const knownBits = new Bitset(returnNodeOfSlot.length);
-  const optionalBits = new Bitset(optionalSlots);
   const cache = new Map<number, CacheEntry<S>[]>();
   let cacheBytes = 0;
-  /** Adds the current configuration to the cache, unless one that dominates it is there already. */
+  const entryBytes = (entry: CacheEntry<S>): number =>
+    (entry.window.length + entry.optional.length) * 8 + CACHE_ENTRY_OVERHEAD_BYTES;
+  /**
+   * Adds the current configuration to the cache, unless one that dominates it is there already; entries it
+   * dominates in turn (same known set and state, more unknown-outcome operations used) are dropped, so that a
+   * bucket stays small: it only ever holds incomparable sets of unknown-outcome operations.
+   */
   const remember = (state: S): 'new' | 'seen' | 'full' => {
     const frontier = nextReturn[HEAD]!;
     const from = windowFrom[frontier]!;
     const key = (knownBits.hash ^ stateHash(state)) >>> 0;
     let bucket = cache.get(key);
+    let dominated = 0;
     if (bucket !== undefined) {
       for (const entry of bucket) {
         if (
-          entry.frontier === frontier &&
-          optionalBits.includes(entry.optional) &&
-          knownBits.equalsRange(entry.window, from) &&
-          model.equal(entry.state, state)
+          entry.frontier !== frontier ||
+          !knownBits.equalsRange(entry.window, from) ||
+          !model.equal(entry.state, state)
         ) {
-          return 'seen';
+          continue;
         }
+        if (optionalBits.includes(entry.optional)) return 'seen';
+        if (optionalBits.isSubsetOf(entry.optional)) dominated++;
       }
     }
-    const window = knownBits.snapshot(from, windowTo[frontier]);
-    const optional = optionalBits.snapshot();
-    cacheBytes += (window.length + optional.length) * 8 + CACHE_ENTRY_OVERHEAD_BYTES;
+    if (bucket !== undefined && dominated > 0) {
+      const kept = bucket.filter((entry) => {
+        const drop =
+          entry.frontier === frontier &&
+          optionalBits.isSubsetOf(entry.optional) &&
+          knownBits.equalsRange(entry.window, from) &&
+          model.equal(entry.state, state);
+        if (drop) cacheBytes -= entryBytes(entry);
+        return !drop;
+      });
+      bucket.length = 0;
+      bucket.push(...kept);
+    }
+    const entry = {
+      frontier,
+      window: knownBits.snapshot(from, windowTo[frontier]),
+      optional: optionalBits.snapshot(),
+      state,
+    };
+    cacheBytes += entryBytes(entry);
     if (cacheBytes > limits.maxCacheBytes) return 'full';
     if (bucket === undefined) {
       bucket = [];
       cache.set(key, bucket);
     }
-    bucket.push({ frontier, window, optional, state });
+    bucket.push(entry);
     return 'new';
   };
   const mark = (op: number, linearized: boolean): void => {
@@ -274,22 +341,44 @@ export function searchLinearization<S, I, O>(
 
   /** `forced`: a read-only step (see the header), so the configuration below it has no other option worth trying. */
   const stack: { node: number; state: S; forced: boolean }[] = [];
+  /**
+   * Just in time (see the header): when the last step took an unknown-outcome operation u, whether taking `op` next,
+   * reaching `after`, is a detour: `op` alone from the state before u reaches `after` as well (u did nothing that
+   * mattered), or `op` then u does (the search tries that order from the parent; between two unknown-outcome
+   * operations only the one called first may go first, so that one of the two orders stays).
+   */
+  const redundantAfterUnknown = (op: number, after: S): boolean => {
+    const top = stack[stack.length - 1];
+    if (top === undefined) return false;
+    const u = opOf[top.node]!;
+    if (known[u]) return false;
+    const operation = ops[op]!;
+    const alone = model.step(top.state, operation.input, operation.output);
+    if (!alone.ok) return false;
+    if (model.equal(alone.state, after)) return true;
+    if (!known[op] && callNodeOf[op]! > top.node) return false;
+    return model.equal(model.step(alone.state, ops[u]!.input, undefined).state, after);
+  };
   let state = model.init();
   let linearizedKnown = 0;
   let steps = 0;
+  const exhausted = (limit: 'steps' | 'memory' | 'deadline'): SearchOutcome =>
+    furthest > 0
+      ? { kind: 'exhausted', steps, limit, blocker: opOf[furthest]! }
+      : { kind: 'exhausted', steps, limit };
   remember(state);
   let candidate = nextCandidate(HEAD, true);
 
   for (;;) {
     steps++;
-    if (steps > limits.budgetSteps) return { kind: 'exhausted', steps, limit: 'steps' };
+    if (steps > limits.budgetSteps) return exhausted('steps');
     if (
       limits.deadline !== undefined &&
       limits.now !== undefined &&
       steps % DEADLINE_CHECK_INTERVAL_STEPS === 0 &&
       limits.now() >= limits.deadline
     ) {
-      return { kind: 'exhausted', steps, limit: 'deadline' };
+      return exhausted('deadline');
     }
 
     if (candidate !== END) {
@@ -298,11 +387,15 @@ export function searchLinearization<S, I, O>(
       const result = model.step(state, operation.input, operation.output);
       if (result.ok) {
         if (known[op] && linearizedKnown + 1 === knownTotal) return { kind: 'linearizable', steps };
+        if (redundantAfterUnknown(op, result.state)) {
+          candidate = nextCandidate(candidate, known[op]!);
+          continue;
+        }
         mark(op, true);
         lift(candidate);
         const forced = readOnly[op] === 1;
         const memo = remember(result.state);
-        if (memo === 'full') return { kind: 'exhausted', steps, limit: 'memory' };
+        if (memo === 'full') return exhausted('memory');
         if (memo === 'new') {
           stack.push({ node: candidate, state, forced });
           state = result.state;
