@@ -2,48 +2,30 @@
 // peer address) writes compressed snapshots (format 4) and restarts from them; lowered to 1 before a downgrade,
 // every member rewrites its snapshot in format 3 on its own, past the entry that lowered it, which is what a build
 // from before data formats can start from (it reads the log only after its snapshot's index).
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import {
-  ClusterClient,
   type SetDataFormatResponse,
   type SnapshotResponse,
   type StatusResponse,
 } from '../../shared/api/generated/raftstore/v1/cluster.js';
-import { unary } from '../../shared/client/failover-client.js';
 import { ShardedKvClient } from '../../shared/client/sharded-kv-client.js';
 import { decodeSnapshotEnvelope } from '../replica/snapshot-envelope.js';
 import { decodeSnapshotFile } from '../storage/snapshot-codec.js';
 import { LocalCluster } from '../local-cluster/local-cluster.js';
+import { memberAdmin, until } from '../../testing/process/member-admin.js';
 
 const dec = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** One admin call to one member, as the operator makes it: its own deadline, no failover. */
-async function admin<T>(
+function admin<T>(
   cluster: LocalCluster,
   name: string,
   invoke: (c: ClusterClient, deadline: Date, cb: (err: ServiceError | null, res: T) => void) => void,
 ): Promise<T> {
-  const client = new ClusterClient(
-    `127.0.0.1:${cluster.member(name).clientPort}`,
-    credentials.createInsecure(),
-  );
-  try {
-    return await unary<T>((cb) => invoke(client, new Date(Date.now() + 10_000), cb));
-  } finally {
-    client.close();
-  }
+  return memberAdmin(cluster, name, invoke, 10000);
 }
 
 const setDataFormat = (cluster: LocalCluster, name: string, format: number): Promise<SetDataFormatResponse> =>

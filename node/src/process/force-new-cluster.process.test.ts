@@ -3,49 +3,31 @@
 // the same flags and data directory. It then leads a one-voter group with every acknowledged write, takes new writes,
 // and grows again through the admin calls the operator uses (AddLearner, Promote). While the group has a leader the
 // request is refused and changes nothing.
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import {
-  ClusterClient,
   MemberRole,
   type ForceNewClusterResponse,
   type StatusResponse,
 } from '../../shared/api/generated/raftstore/v1/cluster.js';
-import { unary } from '../../shared/client/failover-client.js';
 import { ShardedKvClient } from '../../shared/client/sharded-kv-client.js';
 import { LocalCluster } from '../local-cluster/local-cluster.js';
+import { memberAdmin, until } from '../../testing/process/member-admin.js';
 import { EXIT_FATAL, EXIT_RESTART } from './exit-codes.js';
 import { FORCE_NEW_CLUSTER_MARKER, writeForceNewClusterMarker } from './force-new-cluster-marker.js';
 
 const dec = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** One admin call to one member, as the operator makes it: its own deadline, no failover. */
-async function admin<T>(
+function admin<T>(
   cluster: LocalCluster,
   name: string,
   invoke: (c: ClusterClient, deadline: Date, cb: (err: ServiceError | null, res: T) => void) => void,
 ): Promise<T> {
-  const client = new ClusterClient(
-    `127.0.0.1:${cluster.member(name).clientPort}`,
-    credentials.createInsecure(),
-  );
-  try {
-    return await unary<T>((cb) => invoke(client, new Date(Date.now() + 5000), cb));
-  } finally {
-    client.close();
-  }
+  return memberAdmin(cluster, name, invoke, 5000);
 }
 
 const forceNewCluster = (

@@ -3,6 +3,7 @@
 // the log is looked at, which hides the log-based refusals of §5.4.1 that a cluster without it relies on.
 import { MemoryStorage } from './memory-storage.js';
 import { RawNode } from './raw-node.js';
+import { newMessage } from './message.js';
 import { TestCluster } from '../../testing/raft/test-cluster.js';
 import { seededRandom } from '../random/prng.js';
 import type { Message } from './types.js';
@@ -14,19 +15,7 @@ function message(
   term: number,
   init: Partial<Message> = {},
 ): Message {
-  return {
-    type,
-    from,
-    to,
-    term,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    ...init,
-  };
+  return newMessage(type, from, to, { term, ...init });
 }
 
 describe.each([true, false])('leader election (checkQuorum %s)', (checkQuorum) => {

@@ -1,5 +1,6 @@
 // Single-server membership changes (Raft thesis §4.1, §4.2.1 learners): add learner, promote, remove.
 import { MemoryStorage } from './memory-storage.js';
+import { newMessage } from './message.js';
 import { RawNode } from './raw-node.js';
 import type { Message } from './types.js';
 import { seededRandom } from '../random/prng.js';
@@ -182,19 +183,7 @@ describe('membership changes', () => {
     cCut = false;
     const snapshot = storages.get('a')!.snapshot();
     expect(snapshot.metadata.confState.voters).not.toContain('d');
-    c.step({
-      type: 'snap',
-      from: 'a',
-      to: 'c',
-      term: a.status().term,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-      snapshot,
-    });
+    c.step(newMessage('snap', 'a', 'c', { term: a.status().term, snapshot }));
     c.advance(held);
     cBusy = false;
     run();

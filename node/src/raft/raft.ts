@@ -5,6 +5,7 @@ import { applyConfChange, confChangeProblem, decodeConfChange, encodeConfChange 
 import { resolveConfig, type RaftConfig, type ResolvedRaftConfig } from './config.js';
 import { CompactedError, invariant } from './errors.js';
 import { entrySize } from './memory-storage.js';
+import { newMessage } from './message.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnlyQueue } from './read-only.js';
 import { ProgressTracker } from './tracker.js';
@@ -37,21 +38,6 @@ const SNAPSHOT_ROUNDS_MAX = 5;
 type MessageInit = Partial<Message> & Pick<Message, 'type' | 'to'>;
 
 /** A message with every field at its zero value except those given. */
-function message(type: MessageType, from: NodeId, to: NodeId, init: Partial<Message>): Message {
-  return {
-    type,
-    from,
-    to,
-    term: 0,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    ...init,
-  };
-}
 
 function isTransferContext(context: Uint8Array | undefined): boolean {
   return context !== undefined && Buffer.from(context).equals(TRANSFER_CONTEXT);
@@ -160,7 +146,7 @@ export class Raft {
   // ---- sending ----
 
   private send(init: MessageInit): void {
-    const m = message(init.type, this.id, init.to, init);
+    const m = newMessage(init.type, this.id, init.to, init);
     invariant(m.to !== this.id, () => `${this.id} sending ${m.type} to itself`);
     // Vote traffic carries its own term (a pre-vote asks about a future term); everything else our current one.
     const withTerm =
@@ -375,7 +361,7 @@ export class Raft {
 
   /** A message the core steps to itself (term 0 marks it local). */
   private local(type: MessageType, init: Partial<Message> = {}): Message {
-    return message(type, this.id, this.id, init);
+    return newMessage(type, this.id, this.id, init);
   }
 
   // ---- proposals ----

@@ -6,9 +6,8 @@
 // rewrites its snapshot in the lower format (RaftReplica's snapshotAfter); the leader answers once its own is durable.
 // Runs on the leader; a follower forwards the request once.
 
-import { Metadata, status, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type * as wire from '../../shared/api/generated/raftstore/v1/cluster.js';
-import type { ResponseHeader } from '../../shared/api/generated/raftstore/v1/common.js';
 import {
   BASE_DATA_FORMAT,
   MAX_DATA_FORMAT,
@@ -16,32 +15,17 @@ import {
 } from '../../shared/versioning/data-format.js';
 import { encodeCommand } from '../kv/command-codec.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
-import type { ApplyOutcome } from '../kv/types.js';
 import type { NodeId } from '../raft/types.js';
-import type { RaftReplica } from '../replica/raft-replica.js';
 import { StatusError } from './grpc-errors.js';
-import type { LeaderForwarder } from './leader-forwarder.js';
 import { InvalidRequestError } from './request-error.js';
-import { unaryHandler, type InFlightLimit, type RpcObserver } from './unary-handler.js';
+import type { SlotAdminOptions } from './slot-admin.js';
+import { unaryHandler } from './unary-handler.js';
 
 /** How long the leader waits for each member's Status before raising the format: the members are asked at once. */
 export const PEER_STATUS_DEADLINE_MS = 2000;
 
-export interface DataFormatAdminOptions {
+export interface DataFormatAdminOptions extends SlotAdminOptions {
   readonly shardId: number;
-  readonly replica: RaftReplica<ApplyOutcome>;
-  readonly forwarder: LeaderForwarder;
-  readonly limit: InFlightLimit;
-  readonly observer?: RpcObserver;
-  readonly header: () => ResponseHeader;
-  readonly checkShard: (shardId: number) => void;
-  /** Runs `local` on the leader, or forwards once (cluster-service.ts). */
-  readonly onLeader: <Req, Res>(
-    call: ServerUnaryCall<Req, Res>,
-    local: () => Promise<Res>,
-    forward: (address: string) => Promise<Res>,
-  ) => Promise<Res>;
-  readonly now: () => number;
   /** Deadline of each member's Status call; PEER_STATUS_DEADLINE_MS unless given. */
   readonly peerStatusMs?: number;
 }

@@ -42,6 +42,10 @@ type ForwardInvoke<Req, Res> = (
 export const EXPORT_PAGE_MAX_KEYS = 10_000;
 export const EXPORT_PAGE_MAX_BYTES = 2 * 1024 * 1024;
 
+/**
+ * What the Cluster service hands to each group of leader-run admin handlers (slot moves here, data formats in
+ * data-format-admin.ts): the replica, how to reach the leader, the shared in-flight bound and response header.
+ */
 export interface SlotAdminOptions {
   readonly replica: RaftReplica<ApplyOutcome>;
   readonly forwarder: LeaderForwarder;

@@ -1,4 +1,4 @@
-import type { Message, Ready } from '../../../src/raft/index.js';
+import { newMessage, type Message, type Ready } from '../../../src/raft/index.js';
 import { checkInput, checkReady, type InputObservation, type TermView } from './term-invariants.js';
 
 function msg(
@@ -8,19 +8,7 @@ function msg(
   term: number,
   extra: Partial<Message> = {},
 ): Message {
-  return {
-    type,
-    from,
-    to,
-    term,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    ...extra,
-  };
+  return newMessage(type, from, to, { term, ...extra });
 }
 
 const follower = (term: number, lead = 'n1', vote = ''): TermView => ({ term, vote, lead, role: 'follower' });

@@ -1,19 +1,8 @@
-import type { Message } from '../../../src/raft/index.js';
+import { newMessage, type Message } from '../../../src/raft/index.js';
 import { VoteSafetyChecker } from './vote-safety.js';
 
 function msg(type: Message['type'], from: string, to: string, term: number, reject = false): Message {
-  return {
-    type,
-    from,
-    to,
-    term,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject,
-    rejectHint: 0,
-  };
+  return newMessage(type, from, to, { term, reject });
 }
 
 describe('VoteSafetyChecker (Raft §5.2: at most one vote per server and term, kept across crashes)', () => {
