@@ -356,9 +356,26 @@ test('versions are a policy: 0.1.0 → 0.2.0 between two real builds under load,
 
   await applyCluster(NS, name, { replicas: 3, version: '0.1.0' });
   try {
+    // Formed, and as the members themselves report it: a founder that started after the other two had formed the
+    // group joins as a fresh member (its founding id fenced, the new one added and promoted) before this holds.
     const created = await waitFor('a healthy 3-member cluster on 0.1.0', 300_000, async () => {
       const c = await getCluster(NS, name);
-      return c.status?.health === 'healthy' && c.status.currentVersion === '0.1.0' ? c : undefined;
+      const s = c.status;
+      if (s?.health !== 'healthy' || s.currentVersion !== '0.1.0' || s.operation !== undefined)
+        return undefined;
+      const endpoints = await clientEndpoints(NS, name);
+      const raft = await raftMembership(endpoints);
+      if (raft?.voters.length !== 3 || raft.learners.length !== 0) return undefined;
+      // Every member serves: a linearizable read through each one (a member not yet in the group knows no leader).
+      for (const endpoint of endpoints) {
+        const probe = new KvSession(endpoint, 'e2e-probe', 2000, new SequenceSource());
+        try {
+          await probe.get('probe');
+        } finally {
+          probe.close();
+        }
+      }
+      return c;
     });
     expect(created.status?.versions).toEqual([{ version: '0.1.0', members: 3 }]);
     expect(created.status?.dataFormat).toBe(1);
@@ -369,7 +386,13 @@ test('versions are a policy: 0.1.0 → 0.2.0 between two real builds under load,
       new SequenceSource(),
     );
     try {
-      for (const key of bulkKeys) await writer.put(key, bulkValue(key));
+      // As a client would: a write refused for want of a leader (an election under way) is tried again.
+      for (const key of bulkKeys) {
+        await waitFor(`put ${key}`, 30_000, async () => {
+          await writer.put(key, bulkValue(key));
+          return true;
+        });
+      }
     } finally {
       writer.close();
     }
@@ -492,7 +515,10 @@ test('versions are a policy: 0.1.0 → 0.2.0 between two real builds under load,
       new SequenceSource(),
     );
     try {
-      for (const key of bulkKeys) expect(await reader.get(key)).toBe(bulkValue(key));
+      for (const key of bulkKeys) {
+        const value = await waitFor(`get ${key}`, 30_000, async () => (await reader.get(key)) ?? 'absent');
+        expect(value).toBe(bulkValue(key));
+      }
     } finally {
       reader.close();
     }
