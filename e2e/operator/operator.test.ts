@@ -1251,6 +1251,17 @@ test('two shards are one keyspace: 10,000 keys through the client Service, any m
   // Through the client Service, as an application would: 32 clients, each its own connection, so the service proxy
   // lands them on members of both shards; each client routes by slot with a session per shard (the client library).
   const service = await clientServiceAddress(NS, SHARDED);
+  // Health is the members' own Raft view; the Service routes only to pods the kubelet has reported Ready, which can
+  // come a moment later (CI run 43: connection refused by a Service with no ready endpoint yet).
+  await waitFor('the client Service answers', 60_000, async () => {
+    const probe = new ShardedKvClient([service]);
+    try {
+      await probe.get('probe');
+      return true;
+    } finally {
+      probe.close();
+    }
+  });
   const t0 = Date.now();
   await putAll(service, KEYS - 5, 32);
   figure(`${KEYS - 5} routed puts through the client Service (32 clients): ${Date.now() - t0} ms`);
