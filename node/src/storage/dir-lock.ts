@@ -9,9 +9,9 @@
 // Liveness is per host: the lock assumes the directory is not shared between machines (a Kubernetes volume with
 // ReadWriteOnce access), which is how the operator mounts it.
 
-import { link, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirLockedError } from './errors.js';
+import { nodeFileSystem, type StorageFileSystem } from './file-system.js';
 
 export const LOCK_FILE = 'LOCK';
 
@@ -21,6 +21,8 @@ const MAX_ATTEMPTS = 5;
 export interface DirLockOptions {
   /** Whether a process exists; defaults to process.kill(pid, 0) (EPERM counts as alive: it exists, not ours). */
   readonly isAlive?: (pid: number) => boolean;
+  /** Where the directory lives: node's file system by default. */
+  readonly fs?: StorageFileSystem;
 }
 
 export interface DirLock {
@@ -47,10 +49,10 @@ function errnoCode(err: unknown): string | undefined {
 }
 
 /** The pid in a lock file; undefined if the file vanished; throws DirLockedError if its content is not a pid. */
-async function readOwner(path: string): Promise<number | undefined> {
+async function readOwner(fs: StorageFileSystem, path: string): Promise<number | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = new TextDecoder().decode(await fs.readFile(path));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
@@ -69,24 +71,25 @@ async function readOwner(path: string): Promise<number | undefined> {
 /** Takes the lock on `dir` (which must exist) or throws DirLockedError naming the live owner's pid. */
 export async function acquireDirLock(dir: string, options: DirLockOptions = {}): Promise<DirLock> {
   const isAlive = options.isAlive ?? processIsAlive;
+  const fs = options.fs ?? nodeFileSystem;
   const pid = process.pid;
-  const key = await realpath(dir);
+  const key = await fs.realpath(dir);
   const file = join(dir, LOCK_FILE);
   if (heldByThisProcess.has(key))
     throw new DirLockedError(file, pid, 'the directory is already open in this process');
 
   const tmp = join(dir, `${LOCK_FILE}.${pid}.tmp`);
-  await writeFile(tmp, `${pid}\n`);
+  await fs.writeFile(tmp, new TextEncoder().encode(`${pid}\n`));
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       try {
-        await link(tmp, file);
+        await fs.link(tmp, file);
         heldByThisProcess.add(key);
-        return makeLock(key, file, pid);
+        return makeLock(fs, key, file, pid);
       } catch (err) {
         if (errnoCode(err) !== 'EEXIST') throw err;
       }
-      const owner = await readOwner(file);
+      const owner = await readOwner(fs, file);
       if (owner === undefined) continue; // released between our link and read: try again
       // Our own pid in a lock we do not hold was left by an earlier process that had the same pid.
       if (owner !== pid && isAlive(owner)) {
@@ -94,19 +97,19 @@ export async function acquireDirLock(dir: string, options: DirLockOptions = {}):
       }
       const moved = join(dir, `${LOCK_FILE}.stale.${pid}`);
       try {
-        await rename(file, moved);
+        await fs.rename(file, moved);
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') continue;
         throw err;
       }
-      const movedOwner = await readOwner(moved);
+      const movedOwner = await readOwner(fs, moved);
       if (movedOwner !== owner) {
         // Someone took over between our read and our rename: we moved their live lock, so put it back.
-        await link(moved, file).catch((err: unknown) => {
+        await fs.link(moved, file).catch((err: unknown) => {
           if (errnoCode(err) !== 'EEXIST') throw err;
         });
       }
-      await unlink(moved);
+      await fs.unlink(moved);
     }
     throw new DirLockedError(
       file,
@@ -114,11 +117,11 @@ export async function acquireDirLock(dir: string, options: DirLockOptions = {}):
       `gave up after ${MAX_ATTEMPTS} attempts: the lock keeps changing hands`,
     );
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    await fs.unlink(tmp).catch(() => undefined);
   }
 }
 
-function makeLock(key: string, file: string, pid: number): DirLock {
+function makeLock(fs: StorageFileSystem, key: string, file: string, pid: number): DirLock {
   let released = false;
   return {
     file,
@@ -128,8 +131,8 @@ function makeLock(key: string, file: string, pid: number): DirLock {
       released = true;
       heldByThisProcess.delete(key);
       // Only remove the file if it still names us; never delete a lock someone else took over.
-      const owner = await readOwner(file).catch(() => undefined);
-      if (owner === pid) await unlink(file).catch(() => undefined);
+      const owner = await readOwner(fs, file).catch(() => undefined);
+      if (owner === pid) await fs.unlink(file).catch(() => undefined);
     },
   };
 }

@@ -1,13 +1,13 @@
 // The filesystem steps that make a file change survive power loss. A rename or a new file is a change to the
 // directory, so the directory itself must be fsynced; a file's contents must be fsynced before it is renamed into
 // place, or a crash can leave the new name pointing at empty or partial data.
+// The file system is a parameter (node's by default) so the simulator runs these same steps on its simulated disk.
 
-import type { FileHandle } from 'node:fs/promises';
-import { open, rename, unlink } from 'node:fs/promises';
+import { nodeFileSystem, type StorageFileHandle, type StorageFileSystem } from './file-system.js';
 
 /** fsyncs a directory so created, renamed and removed entries in it are durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+export async function fsyncDir(dir: string, fs: StorageFileSystem = nodeFileSystem): Promise<void> {
+  const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
   } finally {
@@ -16,7 +16,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Writes all of `data` at `position`, looping over short writes (bounded: each pass must make progress). */
-export async function writeFully(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+export async function writeFully(
+  handle: StorageFileHandle,
+  data: Uint8Array,
+  position: number,
+): Promise<void> {
   let done = 0;
   while (done < data.length) {
     const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
@@ -29,19 +33,24 @@ export async function writeFully(handle: FileHandle, data: Uint8Array, position:
  * Atomically replaces `path` with `data`: write `path.tmp`, fsync it, rename over `path`, fsync the directory.
  * After a crash `path` holds either the old or the new contents; a leftover `.tmp` is garbage the caller ignores.
  */
-export async function writeFileAtomic(dir: string, name: string, data: Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  dir: string,
+  name: string,
+  data: Uint8Array,
+  fs: StorageFileSystem = nodeFileSystem,
+): Promise<void> {
   const path = `${dir}/${name}`;
   const tmp = `${path}.tmp`;
-  const handle = await open(tmp, 'w');
+  const handle = await fs.open(tmp, 'w');
   try {
     await writeFully(handle, data, 0);
     await handle.sync();
   } catch (err) {
     await handle.close();
-    await unlink(tmp).catch(() => undefined);
+    await fs.unlink(tmp).catch(() => undefined);
     throw err;
   }
   await handle.close();
-  await rename(tmp, path);
-  await fsyncDir(dir);
+  await fs.rename(tmp, path);
+  await fsyncDir(dir, fs);
 }

@@ -25,4 +25,10 @@ export {
 } from './member-identity.js';
 export { SegmentedWal, type TruncatedTail, type WalOptions } from './wal.js';
 export { SnapshotStore, type SnapshotStoreOptions } from './snapshot-store.js';
+export {
+  nodeFileSystem,
+  type OpenFlags,
+  type StorageFileHandle,
+  type StorageFileSystem,
+} from './file-system.js';
 export { crc32c } from './crc32c.js';

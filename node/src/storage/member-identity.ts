@@ -3,10 +3,10 @@
 // with someone else's log. The incarnation id is random and new for every fresh directory, so a member whose data
 // was wiped comes back as a new incarnation (with a new Raft node id) instead of reusing votes it has forgotten.
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeId } from '../raft/types.js';
 import { IdentityError } from './errors.js';
+import { nodeFileSystem, type StorageFileSystem } from './file-system.js';
 import { writeFileAtomic } from './fs-durable.js';
 
 export const IDENTITY_FILE = 'IDENTITY';
@@ -42,6 +42,8 @@ export interface IdentityOptions {
   readonly randomBytes: (n: number) => Uint8Array;
   /** Whether the directory already holds WAL or snapshot files: then a missing identity is an error, not a fresh start. */
   readonly dataPresent: boolean;
+  /** Where the directory lives: node's file system by default, a simulated disk in the simulator. */
+  readonly fs?: StorageFileSystem;
 }
 
 function checkField(value: unknown, what: string, where: string): string {
@@ -88,11 +90,13 @@ export async function loadOrCreateIdentity(
   checkField(configured.shardId, 'shardId', 'configuration');
   checkField(configured.memberName, 'memberName', 'configuration');
   if (configured.nodeId !== undefined) checkField(configured.nodeId, 'nodeId', 'configuration');
+  const fs = options.fs ?? nodeFileSystem;
   const path = join(dir, IDENTITY_FILE);
 
   let text: string | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    // ignoreBOM keeps a byte-order mark in the text (as readFile 'utf8' does), so such a file is refused as JSON.
+    text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await fs.readFile(path));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -134,6 +138,6 @@ export async function loadOrCreateIdentity(
     incarnationId,
   };
   const body = JSON.stringify({ version: FORMAT_VERSION, ...identity }, null, 2) + '\n';
-  await writeFileAtomic(dir, IDENTITY_FILE, new TextEncoder().encode(body));
+  await writeFileAtomic(dir, IDENTITY_FILE, new TextEncoder().encode(body), fs);
   return { identity, created: true };
 }

@@ -18,7 +18,6 @@
 // file (its own fsyncs), and an append that starts a new segment adds one directory fsync. Any I/O failure leaves
 // the storage failed: every later call rejects with StorageFailedError and the node must restart and recover.
 
-import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
@@ -29,6 +28,7 @@ import {
   StorageFailedError,
   StorageUsageError,
 } from './errors.js';
+import { nodeFileSystem, type StorageFileSystem } from './file-system.js';
 import { fsyncDir } from './fs-durable.js';
 import type { ReplayedLog } from './log-replay.js';
 import { loadOrCreateIdentity, type ConfiguredIdentity, type MemberIdentity } from './member-identity.js';
@@ -62,6 +62,15 @@ export interface RaftDiskStorageOptions {
   readonly maxQueuedCalls?: number;
   /** Process liveness check for the directory lock. Default: process.kill(pid, 0). */
   readonly isAlive?: (pid: number) => boolean;
+  /** Every file operation goes through it. Default: node's file system; the simulator passes its simulated disk. */
+  readonly fs?: StorageFileSystem;
+  /**
+   * Takes the exclusive lock on `dir`. Default: acquireDirLock with `fs` and `isAlive`. That lock guards against
+   * another *process*: it is keyed by process.pid and a per-process set of held directories, so a simulated member
+   * that crashes inside one process would never release it and could not reopen its directory. The simulator
+   * passes a lock of its own.
+   */
+  readonly acquireLock?: (dir: string) => Promise<DirLock>;
 }
 
 /** What the node rebuilds its in-memory log from after a restart. */
@@ -114,30 +123,35 @@ export class RaftDiskStorage {
     if (!Number.isSafeInteger(maxQueuedCalls) || maxQueuedCalls < 1) {
       throw new StorageUsageError(`maxQueuedCalls must be a positive integer, got ${maxQueuedCalls}`);
     }
-    const madeDir = await mkdir(dir, { recursive: true });
+    const fs = options.fs ?? nodeFileSystem;
+    const madeDir = await fs.mkdir(dir);
     // A new data directory must itself survive a crash, or the identity written into it could vanish.
     // Every directory mkdir created has an entry in its parent to fsync, from `dir` up to the first one created.
     for (let d = resolve(dir); madeDir !== undefined && dirname(d) !== d; d = dirname(d)) {
-      await fsyncDir(dirname(d));
+      await fsyncDir(dirname(d), fs);
       if (d === resolve(madeDir)) break;
     }
-    const lock = await acquireDirLock(dir, options.isAlive ? { isAlive: options.isAlive } : {});
+    const lock = options.acquireLock
+      ? await options.acquireLock(dir)
+      : await acquireDirLock(dir, { fs, ...(options.isAlive ? { isAlive: options.isAlive } : {}) });
     let wal: SegmentedWal | undefined;
     try {
       const walDir = join(dir, 'wal');
       const snapDir = join(dir, 'snap');
-      const dataPresent = (await hasFile(walDir, '.wal')) || (await hasFile(snapDir, '.snap'));
+      const dataPresent = (await hasFile(fs, walDir, '.wal')) || (await hasFile(fs, snapDir, '.snap'));
       const { identity, created } = await loadOrCreateIdentity(dir, options.identity, {
         randomBytes: options.randomBytes,
         dataPresent,
+        fs,
       });
-      const madeWal = await mkdir(walDir, { recursive: true });
-      const madeSnap = await mkdir(snapDir, { recursive: true });
-      if (madeWal !== undefined || madeSnap !== undefined) await fsyncDir(dir);
+      const madeWal = await fs.mkdir(walDir);
+      const madeSnap = await fs.mkdir(snapDir);
+      if (madeWal !== undefined || madeSnap !== undefined) await fsyncDir(dir, fs);
 
       const snapshots = await SnapshotStore.open(snapDir, {
         retain: options.snapshotsRetained ?? 3,
         maxSnapshotBytes: options.maxSnapshotBytes ?? 1024 * MiB,
+        fs,
       });
       const candidates = await snapshots.list();
       const opened = await SegmentedWal.open(
@@ -151,6 +165,7 @@ export class RaftDiskStorage {
           maxSegmentFileBytes: Math.max(1024 * MiB, segmentBytes + maxAppendBytes + maxRecordBytes),
           now: options.now ?? (() => performance.now()),
           ...(options.onFsync ? { onFsync: options.onFsync } : {}),
+          fs,
         },
         (candidates[0]?.index ?? 0) + 1,
       );
@@ -418,9 +433,9 @@ function reconcileOrExplain(
   }
 }
 
-async function hasFile(dir: string, suffix: string): Promise<boolean> {
+async function hasFile(fs: StorageFileSystem, dir: string, suffix: string): Promise<boolean> {
   try {
-    return (await readdir(dir)).some((f) => f.endsWith(suffix));
+    return (await fs.readdir(dir)).some((f) => f.endsWith(suffix));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;

@@ -3,11 +3,11 @@
 // new one, plus perhaps a `.tmp` leftover that open() deletes. The newest `retain` files are kept so a damaged
 // newest snapshot can fall back to an older one (RaftDiskStorage decides whether the WAL allows that).
 
-import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot } from '../raft/types.js';
 import { assertU64, DecodeError } from './binary.js';
 import { SnapshotCorruptionError, StorageUsageError } from './errors.js';
+import { nodeFileSystem, type StorageFileSystem } from './file-system.js';
 import { fsyncDir, writeFileAtomic } from './fs-durable.js';
 import { decodeSnapshotFile, encodeSnapshotFile } from './snapshot-codec.js';
 
@@ -16,6 +16,8 @@ export interface SnapshotStoreOptions {
   readonly retain: number;
   /** Upper bound on a snapshot file read back; a bigger file is refused rather than read into memory. */
   readonly maxSnapshotBytes: number;
+  /** Where the files live: node's file system by default, a simulated disk in the simulator. */
+  readonly fs?: StorageFileSystem;
 }
 
 export interface SnapshotFileName {
@@ -46,6 +48,7 @@ export class SnapshotStore {
   private constructor(
     readonly dir: string,
     private readonly options: SnapshotStoreOptions,
+    private readonly fs: StorageFileSystem,
   ) {}
 
   /** Opens the store in an existing directory and deletes temp files a crashed save left behind. */
@@ -58,15 +61,16 @@ export class SnapshotStore {
         `maxSnapshotBytes must be a positive integer, got ${options.maxSnapshotBytes}`,
       );
     }
-    const leftovers = (await readdir(dir)).filter((f) => f.endsWith('.snap.tmp'));
-    for (const f of leftovers) await unlink(join(dir, f));
-    if (leftovers.length > 0) await fsyncDir(dir);
-    return new SnapshotStore(dir, options);
+    const fs = options.fs ?? nodeFileSystem;
+    const leftovers = (await fs.readdir(dir)).filter((f) => f.endsWith('.snap.tmp'));
+    for (const f of leftovers) await fs.unlink(join(dir, f));
+    if (leftovers.length > 0) await fsyncDir(dir, fs);
+    return new SnapshotStore(dir, options, fs);
   }
 
   /** Snapshot files, newest (highest index, then term) first. */
   async list(): Promise<SnapshotFileName[]> {
-    return (await readdir(this.dir))
+    return (await this.fs.readdir(this.dir))
       .map(parseSnapshotFileName)
       .filter((s): s is SnapshotFileName => s !== undefined)
       .sort((a, b) => b.index - a.index || b.term - a.term);
@@ -75,7 +79,7 @@ export class SnapshotStore {
   /** Reads and verifies one snapshot file; throws SnapshotCorruptionError naming the file when it is not intact. */
   async read(name: SnapshotFileName): Promise<Snapshot> {
     const path = join(this.dir, name.fileName);
-    const size = (await stat(path)).size;
+    const size = (await this.fs.stat(path)).size;
     if (size > this.options.maxSnapshotBytes) {
       throw new SnapshotCorruptionError(
         path,
@@ -84,7 +88,7 @@ export class SnapshotStore {
     }
     let snapshot: Snapshot;
     try {
-      snapshot = decodeSnapshotFile(new Uint8Array(await readFile(path)));
+      snapshot = decodeSnapshotFile(await this.fs.readFile(path));
     } catch (err) {
       if (err instanceof DecodeError) throw new SnapshotCorruptionError(path, err.message);
       throw err;
@@ -99,18 +103,18 @@ export class SnapshotStore {
   /** Durably writes `snapshot`, then deletes all but the newest `retain` files. Returns the file name. */
   async save(snapshot: Snapshot): Promise<string> {
     const name = snapshotFileName(snapshot.metadata.index, snapshot.metadata.term);
-    await writeFileAtomic(this.dir, name.fileName, encodeSnapshotFile(snapshot));
+    await writeFileAtomic(this.dir, name.fileName, encodeSnapshotFile(snapshot), this.fs);
     const old = (await this.list()).slice(this.options.retain);
-    for (const s of old) await unlink(join(this.dir, s.fileName));
-    if (old.length > 0) await fsyncDir(this.dir);
+    for (const s of old) await this.fs.unlink(join(this.dir, s.fileName));
+    if (old.length > 0) await fsyncDir(this.dir, this.fs);
     return name.fileName;
   }
 
   /** Moves a damaged file out of the way (kept for inspection as `.broken`) so it is neither used nor counted. */
   async quarantine(name: SnapshotFileName): Promise<string> {
     const target = `${name.fileName}.broken`;
-    await rename(join(this.dir, name.fileName), join(this.dir, target));
-    await fsyncDir(this.dir);
+    await this.fs.rename(join(this.dir, name.fileName), join(this.dir, target));
+    await fsyncDir(this.dir, this.fs);
     return target;
   }
 }

@@ -7,12 +7,11 @@
 // This class does not serialise calls itself (RaftDiskStorage does); it refuses overlapping calls instead of
 // queueing them, and refuses everything after a failed write or fsync.
 
-import type { FileHandle } from 'node:fs/promises';
-import { open, readFile, readdir, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HardState } from '../raft/types.js';
 import { DecodeError } from './binary.js';
 import { asError, StorageFailedError, StorageUsageError, WalCorruptionError } from './errors.js';
+import { nodeFileSystem, type StorageFileHandle, type StorageFileSystem } from './file-system.js';
 import { fsyncDir, writeFully } from './fs-durable.js';
 import { LogReplay, ReplayRuleError, type ReplayedLog } from './log-replay.js';
 import { parseSegmentName, removableSegmentCount, segmentName, type SegmentName } from './segment-name.js';
@@ -32,6 +31,8 @@ export interface WalOptions {
   readonly now: () => number;
   /** Called after every WAL fdatasync with its duration and the bytes it made durable. */
   readonly onFsync?: (durationMs: number, bytes: number) => void;
+  /** Where the segments live: node's file system by default, a simulated disk in the simulator. */
+  readonly fs?: StorageFileSystem;
 }
 
 /** A torn tail found and cut off at open: the interrupted append was never acknowledged. */
@@ -56,10 +57,11 @@ export class SegmentedWal {
   private closed = false;
 
   private constructor(
+    private readonly fs: StorageFileSystem,
     private readonly dir: string,
     private readonly options: WalOptions,
     private readonly segments: SegmentName[],
-    private handle: FileHandle,
+    private handle: StorageFileHandle,
     private writeOffset: number,
     private lastIndexValue: number,
     private hardState: HardState | undefined,
@@ -73,7 +75,8 @@ export class SegmentedWal {
    */
   static async open(dir: string, options: WalOptions, initialIndex: number): Promise<WalOpenResult> {
     validateOptions(options);
-    const segments = (await readdir(dir))
+    const fs = options.fs ?? nodeFileSystem;
+    const segments = (await fs.readdir(dir))
       .map(parseSegmentName)
       .filter((s): s is SegmentName => s !== undefined)
       .sort((a, b) => a.seq - b.seq);
@@ -93,7 +96,7 @@ export class SegmentedWal {
     for (let i = 0; i < segments.length; i++) {
       const path = join(dir, segments[i]!.fileName);
       const isLast = i === segments.length - 1;
-      const size = (await stat(path)).size;
+      const size = (await fs.stat(path)).size;
       if (size > options.maxSegmentFileBytes) {
         throw new WalCorruptionError(
           path,
@@ -101,7 +104,7 @@ export class SegmentedWal {
           `segment is ${size} bytes, more than the ${options.maxSegmentFileBytes}-byte bound for reading it back`,
         );
       }
-      const buf = new Uint8Array(await readFile(path));
+      const buf = await fs.readFile(path);
       const scan = scanFrames(buf, options.maxRecordBytes);
       if (scan.damage) {
         if (scan.damage.kind === 'corrupt')
@@ -125,8 +128,8 @@ export class SegmentedWal {
       if (isLast) {
         writeOffset = scan.validBytes;
         if (scan.damage) {
-          await truncate(path, scan.validBytes);
-          const h = await open(path, 'r+');
+          await fs.truncate(path, scan.validBytes);
+          const h = await fs.open(path, 'r+');
           try {
             await h.sync();
           } finally {
@@ -144,14 +147,15 @@ export class SegmentedWal {
 
     if (segments.length === 0) {
       const first = segmentName(0, initialIndex);
-      const h = await open(join(dir, first.fileName), 'wx');
+      const h = await fs.open(join(dir, first.fileName), 'wx');
       await h.close();
-      await fsyncDir(dir);
+      await fsyncDir(dir, fs);
       segments.push(first);
     }
-    const handle = await open(join(dir, segments[segments.length - 1]!.fileName), 'r+');
+    const handle = await fs.open(join(dir, segments[segments.length - 1]!.fileName), 'r+');
     const log = replay.result();
     const wal = new SegmentedWal(
+      fs,
       dir,
       options,
       segments,
@@ -209,7 +213,7 @@ export class SegmentedWal {
         this.unsyncedBytes += data.length;
         // A new segment is always synced: its directory entry must be durable with its first records.
         if (sync || newSegment) await this.sync();
-        if (newSegment) await fsyncDir(this.dir);
+        if (newSegment) await fsyncDir(this.dir, this.fs);
       } catch (err) {
         this.failure = asError(err);
         throw err;
@@ -232,8 +236,8 @@ export class SegmentedWal {
       if (n === 0) return 0;
       try {
         // Oldest first, so a crash part-way leaves a contiguous run of segments.
-        for (const s of this.segments.slice(0, n)) await unlink(join(this.dir, s.fileName));
-        await fsyncDir(this.dir);
+        for (const s of this.segments.slice(0, n)) await this.fs.unlink(join(this.dir, s.fileName));
+        await fsyncDir(this.dir, this.fs);
       } catch (err) {
         this.failure = asError(err);
         throw err;
@@ -283,7 +287,7 @@ export class SegmentedWal {
     }
     const last = this.segments[this.segments.length - 1]!;
     const next = segmentName(last.seq + 1, firstIndex);
-    const handle = await open(join(this.dir, next.fileName), 'wx');
+    const handle = await this.fs.open(join(this.dir, next.fileName), 'wx');
     await this.handle.close();
     this.handle = handle;
     this.writeOffset = 0;
