@@ -38,12 +38,12 @@ import { WriteTracer } from '../observability/write-trace.js';
 import { ObservabilityHttpServer, type ReadinessCheck } from '../../shared/http/http-server.js';
 import { appliedCaughtUpCheck, hasLeaderCheck, readinessOf } from '../observability/readiness.js';
 import { raftStatusToJson } from '../observability/status-json.js';
-import { MemoryStorage } from '../raft/memory-storage.js';
+import type { MemoryStorage } from '../raft/memory-storage.js';
 import { RawNode } from '../raft/raw-node.js';
 import type { RaftStatus } from '../raft/types.js';
 import { MemberDirectory, type MemberInfo } from '../replica/member-directory.js';
 import { RaftReplica } from '../replica/raft-replica.js';
-import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from '../replica/snapshot-envelope.js';
+import { bootstrapLog, restoreLog } from '../replica/member-log.js';
 import { createClusterService } from '../server/cluster-service.js';
 import type { ForceNewClusterKept } from '../server/force-new-cluster.js';
 import { StatusError } from '../server/grpc-errors.js';
@@ -265,14 +265,9 @@ export class NodeProcess {
     let memory: MemoryStorage;
     let machine = new KvStateMachine(machineOptions());
     if (mode === 'bootstrap') {
-      const envelope = encodeSnapshotEnvelope({ members: initialMembers, machine: machine.snapshot() });
-      memory = MemoryStorage.bootstrap(
-        initialMembers.map((m) => m.id),
-        envelope,
-      );
+      memory = bootstrapLog(initialMembers, machine.snapshot());
       await storage.append(memory.initialState().hardState, [], memory.snapshot());
     } else {
-      memory = new MemoryStorage();
       let recovered = storage.takeRecoveredState();
       if (forceMarker) {
         try {
@@ -288,14 +283,10 @@ export class NodeProcess {
           throw err;
         }
       }
-      if (recovered.snapshot) {
-        memory.applySnapshot(recovered.snapshot);
-        const envelope = decodeSnapshotEnvelope(recovered.snapshot.data);
-        machine = KvStateMachine.restore(envelope.machine, machineOptions());
-        for (const m of envelope.members) if (m.id !== identity.nodeId) directory.set(m);
-      }
-      memory.append(recovered.entries);
-      if (recovered.hardState) memory.setHardState(recovered.hardState);
+      const restored = restoreLog(recovered, (bytes) => KvStateMachine.restore(bytes, machineOptions()));
+      memory = restored.memory;
+      machine = restored.machine ?? machine;
+      for (const m of restored.members) if (m.id !== identity.nodeId) directory.set(m);
     }
     const applied = memory.snapshot().metadata.index;
 

@@ -19,8 +19,24 @@ export class PendingProposals<T> {
     return this.byIndex.size;
   }
 
-  add(index: number, term: number, waiter: Waiter<T>): void {
-    if (this.byIndex.has(index)) throw new Error(`two proposals registered at index ${index}`);
+  /**
+   * Registers a proposal at `index` in `term`. A leader re-elected after losing its uncommitted tail proposes at
+   * indices it used before: a waiter left there from an earlier term can never apply (the entry at that index is now
+   * this term's, and a committed entry would be in the new leader's log), so it is rejected through `onOverwritten`.
+   */
+  add(
+    index: number,
+    term: number,
+    waiter: Waiter<T>,
+    onOverwritten: (waiter: Waiter<T>, term: number) => void,
+  ): void {
+    const earlier = this.byIndex.get(index);
+    if (earlier !== undefined) {
+      if (earlier.term >= term) {
+        throw new Error(`two proposals at index ${index}: terms ${earlier.term} and ${term}`);
+      }
+      onOverwritten(earlier.waiter, earlier.term);
+    }
     this.byIndex.set(index, { term, waiter });
   }
 

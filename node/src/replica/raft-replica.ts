@@ -35,6 +35,7 @@ import type { MemberDirectory } from './member-directory.js';
 import { PendingProposals, type Waiter } from './pending-proposals.js';
 import { ReadWaiters } from './read-waiters.js';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot-envelope.js';
+import { systemClock, type CancelTimer, type ReplicaClock } from './replica-clock.js';
 import { NO_TRACE, type TraceStage, type WriteTrace } from '../observability/write-trace.js';
 
 /** Makes a Ready durable: snapshot, entries and hard state in one write and (when `sync`) one fsync. */
@@ -93,6 +94,8 @@ export interface ReplicaOptions<R> {
   readonly trace?: WriteTrace;
   /** Called when a committed conf change removed this member: it must stop serving as a member. */
   readonly onRemoved?: () => void;
+  /** Timers and the monotonic clock; the process's own when absent (the simulation passes simulated ones). */
+  readonly clock?: ReplicaClock;
   /** Called once when the loop fails (disk error, invariant): the process must stop; state may be unsafe. */
   readonly onFatal?: (error: Error) => void;
 }
@@ -113,24 +116,27 @@ interface QueuedConfChange {
 }
 
 /** A promise with its settle functions and a deadline; settling twice is harmless. */
-function deferred<T>(timeoutMs: number, onTimeout: () => Error): { promise: Promise<T>; waiter: Waiter<T> } {
+function deferred<T>(
+  clock: ReplicaClock,
+  timeoutMs: number,
+  onTimeout: () => Error,
+): { promise: Promise<T>; waiter: Waiter<T> } {
   let resolve!: (v: T) => void;
   let reject!: (e: Error) => void;
   const promise = new Promise<T>((res, rej) => {
     resolve = res;
     reject = rej;
   });
-  const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-  timer.unref();
+  const cancel = clock.setTimer(() => reject(onTimeout()), timeoutMs);
   return {
     promise,
     waiter: {
       resolve: (v) => {
-        clearTimeout(timer);
+        cancel();
         resolve(v);
       },
       reject: (e) => {
-        clearTimeout(timer);
+        cancel();
         reject(e);
       },
     },
@@ -140,6 +146,7 @@ function deferred<T>(timeoutMs: number, onTimeout: () => Error): { promise: Prom
 export class RaftReplica<R> {
   private machine: ReplicatedStateMachine<R>;
   private readonly trace: WriteTrace;
+  private readonly clock: ReplicaClock;
   private readonly proposals = new PendingProposals<R | undefined>();
   private readonly confChanges = new PendingProposals<ConfState>();
   private readonly reads: ReadWaiters;
@@ -159,7 +166,7 @@ export class RaftReplica<R> {
   /** Callers of awaitLeader(), woken when a leader that takes proposals is known. */
   private leaderWaiters: Waiter<NodeId>[] = [];
   private wake: (() => void) | undefined;
-  private ticker: NodeJS.Timeout | undefined;
+  private cancelTicker: CancelTimer | undefined;
   private loop: Promise<void> | undefined;
   private stopped = false;
   private fatal: Error | undefined;
@@ -170,8 +177,13 @@ export class RaftReplica<R> {
   private leaving = false;
 
   constructor(private readonly options: ReplicaOptions<R>) {
+    // A snapshot every 0 entries would be taken at once, even at applied index 0, where there is nothing to save.
+    if (!Number.isSafeInteger(options.snapshotEntries) || options.snapshotEntries < 1) {
+      throw new RangeError(`snapshotEntries must be a positive integer, got ${options.snapshotEntries}`);
+    }
     this.machine = options.machine;
     this.trace = options.trace ?? NO_TRACE;
+    this.clock = options.clock ?? systemClock;
     this.reads = new ReadWaiters(options.node.id);
     this.lastSnapshotIndex = options.storage.snapshot().metadata.index;
   }
@@ -198,7 +210,7 @@ export class RaftReplica<R> {
 
   start(): void {
     if (this.loop) return;
-    this.ticker = setInterval(() => {
+    this.cancelTicker = this.clock.setRepeating(() => {
       this.inboxTicks++;
       this.ticksSinceMessage++;
       this.poke();
@@ -209,7 +221,7 @@ export class RaftReplica<R> {
   /** Stops the loop; queued and pending requests fail with ReplicaStoppedError. Bounded by one fsync. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.ticker) clearInterval(this.ticker);
+    this.cancelTicker?.();
     this.poke();
     await this.loop;
     await this.snapshotSave;
@@ -264,6 +276,7 @@ export class RaftReplica<R> {
     const leader = this.status().leader;
     if (leader !== this.id) return Promise.reject(new NotLeaderError(leader));
     const { promise, waiter } = deferred<R | undefined>(
+      this.clock,
       this.options.requestTimeoutMs,
       () =>
         new ReplicaTimeoutError(
@@ -280,14 +293,15 @@ export class RaftReplica<R> {
     const refusal = this.refusal();
     if (refusal) return Promise.reject(refusal);
     if (this.status().leader === '') return Promise.reject(new NotLeaderError(''));
-    const started = Date.now();
+    const started = this.clock.now();
     const { promise, waiter } = deferred<void>(
+      this.clock,
       this.options.requestTimeoutMs,
       () => new ReplicaTimeoutError(`read index not confirmed within ${this.options.requestTimeoutMs} ms`),
     );
     this.inboxReads.push({
       resolve: () => {
-        this.options.observer?.onReadIndex?.(Date.now() - started);
+        this.options.observer?.onReadIndex?.(this.clock.now() - started);
         waiter.resolve();
       },
       reject: (e) => waiter.reject(e),
@@ -302,6 +316,7 @@ export class RaftReplica<R> {
     const leader = this.status().leader;
     if (leader !== this.id) return Promise.reject(new NotLeaderError(leader));
     const { promise, waiter } = deferred<ConfState>(
+      this.clock,
       this.options.requestTimeoutMs,
       () => new ReplicaTimeoutError(`membership change ${cc.type} ${cc.nodeId} not applied in time`),
     );
@@ -315,6 +330,7 @@ export class RaftReplica<R> {
     const refusal = this.refusal();
     if (refusal) return Promise.reject(refusal);
     const { promise, waiter } = deferred<Snapshot>(
+      this.clock,
       this.options.requestTimeoutMs,
       () => new ReplicaTimeoutError('the snapshot did not complete in time'),
     );
@@ -339,12 +355,12 @@ export class RaftReplica<R> {
     this.poke();
     // The core abandons a transfer after an election timeout; a loaded process may notice later than that.
     const deadline =
-      Date.now() +
+      this.clock.now() +
       (timeoutMs ??
         Math.max(2 * this.options.electionTicks * this.options.tickMs, this.options.requestTimeoutMs));
     let started = false;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, this.options.tickMs / 2));
+    while (this.clock.now() < deadline) {
+      await new Promise((r) => this.clock.setTimer(() => r(undefined), this.options.tickMs / 2));
       const now = this.status();
       // Stepping down comes first and the new leader's first message later: '' means "not yet known", not done.
       if (now.leader !== this.id && now.leader !== '') return now.leader;
@@ -370,16 +386,16 @@ export class RaftReplica<R> {
    */
   async handOverBeforeStopping(budgetMs: number, maxAttempts = 2): Promise<NodeId | undefined> {
     this.leaving = true;
-    const deadline = Date.now() + budgetMs;
+    const deadline = this.clock.now() + budgetMs;
     const tried = new Set<NodeId>();
-    for (let attempt = 0; attempt < maxAttempts && Date.now() < deadline; attempt++) {
+    for (let attempt = 0; attempt < maxAttempts && this.clock.now() < deadline; attempt++) {
       const status = this.status();
       if (status.leader !== this.id || this.refusal()) return undefined;
       const target = transferTargets(status).find((id) => !tried.has(id));
       if (target === undefined) return undefined;
       tried.add(target);
       try {
-        return await this.transferLeadership(target, deadline - Date.now());
+        return await this.transferLeadership(target, deadline - this.clock.now());
       } catch (err) {
         if (!(err instanceof TransferFailedError || err instanceof ReplicaTimeoutError)) throw err;
         this.options.logger.info(
@@ -402,6 +418,7 @@ export class RaftReplica<R> {
     const now = this.settledLeader();
     if (now !== undefined) return Promise.resolve(now);
     const { promise, waiter } = deferred<NodeId>(
+      this.clock,
       timeoutMs,
       () => new NotLeaderError('', `no leader took over within ${timeoutMs} ms`),
     );
@@ -483,7 +500,7 @@ export class RaftReplica<R> {
       this.fatal = err instanceof Error ? err : new Error(String(err));
       this.options.logger.fatal({ err: this.fatal }, 'replica loop failed; the member must stop');
       this.stopped = true;
-      if (this.ticker) clearInterval(this.ticker);
+      this.cancelTicker?.();
       this.failEverything(new ReplicaStoppedError(`the replica failed: ${this.fatal.message}`));
       this.options.onFatal?.(this.fatal);
     }
@@ -537,7 +554,11 @@ export class RaftReplica<R> {
       const result = node.proposeBatch(batch.map((p) => p.data));
       if (result.ok) {
         const first = result.index - batch.length + 1;
-        batch.forEach((p, i) => this.proposals.add(first + i, result.term, p.waiter));
+        batch.forEach((p, i) =>
+          this.proposals.add(first + i, result.term, p.waiter, (w, term) =>
+            w.reject(new ProposalDroppedError(first + i, term)),
+          ),
+        );
         if (this.trace.enabled) {
           batch.forEach((p, i) => {
             this.trace.mark('queued', result.term, first + i, p.queuedAtMs);
@@ -562,8 +583,12 @@ export class RaftReplica<R> {
     const change = this.inboxConfChanges.shift();
     if (change) {
       const result = node.proposeConfChange(change.cc);
-      if (result.ok) this.confChanges.add(result.index, result.term, change.waiter);
-      else if (result.reason === 'notLeader') change.waiter.reject(new NotLeaderError(node.status().leader));
+      if (result.ok) {
+        this.confChanges.add(result.index, result.term, change.waiter, (w, term) =>
+          w.reject(new ProposalDroppedError(result.index, term)),
+        );
+      } else if (result.reason === 'notLeader')
+        change.waiter.reject(new NotLeaderError(node.status().leader));
       else change.waiter.reject(new ProposalRefusedError(result.reason));
     }
 
@@ -579,7 +604,7 @@ export class RaftReplica<R> {
 
   private async handleReady(): Promise<void> {
     const { node, persistence, logger, observer } = this.options;
-    const started = performance.now();
+    const started = this.clock.now();
     const rd = node.ready();
     if (rd.softState && rd.softState.leader !== this.leader) {
       const previous = this.leader;
@@ -599,27 +624,27 @@ export class RaftReplica<R> {
     let removedSelf = false;
     let applyMs = 0;
     const apply = (): void => {
-      const applyStarted = performance.now();
+      const applyStarted = this.clock.now();
       if (rd.snapshot) this.installSnapshot(rd.snapshot);
       removedSelf = this.applyCommitted(rd);
       if (rd.committedEntries.length > 0) {
-        observer?.onApply?.(rd.committedEntries.length, performance.now() - applyStarted);
+        observer?.onApply?.(rd.committedEntries.length, this.clock.now() - applyStarted);
       }
       const applied = this.machine.appliedIndex;
       this.reads.onApplied(applied);
       for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index, applied);
-      applyMs += performance.now() - applyStarted;
+      applyMs += this.clock.now() - applyStarted;
     };
     if (!rd.snapshot) apply();
 
-    const persistStarted = performance.now();
+    const persistStarted = this.clock.now();
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
       this.markEntries('persistStart', rd.entries);
       await this.steppingUntil(persistence.persist(rd, rd.mustSync));
-      if (rd.mustSync) observer?.onFsync?.(performance.now() - persistStarted);
+      if (rd.mustSync) observer?.onFsync?.(this.clock.now() - persistStarted);
       this.markEntries('persistEnd', rd.entries);
     }
-    const persistMs = performance.now() - persistStarted;
+    const persistMs = this.clock.now() - persistStarted;
     this.sendTraced(rd.messagesAfterPersist);
     if (rd.messagesAfterPersist.some((m) => m.type === 'appResp')) this.markEntries('acked', rd.entries);
     if (rd.snapshot) apply();
@@ -631,9 +656,9 @@ export class RaftReplica<R> {
       logger.warn('this member was removed from the configuration');
       this.options.onRemoved?.();
     }
-    const snapshotStarted = performance.now();
+    const snapshotStarted = this.clock.now();
     this.maybeSnapshot();
-    const finished = performance.now();
+    const finished = this.clock.now();
     if (finished - started >= SLOW_READY_MS) {
       logger.warn(
         {
@@ -797,7 +822,7 @@ export class RaftReplica<R> {
    * the WAL is compacted only once the snapshot is durable). Resolves once it is durable.
    */
   private startSnapshot(): Promise<void> {
-    const started = performance.now();
+    const started = this.clock.now();
     const data = encodeSnapshotEnvelope({
       members: this.options.directory.all(),
       machine: this.machine.snapshot(),
@@ -809,12 +834,12 @@ export class RaftReplica<R> {
       .saveSnapshot(snapshot, this.options.storage.firstIndex() - 1)
       .then(
         () => {
-          this.options.observer?.onSnapshot?.(data.byteLength, performance.now() - started);
+          this.options.observer?.onSnapshot?.(data.byteLength, this.clock.now() - started);
           this.options.logger.info(
             {
               index: snapshot.metadata.index,
               bytes: data.byteLength,
-              ms: Math.round(performance.now() - started),
+              ms: Math.round(this.clock.now() - started),
             },
             'took a snapshot',
           );
