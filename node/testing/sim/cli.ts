@@ -185,13 +185,13 @@ type WorkerMessage =
   | { kind: 'done'; cpuMs: number };
 
 /** Runs one seed (and its fault-free twin with --liveness); the twin's violations count as the seed's. */
-function runOne(seed: number, opts: CliOptions, extra: Partial<SimOptions> = {}): SeedOutcome {
+async function runOne(seed: number, opts: CliOptions, extra: Partial<SimOptions> = {}): Promise<SeedOutcome> {
   const options = { ...simOptions(seed, opts), ...extra };
   if (!opts.liveness) {
-    const result = runSeed(options);
+    const result = await runSeed(options);
     return { result, violations: [...result.violations], liveness: undefined };
   }
-  const { result, liveness } = runSeedWithLiveness(options);
+  const { result, liveness } = await runSeedWithLiveness(options);
   return {
     result,
     violations: [...result.violations, ...liveness.healthyViolations.map((v) => `fault-free run: ${v}`)],
@@ -205,15 +205,15 @@ interface SeedOutcome {
   readonly liveness: Liveness | undefined;
 }
 
-function runRange(
+async function runRange(
   start: number,
   count: number,
   step: number,
   offset: number,
   opts: CliOptions,
   report: (o: SeedOutcome) => void,
-): void {
-  for (let i = offset; i < count; i += step) report(runOne(start + i, opts));
+): Promise<void> {
+  for (let i = offset; i < count; i += step) report(await runOne(start + i, opts));
 }
 
 async function runMany(opts: CliOptions): Promise<number> {
@@ -239,7 +239,7 @@ async function runMany(opts: CliOptions): Promise<number> {
   const jobs = Math.min(opts.jobs, Math.max(1, opts.seeds));
   if (jobs === 1) {
     const cpu0 = process.cpuUsage();
-    runRange(opts.start, opts.seeds, 1, 0, opts, (o) => onResult(resultMessage(o, opts)));
+    await runRange(opts.start, opts.seeds, 1, 0, opts, (o) => onResult(resultMessage(o, opts)));
     const cpu = process.cpuUsage(cpu0);
     cpuMs = (cpu.user + cpu.system) / 1000;
   } else {
@@ -303,10 +303,12 @@ async function runMany(opts: CliOptions): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-function runWorker(opts: CliOptions): void {
+async function runWorker(opts: CliOptions): Promise<void> {
   const offset = Number(process.env['SIM_WORKER_OFFSET'] ?? '0');
   const cpu0 = process.cpuUsage();
-  runRange(opts.start, opts.seeds, opts.jobs, offset, opts, (o) => process.send!(resultMessage(o, opts)));
+  await runRange(opts.start, opts.seeds, opts.jobs, offset, opts, (o) =>
+    process.send!(resultMessage(o, opts)),
+  );
   const cpu = process.cpuUsage(cpu0);
   const done: WorkerMessage = { kind: 'done', cpuMs: (cpu.user + cpu.system) / 1000 };
   process.send!(done);
@@ -329,8 +331,8 @@ function resultMessage(o: SeedOutcome, opts: CliOptions): Extract<WorkerMessage,
   };
 }
 
-function replayOne(seed: number, opts: CliOptions): number {
-  const o = runOne(seed, opts, { trace: (line) => console.log(line) });
+async function replayOne(seed: number, opts: CliOptions): Promise<number> {
+  const o = await runOne(seed, opts, { trace: (line) => console.log(line) });
   const r = o.result;
   console.log(`config: ${JSON.stringify(r.config)}`);
   console.log(summarize(r, o.liveness));
@@ -347,7 +349,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (opts.worker) {
-    runWorker(opts);
+    await runWorker(opts);
     return 0;
   }
   if (opts.seed !== undefined) return replayOne(opts.seed, opts);

@@ -133,12 +133,12 @@ export class SimClient {
         return;
       }
     } else {
-      res = node.submitWrite({ req: op.req, client: this.id, input: input });
+      res = node.submitWrite({ req: op.req, client: this.id, input });
       if (this.op !== op) return; // answered synchronously (e.g. a single-voter cluster)
-      if (res.kind === 'proposed') {
+      if (res.kind === 'submitted') {
         op.proposedOn = targetId;
         this.leaderGuess = targetId;
-        this.env.trace(`client ${this.id} ${op.req} proposed on ${targetId} at ${res.index}@${res.term}`);
+        this.env.trace(`client ${this.id} ${op.req} proposed on ${targetId}`);
         this.nextActionAt = op.deadline;
         return;
       }
@@ -169,14 +169,14 @@ export class SimClient {
         this.finish(now, outcome.output);
         return;
       case 'superseded':
-        // The proposal's index went to another entry: it will never commit, so sending it again is safe.
-        this.env.trace(`client ${this.id} ${req} superseded; retrying`);
+        // Never proposed, or its index went to another entry: it will never apply, so sending it again is safe.
+        this.env.trace(`client ${this.id} ${req} superseded (${outcome.why}); retrying`);
         op.proposedOn = undefined;
         this.leaderGuess = undefined;
         this.nextActionAt = now + this.settings.retryMs;
         return;
       case 'lost':
-        this.giveUp(now, 'outcome lost');
+        this.giveUp(now, `outcome lost: ${outcome.why}`);
         return;
     }
   }

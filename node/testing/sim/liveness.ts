@@ -33,15 +33,17 @@ export function livenessOf(faulty: SeedResult, healthy: SeedResult): Liveness {
 }
 
 /** Runs the seed's fault-free twin (its checkers on, its history not checked for linearizability: it is calm). */
-export function runHealthyTwin(options: SimOptions): SeedResult {
+export function runHealthyTwin(options: SimOptions): Promise<SeedResult> {
   const { trace: _trace, ...rest } = options;
   return runSeed({ ...rest, faultsOff: true, checkLinearizability: false });
 }
 
 /** Runs a seed and its fault-free twin. */
-export function runSeedWithLiveness(options: SimOptions): { result: SeedResult; liveness: Liveness } {
-  const result = runSeed(options);
-  return { result, liveness: livenessOf(result, runHealthyTwin(options)) };
+export async function runSeedWithLiveness(
+  options: SimOptions,
+): Promise<{ result: SeedResult; liveness: Liveness }> {
+  const result = await runSeed(options);
+  return { result, liveness: livenessOf(result, await runHealthyTwin(options)) };
 }
 
 export interface MeasuredSeed {

@@ -53,6 +53,8 @@ export class Scenario {
   private readonly isolatedUntil = new Map<NodeId, number>();
   private readonly pendingCuts: PendingCut[] = [];
   private readonly outOfConfigSince = new Map<NodeId, number>();
+  /** Members whose disk is full, until when. */
+  private readonly diskFullUntil = new Map<NodeId, number>();
   crashes = 0;
   partitions = 0;
   membershipChanges = 0;
@@ -79,9 +81,30 @@ export class Scenario {
     if (rng.chance(f.partition)) this.partition(now);
     if (rng.chance(f.membership)) this.changeMembership();
     if (rng.chance(f.transfer)) this.transfer();
+    if (rng.chance(f.diskFull)) this.fillDisk(now);
+  }
+
+  /** Leaves one up member's disk (almost) no room: its storage must fail cleanly, and recover once room is made. */
+  private fillDisk(now: number): void {
+    const up = this.live().filter((n) => n.state === 'up' && !this.diskFullUntil.has(n.id));
+    if (up.length === 0) return;
+    const node = this.rng.pick(up);
+    const until = now + this.rng.int(1, this.cfg.faults.diskFullMaxMs);
+    const room = this.rng.int(0, 8192);
+    node.disk.capacityBytes = node.disk.usedBytes() + room;
+    this.diskFullUntil.set(node.id, until);
+    this.host.trace(`${node.id} DISK FULL (${room} bytes of room) until ${until}`);
   }
 
   private recover(now: number, faultsOn: boolean): void {
+    for (const [id, until] of this.diskFullUntil) {
+      if (faultsOn && now < until) continue;
+      this.diskFullUntil.delete(id);
+      const node = this.host.nodes.get(id);
+      if (node === undefined) continue;
+      node.disk.capacityBytes = undefined;
+      this.host.trace(`${id} DISK has room again`);
+    }
     for (const node of this.host.nodes.values()) {
       if (node.state === 'down') {
         let until = this.downUntil.get(node.id);

@@ -30,6 +30,13 @@ export interface FaultRates {
    * the first is not applied (one change at a time, thesis §4.1); this is what makes a dropped guard visible.
    */
   readonly membershipBurst: number;
+  /**
+   * Per scenario step: probability that one member's disk fills up (no room beyond what it holds, give or take a
+   * KiB). A write fails with ENOSPC, the member exits as for any disk error, and its restarts fail the same way
+   * until room is made again.
+   */
+  readonly diskFull: number;
+  readonly diskFullMaxMs: number;
 }
 
 /**
@@ -146,6 +153,8 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
       partitionMaxMs: rng.int(100, 3000),
       // Drawn last, so the draws above (and every seed's older choices) stay as they were.
       membershipBurst: swarm ? rng.float() * 0.6 : 0,
+      diskFull: rng.float() * (hostile ? 0.006 : 0.002),
+      diskFullMaxMs: rng.int(50, 1500),
     },
     unusualAppends: overrideOr(overrides.unusualAppends, rng.chance(0.5) ? rng.float() * 0.3 : 0),
   };
@@ -173,6 +182,7 @@ export function withoutFaults(cfg: SeedConfig): SeedConfig {
       membership: 0,
       transfer: 0,
       membershipBurst: 0,
+      diskFull: 0,
     },
   };
 }

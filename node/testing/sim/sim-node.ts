@@ -1,12 +1,12 @@
-// One member as the simulation runs it: the host loop around a RawNode, a simulated disk and the key-value state
-// machine. The loop follows the core's contract exactly: send `messages`, write snapshot/entries/hard state, fsync
-// when `mustSync`, only then send `messagesAfterPersist`, apply the snapshot and committed entries, serve reads
-// whose index is applied, advance. A crash rebuilds the member from what its disk had synced.
-// With `fsyncMaxMs` > 0 the fsync takes simulated time (like etcd's node loop while the application handles a
-// Ready): messages keep arriving and are stepped, ticks and proposals go on, and the next Ready waits for advance().
-// A crash in that window loses whatever of the Ready's writes had not reached the disk.
+// One member as the simulation runs it: the node's own code — RaftReplica (the host loop), RaftDiskStorage (WAL and
+// snapshots) and KvStateMachine — on a simulated disk (sim-file-system.ts) and a simulated clock (sim-process.ts).
+// The simulation owns only what surrounds a process: its network, its disk's physics, when it pauses or dies, and
+// the clients. What it observes it observes at the boundaries the node itself has: the core's inputs and Readys
+// (instrumented RawNode), the persistence port, the state machine's applies, the messages sent.
+// A crash kills the process at once (nothing of it runs again, whatever it was awaiting) and the disk loses what was
+// not synced; a restart opens the storage again and rebuilds the member exactly as node-process.ts does.
+import pino, { type Logger } from 'pino';
 import {
-  MemoryStorage,
   RawNode,
   type Entry,
   type HardState,
@@ -14,15 +14,41 @@ import {
   type NodeId,
   type Ready,
   type Snapshot,
+  type MemoryStorage,
 } from '../../src/raft/index.js';
+import { encodeCommand } from '../../src/kv/command-codec.js';
+import {
+  KvStateMachine,
+  kvStateMachineOptions,
+  type KvStateMachineOptions,
+} from '../../src/kv/state-machine.js';
+import type { ApplyOutcome, Command, Operation } from '../../src/kv/types.js';
+import { DiskPersistence } from '../../src/process/disk-persistence.js';
+import { MemberDirectory, type MemberInfo } from '../../src/replica/member-directory.js';
+import { bootstrapLog, restoreLog } from '../../src/replica/member-log.js';
+import {
+  NotLeaderError,
+  ProposalDroppedError,
+  ProposalRefusedError,
+  ReplicaOverloadedError,
+} from '../../src/replica/errors.js';
+import {
+  RaftReplica,
+  type RaftPersistence,
+  type ReplicatedStateMachine,
+} from '../../src/replica/raft-replica.js';
+import { RaftDiskStorage } from '../../src/storage/raft-disk-storage.js';
+import type { DirLock } from '../../src/storage/dir-lock.js';
 import type { KvOutput } from '../lincheck/kv-model.js';
+import type { KvInput } from '../lincheck/kv-types.js';
 import type { InputObservation, TermView } from './checkers/term-invariants.js';
+import { PromisedLog, type RecoveredView } from './checkers/promised-log.js';
 import { applyCoreMutations, type CoreMutations } from './core-mutations.js';
-import type { SimDisk } from './disk.js';
-import { SimKvStateMachine, decodeCommand, encodeCommand, type KvCommand } from './sim-kv-state-machine.js';
+import { SimFileSystem, type SimCrashReport, type SimDiskOperation } from './sim-file-system.js';
+import { SimProcess, type SimScheduler } from './sim-process.js';
 import type { Prng } from '../../src/random/prng.js';
 
-export type NodeState = 'up' | 'down' | 'paused' | 'gone';
+export type NodeState = 'starting' | 'up' | 'down' | 'paused' | 'gone';
 
 /** How the member runs; drawn per seed (swarm testing: different seeds stress different limits). */
 export interface NodeSettings {
@@ -39,70 +65,81 @@ export interface NodeSettings {
   /** Log entries kept behind a snapshot, so slightly lagging followers need no snapshot. */
   readonly retainEntries: number;
   /**
-   * Batch inputs like etcd's node loop: ticks, messages and client requests of one simulated ms are all stepped
-   * before the host collects a Ready (the simulation calls flush()). Otherwise a Ready is handled after each input.
+   * Inputs of one simulated ms reach the member before its host loop runs (like a busy process reading several
+   * sockets at once): one Ready for all of them. Otherwise the loop runs after each input.
    */
   readonly batchInputs: boolean;
-  /** Asynchronous persistence: a Ready's fsync completes after uniform [1, fsyncMaxMs] ms (0 = at once). */
+  /** An fsync takes uniform [1, fsyncMaxMs] simulated ms (0 = at once). */
   readonly fsyncMaxMs: number;
 }
 
 /**
  * Deliberate host bugs, off in every real run. The tests switch them on to show that the checkers catch what they
- * exist to catch: a host that acknowledges before its fsync loses committed entries; a host that serves reads from
- * its local state without ReadIndex returns stale values; a host that lets a vote out before its fsync votes twice.
+ * exist to catch. Each is planted at a boundary of the real host loop, the way the bug would show there:
+ * - noFsync: the persistence port never fsyncs (the node's --fsync=false): acks promise what a crash loses.
+ * - acksBeforeSync: the loop lets out the messages that must wait for the fsync (append and vote responses) with
+ *   the ones sent before it, as a loop that sends before awaiting its persist would.
+ * - applyUncommitted: the loop applies (and answers clients for) the entries it is persisting before they commit.
+ * - localReads: reads are served from the local state machine without ReadIndex.
  */
 export interface HostBugs {
-  readonly skipFsync?: boolean;
+  readonly noFsync?: boolean;
+  readonly acksBeforeSync?: boolean;
+  readonly applyUncommitted?: boolean;
   readonly localReads?: boolean;
-  /** Sends vote grants with the messages that need no fsync: a crash before the fsync lets a member vote twice. */
-  readonly votesBeforeFsync?: boolean;
 }
 
-/** The outcome of a client write on the member that proposed it. */
+/** The outcome of a client write on the member that took it. */
 export type WriteOutcome =
   | { readonly kind: 'ok'; readonly output: KvOutput }
-  /** Another entry took the proposal's index: the proposal can never commit, the client may try again. */
-  | { readonly kind: 'superseded' }
-  /** The member can no longer tell (it crashed, or a snapshot covered the index): the outcome stays unknown. */
-  | { readonly kind: 'lost' };
+  /** Nothing was proposed, or the proposal's index went to another entry: it can never apply; retry is safe. */
+  | { readonly kind: 'superseded'; readonly why: string }
+  /** The member can no longer tell (it crashed, timed out, or a snapshot covered the index): unknown. */
+  | { readonly kind: 'lost'; readonly why: string };
 
 export type SubmitResult =
-  | { readonly kind: 'proposed'; readonly index: number; readonly term: number }
   | { readonly kind: 'submitted' }
   | { readonly kind: 'redirect'; readonly leader: NodeId }
   | { readonly kind: 'unavailable'; readonly reason: string };
 
+export type WriteInput = Exclude<KvInput, { op: 'get' }>;
+
+/** One client write: its request id names the operation (and its session) in the whole history. */
+export interface KvCommand {
+  readonly req: string;
+  readonly client: number;
+  readonly input: WriteInput;
+}
+
 /** What the member reports to the simulation: network, checkers, clients and the trace. */
 export interface NodeHooks {
-  /** Simulated time now, in ms. */
-  clock(): number;
+  readonly scheduler: SimScheduler;
   send(from: SimNode, m: Message): void;
   /** The core handled one input (a message, a tick, a proposal, an advance, ...): the term rules look at it. */
   onInput(node: SimNode, observation: InputObservation): void;
   /** The host collected a Ready (before sending or writing anything of it). */
   onReady(node: SimNode, rd: Ready): void;
-  /** After the writes of a Ready were issued, before the fsync: the log checkers look at the new entries. */
-  onPersist(node: SimNode, rd: Ready): void;
+  /** The host handed a Ready's writes to its storage, before they are synced: the log checkers look at them. */
+  onPersist(node: SimNode, rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot'>): void;
   onSynced(node: SimNode, hardState: HardState | undefined): void;
   onSnapshotApplied(node: SimNode, snapshot: Snapshot): void;
   onEntryApplied(node: SimNode, entry: Entry): void;
   onCompacted(node: SimNode, snapshot: Snapshot): void;
+  /** A (re)started member is serving; `recovered` is what its storage gave back (undefined: it bootstrapped). */
+  onStarted(node: SimNode, recovered: RecoveredView | undefined): void;
   onWriteOutcome(req: string, outcome: WriteOutcome): void;
   onReadServed(readId: string, value: string | null, node: SimNode): void;
-  /** A host-level invariant broke (e.g. an entry applied out of order, a request applied twice). */
+  /** A host-level invariant broke (e.g. an entry applied out of order, the loop failed). */
   violation(node: SimNode, what: string): void;
   traceNode(node: SimNode, text: string): void;
+  /** Whether a trace is being written (the member's own logs go into it then). */
+  readonly tracing: boolean;
 }
 
-interface PendingWrite {
-  readonly req: string;
-  readonly term: number;
-}
-
-/** Bounds on per-member client bookkeeping; beyond them a request is refused (the client retries or times out). */
-const MAX_PENDING_WRITES = 1024;
+/** Bound on reads a member keeps waiting for their ReadIndex; the client asks again after readRetryMs anyway. */
 const MAX_PENDING_READS = 256;
+/** A write not applied in this long is answered as unknown (the client gives up well before). */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Whether a Ready grants a vote to a candidate (a candidate's own vote is no use to the trap: its requests wait). */
 function castsVote(rd: Ready): boolean {
@@ -111,25 +148,93 @@ function castsVote(rd: Ready): boolean {
   return rd.messages.some(grants) || rd.messagesAfterPersist.some(grants);
 }
 
-/** The votesBeforeFsync host bug: vote grants move to the messages sent before the writes. */
-function sendGrantsEarly(rd: Ready): Ready {
-  const grant = (m: Message): boolean => m.type === 'voteResp' && !m.reject;
-  if (!rd.messagesAfterPersist.some(grant)) return rd;
-  return {
-    ...rd,
-    messages: [...rd.messages, ...rd.messagesAfterPersist.filter(grant)],
-    messagesAfterPersist: rd.messagesAfterPersist.filter((m) => !grant(m)),
-  };
+function termView(raw: RawNode): TermView {
+  const r = raw.raft;
+  return { term: r.term, vote: r.vote, lead: r.lead, role: r.role };
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
 const NONE: readonly Message[] = [];
 
-function termView(raw: RawNode): TermView {
-  const r = raw.raft;
-  return { term: r.term, vote: r.vote, lead: r.lead, role: r.role };
+/**
+ * The one group of the simulation owns every slot. Every operation is a session of its own (toCommand), so sessions
+ * live only as long as a retry of it can come (a client gives up within seconds); the default 15-minute sessions
+ * would pile up in every snapshot of a run.
+ */
+const SIM_SESSIONS = { ttlMs: 5_000, maxSessions: 2_000, maxResultsPerSession: 1 };
+const machineOptions = (): KvStateMachineOptions => kvStateMachineOptions(SIM_SESSIONS);
+
+/** The lincheck model's write as the node's command; its request id is a one-request session (retries dedupe). */
+function toCommand(cmd: KvCommand, timestampMs: number): Command {
+  const key = encoder.encode(cmd.input.key);
+  let op: Operation;
+  switch (cmd.input.op) {
+    case 'put':
+      op = { kind: 'put', key, value: encoder.encode(cmd.input.value), prevKv: false };
+      break;
+    case 'delete':
+      op = { kind: 'delete', range: { kind: 'key', key }, prevKv: false };
+      break;
+    case 'cas':
+      op = {
+        kind: 'txn',
+        compare: [
+          cmd.input.expected === null
+            ? { key, operator: 'equal', target: { kind: 'exists', exists: false } }
+            : {
+                key,
+                operator: 'equal',
+                target: { kind: 'value', value: encoder.encode(cmd.input.expected) },
+              },
+        ],
+        success: [{ kind: 'put', key, value: encoder.encode(cmd.input.value), prevKv: false }],
+        failure: [],
+      };
+      break;
+  }
+  return { timestampMs, session: { clientId: cmd.req, sequence: 1 }, op };
+}
+
+/** The node's answer as the lincheck model's output; undefined when it is not an answer the model knows. */
+function toOutput(input: WriteInput, outcome: ApplyOutcome): KvOutput | undefined {
+  const r = outcome.result;
+  if (input.op === 'put' && r.kind === 'put') return { op: 'put' };
+  if (input.op === 'delete' && r.kind === 'delete') return { op: 'delete', deleted: r.deleted > 0 };
+  if (input.op === 'cas' && r.kind === 'txn') return { op: 'cas', succeeded: r.succeeded };
+  return undefined;
+}
+
+/** The state machine as the replica sees it, telling the simulation about every entry it applies. */
+class ObservedMachine implements ReplicatedStateMachine<ApplyOutcome> {
+  constructor(
+    readonly kv: KvStateMachine,
+    private readonly onApplied: (index: number) => void,
+  ) {}
+
+  get appliedIndex(): number {
+    return this.kv.appliedIndex;
+  }
+
+  applyEntry(index: number, data: Uint8Array): ApplyOutcome | undefined {
+    const result = this.kv.applyEntry(index, data);
+    this.onApplied(index);
+    return result;
+  }
+
+  applyNoop(index: number): void {
+    this.kv.applyNoop(index);
+    this.onApplied(index);
+  }
+
+  snapshot(): Uint8Array {
+    return this.kv.snapshot();
+  }
+}
+
+/** The directory lock guards against a second process; the simulation runs each member's incarnations in turn. */
+function simLock(dir: string): Promise<DirLock> {
+  return Promise.resolve({ file: `${dir}/LOCK`, pid: 1, release: () => Promise.resolve() });
 }
 
 export class SimNode {
@@ -138,10 +243,9 @@ export class SimNode {
   incarnation = 0;
   raw: RawNode | undefined;
   storage: MemoryStorage | undefined;
-  readonly sm = new SimKvStateMachine();
-  appliedIndex = 0;
-  /** The next simulated ms at which this member's clock ticks; members tick at slightly different rates. */
-  nextTickAt = 0;
+  replica: RaftReplica<ApplyOutcome> | undefined;
+  /** What this member's storage has promised is durable (the checkers' view of its disk). */
+  readonly promised = new PromisedLog();
   /** The scenario's trap: crash after the next Ready's writes were issued but before they were synced. */
   crashOnNextPersist = false;
   /**
@@ -150,25 +254,34 @@ export class SimNode {
    * something its disk will forget.
    */
   crashOnNextVote = false;
-  /** Asynchronous persistence: the Ready whose fsync is running, and when it completes. */
-  private persisting: Ready | undefined;
-  persistDoneAt = Infinity;
-  /** Messages that arrived while paused; stepped in order on resume. Bounded like a socket buffer. */
-  private inbox: Message[] = [];
-  private pendingWrites = new Map<number, PendingWrite>();
-  /** Reads waiting for their ReadState: read id (the context) → key. */
-  private pendingReads = new Map<string, string>();
-  /** Reads whose ReadState arrived, waiting until applied ≥ index. */
-  private readyReads: { index: number; readId: string; key: string }[] = [];
-  private snapshotIndex = 0;
-  /** Batched mode: inputs were stepped and their Ready is not handled yet. */
-  private dirty = false;
   /** Wall-clock the member was created, in simulated ms (the scenario uses it to retire failed additions). */
   readonly createdAt: number;
+  private process: SimProcess | undefined;
+  private diskStorage: RaftDiskStorage | undefined;
+  /** Messages that arrived while paused; stepped in order on resume. Bounded like a socket buffer. */
+  private inbox: Message[] = [];
+  /** Writes this incarnation took and has not answered: reported lost when it dies. */
+  private readonly pendingWrites = new Set<string>();
+  private readonly pendingReads = new Set<string>();
+  /** Committed entries of the Readys handed out and not yet applied, by index: what the state machine applies. */
+  private committedByIndex = new Map<number, Entry>();
+  /** The snapshot of the last Ready that carried one: the state machine restored next is its. */
+  private readySnapshot: Snapshot | undefined;
+  /** The Ready the vote trap fires on (its persist's fsync). */
+  private voteTrapReady: Ready | undefined;
+  /** Crash when the disk is next asked to fsync (the traps): the writes are issued, the sync never completes. */
+  private crashAtNextSync: string | undefined;
+  /** Readys the host bugs rewrote, to hand the core back the one it gave out. */
+  private readonly rewritten = new WeakMap<Ready, Ready>();
+  private readonly logger: Logger;
+
+  /** The member's own disk: it outlives every incarnation, and loses what was not synced at each crash. */
+  readonly disk: SimFileSystem;
 
   constructor(
     readonly id: NodeId,
-    readonly disk: SimDisk,
+    /** The founders' directory when this member bootstraps the group; undefined for a member added later. */
+    private readonly founders: readonly MemberInfo[] | undefined,
     readonly settings: NodeSettings,
     readonly tickEveryMs: number,
     private readonly rng: Prng,
@@ -178,31 +291,81 @@ export class SimNode {
     private readonly mutations: CoreMutations = {},
   ) {
     this.createdAt = now;
+    this.logger = pino(
+      { level: hooks.tracing ? 'info' : 'silent', base: undefined, timestamp: false },
+      { write: (line: string) => this.hooks.traceNode(this, `log ${line.trim()}`) },
+    );
+    this.disk = new SimFileSystem({ delay: (kind) => this.diskDelay(kind) });
   }
 
-  /** Starts (or restarts) the member from what its disk holds durably. */
-  start(now: number): void {
-    const durable = this.disk.durable();
-    const storage = new MemoryStorage();
-    const snapIndex = durable.snapshot?.metadata.index ?? 0;
-    if (durable.snapshot) storage.applySnapshot(durable.snapshot);
-    storage.append(durable.entries);
-    if (durable.hardState) {
-      // The commit index is written without an fsync of its own, so the durable one may lag a snapshot that was
-      // synced later. A snapshot only ever covers applied, hence committed, entries: it is a lower bound.
-      const hs = durable.hardState;
-      storage.setHardState(hs.commit < snapIndex ? { ...hs, commit: snapIndex } : hs);
+  get dir(): string {
+    return `/${this.id}`;
+  }
+
+  get appliedIndex(): number {
+    return this.replica?.stateMachine.appliedIndex ?? 0;
+  }
+
+  /** Starts (or restarts) the member from what its disk holds: the real storage opens and recovers. */
+  start(): void {
+    this.state = 'starting';
+    this.incarnation++;
+    const proc = new SimProcess(this.hooks.scheduler);
+    this.process = proc;
+    this.boot(proc).catch((err: unknown) => {
+      if (!proc.alive) return;
+      // A full disk stops a start as it stops a running member: the process exits and is restarted later.
+      if (/ENOSPC/.test(describe(err))) {
+        this.hooks.traceNode(this, `EXIT at start: the disk is full (${describe(err)})`);
+        this.exit();
+        return;
+      }
+      this.hooks.violation(this, `the member failed to start: ${describe(err)}`);
+    });
+  }
+
+  private async boot(proc: SimProcess): Promise<void> {
+    const storage = await RaftDiskStorage.open(this.dir, {
+      fs: this.disk,
+      acquireLock: simLock,
+      identity: { clusterId: 'sim', shardId: '0', memberName: this.id, nodeId: this.id },
+      randomBytes: (n) => Uint8Array.from({ length: n }, () => this.rng.int(0, 255)),
+      now: () => this.hooks.scheduler.now(),
+      // Small segments, so seeds roll, seal and compact WAL segments as a long-lived member does.
+      segmentBytes: 8 * 1024,
+    });
+    if (!proc.alive) return;
+    this.diskStorage = storage;
+    let memory: MemoryStorage;
+    let kv: KvStateMachine;
+    let members: readonly MemberInfo[] = this.founders ?? [];
+    let recovered: RecoveredView | undefined;
+    if (storage.freshlyCreated && this.founders) {
+      kv = new KvStateMachine(machineOptions());
+      memory = bootstrapLog(this.founders, kv.snapshot());
+      const hardState = memory.initialState().hardState;
+      this.promised.write({ kind: 'installSnapshot', snapshot: memory.snapshot() });
+      this.promised.write({ kind: 'hardState', hardState });
+      await storage.append(hardState, [], memory.snapshot());
+      if (!proc.alive) return;
+      this.promised.sync();
+    } else {
+      recovered = storage.takeRecoveredState();
+      const broken = this.promised.brokenPromise(recovered);
+      if (broken) this.hooks.violation(this, `durability: ${broken}`);
+      this.promised.reset(recovered);
+      const restored = restoreLog(recovered, (bytes) => KvStateMachine.restore(bytes, machineOptions()));
+      memory = restored.memory;
+      kv = restored.machine ?? new KvStateMachine(machineOptions());
+      if (restored.members.length > 0) members = restored.members;
     }
-    this.sm.restore(durable.snapshot?.data ?? new Uint8Array());
-    this.appliedIndex = snapIndex;
-    this.snapshotIndex = snapIndex;
     const s = this.settings;
-    this.raw = new RawNode({
+    const raw = new RawNode({
       id: this.id,
-      storage,
+      storage: memory,
       electionTicks: s.electionTicks,
       heartbeatTicks: s.heartbeatTicks,
-      applied: snapIndex,
+      applied: memory.snapshot().metadata.index,
       preVote: s.preVote,
       checkQuorum: s.checkQuorum,
       maxEntriesBytesPerMessage: s.maxEntriesBytesPerMessage,
@@ -210,64 +373,106 @@ export class SimNode {
       maxUncommittedEntriesBytes: s.maxUncommittedEntriesBytes,
       random: () => this.rng.float(),
     });
-    applyCoreMutations(this.raw, this.mutations);
-    this.storage = storage;
+    applyCoreMutations(raw, this.mutations);
+    this.instrument(raw);
+    this.raw = raw;
+    this.storage = memory;
+    this.committedByIndex = new Map();
+    const replica = new RaftReplica<ApplyOutcome>({
+      node: raw,
+      storage: memory,
+      persistence: this.observedPersistence(new DiskPersistence(storage, !this.bugs.noFsync)),
+      machine: this.observe(kv),
+      restoreMachine: (bytes) => {
+        if (this.readySnapshot) this.hooks.onSnapshotApplied(this, this.readySnapshot);
+        return this.observe(KvStateMachine.restore(bytes, machineOptions()));
+      },
+      directory: new MemberDirectory(members),
+      send: (messages) => {
+        for (const m of messages) this.hooks.send(this, m);
+      },
+      tickMs: this.tickEveryMs,
+      electionTicks: s.electionTicks,
+      snapshotEntries: s.compactEveryEntries > 0 ? s.compactEveryEntries : Number.MAX_SAFE_INTEGER,
+      snapshotRetainEntries: s.retainEntries,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      maxQueuedRequests: 10_000,
+      maxBatchEntries: 256,
+      logger: this.logger,
+      clock: proc.clock(),
+      onFatal: (err) => this.onFatal(proc, err),
+    });
+    this.replica = replica;
     this.state = 'up';
-    this.dirty = false;
-    this.incarnation++;
-    this.nextTickAt = now + this.rng.int(0, this.tickEveryMs);
-    this.processReady();
+    replica.start();
+    this.hooks.onStarted(this, recovered);
   }
 
-  /** Power loss: unsynced writes beyond a random prefix are lost; volatile state is gone. */
-  crash(): { kept: number; lost: number } {
-    const result = this.disk.crash(this.rng);
-    this.stopVolatile();
+  /** The replica's loop failed. A full disk ends the process like any fatal disk error; anything else is a bug. */
+  private onFatal(proc: SimProcess, err: Error): void {
+    if (!proc.alive) return;
+    if (err.name === 'StopSimulation') return;
+    if (/ENOSPC/.test(err.message)) {
+      this.hooks.traceNode(this, `EXIT: the disk is full (${err.message})`);
+      this.exit();
+      return;
+    }
+    this.hooks.violation(this, `the replica loop failed: ${describe(err)}`);
+  }
+
+  /** Power loss: unsynced writes beyond a random prefix are lost, torn maybe; the process is gone. */
+  crash(): SimCrashReport {
+    this.stopProcess();
     this.state = 'down';
-    return result;
+    this.promised.crash();
+    return this.disk.crash(this.rng);
+  }
+
+  /** The process exits (a fatal disk error): the machine stays up, so nothing written is lost. */
+  exit(): void {
+    this.stopProcess();
+    this.state = 'down';
+    this.promised.crash();
+    this.disk.killProcess();
   }
 
   /** The member is wiped and never comes back (it was removed, or its addition never took). */
   retire(): void {
-    this.stopVolatile();
+    this.stopProcess();
     this.state = 'gone';
   }
 
-  private stopVolatile(): void {
+  private stopProcess(): void {
+    this.process?.kill();
+    this.process = undefined;
     this.raw = undefined;
     this.storage = undefined;
+    this.replica = undefined;
+    this.diskStorage = undefined;
     this.inbox = [];
     this.crashOnNextPersist = false;
     this.crashOnNextVote = false;
-    this.persisting = undefined;
-    this.persistDoneAt = Infinity;
-    const lost = [...this.pendingWrites.values()];
-    this.pendingWrites.clear();
+    this.crashAtNextSync = undefined;
+    this.voteTrapReady = undefined;
     this.pendingReads.clear();
-    this.readyReads = [];
-    for (const p of lost) this.hooks.onWriteOutcome(p.req, { kind: 'lost' });
+    const lost = [...this.pendingWrites];
+    this.pendingWrites.clear();
+    for (const req of lost) this.hooks.onWriteOutcome(req, { kind: 'lost', why: 'the member died' });
   }
 
   pause(): void {
-    if (this.state === 'up') this.state = 'paused';
+    if (this.state !== 'up') return;
+    this.state = 'paused';
+    this.process!.pause();
   }
 
   resume(): void {
     if (this.state !== 'paused') return;
     this.state = 'up';
+    this.process!.resume();
     const inbox = this.inbox;
     this.inbox = [];
-    for (const m of inbox) {
-      if (this.state !== 'up') return; // crashed while catching up
-      this.drive('step', m, (raw) => raw.step(m));
-      this.afterInput();
-    }
-  }
-
-  tick(): void {
-    if (this.state !== 'up') return;
-    this.drive('tick', undefined, (raw) => raw.tick());
-    this.afterInput();
+    for (const m of inbox) this.replica?.deliver(m);
   }
 
   receive(m: Message): 'stepped' | 'buffered' | 'lost' {
@@ -277,245 +482,256 @@ export class SimNode {
       return 'buffered';
     }
     if (this.state !== 'up') return 'lost';
-    this.drive('step', m, (raw) => raw.step(m));
-    this.afterInput();
+    this.replica!.deliver(m);
     return 'stepped';
   }
 
   submitWrite(cmd: KvCommand): SubmitResult {
     if (this.state !== 'up') return { kind: 'unavailable', reason: this.state };
-    if (this.pendingWrites.size >= MAX_PENDING_WRITES)
-      return { kind: 'unavailable', reason: 'too many pending' };
     const raw = this.raw!;
-    let res!: ReturnType<RawNode['propose']>;
-    this.drive('propose', undefined, () => (res = raw.propose(encodeCommand(cmd))));
-    if (!res.ok) {
-      const leader = raw.raft.lead;
-      if (res.reason === 'notLeader' && leader !== '' && leader !== this.id)
-        return { kind: 'redirect', leader };
-      return { kind: 'unavailable', reason: res.reason };
+    const leader = raw.raft.lead;
+    if (leader !== this.id) {
+      if (leader !== '') return { kind: 'redirect', leader };
+      return { kind: 'unavailable', reason: 'no leader' };
     }
-    this.pendingWrites.set(res.index, { req: cmd.req, term: res.term });
-    this.afterInput();
-    return { kind: 'proposed', index: res.index, term: res.term };
+    const proc = this.process!;
+    const data = encodeCommand(toCommand(cmd, this.hooks.scheduler.now()));
+    this.pendingWrites.add(cmd.req);
+    const settle = (outcome: WriteOutcome): void => {
+      if (!proc.alive || !this.pendingWrites.delete(cmd.req)) return;
+      this.hooks.onWriteOutcome(cmd.req, outcome);
+    };
+    this.replica!.propose(data).then(
+      (result) => {
+        const output = result === undefined ? undefined : toOutput(cmd.input, result);
+        if (result?.duplicate) {
+          this.hooks.violation(this, `request ${cmd.req} was applied twice (answered from its session)`);
+        } else if (output === undefined) {
+          this.hooks.violation(this, `request ${cmd.req} got an answer the model does not know`);
+        }
+        if (output !== undefined) settle({ kind: 'ok', output });
+      },
+      (err: unknown) => {
+        // Refused before it was proposed, or its index went to another entry: it can never apply.
+        const safe =
+          err instanceof NotLeaderError ||
+          err instanceof ProposalDroppedError ||
+          err instanceof ProposalRefusedError ||
+          err instanceof ReplicaOverloadedError;
+        settle({ kind: safe ? 'superseded' : 'lost', why: describe(err) });
+      },
+    );
+    return { kind: 'submitted' };
   }
 
-  /** Starts a ReadIndex round; the answer comes through onReadServed (or never: the client retries). */
+  /** Starts a linearizable read; the answer comes through onReadServed (or never: the client asks again). */
   submitRead(readId: string, key: string): SubmitResult {
     if (this.state !== 'up') return { kind: 'unavailable', reason: this.state };
-    // A ReadState may never come (its messages were lost): the oldest waiting read is forgotten first.
     if (this.bugs.localReads) {
-      this.hooks.onReadServed(readId, this.sm.get(key), this);
+      this.hooks.onReadServed(readId, this.read(key), this);
       return { kind: 'submitted' };
     }
-    if (this.pendingReads.size >= MAX_PENDING_READS)
-      this.pendingReads.delete(this.pendingReads.keys().next().value!);
-    this.pendingReads.set(readId, key);
-    this.drive('readIndex', undefined, (raw) => raw.readIndex(encoder.encode(readId)));
-    this.afterInput();
+    if (this.pendingReads.size >= MAX_PENDING_READS) return { kind: 'unavailable', reason: 'too many reads' };
+    const proc = this.process!;
+    this.pendingReads.add(readId);
+    this.replica!.linearizableBarrier().then(
+      () => {
+        if (!proc.alive || !this.pendingReads.delete(readId)) return;
+        this.hooks.onReadServed(readId, this.read(key), this);
+      },
+      () => {
+        this.pendingReads.delete(readId);
+      },
+    );
     return { kind: 'submitted' };
+  }
+
+  private read(key: string): string | null {
+    const kv = (this.replica!.stateMachine as ObservedMachine).kv.get(key);
+    return kv === undefined ? null : decoder.decode(kv.value);
   }
 
   /** Asks the leader to hand over to `transferee` (only a leader acts on it). */
   transferLeadership(transferee: NodeId): void {
     if (this.state !== 'up') return;
-    this.drive('transferLeadership', undefined, (raw) => raw.transferLeadership(transferee));
-    this.afterInput();
+    this.replica!.transferLeadership(transferee).then(
+      (to) => this.hooks.traceNode(this, `handed leadership to ${to}`),
+      (err: unknown) => this.hooks.traceNode(this, `transfer to ${transferee} failed: ${describe(err)}`),
+    );
   }
 
+  /** Proposes a membership change; true when this member leads and queued it (the outcome is traced). */
   proposeConfChange(type: 'addLearner' | 'promote' | 'remove', nodeId: NodeId): boolean {
-    if (this.state !== 'up') return false;
-    let ok = false;
-    this.drive('proposeConfChange', undefined, (raw) => (ok = raw.proposeConfChange({ type, nodeId }).ok));
-    this.afterInput();
-    return ok;
+    if (this.state !== 'up' || this.raw!.raft.lead !== this.id) return false;
+    this.replica!.proposeConfChange({ type, nodeId }).then(
+      () => this.hooks.traceNode(this, `CONF ${type} ${nodeId} applied`),
+      (err: unknown) => this.hooks.traceNode(this, `CONF ${type} ${nodeId} failed: ${describe(err)}`),
+    );
+    return true;
   }
 
   reportUnreachable(to: NodeId): void {
-    if (this.state !== 'up') return;
-    this.drive('reportUnreachable', undefined, (raw) => raw.reportUnreachable(to));
-    this.afterInput();
+    if (this.state === 'up') this.replica!.reportUnreachable(to);
   }
 
   reportSnapshot(to: NodeId, ok: boolean): void {
-    if (this.state !== 'up') return;
-    this.drive('reportSnapshot', undefined, (raw) => raw.reportSnapshot(to, ok));
-    this.afterInput();
+    if (this.state === 'up') this.replica!.reportSnapshot(to, ok);
   }
 
-  /**
-   * Runs one input through the core and shows the term rules what it did: the member's term, vote, leader and role
-   * before and after, and the messages the input queued (the core only ever appends to its outboxes in between).
-   */
-  private drive(input: string, stepped: Message | undefined, fn: (raw: RawNode) => void): void {
-    const raw = this.raw!;
-    const r = raw.raft;
-    const before = termView(raw);
-    const queued = r.msgs.length;
-    const queuedAfterPersist = r.msgsAfterPersist.length;
-    fn(raw);
-    let sent: readonly Message[] = NONE;
-    if (r.msgs.length > queued || r.msgsAfterPersist.length > queuedAfterPersist)
-      sent = [...r.msgs.slice(queued), ...r.msgsAfterPersist.slice(queuedAfterPersist)];
-    this.hooks.onInput(this, {
-      member: this.id,
-      stepped,
-      input,
-      before,
-      after: termView(raw),
-      sent,
-      checkQuorum: this.settings.checkQuorum,
+  // ---- what the simulation sees of the running code ----
+
+  /** The disk's answer to "how long does this take": fsync latency, a frozen process, the traps. */
+  private diskDelay(kind: SimDiskOperation): Promise<void> | undefined {
+    const proc = this.process;
+    // Operations of the storage's open before the process object exists are this incarnation's too.
+    if (proc === undefined) return undefined;
+    if (kind === 'sync' && this.crashAtNextSync !== undefined) {
+      const why = this.crashAtNextSync;
+      this.crashAtNextSync = undefined;
+      // The writes were issued; power goes before the fsync completes. Nothing of this process runs on.
+      this.hooks.scheduler.at(this.hooks.scheduler.now(), () => {
+        if (this.process !== proc) return;
+        const { keptWrites, lostWrites, tornWrites } = this.crash();
+        this.hooks.traceNode(
+          this,
+          `CRASH ${why}, before its fsync: kept ${keptWrites} unsynced writes (${tornWrites} torn), lost ${lostWrites}`,
+        );
+      });
+      return new Promise(() => undefined);
+    }
+    const ms =
+      kind === 'sync' && this.settings.fsyncMaxMs > 0 ? this.rng.int(1, this.settings.fsyncMaxMs) : 0;
+    if (ms === 0 && !proc.paused) return undefined;
+    return proc.sleep(ms);
+  }
+
+  private observe(kv: KvStateMachine): ObservedMachine {
+    return new ObservedMachine(kv, (index) => {
+      const entry = this.committedByIndex.get(index);
+      this.committedByIndex.delete(index);
+      if (entry === undefined) {
+        this.hooks.violation(this, `applied entry ${index}, which no Ready handed out as committed`);
+        return;
+      }
+      this.hooks.onEntryApplied(this, entry);
     });
   }
 
-  private afterInput(): void {
-    if (this.settings.batchInputs) this.dirty = true;
-    else this.processReady();
+  private observedPersistence(inner: RaftPersistence): RaftPersistence {
+    return {
+      persist: async (rd, sync) => {
+        const proc = this.process;
+        if (rd.snapshot) this.promised.write({ kind: 'installSnapshot', snapshot: rd.snapshot });
+        for (const entry of rd.entries) this.promised.write({ kind: 'entry', entry });
+        if (rd.hardState) this.promised.write({ kind: 'hardState', hardState: rd.hardState });
+        this.hooks.onPersist(this, rd);
+        // The trap waits for a Ready that writes log data: losing only a commit index would be a dull crash.
+        if (this.crashOnNextPersist && (rd.snapshot !== undefined || rd.entries.length > 0)) {
+          this.crashOnNextPersist = false;
+          this.crashAtNextSync = 'during a persist';
+        }
+        if (this.crashOnNextVote && rd === this.voteTrapReady) {
+          this.crashOnNextVote = false;
+          this.crashAtNextSync = 'after casting a vote';
+        }
+        await inner.persist(rd, sync);
+        if (proc !== this.process) return;
+        // What the host believes: with the noFsync bug it believes wrongly, and the restart shows it.
+        if (sync) {
+          this.promised.sync();
+          this.hooks.onSynced(this, rd.hardState);
+        }
+      },
+      saveSnapshot: async (snapshot, compactIndex) => {
+        const proc = this.process;
+        await inner.saveSnapshot(snapshot, compactIndex);
+        if (proc !== this.process) return;
+        this.promised.compact(snapshot);
+        this.hooks.onCompacted(this, snapshot);
+      },
+    };
   }
 
-  /** Batched mode: handles the Ready of everything stepped since the last flush. */
-  flush(): void {
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.processReady();
+  /**
+   * Shows the term rules every input the core steps (the member's term, vote, leader and role before and after, and
+   * the messages it queued), the checkers every Ready, and plants the host bugs between the core and the loop.
+   */
+  private instrument(raw: RawNode): void {
+    const observe = <A extends unknown[], T>(input: string, fn: (...args: A) => T) => {
+      return (...args: A): T => {
+        const r = raw.raft;
+        const before = termView(raw);
+        const queued = r.msgs.length;
+        const queuedAfterPersist = r.msgsAfterPersist.length;
+        let result: T;
+        try {
+          result = fn(...args);
+        } catch (err) {
+          // The loop drops a message the core refuses (a malformed one from a faulty peer); the simulation sends
+          // none, so a throw is a broken invariant.
+          this.hooks.violation(this, `the core threw on ${input}: ${describe(err)}`);
+          throw err;
+        }
+        let sent: readonly Message[] = NONE;
+        if (r.msgs.length > queued || r.msgsAfterPersist.length > queuedAfterPersist)
+          sent = [...r.msgs.slice(queued), ...r.msgsAfterPersist.slice(queuedAfterPersist)];
+        this.hooks.onInput(this, {
+          member: this.id,
+          stepped: input === 'step' ? (args[0] as Message) : undefined,
+          input,
+          before,
+          after: termView(raw),
+          sent,
+          checkQuorum: this.settings.checkQuorum,
+        });
+        return result;
+      };
+    };
+    raw.tick = observe('tick', raw.tick.bind(raw));
+    raw.step = observe('step', raw.step.bind(raw));
+    raw.proposeBatch = observe('propose', raw.proposeBatch.bind(raw));
+    raw.proposeConfChange = observe('proposeConfChange', raw.proposeConfChange.bind(raw));
+    raw.readIndex = observe('readIndex', raw.readIndex.bind(raw));
+    raw.transferLeadership = observe('transferLeadership', raw.transferLeadership.bind(raw));
+    raw.reportUnreachable = observe('reportUnreachable', raw.reportUnreachable.bind(raw));
+    raw.reportSnapshot = observe('reportSnapshot', raw.reportSnapshot.bind(raw));
+    const advance = raw.advance.bind(raw);
+    raw.advance = observe('advance', (rd: Ready) => advance(this.rewritten.get(rd) ?? rd));
+    const ready = raw.ready.bind(raw);
+    raw.ready = (): Ready => {
+      const rd = ready();
+      this.hooks.onReady(this, rd);
+      for (const e of rd.committedEntries) this.committedByIndex.set(e.index, e);
+      if (rd.snapshot) this.readySnapshot = rd.snapshot;
+      if (this.crashOnNextVote && castsVote(rd)) this.voteTrapReady = rd;
+      const planted = this.plantHostBugs(rd);
+      if (planted !== rd) {
+        this.rewritten.set(planted, rd);
+        if (rd === this.voteTrapReady) this.voteTrapReady = planted;
+      }
+      return planted;
+    };
   }
 
-  /** Runs the host loop until the core has nothing more to do (or, asynchronously, until a Ready must sync). */
-  processReady(): void {
-    while (this.state === 'up' && this.persisting === undefined && this.raw!.hasReady())
-      this.handleReady(this.raw!);
-  }
-
-  /** Asynchronous persistence: the running fsync completed (the simulation calls this at persistDoneAt). */
-  completePersist(): void {
-    const rd = this.persisting;
-    if (rd === undefined || this.state !== 'up') return;
-    this.persisting = undefined;
-    this.persistDoneAt = Infinity;
-    this.finishReady(this.raw!, rd);
-    if (this.settings.batchInputs) this.dirty = true;
-    else this.processReady();
-  }
-
-  private handleReady(raw: RawNode): void {
-    let rd = raw.ready();
-    this.hooks.onReady(this, rd);
-    if (this.bugs.votesBeforeFsync) rd = sendGrantsEarly(rd);
-    for (const m of rd.messages) this.hooks.send(this, m);
-    if (rd.snapshot) this.disk.write({ kind: 'installSnapshot', snapshot: rd.snapshot });
-    for (const entry of rd.entries) this.disk.write({ kind: 'entry', entry });
-    if (rd.hardState) this.disk.write({ kind: 'hardState', hardState: rd.hardState });
-    this.hooks.onPersist(this, rd);
-    // The trap waits for a Ready that writes log data: losing only a commit index would be a dull crash.
-    if (this.crashOnNextPersist && (rd.snapshot !== undefined || rd.entries.length > 0)) {
-      const { kept, lost } = this.crash();
-      this.hooks.traceNode(this, `CRASH during persist: kept ${kept} unsynced writes, lost ${lost}`);
-      return;
+  private plantHostBugs(rd: Ready): Ready {
+    let out = rd;
+    if (this.bugs.acksBeforeSync && rd.messagesAfterPersist.length > 0) {
+      out = { ...out, messages: [...out.messages, ...out.messagesAfterPersist], messagesAfterPersist: [] };
     }
-    if (this.crashOnNextVote && castsVote(rd)) {
-      const { kept, lost } = this.crash();
-      this.hooks.traceNode(
-        this,
-        `CRASH after casting a vote, before its fsync: kept ${kept} unsynced writes, lost ${lost}`,
-      );
-      return;
-    }
-    if (rd.mustSync && this.settings.fsyncMaxMs > 0) {
-      this.persisting = rd;
-      this.persistDoneAt = this.hooks.clock() + this.rng.int(1, this.settings.fsyncMaxMs);
-      return;
-    }
-    this.finishReady(raw, rd);
-  }
-
-  /** The writes of `rd` were issued: fsync them, then let out what had to wait, apply, and advance. */
-  private finishReady(raw: RawNode, rd: Ready): void {
-    if (rd.mustSync && !this.bugs.skipFsync) {
-      this.disk.sync();
-      this.hooks.onSynced(this, this.disk.durableHardState());
-    }
-    for (const m of rd.messagesAfterPersist) this.hooks.send(this, m);
-    if (rd.snapshot) this.applySnapshot(rd.snapshot);
-    for (const entry of rd.committedEntries) this.applyEntry(entry);
-    for (const rs of rd.readStates) {
-      const readId = decoder.decode(rs.context);
-      const key = this.pendingReads.get(readId);
-      if (key === undefined) continue;
-      this.pendingReads.delete(readId);
-      this.readyReads.push({ index: rs.index, readId, key });
-    }
-    this.drive('advance', undefined, () => raw.advance(rd));
-    this.serveReads();
-    this.maybeCompact(raw);
-  }
-
-  private applySnapshot(snapshot: Snapshot): void {
-    const index = snapshot.metadata.index;
-    this.sm.restore(snapshot.data);
-    this.appliedIndex = index;
-    this.snapshotIndex = index;
-    this.hooks.onSnapshotApplied(this, snapshot);
-    // Proposals covered by the snapshot: whether they made it is not visible from here.
-    for (const [i, p] of this.pendingWrites) {
-      if (i <= index) {
-        this.pendingWrites.delete(i);
-        this.hooks.onWriteOutcome(p.req, { kind: 'lost' });
+    if (this.bugs.applyUncommitted && rd.entries.length > 0 && !rd.snapshot) {
+      // The entries being persisted, from the one after what is applied or committed, as if they had committed.
+      const last = rd.committedEntries[rd.committedEntries.length - 1]?.index ?? this.appliedIndex;
+      const from = Math.max(last, this.appliedIndex) + 1;
+      const early = rd.entries.filter((e) => e.index >= from);
+      if (early.length > 0 && early[0]!.index === from) {
+        for (const e of early) this.committedByIndex.set(e.index, e);
+        out = { ...out, committedEntries: [...out.committedEntries, ...early] };
       }
     }
+    return out;
   }
+}
 
-  private applyEntry(entry: Entry): void {
-    if (entry.index !== this.appliedIndex + 1) {
-      this.hooks.violation(
-        this,
-        `applied entry ${entry.index} after ${this.appliedIndex}: entries must apply in order`,
-      );
-    }
-    this.appliedIndex = entry.index;
-    this.hooks.onEntryApplied(this, entry);
-    let applied: { req: string; output: KvOutput } | undefined;
-    if (entry.type === 'normal' && entry.data.byteLength > 0) {
-      const cmd = decodeCommand(entry.data);
-      const res = this.sm.apply(cmd);
-      if (res.kind === 'duplicate') {
-        this.hooks.violation(this, `request ${cmd.req} applied twice (again at index ${entry.index})`);
-      } else {
-        applied = { req: cmd.req, output: res.output };
-      }
-    }
-    const pending = this.pendingWrites.get(entry.index);
-    if (pending === undefined) return;
-    this.pendingWrites.delete(entry.index);
-    if (pending.term !== entry.term) {
-      this.hooks.onWriteOutcome(pending.req, { kind: 'superseded' });
-    } else if (applied?.req === pending.req) {
-      this.hooks.onWriteOutcome(pending.req, { kind: 'ok', output: applied.output });
-    } else {
-      this.hooks.violation(
-        this,
-        `entry ${entry.index}@${entry.term} is not the proposal ${pending.req} made there`,
-      );
-      this.hooks.onWriteOutcome(pending.req, { kind: 'lost' });
-    }
-  }
-
-  private serveReads(): void {
-    if (this.readyReads.length === 0) return;
-    const waiting: { index: number; readId: string; key: string }[] = [];
-    for (const r of this.readyReads) {
-      if (r.index <= this.appliedIndex) this.hooks.onReadServed(r.readId, this.sm.get(r.key), this);
-      else waiting.push(r);
-    }
-    this.readyReads = waiting;
-  }
-
-  private maybeCompact(raw: RawNode): void {
-    const every = this.settings.compactEveryEntries;
-    if (every <= 0 || this.appliedIndex - this.snapshotIndex < every) return;
-    raw.compact(this.sm.snapshot(), this.settings.retainEntries);
-    const snapshot = this.storage!.snapshot();
-    this.snapshotIndex = snapshot.metadata.index;
-    this.disk.compact(snapshot);
-    this.hooks.onCompacted(this, snapshot);
-  }
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

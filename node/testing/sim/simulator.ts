@@ -7,7 +7,6 @@ import { checkLinearizable, type CheckResult } from '../lincheck/check.js';
 import type { Operation } from '../lincheck/history.js';
 import { kvModel, type KvInput, type KvOutput } from '../lincheck/kv-model.js';
 import {
-  MemoryStorage,
   decodeConfChange,
   type ConfState,
   type Entry,
@@ -33,7 +32,12 @@ import { checkInput, checkReady, type InputObservation } from './checkers/term-i
 import { VoteSafetyChecker } from './checkers/vote-safety.js';
 import { SimClient, type ClientEnv } from './client.js';
 import type { CoreMutations } from './core-mutations.js';
-import { SimDisk } from './disk.js';
+import { decodeCommand } from '../../src/kv/command-codec.js';
+import { decodeSnapshotEnvelope } from '../../src/replica/snapshot-envelope.js';
+import type { MemberInfo } from '../../src/replica/member-directory.js';
+import { EventQueue } from './event-queue.js';
+import type { PromisedLog, RecoveredView } from './checkers/promised-log.js';
+import type { SimScheduler } from './sim-process.js';
 import { Network } from './network.js';
 import { Prng } from '../../src/random/prng.js';
 import { Scenario, type ScenarioHost } from './scenario.js';
@@ -92,13 +96,18 @@ export interface SeedResult {
   readonly config: SeedConfig;
 }
 
-/** A member's durable log (what it restarts with) as the checkers see it. */
-function durableLogView(disk: SimDisk): LogView {
+/** A member's durable log (what its storage promised, what it restarts with) as the checkers see it. */
+function durableLogView(promised: PromisedLog): LogView {
   return {
-    firstIndex: () => disk.durableFirstIndex(),
-    lastIndex: () => disk.durableLastIndex(),
-    termAt: (i) => disk.durableTermAt(i),
+    firstIndex: () => promised.firstIndex(),
+    lastIndex: () => promised.lastIndex(),
+    termAt: (i) => promised.termAt(i),
   };
+}
+
+/** Lets every promise the members' code chained run to completion: their host loops, storage and state machines. */
+function settleMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A member's log as the checkers see it (whichever incarnation runs when it is asked). */
@@ -146,7 +155,20 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   private lastConf: ConfState | undefined;
   private nextId: number;
   private delivered = 0;
+  /** The members' timers and disk completions, by simulated time. */
+  private readonly timers = new EventQueue<() => void>();
+  /** Which request (session) each committed entry carries: a request in the committed log twice is a bug. */
+  private readonly committedRequests = new Map<string, number>();
+  /** A violation was recorded: the run stops at the next check. */
+  private failed = false;
+  /** Members whose core took an input since the last check: only they can have changed. */
+  private readonly touched = new Set<SimNode>();
   now = 0;
+  readonly scheduler: SimScheduler = {
+    now: () => this.now,
+    // Simulated time is whole milliseconds; a timer set for a fraction of one fires at the next.
+    at: (timeMs, fn) => this.timers.push(Math.max(Math.ceil(timeMs), this.now), fn),
+  };
 
   constructor(private readonly options: SimOptions) {
     const root = new Prng(options.seed);
@@ -159,20 +181,15 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     this.leaderChoices = root.fork('leader-choices');
     const founders = Array.from({ length: this.cfg.founders }, (_, i) => `n${i + 1}`);
     this.nextId = founders.length + 1;
-    const boot = MemoryStorage.bootstrap(founders);
-    const bootSnapshot = boot.snapshot();
-    this.configurations = new ConfigurationHistory(
-      fromConfState(bootSnapshot.metadata.confState),
-      bootSnapshot.metadata.index,
-    );
-    for (const id of founders) {
-      const disk = new SimDisk({
-        snapshot: bootSnapshot,
-        entries: [],
-        hardState: boot.initialState().hardState,
-      });
-      this.createNode(id, disk);
-    }
+    // The group starts as node-process.ts bootstraps one: a snapshot at index 1 with the founders as voters.
+    this.configurations = new ConfigurationHistory(fromConfState({ voters: founders, learners: [] }), 1);
+    const directory: MemberInfo[] = founders.map((id) => ({
+      id,
+      name: id,
+      peerAddress: `${id}:2380`,
+      clientAddress: `${id}:2379`,
+    }));
+    for (const id of founders) this.createNode(id, directory);
     for (let i = 1; i <= this.cfg.clients; i++) {
       this.clients.push(
         new SimClient(i, clientRng.fork(`client${i}`), this.cfg.client, this, clientRng.int(0, 50)),
@@ -182,11 +199,12 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
 
   // ---- running ----
 
-  run(): SeedResult {
+  async run(): Promise<SeedResult> {
     const cfg = this.cfg;
     let nextScenarioAt = cfg.scenarioStepMs;
+    const batch = cfg.node.batchInputs;
     try {
-      for (const node of this.nodes.values()) this.checkNode(node);
+      await this.settle();
       while (this.now <= cfg.durationMs) {
         const now = this.now;
         this.flushSnapshotReports();
@@ -196,37 +214,21 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
           );
           if (m === undefined) break;
           this.deliver(m);
+          if (!batch) await this.settle();
         }
-        for (const node of this.nodes.values()) {
-          if (node.persistDoneAt > now) continue;
-          node.completePersist();
-          this.checkNode(node);
-        }
+        await this.runDueTimers(now, batch);
         this.scenario.runDueCuts(now);
-        for (const node of this.nodes.values()) {
-          while (node.nextTickAt <= now) {
-            node.nextTickAt += node.tickEveryMs;
-            if (node.state !== 'up') continue;
-            node.tick();
-            this.checkNode(node);
-          }
-        }
         if (now >= nextScenarioAt) {
           nextScenarioAt += cfg.scenarioStepMs;
           this.scenario.step(now);
-          this.checkAll();
+          await this.settle();
+          this.checkElectable();
         }
         const issueNew = now < cfg.clientsUntilMs;
-        let clientsActed = false;
-        for (const c of this.clients) {
-          if (c.nextActionAt <= now) {
-            c.act(now, issueNew);
-            clientsActed = true;
-          }
-        }
-        // Client requests change no log but the leader's: the per-member checks suffice.
-        if (clientsActed) for (const node of this.nodes.values()) this.checkNode(node);
-        if (cfg.node.batchInputs) this.flushAll();
+        for (const c of this.clients) if (c.nextActionAt <= now) c.act(now, issueNew);
+        await this.settle();
+        // What the members did just now may be due just now too (a crash at the fsync, a thawed process).
+        await this.runDueTimers(now, batch);
         this.now = this.nextTime(nextScenarioAt);
       }
     } catch (err) {
@@ -234,18 +236,39 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
         this.violations.push(`t=${this.now}: exception: ${describeError(err)}`);
     }
     this.now = Math.min(this.now, cfg.durationMs);
+    for (const node of this.nodes.values()) if (node.state !== 'gone') node.retire();
     for (const c of this.clients) c.giveUp(this.now, 'run ended');
     return this.finish();
   }
 
-  private nextTime(nextScenarioAt: number): number {
-    let t = Math.min(nextScenarioAt, this.network.nextDeliveryTime(), this.scenario.nextCutAt());
-    if (this.snapReports.length > 0) t = this.now + 1;
-    for (const node of this.nodes.values()) {
-      if (node.state === 'gone') continue;
-      if (node.nextTickAt < t) t = node.nextTickAt;
-      if (node.persistDoneAt < t) t = node.persistDoneAt;
+  /** Fires the members' timers and disk completions due at `now`, including those they schedule for `now`. */
+  private async runDueTimers(now: number, batch: boolean): Promise<void> {
+    for (;;) {
+      const fn = this.timers.popDue(now);
+      if (fn === undefined) break;
+      fn();
+      if (!batch) await this.settle();
     }
+    await this.settle();
+    if (this.timers.peekTime() <= now) await this.runDueTimers(now, batch);
+  }
+
+  /** Lets the members' code run to rest, then checks every running member. */
+  private async settle(): Promise<void> {
+    await settleMicrotasks();
+    if (this.failed) throw new StopSimulation(this.violations[0] ?? 'violation');
+    for (const node of this.touched) this.checkNode(node);
+    this.touched.clear();
+  }
+
+  private nextTime(nextScenarioAt: number): number {
+    let t = Math.min(
+      nextScenarioAt,
+      this.network.nextDeliveryTime(),
+      this.scenario.nextCutAt(),
+      this.timers.peekTime(),
+    );
+    if (this.snapReports.length > 0) t = this.now + 1;
     for (const c of this.clients) if (c.nextActionAt < t) t = c.nextActionAt;
     return Math.max(this.now + 1, t);
   }
@@ -294,10 +317,17 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     };
   }
 
+  /** Records a violation and stops the code that found it; the run ends at its next check. */
   private fail(what: string): never {
+    this.recordViolation(what);
+    throw new StopSimulation(what);
+  }
+
+  private recordViolation(what: string): void {
+    if (this.failed) return;
+    this.failed = true;
     this.violations.push(`t=${this.now}: ${what}`);
     this.traceLine(`VIOLATION ${what}`);
-    throw new StopSimulation(what);
   }
 
   private deliver(m: Message): void {
@@ -312,7 +342,6 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
       this.traceLine(`${node.state === 'paused' ? 'buffer' : 'deliver'} ${describeMessage(m)}`);
     node.receive(m);
     if (m.type === 'snap') this.snapReports.push({ from: m.from, to: m.to, ok: true });
-    this.checkNode(node);
   }
 
   /** Snapshot delivery reports reach the sender's host after the send returned (never inside its Ready loop). */
@@ -324,24 +353,10 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
       if (node?.state !== 'up') continue;
       if (r.ok === 'unreachable') node.reportUnreachable(r.to);
       else node.reportSnapshot(r.to, r.ok);
-      this.checkNode(node);
-    }
-  }
-
-  /** Batched mode: every member handles the Ready of this ms's inputs; that may produce more within the same ms. */
-  private flushAll(): void {
-    for (const node of this.nodes.values()) {
-      node.flush();
-      this.checkNode(node);
     }
   }
 
   // ---- checks ----
-
-  private checkAll(): void {
-    for (const node of this.nodes.values()) this.checkNode(node);
-    this.checkElectable();
-  }
 
   /**
    * Leader Completeness before it breaks (see checkers/electable.ts): judged against every configuration of the
@@ -394,8 +409,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   }
 
   private checkNode(node: SimNode): void {
-    if (node.state !== 'up' && node.state !== 'paused') return;
-    const raft = node.raw!.raft;
+    if ((node.state !== 'up' && node.state !== 'paused') || node.raw === undefined) return;
+    const raft = node.raw.raft;
     const problem = this.monotonic.observe(node.id, node.incarnation, raft.term, raft.log.committed);
     if (problem) this.fail(problem);
     raft.assertInvariants();
@@ -417,8 +432,19 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
 
   // ---- NodeHooks ----
 
-  clock(): number {
-    return this.now;
+  get tracing(): boolean {
+    return this.options.trace !== undefined;
+  }
+
+  onStarted(node: SimNode, recovered: RecoveredView | undefined): void {
+    this.touched.add(node);
+    const raft = node.raw!.raft;
+    const from = recovered === undefined ? 'bootstrapped' : 'recovered';
+    this.traceLine(
+      `${node.id} START (${from}) term ${raft.term} log ${raft.log.firstIndex()}..${raft.log.lastIndex()} commit ${raft.log.committed}`,
+    );
+    const problem = this.monotonic.observeRestart(node.id, raft.term);
+    if (problem) this.recordViolation(problem);
   }
 
   send(from: SimNode, sent: Message): void {
@@ -442,6 +468,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   }
 
   onInput(node: SimNode, observation: InputObservation): void {
+    this.touched.add(node);
     const problem = checkInput(observation);
     if (problem) this.fail(problem);
   }
@@ -455,7 +482,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     if (problem) this.fail(problem);
   }
 
-  onPersist(node: SimNode, rd: Ready): void {
+  onPersist(node: SimNode, rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot'>): void {
     const raft = node.raw!.raft;
     if (rd.snapshot) {
       const { index, term, confState } = rd.snapshot.metadata;
@@ -495,6 +522,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     if (violation) this.fail(violation);
     if (!isNew) return;
     if (entry.type === 'confChange') this.configurations.observe(entry.index, decodeConfChange(entry.data));
+    this.checkRequestOnce(entry);
     // A newly committed entry must already be in the log of every leader that could have been told about it.
     const bound = this.committed.commitTermBound(entry.index);
     for (const other of this.nodes.values()) {
@@ -506,6 +534,24 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     }
   }
 
+  /**
+   * Clients re-send a write only when it can never apply (refused, or its index went to another entry), so no request
+   * is in the committed log twice. The state machine would hide a repeat (its session answers it from the cache);
+   * this is where it shows.
+   */
+  private checkRequestOnce(entry: Entry): void {
+    if (entry.type !== 'normal' || entry.data.byteLength === 0) return;
+    const session = decodeCommand(entry.data).session;
+    if (session === undefined) return;
+    const earlier = this.committedRequests.get(session.clientId);
+    if (earlier !== undefined && earlier !== entry.index) {
+      this.fail(
+        `request ${session.clientId} is in the committed log twice: at ${earlier} and at ${entry.index}`,
+      );
+    }
+    this.committedRequests.set(session.clientId, entry.index);
+  }
+
   onCompacted(node: SimNode, snapshot: Snapshot): void {
     this.traceNode(node, `compact at ${snapshot.metadata.index}/t${snapshot.metadata.term}`);
     this.compareSnapshot(node, snapshot);
@@ -514,7 +560,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   private compareSnapshot(node: SimNode, snapshot: Snapshot): void {
     const index = snapshot.metadata.index;
     if (index <= 1) return; // the bootstrap snapshot is empty
-    const d = snapshot.data;
+    // The state machine's bytes: the member directory beside them is each member's own view of addresses.
+    const d = decodeSnapshotEnvelope(snapshot.data).machine;
     const bytes = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
     const known = this.snapshotBytes.get(index);
     if (known === undefined) this.snapshotBytes.set(index, bytes);
@@ -530,8 +577,9 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     this.clientOf(readId)?.onReadServed(readId, value, this.now, node.id);
   }
 
+  /** Reported from the members' asynchronous code: recorded, and the run stops at its next check. */
   violation(node: SimNode, what: string): void {
-    this.fail(`${node.id}: ${what}`);
+    this.recordViolation(`${node.id}: ${what}`);
   }
 
   traceNode(node: SimNode, text: string): void {
@@ -569,11 +617,11 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
 
   // ---- ScenarioHost ----
 
-  private createNode(id: NodeId, disk: SimDisk): SimNode {
+  private createNode(id: NodeId, founders: readonly MemberInfo[] | undefined): SimNode {
     const drift = this.nodeRng.int(-1, 1);
     const node = new SimNode(
       id,
-      disk,
+      founders,
       this.cfg.node,
       this.cfg.tickMs + drift,
       this.nodeRng.fork(id),
@@ -583,35 +631,32 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
       this.options.coreMutations,
     );
     this.nodes.set(id, node);
-    const durableLog = durableLogView(disk);
+    const durableLog = durableLogView(node.promised);
     this.voterViews.set(id, {
       running: { id, campaignLogs: [logView(node), durableLog], durableLog },
       down: { id, campaignLogs: [durableLog], durableLog },
     });
-    node.start(this.now);
+    node.start();
     return node;
   }
 
   addNode(): SimNode {
     const id = `n${this.nextId++}`;
     this.traceLine(`${id} CREATE (empty disk)`);
-    return this.createNode(id, new SimDisk());
+    return this.createNode(id, undefined);
   }
 
   crash(node: SimNode, why: string): void {
-    const { kept, lost } = node.crash();
-    this.traceLine(`${node.id} CRASH (${why}): kept ${kept} unsynced writes, lost ${lost}`);
+    const { keptWrites, lostWrites, tornWrites } = node.crash();
+    this.traceLine(
+      `${node.id} CRASH (${why}): kept ${keptWrites} unsynced writes (${tornWrites} torn), lost ${lostWrites}`,
+    );
   }
 
+  /** Starts the member again; its storage recovers asynchronously and onStarted reports it serving. */
   restart(node: SimNode): void {
-    node.start(this.now);
-    const raft = node.raw!.raft;
-    this.traceLine(
-      `${node.id} RESTART term ${raft.term} log ${raft.log.firstIndex()}..${raft.log.lastIndex()} commit ${raft.log.committed}`,
-    );
-    const problem = this.monotonic.observeRestart(node.id, raft.term);
-    if (problem) this.fail(problem);
-    this.checkNode(node);
+    this.traceLine(`${node.id} RESTART`);
+    node.start();
   }
 
   retire(node: SimNode, why: string): void {
@@ -622,8 +667,8 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   leader(): SimNode | undefined {
     let best: SimNode | undefined;
     for (const node of this.nodes.values()) {
-      if (node.state !== 'up') continue;
-      const r = node.raw!.raft;
+      if (node.state !== 'up' || node.raw === undefined) continue;
+      const r = node.raw.raft;
       if (r.role === 'leader' && (best === undefined || r.term > best.raw!.raft.term)) best = node;
     }
     return best;
@@ -632,7 +677,7 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
   clusterConf(): ConfState | undefined {
     let best: SimNode | undefined;
     for (const node of this.nodes.values()) {
-      if (node.state !== 'up' && node.state !== 'paused') continue;
+      if ((node.state !== 'up' && node.state !== 'paused') || node.raw === undefined) continue;
       if (best === undefined || node.appliedIndex > best.appliedIndex) best = node;
     }
     if (best) this.lastConf = best.raw!.confState();
@@ -647,6 +692,6 @@ function describeError(err: unknown): string {
 }
 
 /** Runs one seed. */
-export function runSeed(options: SimOptions): SeedResult {
+export function runSeed(options: SimOptions): Promise<SeedResult> {
   return new Simulation(options).run();
 }
