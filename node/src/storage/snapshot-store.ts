@@ -64,7 +64,9 @@ export class SnapshotStore {
     const fs = options.fs ?? nodeFileSystem;
     const leftovers = (await fs.readdir(dir)).filter((f) => f.endsWith('.snap.tmp'));
     for (const f of leftovers) await fs.unlink(join(dir, f));
-    if (leftovers.length > 0) await fsyncDir(dir, fs);
+    // Always, not only after deleting leftovers: a save whose process died between its rename and the directory's
+    // fsync left a snapshot this open will use, durable only once its directory entry is.
+    await fsyncDir(dir, fs);
     return new SnapshotStore(dir, options, fs);
   }
 

@@ -153,6 +153,18 @@ export class SegmentedWal {
       segments.push(first);
     }
     const handle = await fs.open(join(dir, segments[segments.length - 1]!.fileName), 'r+');
+    // A process that died while the machine stayed up leaves its unsynced appends in the page cache, and the replay
+    // above read them. The member will act on them (ack the entries, keep the vote), so they must be durable before
+    // it does: a power loss later would otherwise take back what it promised since. One fsync of the tail segment
+    // (sealed ones were synced before their successor was created) and of the directory (a new segment's entry).
+    // PostgreSQL fsyncs its data directory after a crash for the same reason.
+    try {
+      await handle.sync();
+      await fsyncDir(dir, fs);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
     const log = replay.result();
     const wal = new SegmentedWal(
       fs,
