@@ -17,7 +17,10 @@ export interface ScenarioHost {
   readonly network: Network;
   /** Creates and starts a member with a never-used id and an empty disk. */
   addNode(): SimNode;
+  /** Power loss: the machine goes down with the member, unsynced writes are lost or torn. */
   crash(node: SimNode, why: string): void;
+  /** kill -9: the process dies, the machine's page cache keeps every write. */
+  kill(node: SimNode, why: string): void;
   restart(node: SimNode): void;
   retire(node: SimNode, why: string): void;
   /** The up member that leads the highest term, if any. */
@@ -161,7 +164,9 @@ export class Scenario {
       return;
     }
     this.downUntil.set(node.id, now + this.downtime());
-    this.host.crash(node, 'scheduled');
+    // Mostly the process dies and the machine stays up (its page cache, unsynced writes and all, survives).
+    if (this.rng.chance(this.cfg.faults.processKill)) this.host.kill(node, 'scheduled');
+    else this.host.crash(node, 'scheduled');
   }
 
   /** How long a crashed member stays down; a quick restart races the messages still on the wire to it. */

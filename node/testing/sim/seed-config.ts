@@ -37,6 +37,8 @@ export interface FaultRates {
    */
   readonly diskFull: number;
   readonly diskFullMaxMs: number;
+  /** Share of scheduled crashes that kill the process only (the page cache survives) rather than cut the power. */
+  readonly processKill: number;
 }
 
 /**
@@ -155,6 +157,7 @@ export function drawSeedConfig(rng: Prng, overrides: ConfigOverrides = {}): Seed
       membershipBurst: swarm ? rng.float() * 0.6 : 0,
       diskFull: rng.float() * (hostile ? 0.006 : 0.002),
       diskFullMaxMs: rng.int(50, 1500),
+      processKill: rng.float(),
     },
     unusualAppends: overrideOr(overrides.unusualAppends, rng.chance(0.5) ? rng.float() * 0.3 : 0),
   };

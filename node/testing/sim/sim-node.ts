@@ -428,7 +428,7 @@ export class SimNode {
     return this.disk.crash(this.rng);
   }
 
-  /** The process exits (a fatal disk error): the machine stays up, so nothing written is lost. */
+  /** The process exits (a fatal disk error, kill -9): the machine stays up, so nothing written is lost. */
   exit(): void {
     this.stopProcess();
     this.state = 'down';

@@ -653,6 +653,11 @@ export class Simulation implements NodeHooks, ClientEnv, ScenarioHost {
     );
   }
 
+  kill(node: SimNode, why: string): void {
+    node.exit();
+    this.traceLine(`${node.id} KILLED (${why}): the process died, the machine kept its unsynced writes`);
+  }
+
   /** Starts the member again; its storage recovers asynchronously and onStarted reports it serving. */
   restart(node: SimNode): void {
     this.traceLine(`${node.id} RESTART`);
