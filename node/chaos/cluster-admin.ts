@@ -1,6 +1,7 @@
 // Membership and leadership calls the fault injector makes, as promises with deadlines. Failures are returned to
 // the caller (a fault that could not be applied is logged, not fatal: the cluster is under fire).
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { channelCredentials, PLAINTEXT } from '../shared/security/transport-security.js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ClusterClient, type Member } from '../shared/api/generated/raftstore/v1/cluster.js';
 
 type Callback<R> = (err: ServiceError | null, res: R) => void;
@@ -14,7 +15,7 @@ export class ClusterAdmin {
     /** The group asked: a member answers only for its own shard. */
     readonly shardId = 0,
   ) {
-    this.client = new ClusterClient(endpoint, credentials.createInsecure());
+    this.client = new ClusterClient(endpoint, channelCredentials(PLAINTEXT, { watch: false }));
   }
 
   private call<R>(invoke: (md: Metadata, opts: { deadline: number }, cb: Callback<R>) => void): Promise<R> {

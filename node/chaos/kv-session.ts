@@ -2,7 +2,8 @@
 // with its own deadline. Every write carries the session's RequestHeader {clientId, sequence} so that a write the
 // server forwards or retries internally is applied at most once. A session belongs to one group's session table, so
 // every request names that group (shard_id; 0 in a cluster of one shard) and a member of another shard forwards it.
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { channelCredentials, PLAINTEXT } from '../shared/security/transport-security.js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { isSlotMoving, wrongShardRedirect } from '../shared/client/key-router.js';
 import { unreachableShardOf } from '../shared/client/shard-unreachable.js';
 import {
@@ -79,7 +80,7 @@ export class KvSession {
     private readonly sequence: SequenceSource,
     readonly shardId = 0,
   ) {
-    this.client = new KVClient(endpoint, credentials.createInsecure(), {
+    this.client = new KVClient(endpoint, channelCredentials(PLAINTEXT, { watch: false }), {
       // Fail fast while a member is down instead of queueing behind reconnect backoff.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 500,

@@ -1,15 +1,11 @@
 // etcd's gRPC API for the benchmark, loaded at run time from the protos the etcd3 package ships, so the same
 // client stack (@grpc/grpc-js) talks to etcd as to raftstore.
-import { loadPackageDefinition, type credentials } from '@grpc/grpc-js';
+import { loadPackageDefinition, type ChannelCredentials } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-export type StubConstructor<T> = new (
-  address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
-  opts: object,
-) => T;
+export type StubConstructor<T> = new (address: string, creds: ChannelCredentials, opts: object) => T;
 
 /** etcd's protos as shipped in the etcd3 package (rpc.proto, kv.proto, auth.proto). */
 export function etcdProtoPath(): string {

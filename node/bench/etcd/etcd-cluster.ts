@@ -1,6 +1,7 @@
 // A 3-member etcd on loopback for the benchmark: fresh temp data dirs, default settings (fsync on), one OS
 // process per member so kill -9 and SIGTERM are real. Driven only through etcd's own gRPC API.
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { channelCredentials, PLAINTEXT } from '../../shared/security/transport-security.js';
+import { Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -70,7 +71,7 @@ interface MaintenanceStub extends Client {
 
 function maintenance(address: string): MaintenanceStub {
   const Ctor = etcdService<MaintenanceStub>('Maintenance');
-  return new Ctor(address, credentials.createInsecure(), {});
+  return new Ctor(address, channelCredentials(PLAINTEXT, { watch: false }), {});
 }
 
 export function etcdStatus(address: string, timeout_ms = 1000): Promise<StatusReply> {

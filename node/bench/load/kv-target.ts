@@ -1,6 +1,7 @@
 // One interface over both systems' gRPC KV APIs, so the same load loop drives raftstore and etcd with the same
 // client stack (@grpc/grpc-js), the same channels and the same deadlines.
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { channelCredentials, PLAINTEXT } from '../../shared/security/transport-security.js';
+import { Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { KVClient, type PutResponse } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { etcdService } from '../etcd/etcd-api.js';
 import type { SystemName } from './protocol.js';
@@ -36,7 +37,7 @@ class RaftstoreTarget implements KvTarget {
     address: string,
     private readonly shardId: number | undefined,
   ) {
-    this.client = new KVClient(address, credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = new KVClient(address, channelCredentials(PLAINTEXT, { watch: false }), CHANNEL_OPTIONS);
   }
   put(key: Buffer, value: Buffer, deadline_ms: number): Promise<string> {
     return new Promise((resolve, reject) =>
@@ -87,7 +88,7 @@ class EtcdTarget implements KvTarget {
   private readonly client: EtcdKvStub;
   constructor(address: string) {
     const Kv = etcdService<EtcdKvStub>('KV');
-    this.client = new Kv(address, credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = new Kv(address, channelCredentials(PLAINTEXT, { watch: false }), CHANNEL_OPTIONS);
   }
   put(key: Buffer, value: Buffer, deadline_ms: number): Promise<string> {
     return new Promise((resolve, reject) =>

@@ -1,7 +1,8 @@
 // raftstore as a sharded cluster for the bench: `shards` Raft groups of 3 members on loopback (fsync on), sharing
 // one keyspace. It knows each group's members and leader and the slot map, and places each group's leader on the
 // member the other groups forward to, so that a forwarded write takes exactly one hop.
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { channelCredentials, PLAINTEXT } from '../../shared/security/transport-security.js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import { KVClient, type SlotMapResponse } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { LocalCluster, type LocalMember } from '../../src/local-cluster/local-cluster.js';
@@ -93,7 +94,7 @@ export class ShardedRaftstore {
       if (leaders[shard]!.name === want.name) continue;
       const client = new ClusterClient(
         ShardedRaftstore.endpoint(leaders[shard]!),
-        credentials.createInsecure(),
+        channelCredentials(PLAINTEXT, { watch: false }),
       );
       try {
         await unary((cb) =>
@@ -122,7 +123,7 @@ export class ShardedRaftstore {
     for (let shard = 0; shard < this.shards; shard++) {
       const client = new KVClient(
         ShardedRaftstore.endpoint(this.members(shard)[0]!),
-        credentials.createInsecure(),
+        channelCredentials(PLAINTEXT, { watch: false }),
       );
       try {
         const map = await unary<SlotMapResponse>((cb) =>

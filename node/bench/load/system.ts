@@ -1,5 +1,6 @@
 // The two systems under test behind one interface, so every scenario is written once and runs on both.
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { channelCredentials, PLAINTEXT } from '../../shared/security/transport-security.js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import { LocalCluster } from '../../src/local-cluster/local-cluster.js';
 import { EtcdCluster } from '../etcd/etcd-cluster.js';
@@ -78,7 +79,10 @@ export class RaftstoreSystem implements SystemUnderTest {
     await this.leader(timeout_ms);
   }
   async transferLeadership(timeout_ms: number): Promise<void> {
-    const client = new ClusterClient(await this.leaderEndpoint(timeout_ms), credentials.createInsecure());
+    const client = new ClusterClient(
+      await this.leaderEndpoint(timeout_ms),
+      channelCredentials(PLAINTEXT, { watch: false }),
+    );
     await new Promise<void>((resolve, reject) =>
       client.transferLeadership(
         { shardId: 0, toMember: '' },

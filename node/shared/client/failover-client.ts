@@ -1,11 +1,12 @@
 // Calls a member, moving on to the next endpoint when one is down or not able to serve (UNAVAILABLE), so a
 // client keeps working through a leader change or a dead member. Writes carry a session header (client id +
 // sequence): a retry of the same write is applied at most once, so retrying on any transport error is safe.
-import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { ClusterClient } from '../api/generated/raftstore/v1/cluster.js';
 import type { RequestHeader } from '../api/generated/raftstore/v1/common.js';
 import { KVClient } from '../api/generated/raftstore/v1/kv.js';
+import { channelCredentials, PLAINTEXT, type TransportSecurity } from '../security/transport-security.js';
 
 const RETRYABLE = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED]);
 
@@ -21,10 +22,12 @@ export class FailoverClient {
     readonly endpoints: readonly string[],
     private readonly timeoutMs: number,
     private readonly attempts = Math.max(3, endpoints.length * 2),
+    security: TransportSecurity = PLAINTEXT,
   ) {
     const opts = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
-    this.kvClients = endpoints.map((e) => new KVClient(e, credentials.createInsecure(), opts));
-    this.clusterClients = endpoints.map((e) => new ClusterClient(e, credentials.createInsecure(), opts));
+    const creds = channelCredentials(security, { watch: false });
+    this.kvClients = endpoints.map((e) => new KVClient(e, creds, opts));
+    this.clusterClients = endpoints.map((e) => new ClusterClient(e, creds, opts));
   }
 
   /**

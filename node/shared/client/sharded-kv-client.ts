@@ -2,6 +2,7 @@
 // routes each key to the shard that owns its slot with that shard's session (retries are applied at most once),
 // follows slot moves, and fans prefix reads out over every shard. raftctl is built from the same pieces.
 
+import { PLAINTEXT, type TransportSecurity } from '../security/transport-security.js';
 import { Metadata } from '@grpc/grpc-js';
 import type { GetResponse, KeyValue, PutResponse, RangeResponse } from '../api/generated/raftstore/v1/kv.js';
 import { FailoverClient, unary } from './failover-client.js';
@@ -14,8 +15,8 @@ export class ShardedKvClient {
   readonly client: FailoverClient;
   readonly router: KeyRouter;
 
-  constructor(endpoints: readonly string[], timeoutMs = 5000) {
-    this.client = new FailoverClient(endpoints, timeoutMs);
+  constructor(endpoints: readonly string[], timeoutMs = 5000, security: TransportSecurity = PLAINTEXT) {
+    this.client = new FailoverClient(endpoints, timeoutMs, undefined, security);
     this.router = new KeyRouter(this.client);
   }
 

@@ -273,6 +273,33 @@ export const OPTIONS = {
     isBoolean: true,
     parse: boolean,
   }),
+  tlsCaFile: option({
+    flag: '--tls-ca-file',
+    env: 'RAFTSTORE_TLS_CA_FILE',
+    valueName: 'path',
+    help:
+      'mutual TLS on every port: the PEM CA certificate that signs every member, client and operator certificate of ' +
+      'the cluster; with --tls-cert-file and --tls-key-file (all three or none; re-read every minute, so rotated ' +
+      'files are picked up without a restart). Empty: plaintext',
+    defaultValue: '',
+    parse: optionalPath,
+  }),
+  tlsCertFile: option({
+    flag: '--tls-cert-file',
+    env: 'RAFTSTORE_TLS_CERT_FILE',
+    valueName: 'path',
+    help: "this member's PEM certificate, presented to clients and to peers (it must name the advertised hosts)",
+    defaultValue: '',
+    parse: optionalPath,
+  }),
+  tlsKeyFile: option({
+    flag: '--tls-key-file',
+    env: 'RAFTSTORE_TLS_KEY_FILE',
+    valueName: 'path',
+    help: 'the PEM private key of --tls-cert-file',
+    defaultValue: '',
+    parse: optionalPath,
+  }),
   traceWrites: option({
     flag: '--trace-writes',
     env: 'RAFTSTORE_TRACE_WRITES',

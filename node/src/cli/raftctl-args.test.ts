@@ -13,13 +13,32 @@ describe('raftctl arguments', () => {
       shard: undefined,
       timeoutMs: 5000,
       output: 'table',
+      security: { mode: 'plaintext' },
     });
     expect(parseRaftctlArgs(['status'], { RAFTCTL_ENDPOINTS: 'a:1,b:2' }).options.endpoints).toEqual([
       'a:1',
       'b:2',
     ]);
     const o = parse('--endpoints=x:1', '--shard', '2', '--timeout', '250ms', '-w', 'json', 'status').options;
-    expect(o).toEqual({ endpoints: ['x:1'], shard: 2, timeoutMs: 250, output: 'json' });
+    expect(o).toEqual({
+      endpoints: ['x:1'],
+      shard: 2,
+      timeoutMs: 250,
+      output: 'json',
+      security: { mode: 'plaintext' },
+    });
+  });
+
+  test('mutual TLS from --cacert, --cert and --key (or the environment), all three or none', () => {
+    const files = { caFile: '/t/ca.crt', certFile: '/t/me.crt', keyFile: '/t/me.key' };
+    expect(
+      parse('--cacert', '/t/ca.crt', '--cert=/t/me.crt', '--key', '/t/me.key', 'status').options.security,
+    ).toEqual({ mode: 'mutualTls', files });
+    const env = { RAFTCTL_CACERT: '/t/ca.crt', RAFTCTL_CERT: '/t/me.crt', RAFTCTL_KEY: '/t/me.key' };
+    expect(parseRaftctlArgs(['status'], env).options.security).toEqual({ mode: 'mutualTls', files });
+    expect(() => parse('--cacert', '/t/ca.crt', 'status')).toThrow(
+      'mutual TLS needs a CA, a certificate and a key file; missing: certFile, keyFile (--cacert, --cert, --key)',
+    );
   });
 
   test('commands', () => {

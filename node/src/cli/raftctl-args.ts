@@ -1,4 +1,9 @@
 // Parsing of raftctl's command line into a typed command. Pure, so every form and every error is unit-tested.
+import {
+  transportSecurity,
+  TransportSecurityError,
+  type TransportSecurity,
+} from '../../shared/security/transport-security.js';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -8,6 +13,8 @@ export interface GlobalOptions {
   readonly shard: number | undefined;
   readonly timeoutMs: number;
   readonly output: OutputFormat;
+  /** Mutual TLS (all three files) or plaintext (none). */
+  readonly security: TransportSecurity;
 }
 
 export type RaftctlCommand =
@@ -58,6 +65,8 @@ Global options:
                                        hash slot and prefix/interval reads and deletes cover every shard.
                                        Member commands (member list, status, ...) use shard 0 unless set
   --timeout DURATION                   per-request timeout, e.g. 500ms, 5s (default 5s)
+  --cacert FILE --cert FILE --key FILE mutual TLS: the cluster's CA certificate, and raftctl's certificate and
+                                       key (env RAFTCTL_CACERT, RAFTCTL_CERT, RAFTCTL_KEY; all three or none)
   -w, --write-out table|json           output format (default table)
 
 Commands:
@@ -119,6 +128,9 @@ const VALUE_FLAGS = new Set([
   '--id',
   '--peer-url',
   '--client-url',
+  '--cacert',
+  '--cert',
+  '--key',
 ]);
 const BOOLEAN_FLAGS = new Set(['--serializable', '--prefix', '--keys-only', '--help', '-h']);
 
@@ -171,8 +183,21 @@ export function parseRaftctlArgs(
   const output = str('--write-out') ?? str('-w') ?? 'table';
   if (output !== 'table' && output !== 'json')
     throw new UsageError(`--write-out must be table or json, got "${output}"`);
+  let security: TransportSecurity;
+  try {
+    security = transportSecurity({
+      caFile: str('--cacert') ?? env['RAFTCTL_CACERT'] ?? '',
+      certFile: str('--cert') ?? env['RAFTCTL_CERT'] ?? '',
+      keyFile: str('--key') ?? env['RAFTCTL_KEY'] ?? '',
+    });
+  } catch (err) {
+    if (err instanceof TransportSecurityError)
+      throw new UsageError(`${err.message} (--cacert, --cert, --key)`);
+    throw err;
+  }
   const options: GlobalOptions = {
     endpoints,
+    security,
     shard: flags.has('--shard') ? positiveInt(str('--shard'), '--shard', true) : undefined,
     timeoutMs: flags.has('--timeout') ? parseDurationMs(str('--timeout') ?? '') : 5000,
     output,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // raftctl: the command-line client (like etcdctl). Exit status 0 on success, 1 on failure with the reason on stderr.
+import { checkReadable } from '../../shared/security/transport-security.js';
 import { readFile } from 'node:fs/promises';
 import { Metadata } from '@grpc/grpc-js';
 import {
@@ -366,12 +367,30 @@ async function main(): Promise<number> {
     console.error(`raftctl: ${(err as Error).message}`);
     return 1;
   }
-  const client = new FailoverClient(parsed.options.endpoints, parsed.options.timeoutMs);
+  let client: FailoverClient;
+  try {
+    checkReadable(parsed.options.security);
+    client = new FailoverClient(
+      parsed.options.endpoints,
+      parsed.options.timeoutMs,
+      undefined,
+      parsed.options.security,
+    );
+  } catch (err) {
+    console.error(`raftctl: ${(err as Error).message}`);
+    return 1;
+  }
   try {
     await execute(parsed.options, parsed.command, client);
     return 0;
   } catch (err) {
-    console.error(`raftctl: ${err instanceof UsageError ? err.message : describeError(err)}`);
+    const message = err instanceof UsageError ? err.message : describeError(err);
+    // A plaintext client cannot even say hello to a member that speaks TLS: all it sees is a failed connection.
+    const hint =
+      parsed.options.security.mode === 'plaintext' && message.includes('UNAVAILABLE')
+        ? ' (if the cluster uses mutual TLS, give --cacert, --cert and --key)'
+        : '';
+    console.error(`raftctl: ${message}${hint}`);
     return 1;
   } finally {
     client.close();

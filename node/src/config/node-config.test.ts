@@ -57,6 +57,10 @@ describe('parseNodeConfig defaults', () => {
       // Tracing is a diagnostic mode, off unless asked for.
       traceWrites: '',
       traceSample: 16,
+      // Plaintext unless all three TLS files are given.
+      tlsCaFile: '',
+      tlsCertFile: '',
+      tlsKeyFile: '',
       electionTicks: 10,
       heartbeatTicks: 1,
       snapshotEntries: 10_000,
@@ -238,6 +242,18 @@ describe('single-setting rules', () => {
 });
 
 describe('cross-field rules', () => {
+  it('takes mutual TLS from all three files, and names the missing ones when only some are given', () => {
+    const tls = ['--tls-ca-file=/tls/ca.crt', '--tls-cert-file=/tls/tls.crt', '--tls-key-file=/tls/tls.key'];
+    expect(parseNodeConfig([...BASE, ...tls], {})).toMatchObject({
+      tlsCaFile: '/tls/ca.crt',
+      tlsCertFile: '/tls/tls.crt',
+      tlsKeyFile: '/tls/tls.key',
+    });
+    expect(messagesOf([...BASE, tls[1]!], { RAFTSTORE_TLS_CA_FILE: '/tls/ca.crt' })).toEqual([
+      '--tls-key-file (RAFTSTORE_TLS_KEY_FILE): required with --tls-ca-file and --tls-cert-file: mutual TLS needs all three files (none for plaintext)',
+    ]);
+  });
+
   it('requires fewer heartbeat ticks than election ticks', () => {
     expect(messagesOf([...BASE, '--heartbeat-ticks=10'])).toEqual([
       '--heartbeat-ticks (RAFTSTORE_HEARTBEAT_TICKS): got "10" from --heartbeat-ticks; expected fewer ticks than --election-ticks (10)',

@@ -145,6 +145,20 @@ export function parseNodeConfig(argv: readonly string[], env: Env): NodeConfig {
     conflict('maxUncommittedBytes', `at least --max-request-bytes (${maxRequestBytes})`);
   }
 
+  // Half a TLS configuration is a mistake, never a request for plaintext.
+  const tlsKeys = ['tlsCaFile', 'tlsCertFile', 'tlsKeyFile'] as const;
+  const tlsGiven = tlsKeys.filter((k) => values[k] !== undefined && values[k] !== '');
+  if (tlsGiven.length > 0 && tlsGiven.length < tlsKeys.length) {
+    const given = tlsGiven.map((k) => OPTIONS[k].flag).join(' and ');
+    for (const key of tlsKeys.filter((k) => values[k] === '')) {
+      problems.push({
+        flag: OPTIONS[key].flag,
+        envVar: OPTIONS[key].env,
+        expected: `required with ${given}: mutual TLS needs all three files (none for plaintext)`,
+      });
+    }
+  }
+
   // Each listen address is checked against those before it, so a clash is reported once, on the later flag.
   const listens: readonly (readonly [OptionKey, HostPort | undefined])[] = [
     ['clientListen', clientListen],

@@ -1,7 +1,13 @@
 // Runs a cluster of real datastore processes on loopback: for `npm run cluster:local`, the chaos harness, the
 // benchmark and multi-process tests. Each member is a separate OS process with its own data directory, so kill -9,
 // SIGSTOP and restarts are real.
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import {
+  channelCredentials,
+  PLAINTEXT,
+  type TlsFiles,
+  type TransportSecurity,
+} from '../../shared/security/transport-security.js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
@@ -65,6 +71,11 @@ export interface LocalClusterOptions {
   readonly logLevel?: string;
   /** How long start() waits for the founders to elect a leader. Default 30 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Mutual TLS: every member gets these files (one certificate for all, naming 127.0.0.1), and the cluster's own
+   * probes present them too. Default plaintext.
+   */
+  readonly tls?: TlsFiles;
 }
 
 function entryArgs(compiled: boolean): string[] {
@@ -91,8 +102,13 @@ async function logTail(file: string, lines: number): Promise<string[]> {
   }
 }
 
-export function clusterStatus(address: string, timeoutMs = 1000, shardId = 0): Promise<StatusResponse> {
-  const client = new ClusterClient(address, credentials.createInsecure());
+export function clusterStatus(
+  address: string,
+  timeoutMs = 1000,
+  shardId = 0,
+  security: TransportSecurity = PLAINTEXT,
+): Promise<StatusResponse> {
+  const client = new ClusterClient(address, channelCredentials(security, { watch: false }));
   return new Promise<StatusResponse>((resolvePromise, reject) => {
     client.status(
       { shardId },
@@ -227,6 +243,13 @@ export class LocalCluster {
             `--snapshot-retain-entries=${Math.min(o.snapshotEntries, 5000)}`,
           ]
         : []),
+      ...(o.tls
+        ? [
+            `--tls-ca-file=${o.tls.caFile}`,
+            `--tls-cert-file=${o.tls.certFile}`,
+            `--tls-key-file=${o.tls.keyFile}`,
+          ]
+        : []),
       ...(o.extraArgs ?? []),
     ];
     const log = createWriteStream(m.logFile, { flags: 'a' });
@@ -247,6 +270,11 @@ export class LocalCluster {
   }
 
   /** Client endpoints of members that are running. */
+  /** How the members are secured: what a client of this cluster must present. */
+  get security(): TransportSecurity {
+    return this.options.tls ? { mode: 'mutualTls', files: this.options.tls } : PLAINTEXT;
+  }
+
   endpoints(): string[] {
     return this.members.filter((m) => m.process).map((m) => `127.0.0.1:${m.clientPort}`);
   }
@@ -254,7 +282,7 @@ export class LocalCluster {
   async status(name: string, timeoutMs = 1000): Promise<StatusResponse | undefined> {
     try {
       const m = this.member(name);
-      return await clusterStatus(`127.0.0.1:${m.clientPort}`, timeoutMs, m.shard);
+      return await clusterStatus(`127.0.0.1:${m.clientPort}`, timeoutMs, m.shard, this.security);
     } catch {
       return undefined;
     }

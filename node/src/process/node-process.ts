@@ -3,13 +3,14 @@
 // ForceNewCluster marker asks for it), start serving.
 // Stop order (SIGTERM, or after ForceNewCluster): hand leadership away, stop taking requests, drain, sync, close.
 import {
-  credentials,
-  Metadata,
-  Server,
-  ServerCredentials,
-  status as grpcStatus,
-  type ServiceError,
-} from '@grpc/grpc-js';
+  channelCredentials,
+  checkReadable,
+  describeSecurity,
+  serverCredentials,
+  transportSecurity,
+  type TransportSecurity,
+} from '../../shared/security/transport-security.js';
+import { Metadata, Server, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -96,9 +97,9 @@ function memberOfConfigurationCheck(status: RaftStatus): ReadinessCheck {
     : { name: 'member', ok: false, message: `${status.id} is not (or no longer) in the configuration` };
 }
 
-function bindServer(server: Server, address: string): Promise<number> {
+function bindServer(server: Server, address: string, security: TransportSecurity): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
+    server.bindAsync(address, serverCredentials(security), (err, port) =>
       err ? reject(err) : resolve(port),
     );
   });
@@ -118,13 +119,20 @@ function shutdownServer(server: Server, graceMs: number): Promise<void> {
 }
 
 /** Asks the founding peers whether a cluster already exists (a wiped founder must not found it again). */
-async function peersReportExistingCluster(config: NodeConfig, logger: Logger): Promise<boolean> {
+async function peersReportExistingCluster(
+  config: NodeConfig,
+  security: TransportSecurity,
+  logger: Logger,
+): Promise<boolean> {
   const others = config.initialMembers.filter((m) => m.name !== config.name);
   const answers = await Promise.all(
     others.map(
       (m) =>
         new Promise<StatusResponse | undefined>((resolve) => {
-          const client = new ClusterClient(hostPort(m.peerAddress), credentials.createInsecure());
+          const client = new ClusterClient(
+            hostPort(m.peerAddress),
+            channelCredentials(security, { watch: false }),
+          );
           client.status(
             { shardId: config.shard },
             new Metadata(),
@@ -204,6 +212,16 @@ export class NodeProcess {
       member: config.name,
     });
     const metrics = new NodeMetrics();
+    // Decided once, here, for every server and channel of this member; unreadable files stop the start with their name.
+    const security = transportSecurity({
+      caFile: config.tlsCaFile,
+      certFile: config.tlsCertFile,
+      keyFile: config.tlsKeyFile,
+    });
+    checkReadable(security);
+    logger.info({ security: describeSecurity(security) }, 'transport security');
+    /** This member's channels to its peers (Raft, forwarding): long-lived, so they follow rotated certificates. */
+    const peerCredentials = channelCredentials(security, { watch: true });
     await mkdir(config.dataDir, { recursive: true });
 
     const freshDirectory = !existsSync(join(config.dataDir, 'IDENTITY'));
@@ -212,7 +230,7 @@ export class NodeProcess {
       initialClusterState: config.initialClusterState,
       peersReportExistingCluster:
         freshDirectory && config.initialClusterState === 'new'
-          ? await peersReportExistingCluster(config, logger)
+          ? await peersReportExistingCluster(config, security, logger)
           : false,
     };
     const mode = decideStartMode(facts);
@@ -311,6 +329,7 @@ export class NodeProcess {
       restart?: (reason: string) => void;
     } = {};
     const transport = new PeerTransport({
+      credentials: peerCredentials,
       shardId: config.shard,
       selfId: identity.nodeId,
       resolve: (id) => directory.get(id)?.peerAddress,
@@ -358,7 +377,11 @@ export class NodeProcess {
       maxValueBytes: config.maxValueBytes,
       maxTxnOps: config.maxTxnOps,
     };
-    const forwarder = new LeaderForwarder(config.requestTimeoutMs, config.maxRequestBytes + 1024 * 1024);
+    const forwarder = new LeaderForwarder(
+      config.requestTimeoutMs,
+      config.maxRequestBytes + 1024 * 1024,
+      peerCredentials,
+    );
     const rpcObserver: RpcObserver = {
       startRequest: (service, method) => metrics.startGrpcRequest(service, method),
     };
@@ -454,8 +477,8 @@ export class NodeProcess {
     peerServer.addService(KVService, kv);
     peerServer.addService(ClusterService, cluster);
 
-    const clientPort = await bindServer(clientServer, hostPort(config.clientListen));
-    const peerPort = await bindServer(peerServer, hostPort(config.peerListen));
+    const clientPort = await bindServer(clientServer, hostPort(config.clientListen), security);
+    const peerPort = await bindServer(peerServer, hostPort(config.peerListen), security);
 
     const http = new ObservabilityHttpServer({
       host: config.httpListen.host,

@@ -8,6 +8,7 @@ import {
 import { raftStatus } from '../../testing/raft/raft-status.js';
 import { createClusterService, MEMBER_LIST_FORWARD_MS } from './cluster-service.js';
 import { LeaderForwarder } from './leader-forwarder.js';
+import { PLAINTEXT_CHANNEL } from '../../testing/transport/plaintext.js';
 
 /** A TCP server that accepts connections and never says a word: a leader whose pod is gone but whose address hangs. */
 async function silentServer(): Promise<{ address: string; close: () => Promise<void> }> {
@@ -46,7 +47,7 @@ function follower(leaderAddress: string) {
 describe('Cluster service: MemberList', () => {
   it('answers with its own view, without a leader, when the leader it knows does not answer in time', async () => {
     const leader = await silentServer();
-    const forwarder = new LeaderForwarder(5000, 1 << 20); // the members' request timeout: longer than the operator's
+    const forwarder = new LeaderForwarder(5000, 1 << 20, PLAINTEXT_CHANNEL); // the members' request timeout: longer than the operator's
     try {
       const service = createClusterService({
         shardId: 0,

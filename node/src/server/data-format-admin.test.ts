@@ -24,6 +24,7 @@ import { raftStatus } from '../../testing/raft/raft-status.js';
 import { createClusterService } from './cluster-service.js';
 import { createDataFormatHandler } from './data-format-admin.js';
 import { LeaderForwarder } from './leader-forwarder.js';
+import { PLAINTEXT_CHANNEL } from '../../testing/transport/plaintext.js';
 
 type Closer = () => Promise<void>;
 const closers: Closer[] = [];
@@ -117,7 +118,7 @@ function member(addresses: { b: string; c: string }, leader = 'a') {
       });
     },
   };
-  const forwarder = new LeaderForwarder(5000, 1 << 20);
+  const forwarder = new LeaderForwarder(5000, 1 << 20, PLAINTEXT_CHANNEL);
   closers.push(() => Promise.resolve(forwarder.close()));
   const service = createClusterService({
     shardId: 0,

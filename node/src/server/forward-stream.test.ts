@@ -18,6 +18,7 @@ import { LeaderForwarder, neverSent } from './leader-forwarder.js';
 import { slotRedirectOf } from '../../shared/client/slot-redirect.js';
 import type { InFlightLimit } from './unary-handler.js';
 import { ROUTE_HOPS_HEADER } from './route-hops.js';
+import { PLAINTEXT_CHANNEL } from '../../testing/transport/plaintext.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -75,7 +76,7 @@ async function serve(maxMessageBytes = 1 << 20, served = new ServedForwardStream
 }
 
 describe('forwarding over one stream per address', () => {
-  const channels = new LeaderForwarder(5000, 1 << 20);
+  const channels = new LeaderForwarder(5000, 1 << 20, PLAINTEXT_CHANNEL);
   const streams = new ForwardStreams(channels, 1 << 20, 4);
   afterAll(() => {
     streams.close();

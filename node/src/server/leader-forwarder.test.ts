@@ -3,13 +3,14 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { isNotApplied } from './grpc-errors.js';
 import { FORWARDED_HEADER, LeaderForwarder } from './leader-forwarder.js';
+import { PLAINTEXT_CHANNEL } from '../../testing/transport/plaintext.js';
 
 function failure(code: status, details: string): ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 }
 
 describe('LeaderForwarder.call', () => {
-  const forwarder = new LeaderForwarder(1000, 1024 * 1024);
+  const forwarder = new LeaderForwarder(1000, 1024 * 1024, PLAINTEXT_CHANNEL);
   afterAll(() => forwarder.close());
 
   test('marks the call as forwarded and gives it a deadline', async () => {

@@ -2,7 +2,13 @@
 // Cluster too: founding members know each other only by peer address), so any member behind a Kubernetes
 // Service can serve any request. One long-lived channel per leader address; a forwarded request is marked so the
 // receiver never forwards it again (no loops during leader changes).
-import { credentials, Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import {
+  Metadata,
+  status,
+  type CallOptions,
+  type ChannelCredentials,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import { KVClient } from '../../shared/api/generated/raftstore/v1/kv.js';
 import { StatusError } from './grpc-errors.js';
@@ -35,16 +41,14 @@ export class LeaderForwarder {
   constructor(
     private readonly timeoutMs: number,
     private readonly maxMessageBytes: number,
+    /** How channels to other members are secured (shared/security/transport-security.ts). */
+    private readonly credentials: ChannelCredentials,
   ) {}
 
   kvClient(address: string): KVClient {
     let client = this.kv.get(address);
     if (!client) {
-      client = new KVClient(
-        address,
-        credentials.createInsecure(),
-        memberChannelOptions(this.maxMessageBytes),
-      );
+      client = new KVClient(address, this.credentials, memberChannelOptions(this.maxMessageBytes));
       this.kv.set(address, client);
     }
     return client;
@@ -53,11 +57,7 @@ export class LeaderForwarder {
   clusterClient(address: string): ClusterClient {
     let client = this.cluster.get(address);
     if (!client) {
-      client = new ClusterClient(
-        address,
-        credentials.createInsecure(),
-        memberChannelOptions(this.maxMessageBytes),
-      );
+      client = new ClusterClient(address, this.credentials, memberChannelOptions(this.maxMessageBytes));
       this.cluster.set(address, client);
     }
     return client;

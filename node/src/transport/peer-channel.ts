@@ -10,7 +10,8 @@
 // Channels to the same address with the same options share one HTTP/2 connection through grpc-js's global
 // subchannel pool, so several shards' transports to the same node do not multiply connections.
 
-import { type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { channelCredentials, PLAINTEXT } from '../../shared/security/transport-security.js';
 import { RaftClient } from '../../shared/api/generated/raftstore/v1/raft.js';
 import type { NodeId } from '../raft/types.js';
 import type { ResolvedTransportOptions, TransportLogger } from './options.js';
@@ -42,7 +43,7 @@ export class PeerChannel {
     private readonly peer: NodeId,
     private readonly resolve: (id: NodeId) => string | undefined,
     private readonly channelOptions: ChannelOptions,
-    private readonly credentials: ChannelCredentials = grpcCredentials.createInsecure(),
+    private readonly credentials: ChannelCredentials = channelCredentials(PLAINTEXT, { watch: false }),
     private readonly logger: TransportLogger,
     private readonly now: () => number = Date.now,
     private readonly recreateMinIntervalMs: number = 1_000,

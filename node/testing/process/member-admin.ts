@@ -1,6 +1,7 @@
 // What the process tests of one member's admin calls share: a bounded wait on a probe, and one admin call to one
 // member as the operator makes it (its own deadline, no failover).
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { type ServiceError } from '@grpc/grpc-js';
+import { channelCredentials } from '../../shared/security/transport-security.js';
 import { ClusterClient } from '../../shared/api/generated/raftstore/v1/cluster.js';
 import { unary } from '../../shared/client/failover-client.js';
 import type { LocalCluster } from '../../src/local-cluster/local-cluster.js';
@@ -29,7 +30,7 @@ export async function memberAdmin<T>(
 ): Promise<T> {
   const client = new ClusterClient(
     `127.0.0.1:${cluster.member(name).clientPort}`,
-    credentials.createInsecure(),
+    channelCredentials(cluster.security, { watch: false }),
   );
   try {
     return await unary<T>((cb) => invoke(client, new Date(Date.now() + timeoutMs), cb));

@@ -1,7 +1,8 @@
 // Test support for the transport suites: real grpc-js servers on 127.0.0.1 and event recorders that tests wait on
 // (bounded, event-driven: no polling sleeps). Not imported by production code.
 
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
+import { PLAINTEXT, serverCredentials } from '../../shared/security/transport-security.js';
 import { RaftService } from '../../shared/api/generated/raftstore/v1/raft.js';
 import type { Message, NodeId } from '../../src/raft/types.js';
 import { createRaftService, type RaftServiceOptions } from '../../src/transport/raft-service.js';
@@ -75,7 +76,7 @@ export async function startServer(options: TestServerOptions): Promise<TestServe
     }),
   );
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, serverCredentials(PLAINTEXT), (error, bound) =>
       error === null ? resolve(bound) : reject(error),
     );
   });

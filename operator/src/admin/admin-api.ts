@@ -2,7 +2,7 @@
 // observer and executor tests use an in-memory fake, and a gRPC implementation on the node's generated stubs and
 // the unary/describeError helpers raftctl uses. One long-lived channel per member address, a deadline on every
 // call, bounded message sizes; channels not used for a while are closed.
-import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status as grpcStatus, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import {
   ClusterClient,
   MemberRole,
@@ -18,6 +18,11 @@ import { describeError, unary } from '../../../node/shared/client/failover-clien
 import type { AdminMember, AdminStatus } from '../model/admin-answers.js';
 import { withTimeout } from '../util/timeout.js';
 import { reportedDataFormat } from '../../../node/shared/versioning/data-format.js';
+import {
+  channelCredentials,
+  PLAINTEXT,
+  type TransportSecurity,
+} from '../../../node/shared/security/transport-security.js';
 
 export interface AddLearnerRequest {
   shard: number;
@@ -135,6 +140,8 @@ export interface GrpcAdminOptions {
   /** Bound on open channels; the least recently used goes first. */
   maxChannels: number;
   maxMessageBytes: number;
+  /** How the operator's channels to members are secured (node/shared/security/transport-security.ts). */
+  security: TransportSecurity;
 }
 
 export const DEFAULT_GRPC_ADMIN: GrpcAdminOptions = {
@@ -142,6 +149,7 @@ export const DEFAULT_GRPC_ADMIN: GrpcAdminOptions = {
   idleCloseMs: 5 * 60_000,
   maxChannels: 512,
   maxMessageBytes: 4 * 1024 * 1024,
+  security: PLAINTEXT,
 };
 
 /**
@@ -158,6 +166,8 @@ export const ADMIN_RECONNECT = {
 
 export class GrpcAdminApi implements AdminApi {
   private readonly clients = new Map<string, { client: ClusterClient; usedMs: number }>();
+  /** One set for every channel, made at the first one: a watcher of rotated certificates is shared, not per member. */
+  private credentials: ChannelCredentials | undefined;
 
   constructor(private readonly options: GrpcAdminOptions = DEFAULT_GRPC_ADMIN) {}
 
@@ -166,7 +176,8 @@ export class GrpcAdminApi implements AdminApi {
     this.sweep(now);
     let entry = this.clients.get(address);
     if (entry === undefined) {
-      const client = new ClusterClient(address, credentials.createInsecure(), {
+      this.credentials ??= channelCredentials(this.options.security, { watch: true });
+      const client = new ClusterClient(address, this.credentials, {
         ...ADMIN_RECONNECT,
         'grpc.max_receive_message_length': this.options.maxMessageBytes,
         'grpc.max_send_message_length': this.options.maxMessageBytes,
