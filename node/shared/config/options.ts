@@ -232,6 +232,16 @@ export const OPTIONS = {
     defaultValue: String(1.5 * MiB),
     parse: integerIn(1, 128 * MiB),
   }),
+  maxInFlightBytes: option({
+    flag: '--max-in-flight-bytes',
+    env: 'RAFTSTORE_MAX_IN_FLIGHT_BYTES',
+    valueName: 'bytes',
+    help:
+      'bound on the keys and values of the client requests a member serves at once (direct and forwarded); past it ' +
+      'requests fail fast with RESOURCE_EXHAUSTED, so a flood of large writes cannot grow the heap without limit',
+    defaultValue: String(64 * MiB),
+    parse: integerIn(1, 16 * GiB),
+  }),
   maxUncommittedBytes: option({
     flag: '--max-uncommitted-bytes',
     env: 'RAFTSTORE_MAX_UNCOMMITTED_BYTES',

@@ -58,6 +58,7 @@ describe('parseNodeConfig defaults', () => {
       traceWrites: '',
       traceSample: 16,
       // Plaintext unless all three TLS files are given.
+      maxInFlightBytes: 64 * 1024 * 1024,
       tlsCaFile: '',
       tlsCertFile: '',
       tlsKeyFile: '',

@@ -398,6 +398,7 @@ export class NodeProcess {
       forwarder,
       now: Date.now,
       maxInFlight: 20_000,
+      maxInFlightBytes: config.maxInFlightBytes,
       maxMessageBytes: config.maxRequestBytes,
       servedForwards,
       // Two election timeouts: an election (or a transfer) normally ends well within it.

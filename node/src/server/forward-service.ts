@@ -20,7 +20,7 @@ import {
 import { StatusError, statusOf, toServiceError } from './grpc-errors.js';
 import { InvalidRequestError } from './request-error.js';
 import { ROUTE_HOPS_HEADER } from './route-hops.js';
-import type { InFlightLimit, RpcObserver } from './unary-handler.js';
+import { admit, release, type InFlightLimit, type RpcObserver } from './unary-handler.js';
 
 /** Serves one forwarded request as its unary call would, given the metadata that call would carry. */
 export type ForwardDispatch = (request: ForwardRequest, metadata: Metadata) => Promise<ForwardReply>;
@@ -159,34 +159,31 @@ export function forwardHandler(
           continue;
         }
         const end = observer?.startRequest?.('KV', METHODS[request.$case]);
-        if (limit.current >= limit.max) {
+        const bytes = encoded.byteLength;
+        const refusal = admit(limit, bytes);
+        if (refusal !== undefined) {
           end?.(status.RESOURCE_EXHAUSTED);
           reply({
             id,
             reply: {
               $case: 'failure',
-              failure: {
-                code: status.RESOURCE_EXHAUSTED,
-                details: `more than ${limit.max} requests in flight`,
-                trailers: {},
-              },
+              failure: { code: status.RESOURCE_EXHAUSTED, details: refusal, trailers: {} },
             },
           });
           continue;
         }
-        limit.current++;
         outstanding++;
         const metadata = new Metadata();
         metadata.set(ROUTE_HOPS_HEADER, String(hops));
         dispatch(request, metadata).then(
           (r) => {
-            limit.current--;
+            release(limit, bytes);
             outstanding--;
             end?.(status.OK);
             reply({ id, reply: r });
           },
           (err: unknown) => {
-            limit.current--;
+            release(limit, bytes);
             outstanding--;
             end?.(statusOf(err).code);
             reply({ id, reply: { $case: 'failure', failure: failureOf(err) } });

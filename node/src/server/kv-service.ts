@@ -49,6 +49,8 @@ export interface KvServiceOptions {
   readonly forwarder: LeaderForwarder;
   readonly now: () => number;
   readonly maxInFlight: number;
+  /** Bound on the bytes (keys, values) of the requests in flight, unary and forwarded together. */
+  readonly maxInFlightBytes: number;
   /** The largest message a member takes (--max-request-bytes): batches of forwarded replies stay within it. */
   readonly maxMessageBytes: number;
   /** Where the Forward streams this member serves are kept, so that it can end them when it stops. */
@@ -86,7 +88,12 @@ type WriteRequest = ShardRequest & { header?: RequestHeader | undefined };
 
 export function createKvService(options: KvServiceOptions): KVServer {
   const { replica, limits, forwarder } = options;
-  const limit: InFlightLimit = { current: 0, max: options.maxInFlight };
+  const limit: InFlightLimit = {
+    current: 0,
+    max: options.maxInFlight,
+    bytes: 0,
+    maxBytes: options.maxInFlightBytes,
+  };
   const machine = (): KvStateMachine => replica.stateMachine as KvStateMachine;
 
   const header = (): ResponseHeader => {
