@@ -15,6 +15,11 @@ export interface TestCa {
   issue(name: string): TlsFiles;
 }
 
+/** openssl req arguments for a new EC P-256 key, unencrypted, written to `keyFile`. */
+function newKey(keyFile: string): string[] {
+  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile];
+}
+
 function openssl(args: readonly string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
@@ -26,23 +31,7 @@ export function createTestCa(
   const caFile = join(dir, `${label}-ca.crt`);
   const caKeyFile = join(dir, `${label}-ca.key`);
   openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      caKeyFile,
-      '-out',
-      caFile,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${label} test CA`,
-    ],
+    ['req', '-x509', ...newKey(caKeyFile), '-out', caFile, '-days', '2', '-subj', `/CN=${label} test CA`],
     dir,
   );
   const extFile = join(dir, 'leaf.ext');
@@ -58,23 +47,7 @@ export function createTestCa(
       const keyFile = join(dir, `${label}-${name}.key`);
       const csr = join(dir, `${label}-${name}.csr`);
       const certFile = join(dir, `${label}-${name}.crt`);
-      openssl(
-        [
-          'req',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          keyFile,
-          '-out',
-          csr,
-          '-subj',
-          `/CN=${name}`,
-        ],
-        dir,
-      );
+      openssl(['req', ...newKey(keyFile), '-out', csr, '-subj', `/CN=${name}`], dir);
       openssl(
         [
           'x509',

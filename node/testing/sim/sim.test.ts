@@ -5,6 +5,7 @@
 import { Prng } from '../../src/random/prng.js';
 import { runSeedWithLiveness, summarizeLiveness } from './liveness.js';
 import { drawSeedConfig, type SeedConfig } from './seed-config.js';
+import type { HostBugs } from './sim-node.js';
 import { runSeed, type SeedResult } from './simulator.js';
 
 const CI_SEEDS = 100;
@@ -22,6 +23,16 @@ function seedsWhere(
     if (filter(drawSeedConfig(new Prng(seed).fork('config'), { durationMs }))) seeds.push(seed);
   }
   return seeds;
+}
+
+/** The first violation of each of the first three seeds (of `seeds`) a planted host bug fails. */
+async function firstViolations(hostBugs: HostBugs, seeds: number): Promise<string[]> {
+  const caught: string[] = [];
+  for (let seed = 0; seed < seeds && caught.length < 3; seed++) {
+    const r = await runSeed({ seed, durationMs: CI_DURATION_MS, hostBugs });
+    if (r.violations.length > 0) caught.push(r.violations[0]!);
+  }
+  return caught;
 }
 
 function firstLine(r: SeedResult): string {
@@ -85,29 +96,17 @@ describe('deterministic cluster simulation', () => {
 
   // Host bugs planted in the real host loop's boundaries (sim-node.ts HostBugs); each must be caught in most seeds.
   test('sharp: a host whose acks promise what it never synced (no fsync) breaks durability, and the run says so', async () => {
-    const caught: string[] = [];
-    for (let seed = 0; seed < 10 && caught.length < 3; seed++) {
-      const r = await runSeed({ seed, durationMs: CI_DURATION_MS, hostBugs: { noFsync: true } });
-      if (r.violations.length > 0) caught.push(r.violations[0]!);
-    }
+    const caught = await firstViolations({ noFsync: true }, 10);
     expect(caught).toEqual(Array(3).fill(expect.stringMatching(/^t=\d+: n\d+: durability: the synced /)));
   }, 60_000);
 
   test('sharp: a loop that sends append and vote responses before its fsync loses committed entries', async () => {
-    const caught: string[] = [];
-    for (let seed = 0; seed < 20 && caught.length < 3; seed++) {
-      const r = await runSeed({ seed, durationMs: CI_DURATION_MS, hostBugs: { acksBeforeSync: true } });
-      if (r.violations.length > 0) caught.push(r.violations[0]!);
-    }
+    const caught = await firstViolations({ acksBeforeSync: true }, 20);
     expect(caught).toHaveLength(3);
   }, 60_000);
 
   test('sharp: a loop that applies the entries it persists before they commit is caught', async () => {
-    const caught: string[] = [];
-    for (let seed = 0; seed < 10 && caught.length < 3; seed++) {
-      const r = await runSeed({ seed, durationMs: CI_DURATION_MS, hostBugs: { applyUncommitted: true } });
-      if (r.violations.length > 0) caught.push(r.violations[0]!);
-    }
+    const caught = await firstViolations({ applyUncommitted: true }, 10);
     expect(caught).toEqual(
       Array(3).fill(
         expect.stringMatching(/leader completeness at risk|state machine safety|linearizability/),
