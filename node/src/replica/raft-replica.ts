@@ -96,6 +96,8 @@ export interface ReplicaOptions<R> {
   readonly onRemoved?: () => void;
   /** Timers and the monotonic clock; the process's own when absent (the simulation passes simulated ones). */
   readonly clock?: ReplicaClock;
+  /** Random numbers in [0, 1) for what must differ between process starts (read contexts); Math.random when absent. */
+  readonly random?: () => number;
   /** Called once when the loop fails (disk error, invariant): the process must stop; state may be unsafe. */
   readonly onFatal?: (error: Error) => void;
 }
@@ -184,7 +186,7 @@ export class RaftReplica<R> {
     this.machine = options.machine;
     this.trace = options.trace ?? NO_TRACE;
     this.clock = options.clock ?? systemClock;
-    this.reads = new ReadWaiters(options.node.id);
+    this.reads = new ReadWaiters(options.node.id, options.random ?? Math.random);
     this.lastSnapshotIndex = options.storage.snapshot().metadata.index;
   }
 

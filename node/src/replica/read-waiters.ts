@@ -3,16 +3,26 @@
 // machine has applied up to it. Pure bookkeeping: the replica drives it.
 import type { Waiter } from './pending-proposals.js';
 
+/** Contexts of one process start in a random place of a 2^52 space, so no two starts share one. */
+const CONTEXT_SPACE = 2 ** 52;
+
 export class ReadWaiters {
-  private nextContext = 1;
+  private nextContext: number;
   /**
    * The leader keys pending reads by context alone, and every member sends it contexts: a prefix unique to this
-   * member (its Raft id, unique per incarnation) keeps two members' reads from colliding and being dropped.
+   * member (its Raft id) keeps two members' reads from colliding and being dropped.
    */
   private readonly prefix: Uint8Array;
 
-  constructor(memberId: string) {
+  /**
+   * `random` draws where this process's contexts start. A restarted member keeps its Raft id (the id belongs to the
+   * data directory, not the process), and the leader may still answer a read the previous process asked for: with
+   * contexts counted from 1 on every start, that answer — a read index from before the restart — matched a new
+   * read, which was then served below writes acknowledged in between (a stale read the simulation found).
+   */
+  constructor(memberId: string, random: () => number) {
     this.prefix = new TextEncoder().encode(`${memberId}/`);
+    this.nextContext = 1 + Math.floor(random() * CONTEXT_SPACE);
   }
 
   /** Reads handed to the core, waiting for their read index. */

@@ -400,6 +400,7 @@ export class SimNode {
       maxBatchEntries: 256,
       logger: this.logger,
       clock: proc.clock(),
+      random: () => this.rng.float(),
       onFatal: (err) => this.onFatal(proc, err),
     });
     this.replica = replica;
