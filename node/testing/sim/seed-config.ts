@@ -186,6 +186,7 @@ export function withoutFaults(cfg: SeedConfig): SeedConfig {
       transfer: 0,
       membershipBurst: 0,
       diskFull: 0,
+      processKill: 0,
     },
   };
 }
